@@ -1,0 +1,122 @@
+"""Checkpoints: safetensors tensors plus JSON metadata. Nothing is pickled.
+
+Two kinds of file share this format:
+- a *generator* file (`kind: generator`): G's weights and the metadata needed to
+  rebuild it (architecture, expression, dataset, epochs, command, version);
+- a *training state* file (`kind: training_state`): G, D, both Adam states, the
+  RNG state and the loop position, so a run resumes exactly where it stopped.
+Writes are atomic: a temporary file in the same folder, then `os.replace`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+from .models import Generator, ModelConfig
+
+FORMAT_VERSION = 1
+_META_KEY = "expression_editor"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, corrupt or of the wrong kind; the message says how to fix it."""
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
+    """Atomically write `tensors` with `metadata` (any JSON-serialisable dict)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"format_version": FORMAT_VERSION, "package_version": _package_version(), **metadata}
+    # safetensors wants contiguous CPU tensors that share no memory.
+    clean = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(clean, tmp, metadata={_META_KEY: json.dumps(meta)})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata of a checkpoint, without loading its tensors."""
+    path = _existing(path)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            raw = (handle.metadata() or {}).get(_META_KEY)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(_corrupt(path, exc)) from exc
+    if raw is None:
+        raise CheckpointError(f"{path}: a safetensors file without expression-editor metadata; "
+                              "it was not written by `python -m gan`")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(_corrupt(path, exc)) from exc
+
+
+def load_tensors(path: str | Path, device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
+    metadata = read_metadata(path)
+    try:
+        tensors = load_file(str(path), device=str(device))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(_corrupt(Path(path), exc)) from exc
+    return tensors, metadata
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint. Train one with `python -m gan train` "
+                              "(see README, 'Training'), or restore checkpoints/ with `git checkout -- checkpoints`")
+    return path
+
+
+def _corrupt(path: Path, exc: Exception) -> str:
+    return (f"{path}: the checkpoint is corrupt or truncated ({exc}). Restore it with "
+            f"`git checkout -- {path}` or retrain it with `python -m gan train` (see README)")
+
+
+def generator_metadata(config: ModelConfig, **extra: Any) -> dict[str, Any]:
+    return {"kind": "generator", "model": config.to_dict(), **extra}
+
+
+def save_generator(path: str | Path, G: Generator, metadata: dict[str, Any], *, half: bool = False) -> None:
+    """Save G's weights (optionally as float16) with its metadata."""
+    state = G.state_dict()
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    save_tensors(path, state, generator_metadata(G.config, **metadata, dtype="float16" if half else "float32"))
+
+
+def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[Generator, dict[str, Any]]:
+    """Rebuild a generator from its file alone, in eval mode, float32, on `device`.
+
+    Accepts generator files and training-state files (whose G is under `G.`)."""
+    tensors, metadata = load_tensors(path, device)
+    kind = metadata.get("kind")
+    if kind == "training_state":
+        tensors = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
+    elif kind != "generator":
+        raise CheckpointError(f"{path}: holds a {kind!r}, not a generator")
+    try:
+        G = Generator(ModelConfig(**metadata["model"]))
+        G.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(_corrupt(Path(path), exc)) from exc
+    return G.to(device).eval(), metadata

@@ -1,0 +1,330 @@
+"""Readers for the training data: FER2013 (every common layout), FER+ labels,
+CelebA and any folder of images.
+
+Every reader returns a `FaceDataset` of uint8 images [N, C, H, W]; training
+moves that one tensor to the device once and batches from there. Malformed
+input raises `DataError` naming the file and line, and saying what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+# FER2013's label order: the `emotion` column's integers index this tuple.
+EXPRESSIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
+FER_SIDE = 48
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+
+# FER+ vote columns -> FER2013 label; contempt, unknown and "not a face" have none.
+_FERPLUS_TO_FER = {
+    "neutral": 6, "happiness": 3, "surprise": 5, "sadness": 4,
+    "anger": 0, "disgust": 1, "fear": 2,
+}
+_FERPLUS_VOTES = ("neutral", "happiness", "surprise", "sadness", "anger",
+                  "disgust", "fear", "contempt", "unknown", "NF")
+# The Kaggle image-folder variant names its class folders like this.
+_FOLDER_SPLIT = {"Training": "train", "PublicTest": "test", "PrivateTest": "test"}
+
+
+class DataError(ValueError):
+    """A data file that cannot be used as given; the message says what to do."""
+
+
+@dataclass
+class FaceDataset:
+    images: torch.Tensor  # [N, C, H, W] uint8
+    labels: torch.Tensor | None  # [N] int64 FER2013 class, or None when unlabelled
+    source: str  # human-readable description of where the images came from
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])  # type: ignore[return-value]
+
+
+def expression_index(expression: str) -> int:
+    try:
+        return EXPRESSIONS.index(expression.lower())
+    except ValueError:
+        raise DataError(f"unknown expression {expression!r}; choose one of {', '.join(EXPRESSIONS)}") from None
+
+
+def _check_split(split: str) -> str:
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    return split
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", newline="")
+    return open(path, "r", newline="")
+
+
+def _parse_pixels(text: str, where: str) -> np.ndarray:
+    values = text.split()
+    if len(values) != FER_SIDE * FER_SIDE:
+        raise DataError(f"{where}: expected {FER_SIDE * FER_SIDE} pixel values, found {len(values)}; "
+                        "fix or delete that row (each row holds one 48x48 grey image)")
+    try:
+        pixels = np.array(values, dtype=np.int32)
+    except ValueError:
+        raise DataError(f"{where}: pixel values must be integers 0-255; fix or delete that row") from None
+    if pixels.min() < 0 or pixels.max() > 255:
+        raise DataError(f"{where}: pixel values must lie in 0-255; fix or delete that row")
+    return pixels.astype(np.uint8).reshape(FER_SIDE, FER_SIDE)
+
+
+def _fer_csv_rows(path: Path, required: Iterable[str] = ("pixels",),
+                  expected: str = "the Kaggle FER2013 csv (emotion,pixels,Usage)") -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) with header names normalised (icml_face_data.csv
+    writes ' Usage' and ' pixels' with a leading space)."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; expected {expected}")
+    try:
+        with _open_text(path) as handle:
+            reader = csv.reader(handle)
+            header = [name.strip().lower() for name in next(reader, [])]
+            if not header:
+                raise DataError(f"{path}: the file is empty; download it again")
+            missing = [name for name in required if name not in header]
+            if missing:
+                raise DataError(f"{path}, line 1: missing columns {missing} in header {header}; expected {expected}")
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    raise DataError(f"{path}, line {reader.line_num}: expected {len(header)} fields "
+                                    f"({','.join(header)}), found {len(row)}; fix or delete that row")
+                yield reader.line_num, dict(zip(header, row))
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read it ({exc}); the file may be truncated, download it again") from exc
+
+
+def read_ferplus_labels(path: str | Path) -> np.ndarray:
+    """FER+ majority-vote labels per FER2013 row: a FER2013 class index, or -1
+    where FER+ dropped the image, the majority is "not a face", contempt or
+    unknown (no FER2013 class), or the vote is tied."""
+    path = Path(path)
+    labels = []
+    required = ("image name",) + tuple(v.lower() for v in _FERPLUS_VOTES)
+    for line, row in _fer_csv_rows(path, required, expected="the FER+ fer2013new.csv"):
+        if not row["image name"].strip():
+            labels.append(-1)
+            continue
+        try:
+            votes = np.array([int(row[v.lower()]) for v in _FERPLUS_VOTES])
+        except ValueError:
+            raise DataError(f"{path}, line {line}: vote counts must be integers; fix or delete that row") from None
+        top = np.flatnonzero(votes == votes.max())
+        name = _FERPLUS_VOTES[top[0]]
+        labels.append(_FERPLUS_TO_FER.get(name, -1) if len(top) == 1 and votes.max() > 0 else -1)
+    return np.array(labels, dtype=np.int64)
+
+
+def read_fer2013(path: str | Path, *, split: str = "Training", expression: str | None = None,
+                 ferplus: str | Path | None = None) -> FaceDataset:
+    """FER2013 from the Kaggle csv (`fer2013.csv`, `.csv.gz`, `train.csv`,
+    `test.csv`, `icml_face_data.csv`) or the image-folder variant
+    (`DIR/train/<expression>/*.jpg`). `ferplus` replaces the labels with the
+    FER+ majority vote (csv layouts only: FER+ rows follow fer2013.csv rows)."""
+    path = Path(path)
+    _check_split(split)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder; pass --data with the path of fer2013.csv(.gz) "
+                        "or of the folder holding train/<expression>/ images")
+    if path.is_dir():
+        if ferplus is not None:
+            raise DataError("FER+ labels follow the rows of fer2013.csv; use the csv, not the image folder")
+        return _read_fer_folder(path, split=split, expression=expression)
+
+    wanted = expression_index(expression) if expression else None
+    relabel = read_ferplus_labels(ferplus) if ferplus is not None else None
+    images, labels = [], []
+    unlabelled = False
+    for row_index, (line, row) in enumerate(_fer_csv_rows(path)):
+        where = f"{path}, line {line}"
+        usage = row.get("usage", "Training").strip() or "Training"
+        if usage not in SPLITS:
+            raise DataError(f"{where}: Usage {usage!r} is not one of {', '.join(SPLITS)}; fix that row")
+        if usage != split:
+            continue
+        if "emotion" in row:
+            try:
+                label = int(row["emotion"])
+            except ValueError:
+                raise DataError(f"{where}: emotion {row['emotion']!r} is not an integer 0-6; fix that row") from None
+            if not 0 <= label < len(EXPRESSIONS):
+                raise DataError(f"{where}: emotion {label} is outside 0-6; fix that row")
+        else:
+            label, unlabelled = -1, True
+        if relabel is not None:
+            if row_index >= len(relabel):
+                raise DataError(f"{ferplus}: has {len(relabel)} rows but {path} has more; "
+                                "use the FER+ file that matches this fer2013.csv")
+            label = int(relabel[row_index])
+            if label < 0:
+                continue
+        if wanted is not None and label != wanted:
+            continue
+        images.append(_parse_pixels(row["pixels"], where))
+        labels.append(label)
+    if wanted is not None and unlabelled:
+        raise DataError(f"{path}: has no emotion column, so it cannot be filtered by expression; "
+                        "use fer2013.csv or train.csv")
+    if not images:
+        what = f"{expression} images" if expression else "images"
+        raise DataError(f"{path}: no {what} in split {split}; check --split and --expression")
+    tensor = torch.from_numpy(np.stack(images))[:, None]  # [N, 1, 48, 48] uint8
+    label_tensor = None if unlabelled else torch.tensor(labels, dtype=torch.int64)
+    desc = f"FER2013 {path.name} split={split}" + (f" expression={expression}" if expression else "")
+    return FaceDataset(tensor, label_tensor, desc + (" labels=FER+" if ferplus else ""))
+
+
+def split_by_expression(data: FaceDataset) -> dict[str, FaceDataset]:
+    """One labelled dataset -> one dataset per expression (reads the csv once)."""
+    if data.labels is None:
+        raise DataError(f"{data.source} has no labels to split by expression")
+    return {name: FaceDataset(data.images[data.labels == i], data.labels[data.labels == i],
+                              f"{data.source} expression={name}")
+            for i, name in enumerate(EXPRESSIONS)}
+
+
+def _load_image(source: str | Path | io.BytesIO, where: str, *, size: int, channels: int) -> np.ndarray:
+    """Decode, centre-crop to a square, resize to size x size: [H, W, C] uint8."""
+    try:
+        with Image.open(source) as img:
+            img = img.convert("L" if channels == 1 else "RGB")
+            w, h = img.size
+            side = min(w, h)
+            left, top = (w - side) // 2, (h - side) // 2
+            img = img.crop((left, top, left + side, top + side))
+            if side != size:
+                img = img.resize((size, size), Image.Resampling.BICUBIC)
+            arr = np.asarray(img, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataError(f"{where}: not a readable image ({exc}); delete or replace it") from exc
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def _stack(images: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()  # [N, C, H, W]
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def _read_fer_folder(root: Path, *, split: str, expression: str | None) -> FaceDataset:
+    split_dir = root / _FOLDER_SPLIT[split]
+    if not split_dir.is_dir():
+        raise DataError(f"{root}: expected a '{split_dir.name}/<expression>/' folder for split {split}")
+    names = [expression.lower()] if expression else list(EXPRESSIONS)
+    expression_index(names[0])
+    images, labels = [], []
+    for name in names:
+        for file in _image_files(split_dir / name):
+            images.append(_load_image(file, str(file), size=FER_SIDE, channels=1))
+            labels.append(EXPRESSIONS.index(name))
+    if not images:
+        raise DataError(f"{split_dir}: no images for {', '.join(names)}")
+    return FaceDataset(_stack(images), torch.tensor(labels), f"FER2013 folder {root.name} split={split}")
+
+
+def read_celeba(path: str | Path, *, size: int = 64, limit: int | None = None) -> FaceDataset:
+    """CelebA aligned faces from `img_align_celeba.zip` or its folder: centre
+    square crop, resized to `size`, RGB."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder; pass the path of img_align_celeba.zip or its folder")
+    images = []
+    if path.is_dir():
+        for file in _image_files(path)[:limit]:
+            images.append(_load_image(file, str(file), size=size, channels=3))
+    else:
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise DataError(f"{path}: not a readable zip ({exc}); download img_align_celeba.zip again") from exc
+        with archive:
+            names = sorted(n for n in archive.namelist() if Path(n).suffix.lower() in IMAGE_SUFFIXES)
+            for name in names[:limit]:
+                images.append(_load_image(io.BytesIO(archive.read(name)), f"{path}:{name}", size=size, channels=3))
+    if not images:
+        raise DataError(f"{path}: holds no images")
+    return FaceDataset(_stack(images), None, f"CelebA {path.name}")
+
+
+def read_image_folder(path: str | Path, *, size: int, channels: int) -> FaceDataset:
+    """Any folder of images (searched recursively), centre-cropped and resized."""
+    path = Path(path)
+    files = _image_files(path) if path.is_dir() else []
+    if not files:
+        raise DataError(f"{path}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    images = [_load_image(f, str(f), size=size, channels=channels) for f in files]
+    return FaceDataset(_stack(images), None, f"images in {path.name}")
+
+
+def detect_kind(path: str | Path) -> str:
+    """Guess the dataset layout: 'fer2013', 'celeba' or 'folder'."""
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz")):
+        return "fer2013"
+    if name.endswith(".zip") or "celeba" in name:
+        return "celeba"
+    if path.is_dir() and (path / "train").is_dir():
+        return "fer2013"
+    return "folder"
+
+
+def load_dataset(path: str | Path, *, kind: str = "auto", split: str = "Training",
+                 expression: str | None = None, ferplus: str | Path | None = None,
+                 image_size: int = 64, channels: int = 3, limit: int | None = None) -> FaceDataset:
+    """One entry point for the CLI: dispatch on the layout (`kind`)."""
+    kind = detect_kind(path) if kind == "auto" else kind
+    if kind == "fer2013":
+        return read_fer2013(path, split=split, expression=expression, ferplus=ferplus)
+    if expression:
+        raise DataError(f"--expression needs FER2013 data; {path} looks like {kind}")
+    if kind == "celeba":
+        return read_celeba(path, size=image_size, limit=limit)
+    if kind == "folder":
+        return read_image_folder(path, size=image_size, channels=channels)
+    raise DataError(f"unknown dataset kind {kind!r}; choose fer2013, celeba or folder")
+
+
+def dataset_fingerprint(path: str | Path) -> str:
+    """sha256 of a data file, or of a folder's file names and sizes (cheap, and
+    enough to tell two copies apart)."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    return _fingerprint(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _fingerprint(path: Path, size: int, mtime_ns: int) -> str:  # noqa: ARG001 (cache keys)
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for file in _image_files(path):
+            digest.update(f"{file.relative_to(path)}:{file.stat().st_size}\n".encode())
+    else:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
