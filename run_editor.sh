@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up the environment (first run only), then start the editor UI.
+# Arguments go to `python -m editor`, e.g. ./run_editor.sh --share
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=$(scripts/bootstrap.sh)
+exec "$PY" -m editor "$@"

@@ -1,0 +1,205 @@
+"""Each reader on small real samples of the shared data, and on malformed files."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan.data import (
+    EXPRESSIONS,
+    DataError,
+    dataset_fingerprint,
+    load_dataset,
+    read_celeba,
+    read_fer2013,
+    read_ferplus_labels,
+    read_image_folder,
+    split_by_expression,
+)
+
+from .conftest import CELEBA_ZIP, DATA_DIR, FER_CSV, requires
+
+FERPLUS_CSV = DATA_DIR / "fer2013new.csv"
+
+
+@pytest.fixture(scope="module")
+def fer_lines() -> list[str]:
+    """The header and first 300 rows of the real fer2013.csv (all three splits
+    appear in the first rows of PublicTest/PrivateTest only further down, so
+    take rows from each split)."""
+    if not FER_CSV.exists():
+        pytest.skip(f"{FER_CSV} not present")
+    with gzip.open(FER_CSV, "rt") as handle:
+        header = next(handle)
+        rows = list(itertools.islice(handle, 40000))
+    by_split = {s: [r for r in rows if r.rstrip().endswith(s)][:100] for s in ("Training", "PublicTest", "PrivateTest")}
+    return [header] + by_split["Training"] + by_split["PublicTest"] + by_split["PrivateTest"]
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(lines))
+    return path
+
+
+def _expected(lines: list[str], split: str, label: int | None = None) -> list[np.ndarray]:
+    out = []
+    for line in lines[1:]:
+        emotion, pixels, usage = line.rstrip("\n").split(",")
+        if usage == split and (label is None or int(emotion) == label):
+            out.append(np.array(pixels.split(), dtype=np.uint8).reshape(48, 48))
+    return out
+
+
+def test_kaggle_csv_and_gz_give_the_same_images(tmp_path, fer_lines):
+    csv_path = _write(tmp_path / "fer2013.csv", fer_lines)
+    gz_path = tmp_path / "fer2013.csv.gz"
+    gz_path.write_bytes(gzip.compress(csv_path.read_bytes()))
+    plain = read_fer2013(csv_path)
+    packed = read_fer2013(gz_path)
+    assert plain.images.shape == (100, 1, 48, 48) and plain.images.dtype == torch.uint8
+    assert (plain.images == packed.images).all()
+    assert np.array_equal(plain.images[0, 0].numpy(), _expected(fer_lines, "Training")[0])
+
+
+def test_split_and_expression_selection(tmp_path, fer_lines):
+    path = _write(tmp_path / "fer2013.csv", fer_lines)
+    happy = read_fer2013(path, split="PrivateTest", expression="happy")
+    expected = _expected(fer_lines, "PrivateTest", EXPRESSIONS.index("happy"))
+    assert len(happy) == len(expected) > 0
+    assert (happy.labels == 3).all()
+    assert np.array_equal(happy.images[-1, 0].numpy(), expected[-1])
+
+
+def test_kaggle_variants_train_test_and_icml(tmp_path, fer_lines):
+    rows = [line.rstrip("\n").split(",") for line in fer_lines[1:]]
+    train = tmp_path / "train.csv"
+    train.write_text("emotion,pixels\n" + "".join(f"{e},{p}\n" for e, p, u in rows if u == "Training"))
+    test = tmp_path / "test.csv"
+    test.write_text("pixels\n" + "".join(f"{p}\n" for e, p, u in rows if u != "Training"))
+    icml = tmp_path / "icml_face_data.csv"
+    icml.write_text("emotion, Usage, pixels\n" + "".join(f"{e},{u},{p}\n" for e, p, u in rows))
+    assert len(read_fer2013(train)) == 100
+    unlabelled = read_fer2013(test)  # Kaggle's test.csv has no labels; all rows count as Training
+    assert len(unlabelled) == 200 and unlabelled.labels is None
+    with pytest.raises(DataError, match="no emotion column"):
+        read_fer2013(test, expression="happy")
+    assert (read_fer2013(icml, split="PublicTest").images == read_fer2013(
+        _write(tmp_path / "f.csv", fer_lines), split="PublicTest").images).all()
+
+
+def test_image_folder_variant(tmp_path, fer_lines):
+    reference = read_fer2013(_write(tmp_path / "fer2013.csv", fer_lines))
+    for i, (image, label) in enumerate(zip(reference.images[:20], reference.labels[:20])):
+        folder = tmp_path / "kaggle" / "train" / EXPRESSIONS[int(label)]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image[0].numpy()).save(folder / f"im{i}.png")
+    data = read_fer2013(tmp_path / "kaggle")
+    assert len(data) == 20 and data.images.shape[1:] == (1, 48, 48)
+    one = read_fer2013(tmp_path / "kaggle", expression=EXPRESSIONS[int(reference.labels[0])])
+    assert (one.labels == reference.labels[0]).all()
+    assert load_dataset(tmp_path / "kaggle").source.startswith("FER2013 folder")
+
+
+@requires(FERPLUS_CSV)
+def test_ferplus_majority_vote(tmp_path, fer_lines):
+    labels = read_ferplus_labels(FERPLUS_CSV)
+    assert len(labels) == 35887
+    # Row 0 votes neutral 4, sadness 1, anger 3, disgust 2 -> neutral (6).
+    assert labels[0] == 6
+    # Row 1: neutral 6 -> neutral.
+    assert labels[1] == 6
+    assert (labels == -1).sum() > 0  # FER+ drops some images ("not a face", ties, contempt)
+    full_rows = [FER_CSV]
+    relabelled = read_fer2013(full_rows[0], split="PrivateTest", ferplus=FERPLUS_CSV)
+    assert 3000 < len(relabelled) < 3589
+
+
+def test_malformed_rows_name_the_file_and_line(tmp_path, fer_lines):
+    cases = {
+        "short": (fer_lines[:3] + ["0,1 2 3,Training\n"], "line 4: expected 2304 pixel values"),
+        "emotion": (fer_lines[:2] + ["9," + fer_lines[2].split(",", 1)[1]], "line 3: emotion 9 is outside 0-6"),
+        "usage": (fer_lines[:2] + [fer_lines[2].replace("Training", "Validation")], "line 3: Usage 'Validation'"),
+        "pixel": (fer_lines[:2] + [fer_lines[2].replace(" ", " 300 ", 1)], "line 3: expected 2304"),
+        "range": (fer_lines[:2] + [fer_lines[2].replace(" ", " -4 ", 1).replace(" ", "", 0)], "line 3"),
+        "fields": (fer_lines[:2] + ["0,Training\n"], "line 3: expected 3 fields"),
+        "header": (["a,b,c\n"] + fer_lines[1:3], "missing columns"),
+    }
+    for name, (lines, message) in cases.items():
+        path = _write(tmp_path / f"{name}.csv", lines)
+        with pytest.raises(DataError, match=message) as info:
+            read_fer2013(path)
+        assert str(path) in str(info.value)
+    bad_values = fer_lines[2].split(",")
+    bad_values[1] = " ".join(["256"] + bad_values[1].split()[1:])
+    path = _write(tmp_path / "value.csv", fer_lines[:2] + [",".join(bad_values)])
+    with pytest.raises(DataError, match="0-255"):
+        read_fer2013(path)
+
+
+def test_truncated_gzip_and_missing_file(tmp_path, fer_lines):
+    gz = tmp_path / "fer2013.csv.gz"
+    gz.write_bytes(gzip.compress("".join(fer_lines).encode())[:5000])
+    with pytest.raises(DataError, match="truncated"):
+        read_fer2013(gz)
+    with pytest.raises(DataError, match="no such file"):
+        read_fer2013(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="unknown expression"):
+        read_fer2013(_write(tmp_path / "f.csv", fer_lines), expression="smug")
+
+
+@requires(FER_CSV)
+def test_full_fer2013_counts_and_split_by_expression():
+    data = read_fer2013(FER_CSV, split="PrivateTest")
+    assert len(data) == 3589
+    per = split_by_expression(data)
+    assert [len(per[name]) for name in EXPRESSIONS] == [491, 55, 528, 879, 594, 416, 626]
+
+
+@requires(CELEBA_ZIP)
+def test_celeba_zip_and_folder(tmp_path):
+    small = tmp_path / "img_align_celeba.zip"
+    with zipfile.ZipFile(CELEBA_ZIP) as src, zipfile.ZipFile(small, "w") as dst:
+        names = sorted(n for n in src.namelist() if n.endswith(".jpg"))[:12]
+        for name in names:
+            dst.writestr(name, src.read(name))
+            (tmp_path / "folder").mkdir(exist_ok=True)
+            (tmp_path / "folder" / Path(name).name).write_bytes(src.read(name))
+    from_zip = read_celeba(small)
+    from_folder = read_celeba(tmp_path / "folder")
+    assert from_zip.images.shape == (12, 3, 64, 64)
+    assert (from_zip.images == from_folder.images).all()
+    assert from_zip.images.float().std() > 20  # real pictures, not blank
+    assert load_dataset(small).images.shape == (12, 3, 64, 64)
+
+
+def test_bad_images_and_zips(tmp_path):
+    (tmp_path / "imgs").mkdir()
+    Image.new("RGB", (80, 60), (10, 200, 30)).save(tmp_path / "imgs" / "ok.png")
+    data = read_image_folder(tmp_path / "imgs", size=32, channels=1)
+    assert data.images.shape == (1, 1, 32, 32)
+    (tmp_path / "imgs" / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(DataError, match="broken.jpg: not a readable image"):
+        read_image_folder(tmp_path / "imgs", size=32, channels=3)
+    (tmp_path / "celeba.zip").write_bytes(b"PK\x03\x04 but not really")
+    with pytest.raises(DataError, match="not a readable zip"):
+        read_celeba(tmp_path / "celeba.zip")
+    with pytest.raises(DataError, match="no images found"):
+        read_image_folder(tmp_path / "empty", size=32, channels=3)
+
+
+def test_fingerprint_tells_files_apart(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("x")
+    b.write_text("y")
+    assert dataset_fingerprint(a) != dataset_fingerprint(b)
+    assert dataset_fingerprint(a) == dataset_fingerprint(tmp_path / "a.csv")
+    buf = io.BytesIO()
+    assert len(dataset_fingerprint(a)) == 64 and buf is not None
