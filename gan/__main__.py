@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from dataclasses import fields
@@ -69,8 +70,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             config = TrainConfig(**{**values, "expression": expression, "epochs": target})
             result = train(config, abort_fn=lambda: stop[0], fresh=args.fresh and target == targets[0],
                            data=datasets.get(expression), progress_fn=_print_epoch)
-            print(f"{result.run_dir}: {result.epochs_done} epochs, {result.seconds:.0f} s, "
-                  f"{result.images_per_second:.0f} images/s", flush=True)
+            if os.environ.get("RANK", "0") == "0":
+                print(f"{result.run_dir}: {result.epochs_done} epochs, {result.seconds:.0f} s, "
+                      f"{result.images_per_second:.0f} images/s", flush=True)
             if not result.finished:
                 print("stopped; run the same command again to resume", file=sys.stderr)
                 return 130

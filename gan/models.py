@@ -104,9 +104,8 @@ class Discriminator(nn.Module):
         )
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Pre-sigmoid scores [N]. Training uses these with BCE-with-logits, which is
-        the same loss as BCE on the sigmoid but stable under mixed precision."""
-        return self.main[:-1](x).flatten()
+        """Pre-sigmoid scores [N]."""
+        return self(x, logits=True)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Activations after each LeakyReLU, for feature-matching losses."""
@@ -117,7 +116,13 @@ class Discriminator(nn.Module):
                 out.append(x)
         return out
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, *, logits: bool = False) -> torch.Tensor:
+        """Probability real [N], or with `logits=True` the pre-sigmoid scores.
+        Training uses the logits with BCE-with-logits: the same loss as BCE on
+        the sigmoid, but stable under mixed precision. (A keyword on forward,
+        not a separate method, so DistributedDataParallel sees every call.)"""
+        if logits:
+            return self.main[:-1](x).flatten()
         return self.main(x).flatten()
 
 

@@ -143,23 +143,26 @@ def train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: 
     tensor [4]: loss_d, loss_g, D(x), D(G(z)), so the caller decides when to sync."""
     ones = torch.ones(real.shape[0], device=real.device)
     zeros = torch.zeros_like(ones)
-    disc = D.module if hasattr(D, "module") else D
 
     opt_d.zero_grad(set_to_none=True)
+    # Real and fake go through D separately, as in the paper, so BatchNorm sees
+    # pure batches; one backward each (as pytorch/examples does), which also
+    # keeps DistributedDataParallel's one-forward-one-backward rhythm.
+    with autocast:
+        logit_real = D(real, logits=True)
+        loss_real = F.binary_cross_entropy_with_logits(logit_real.float(), ones)
+    loss_real.backward()
     with autocast:
         fake = G(noise)
-        # Real and fake go through D separately, as in the paper: BatchNorm sees
-        # pure batches of each.
-        logit_real = disc.logits(real)
-        logit_fake = disc.logits(fake.detach())
-        loss_d = (F.binary_cross_entropy_with_logits(logit_real.float(), ones)
-                  + F.binary_cross_entropy_with_logits(logit_fake.float(), zeros))
-    loss_d.backward()
+        logit_fake = D(fake.detach(), logits=True)
+        loss_fake = F.binary_cross_entropy_with_logits(logit_fake.float(), zeros)
+    loss_fake.backward()
     opt_d.step()
+    loss_d = loss_real + loss_fake
 
     opt_g.zero_grad(set_to_none=True)
     with autocast:
-        logit_gen = disc.logits(fake)
+        logit_gen = D(fake, logits=True)
         loss_g = F.binary_cross_entropy_with_logits(logit_gen.float(), ones)
     loss_g.backward()
     opt_g.step()

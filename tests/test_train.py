@@ -147,3 +147,22 @@ def test_cli_train_then_sample_and_export(small_fer, tmp_path, capsys):
     assert meta["expression"] == "angry" and meta["half_max_abs_diff"] < 1 / 255 and meta["dtype"] == "float16"
     assert gan_main(["sample", "--checkpoint", str(tmp_path / "nope.safetensors")]) == 2
     assert "python -m gan train" in capsys.readouterr().err
+
+
+def test_torchrun_two_processes_train_with_ddp(small_fer, tmp_path):
+    """Two CPU processes (gloo) under torchrun: DistributedDataParallel, one writer."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29731", "-m", "gan",
+           "train", "--data", str(small_fer), "--out", str(tmp_path), "--epochs", "1", "--batch-size", "8",
+           "--limit", "64", "--ngf", "8", "--ndf", "8"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("1 epochs") == 1  # only rank 0 reports and writes
+    rows = [json.loads(x) for x in (tmp_path / "fer2013" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iter"] for r in rows if "iter" in r] == [0, 1, 2, 3]  # 64 images / (2 ranks x 8)
+    assert read_metadata(tmp_path / "fer2013" / "generator.safetensors")["epochs"] == 1
