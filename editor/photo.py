@@ -1,0 +1,205 @@
+"""Reading the photos people have, as 8-bit RGB the way they see them.
+
+`read_photo` takes a path, the file's bytes, a PIL image or a numpy array and
+returns a `Photo`: RGB [H, W, 3] uint8 in the orientation the camera's EXIF tag
+says (as viewers show it), in sRGB when the file carries another colour profile,
+with any transparency kept aside as `alpha`. Whatever PIL decodes is accepted
+(JPEG, PNG, WebP, and also BMP, GIF, TIFF); every mode (palette, grey, 16-bit,
+float, CMYK, ...) is converted. Anything that cannot be read raises
+`PhotoError`, a message for the person who uploaded the photo.
+
+Photos larger than `MAX_PIXELS` (40 megapixels, e.g. 8000x5000) are refused
+before they are decoded: a decompression bomb (a small file that claims to hold a
+huge image) must not exhaust memory. PIL's own guard, `Image.MAX_IMAGE_PIXELS`,
+is lowered to the same limit, so PIL refuses anything over twice it by itself.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 40_000_000
+# PIL warns above MAX_IMAGE_PIXELS and raises above twice it; never loosen a stricter setting.
+if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+_UPLOAD = "upload a JPEG, PNG or WebP"
+# What PIL's format plugins raise on malformed files (caught only around PIL calls).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
+
+
+class PhotoError(ValueError):
+    """A photo that cannot be used; the message names it and says what to do."""
+
+
+@dataclass
+class Photo:
+    rgb: np.ndarray  # [H, W, 3] uint8, sRGB, upright
+    alpha: np.ndarray | None  # [H, W] uint8 (255 opaque), or None when the photo has no transparency
+    name: str  # what to call the photo in messages (its file name, usually)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+def read_photo(source: str | Path | bytes | Image.Image | np.ndarray, *, name: str | None = None,
+               max_pixels: int = MAX_PIXELS) -> Photo:
+    """Decode `source` into an upright 8-bit RGB `Photo`; PhotoError when it cannot be used."""
+    if isinstance(source, np.ndarray):
+        return _from_array(source, name or "photo", max_pixels)
+    if isinstance(source, Image.Image):
+        name = name or Path(getattr(source, "filename", "") or "photo").name
+        _check_size(source.size, name, max_pixels)
+        _decode(source, name)
+        return _from_image(source, name)
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, name = bytes(source), name or "photo"
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        name = name or path.name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise PhotoError(f"{name}: no such file; check the path") from None
+        except IsADirectoryError:
+            raise PhotoError(f"{name} is a folder, not a photo; {_UPLOAD}") from None
+        except OSError as exc:
+            raise PhotoError(f"{name} could not be read ({exc.strerror or exc}); {_UPLOAD}") from exc
+    else:
+        raise TypeError(f"read_photo takes a path, bytes, a PIL image or a numpy array, not {type(source).__name__}")
+    if not data:
+        raise PhotoError(f"{name} is empty (0 bytes); {_UPLOAD}")
+
+    try:
+        image = Image.open(io.BytesIO(data))  # reads the header only
+    except Image.DecompressionBombError as exc:
+        raise PhotoError(_too_large(name, None, max_pixels)) from exc
+    except UnidentifiedImageError as exc:
+        raise PhotoError(f"{name} is not an image we can read ({_guess_format(data)}); {_UPLOAD}") from exc
+    except _DECODE_ERRORS as exc:
+        raise PhotoError(f"{name} is not an image we can read ({exc}); {_UPLOAD}") from exc
+    _check_size(image.size, name, max_pixels)
+    _decode(image, name)
+    return _from_image(image, name)
+
+
+def to_pil(photo: Photo, rgb: np.ndarray) -> Image.Image:
+    """`rgb` [H, W, 3] uint8 (an edited `photo.rgb`) as a PIL image, with the photo's alpha re-attached."""
+    if rgb.shape != photo.rgb.shape or rgb.dtype != np.uint8:
+        raise ValueError(f"expected uint8 {photo.rgb.shape} like the photo, got {rgb.dtype} {rgb.shape}")
+    if photo.alpha is None:
+        return Image.fromarray(rgb, "RGB")
+    return Image.fromarray(np.dstack([rgb, photo.alpha]), "RGBA")
+
+
+def save_photo(image: Image.Image, path: str | Path, *, quality: int = 95) -> Path:
+    """Save in the format the suffix names; JPEG, which has no alpha, gets the image over white."""
+    path = Path(path)
+    if path.suffix.lower() in (".jpg", ".jpeg") and image.mode in ("RGBA", "LA"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
+        image = background
+    image.save(path, quality=quality)
+    return path
+
+
+def _decode(image: Image.Image, name: str) -> None:
+    try:
+        image.load()
+    except _DECODE_ERRORS as exc:
+        raise PhotoError(f"{name} is damaged or incomplete ({exc}); upload the original file again, "
+                         f"or save it as a JPEG, PNG or WebP") from exc
+
+
+def _guess_format(data: bytes) -> str:
+    """Why PIL did not recognise `data`, in words a person can act on."""
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif"):
+        return "a HEIC/AVIF photo, as iPhones save them; export it as JPEG first"
+    if all(32 <= b < 127 or b in b"\t\r\n" for b in data[:512]):
+        return "it is a text file"
+    return "not a known image format"
+
+
+def _too_large(name: str, size: tuple[int, int] | None, max_pixels: int) -> str:
+    limit = f"{max_pixels / 1e6:g} megapixels"
+    # Without a size, PIL refused the file itself: it claims over twice its limit.
+    what = f"{size[0]}x{size[1]} pixels" if size else f"over {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:g} megapixels"
+    return f"{name} is too large ({what}; the limit is {limit}); resize it and upload it again"
+
+
+def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise PhotoError(_too_large(name, size, max_pixels))
+    if width == 0 or height == 0:
+        raise PhotoError(f"{name} has no pixels ({width}x{height}); {_UPLOAD}")
+
+
+def _from_array(array: np.ndarray, name: str, max_pixels: int) -> Photo:
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise PhotoError(f"{name}: expected an 8-bit image array [H, W], [H, W, 3] or [H, W, 4], "
+                         f"got {array.dtype} {array.shape}; {_UPLOAD}")
+    _check_size((array.shape[1], array.shape[0]), name, max_pixels)
+    if array.ndim == 2 or array.shape[2] == 1:
+        grey = array.reshape(array.shape[:2])
+        return Photo(np.repeat(grey[:, :, None], 3, axis=2), None, name)
+    alpha = np.ascontiguousarray(array[:, :, 3]) if array.shape[2] == 4 else None
+    return Photo(np.ascontiguousarray(array[:, :, :3]), alpha, name)
+
+
+def _from_image(image: Image.Image, name: str) -> Photo:
+    try:
+        image = ImageOps.exif_transpose(image)
+    except _DECODE_ERRORS:
+        pass  # unreadable EXIF: keep the pixels as stored rather than refuse the photo
+    image = _to_srgb(image)
+    mode = image.mode
+    alpha = None
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"))
+        rgb = np.asarray(rgba.convert("RGB"))
+    elif mode.startswith("I") or mode == "F":
+        grey = _high_depth_to_uint8(image)
+        rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    else:  # RGB, L, 1, P, CMYK, YCbCr, LAB, HSV
+        rgb = np.asarray(image.convert("RGB"))
+    return Photo(np.ascontiguousarray(rgb), None if alpha is None else np.ascontiguousarray(alpha), name)
+
+
+def _high_depth_to_uint8(image: Image.Image) -> np.ndarray:
+    """Grey 16-bit, 32-bit integer or float images as uint8 [H, W].
+
+    16-bit values (I;16*, and I holding 0..65535 as 16-bit PNGs decode) divide
+    by 257 so that 65535 -> 255; floats in [0, 1] scale by 255, others clip to
+    [0, 255]."""
+    values = np.asarray(image).astype(np.float64)
+    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    if image.mode.startswith("I;16") or (image.mode == "I" and values.min() >= 0 and values.max() > 255):
+        values = values / 257.0
+    elif image.mode == "F" and values.max() <= 1.0:
+        values = values * 255.0
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Convert through the embedded ICC profile (Display P3, Adobe RGB, CMYK, ...) to sRGB."""
+    profile = image.info.get("icc_profile")
+    if not profile or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        output = "RGBA" if image.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=output)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image  # a broken profile: the pixels as stored are the best guess

@@ -1,0 +1,230 @@
+"""MTCNN detection on real photos, the safetensors weights, and the alignment to
+FER2013's framing with its exact inverse."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+import torch
+from safetensors import safe_open
+
+from editor.faces import (
+    DEFAULT_WEIGHTS,
+    FER_TEMPLATE,
+    Face,
+    FaceDetector,
+    NoFaceError,
+    align_face,
+    apply_affine,
+    similarity_transform,
+    template,
+)
+from editor.photo import read_photo
+from gan.checkpoint import CheckpointError
+
+from .conftest import PHOTOS, requires
+
+
+@pytest.fixture(scope="module")
+def detector():
+    # MTCNN runs many tiny convolutions: one thread is as fast, and far faster
+    # when another job holds the other cores.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield FaceDetector()
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def obama() -> np.ndarray:
+    return read_photo(PHOTOS / "fr_obama.jpg").rgb
+
+
+def check_plausible(face: Face) -> None:
+    """Landmarks inside the box, in a face's order: eyes level above the nose, mouth below."""
+    x1, y1, x2, y2 = face.box
+    marks = face.landmarks
+    assert marks.shape == (5, 2)
+    assert np.all((marks[:, 0] > x1) & (marks[:, 0] < x2) & (marks[:, 1] > y1) & (marks[:, 1] < y2))
+    left_eye, right_eye, nose, mouth_left, mouth_right = marks
+    assert left_eye[0] < nose[0] < right_eye[0] and mouth_left[0] < mouth_right[0]
+    assert max(left_eye[1], right_eye[1]) < nose[1] < min(mouth_left[1], mouth_right[1])
+    assert face.probability > 0.99
+
+
+def test_weights_load_without_unpickling(monkeypatch, detector):  # noqa: ARG001 (one torch thread)
+    def refuse(*args, **kwargs):
+        raise AssertionError("torch.load called: the .pt pickles must never be loaded")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    detector = FaceDetector()
+    faces = detector.detect(skimage.data.astronaut(), name="astronaut.png")
+    assert len(faces) == 1
+    with safe_open(str(DEFAULT_WEIGHTS), framework="pt") as handle:
+        keys = set(handle.keys())
+        metadata = handle.metadata()["expression_editor"]
+    assert {key.split(".")[0] for key in keys} == {"pnet", "rnet", "onet"}
+    assert "facenet-pytorch" in metadata and "MIT" in metadata
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_missing_or_corrupt_weights_say_how_to_restore(tmp_path, damage):
+    weights = tmp_path / "mtcnn.safetensors"
+    if damage == "corrupt":
+        shutil.copy(DEFAULT_WEIGHTS, weights)
+        weights.write_bytes(weights.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match=r"git checkout -- checkpoints/mtcnn\.safetensors"):
+        FaceDetector(weights=weights)
+
+
+@requires(PHOTOS)
+def test_one_face(detector, obama):
+    faces = detector.detect(obama, name="fr_obama.jpg")
+    assert len(faces) == 1
+    check_plausible(faces[0])
+    assert 150 < faces[0].width < 400  # the face is about a quarter of the 910 px width
+
+
+def test_one_face_in_astronaut(detector):
+    faces = detector.detect(skimage.data.astronaut())
+    assert len(faces) == 1
+    check_plausible(faces[0])
+
+
+@requires(PHOTOS)
+def test_two_faces_left_to_right(detector):
+    faces = detector.detect(read_photo(PHOTOS / "fr_two_people.jpg").rgb)
+    assert len(faces) == 2
+    for face in faces:
+        check_plausible(face)
+    assert faces[0].box[2] < faces[1].box[0]  # sorted left to right, not overlapping
+
+
+@requires(PHOTOS)
+def test_small_photo(detector):
+    faces = detector.detect(read_photo(PHOTOS / "fr_obama_small.jpg").rgb)
+    assert len(faces) == 1
+    check_plausible(faces[0])
+
+
+@requires(PHOTOS)
+def test_downscaled_detection_maps_back_to_full_resolution(detector, obama):
+    full = detector.detect(obama)[0]
+    # The same photo through max_side: detected at 512 px, reported in full-size pixels.
+    limited = FaceDetector(max_side=512).detect(obama)[0]
+    # And a copy the user downscaled by half: coordinates are half, up to a pixel or so.
+    half = cv2.resize(obama, (obama.shape[1] // 2, obama.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    halved = detector.detect(half)[0]
+    # MTCNN's landmarks move by a pixel or two at the scale it sees the face:
+    # allow 3% of the face's width (7 px here) in full-size pixels.
+    tolerance = 0.03 * full.width
+    np.testing.assert_allclose(limited.landmarks, full.landmarks, atol=tolerance)
+    np.testing.assert_allclose(limited.box, full.box, atol=2 * tolerance)
+    np.testing.assert_allclose((halved.landmarks + 0.5) * 2 - 0.5, full.landmarks, atol=tolerance)
+    np.testing.assert_allclose(np.array(halved.box) * 2, full.box, atol=2 * tolerance)
+
+
+@requires(PHOTOS)
+def test_concurrent_calls_agree(detector):
+    rgb = read_photo(PHOTOS / "fr_obama_small.jpg").rgb
+    expected = detector.detect(rgb)[0]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: detector.detect(rgb), range(4)))
+    for faces in results:
+        assert len(faces) == 1
+        np.testing.assert_allclose(faces[0].landmarks, expected.landmarks, atol=1e-4)
+
+
+def test_no_face_names_the_photo(detector):
+    with pytest.raises(NoFaceError, match=r"no face found in coffee\.jpg.*larger in the frame"):
+        detector.detect(skimage.data.coffee(), name="coffee.jpg")
+    with pytest.raises(NoFaceError, match="grey.png"):
+        detector.detect(np.full((300, 400, 3), 128, np.uint8), name="grey.png")
+    with pytest.raises(NoFaceError, match="tiny.png"):  # smaller than MTCNN's smallest face
+        detector.detect(np.full((10, 12, 3), 128, np.uint8), name="tiny.png")
+
+
+def test_template_is_a_frontal_fer_face():
+    assert FER_TEMPLATE.shape == (5, 2) and FER_TEMPLATE.dtype == np.float32
+    left_eye, right_eye, nose, mouth_left, mouth_right = FER_TEMPLATE
+    assert abs(left_eye[1] - right_eye[1]) < 1  # eyes level
+    assert abs((left_eye[0] + right_eye[0]) / 2 - 24) < 1.5  # face centred
+    assert 12 < right_eye[0] - left_eye[0] < 24
+    assert left_eye[1] < nose[1] < mouth_left[1] < 44
+
+
+@requires(PHOTOS)
+@pytest.mark.parametrize("size", [48, 96])
+def test_alignment_of_real_faces(detector, size):
+    for name in ("fr_obama.jpg", "fr_two_people.jpg"):
+        rgb = read_photo(PHOTOS / name).rgb
+        for face in detector.detect(rgb):
+            crop, alignment = align_face(rgb, face, size=size)
+            assert crop.shape == (size, size) and crop.dtype == np.uint8
+            assert alignment.size == size
+            # A similarity cannot match 5 points exactly, and these people smile
+            # wider than the median FER face: the eyes land within 1.75 crop pixels
+            # of the template (48 px scale), every landmark within 3.5.
+            error = np.linalg.norm(apply_affine(alignment.to_crop, face.landmarks) - template(size), axis=1)
+            error /= size / 48
+            assert error[:2].max() < 1.75, (name, error)
+            assert np.sqrt(np.mean(error ** 2)) < 2.25, (name, error)
+            assert error.max() < 3.5, (name, error)
+            # The inverse is exact: photo -> crop -> photo is the identity.
+            there_and_back = np.vstack([alignment.to_photo, [0, 0, 1]]) @ np.vstack([alignment.to_crop, [0, 0, 1]])
+            np.testing.assert_allclose(there_and_back, np.eye(3), atol=1e-9)
+
+
+def synthetic_face(angle_deg: float, scale: float) -> tuple[np.ndarray, Face]:
+    """A light photo with a dark 3-pixel-wide dot at each landmark of a FER template
+    rotated by `angle_deg` and scaled `scale` times (photo pixels per crop pixel)."""
+    to_photo = cv2.getRotationMatrix2D((24, 24), angle_deg, scale)
+    to_photo[:, 2] += (600 - 24, 500 - 24)
+    marks = apply_affine(to_photo, template(48))
+    rgb = np.full((1000, 1200, 3), 220, np.uint8)
+    for x, y in marks:
+        cv2.circle(rgb, (round(x * 16), round(y * 16)), round(1.5 * scale * 16), (20, 20, 20), -1, cv2.LINE_AA, 4)
+    face = Face((0.0, 0.0, 1200.0, 1000.0), 1.0, marks.astype(np.float32))
+    return rgb, face
+
+
+@pytest.mark.parametrize("angle, scale", [(0, 1), (25, 6), (-40, 0.7)])
+def test_crop_shows_the_landmarks_at_the_template(angle, scale):
+    rgb, face = synthetic_face(angle, scale)
+    crop, alignment = align_face(rgb, face)
+    np.testing.assert_allclose(apply_affine(alignment.to_crop, face.landmarks), template(48), atol=1e-3)
+    darkness = 220.0 - crop
+    for x, y in template(48):
+        # The centre of darkness around each template point is that point.
+        x0, y0 = round(x) - 3, round(y) - 3
+        window = darkness[y0:y0 + 7, x0:x0 + 7]
+        ys, xs = np.mgrid[y0:y0 + 7, x0:x0 + 7]
+        centre = np.array([(xs * window).sum(), (ys * window).sum()]) / window.sum()
+        np.testing.assert_allclose(centre, (x, y), atol=0.35)
+
+
+def test_large_faces_are_not_aliased():
+    # A one-pixel checkerboard seen from far away is uniform grey, not a moire.
+    rgb, face = synthetic_face(15, 12)
+    checker = ((np.indices(rgb.shape[:2]).sum(0) % 2) * 255).astype(np.uint8)
+    crop, _ = align_face(np.repeat(checker[:, :, None], 3, axis=2), face)
+    assert np.abs(crop.astype(float) - 127.5).max() < 3
+
+
+def test_similarity_transform_recovers_a_known_one():
+    rng = np.random.default_rng(1)
+    src = rng.uniform(0, 100, (5, 2))
+    known = cv2.getRotationMatrix2D((10, 20), 33, 0.4)
+    np.testing.assert_allclose(similarity_transform(src, apply_affine(known, src)), known, atol=1e-9)
+
+
+def test_crop_is_itu_601_luma():
+    rgb, face = synthetic_face(10, 3)
+    rgb[:] = (200, 100, 50)
+    crop, _ = align_face(rgb, face)
+    assert np.all(crop == round(0.299 * 200 + 0.587 * 100 + 0.114 * 50))  # 124

@@ -1,0 +1,200 @@
+"""read_photo on real photos, on every image mode people's files come in, and on
+files that are not photos at all."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from editor.photo import MAX_PIXELS, Photo, PhotoError, read_photo, save_photo, to_pil
+
+from .conftest import PHOTOS, requires
+
+RNG = np.random.default_rng(0)
+RGB = RNG.integers(0, 256, (12, 20, 3), dtype=np.uint8)  # [H, W, 3]
+ALPHA = RNG.integers(0, 256, (12, 20), dtype=np.uint8)
+GREY = RNG.integers(0, 256, (12, 20), dtype=np.uint8)
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def check_rgb(photo: Photo, height: int, width: int) -> None:
+    assert photo.rgb.shape == (height, width, 3)
+    assert photo.rgb.dtype == np.uint8
+
+
+@requires(PHOTOS)
+def test_real_jpeg_from_path_and_bytes():
+    path = PHOTOS / "fr_obama.jpg"
+    photo = read_photo(path)
+    check_rgb(photo, 1137, 910)
+    assert photo.alpha is None and photo.name == "fr_obama.jpg"
+    assert 60 < photo.rgb.mean() < 200  # a real picture, not a blank
+    from_bytes = read_photo(path.read_bytes())
+    assert from_bytes.name == "photo"
+    np.testing.assert_array_equal(from_bytes.rgb, photo.rgb)
+    from_str = read_photo(str(path), name="upload.jpg")
+    assert from_str.name == "upload.jpg"
+
+
+def test_exif_orientation_is_applied():
+    # Stored 40 wide, 20 high, red on the left half; Orientation 6 means "rotate
+    # 90 degrees clockwise to view", so the viewer sees 20 wide, 40 high, red on top.
+    stored = np.zeros((20, 40, 3), np.uint8)
+    stored[:, :20] = (255, 0, 0)
+    stored[:, 20:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo = read_photo(encode(Image.fromarray(stored), "JPEG", exif=exif, quality=95))
+    check_rgb(photo, 40, 20)
+    top, bottom = photo.rgb[:16].reshape(-1, 3).mean(0), photo.rgb[24:].reshape(-1, 3).mean(0)
+    assert top[0] > 200 and top[2] < 50
+    assert bottom[2] > 200 and bottom[0] < 50
+
+
+def test_rgba_png_keeps_alpha_apart_and_to_pil_restores_it(tmp_path):
+    photo = read_photo(encode(Image.fromarray(np.dstack([RGB, ALPHA]), "RGBA"), "PNG"))
+    np.testing.assert_array_equal(photo.rgb, RGB)
+    np.testing.assert_array_equal(photo.alpha, ALPHA)
+    image = to_pil(photo, 255 - photo.rgb)
+    assert image.mode == "RGBA"
+    saved = read_photo(save_photo(image, tmp_path / "edited.png"))
+    np.testing.assert_array_equal(saved.rgb, 255 - RGB)
+    np.testing.assert_array_equal(saved.alpha, ALPHA)
+    # JPEG has no alpha: saved over white, as RGB.
+    assert Image.open(save_photo(image, tmp_path / "edited.jpg")).mode == "RGB"
+
+
+def test_la_grey_with_alpha():
+    photo = read_photo(encode(Image.fromarray(np.dstack([GREY, ALPHA]), "LA"), "PNG"))
+    np.testing.assert_array_equal(photo.rgb, np.repeat(GREY[:, :, None], 3, axis=2))
+    np.testing.assert_array_equal(photo.alpha, ALPHA)
+
+
+def test_palette_with_transparency():
+    indices = (np.arange(12 * 20).reshape(12, 20) % 3).astype(np.uint8)
+    image = Image.fromarray(indices, "P")
+    image.putpalette([10, 20, 30, 200, 100, 50, 0, 255, 0] + [0] * (256 * 3 - 9))
+    photo = read_photo(encode(image, "PNG", transparency=0))
+    np.testing.assert_array_equal(photo.rgb[indices == 1], np.tile([200, 100, 50], ((indices == 1).sum(), 1)))
+    np.testing.assert_array_equal(photo.rgb[indices == 2], np.tile([0, 255, 0], ((indices == 2).sum(), 1)))
+    np.testing.assert_array_equal(photo.alpha, np.where(indices == 0, 0, 255))
+    # Without a transparent index a palette image has no alpha.
+    assert read_photo(encode(image, "PNG")).alpha is None
+
+
+def test_grey_l_becomes_three_equal_channels():
+    photo = read_photo(encode(Image.fromarray(GREY, "L"), "PNG"))
+    np.testing.assert_array_equal(photo.rgb, np.repeat(GREY[:, :, None], 3, axis=2))
+    assert photo.alpha is None
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+def test_16_bit_grey_scales_to_8_bit(fmt):
+    deep = (np.arange(12 * 20).reshape(12, 20) * 273).astype(np.uint16)  # 0 .. 65247
+    photo = read_photo(encode(Image.fromarray(deep), fmt))
+    np.testing.assert_array_equal(photo.rgb[:, :, 0], np.rint(deep / 257).astype(np.uint8))
+    np.testing.assert_array_equal(photo.rgb[:, :, 0], photo.rgb[:, :, 2])
+
+
+def test_float_image_in_0_1():
+    values = np.linspace(0, 1, 12 * 20, dtype=np.float32).reshape(12, 20)
+    photo = read_photo(encode(Image.fromarray(values, "F"), "TIFF"))
+    np.testing.assert_array_equal(photo.rgb[:, :, 1], np.rint(values * 255).astype(np.uint8))
+
+
+def test_cmyk():
+    cmyk = np.zeros((12, 20, 4), np.uint8)
+    cmyk[:, :10, 0] = 255  # cyan
+    cmyk[:, 10:, 3] = 255  # black
+    lossless = read_photo(encode(Image.fromarray(cmyk, "CMYK"), "TIFF"))
+    np.testing.assert_array_equal(lossless.rgb[0, 0], [0, 255, 255])
+    np.testing.assert_array_equal(lossless.rgb[0, -1], [0, 0, 0])
+    jpeg = read_photo(encode(Image.fromarray(cmyk, "CMYK"), "JPEG", quality=95))
+    check_rgb(jpeg, 12, 20)
+    np.testing.assert_allclose(jpeg.rgb[6, 2], [0, 255, 255], atol=12)
+
+
+def test_webp_lossless_with_alpha():
+    photo = read_photo(encode(Image.fromarray(np.dstack([RGB, ALPHA]), "RGBA"), "WEBP", lossless=True, exact=True))
+    np.testing.assert_array_equal(photo.rgb, RGB)
+    np.testing.assert_array_equal(photo.alpha, ALPHA)
+    lossy = read_photo(encode(Image.fromarray(RGB), "WEBP", quality=90))
+    check_rgb(lossy, 12, 20)
+
+
+def test_embedded_srgb_profile_keeps_colours():
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    photo = read_photo(encode(Image.fromarray(RGB), "PNG", icc_profile=profile))
+    assert np.abs(photo.rgb.astype(int) - RGB).max() <= 2
+
+
+def test_numpy_and_pil_inputs():
+    np.testing.assert_array_equal(read_photo(RGB).rgb, RGB)
+    grey = read_photo(GREY)
+    np.testing.assert_array_equal(grey.rgb, np.repeat(GREY[:, :, None], 3, axis=2))
+    rgba = read_photo(np.dstack([RGB, ALPHA]), name="layer.png")
+    np.testing.assert_array_equal(rgba.alpha, ALPHA)
+    assert rgba.name == "layer.png"
+    np.testing.assert_array_equal(read_photo(Image.fromarray(RGB)).rgb, RGB)
+    with pytest.raises(PhotoError, match="8-bit"):
+        read_photo(RGB.astype(np.float32))
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "photo.jpg is empty"),
+    (b"Dear team, the photos are attached.\n", "photo.jpg is not an image we can read (it is a text file)"),
+    (bytes(RNG.integers(0, 256, 4000, dtype=np.uint8)), "photo.jpg is not an image we can read"),
+])
+def test_not_a_photo(tmp_path, content, expected):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(content)
+    with pytest.raises(PhotoError, match="upload a JPEG, PNG or WebP") as caught:
+        read_photo(path)
+    assert str(caught.value).startswith(expected)
+
+
+@requires(PHOTOS)
+def test_truncated_jpeg():
+    data = (PHOTOS / "fr_obama.jpg").read_bytes()
+    with pytest.raises(PhotoError, match=r"^cut\.jpg is damaged or incomplete .*upload the original file again"):
+        read_photo(data[: len(data) // 2], name="cut.jpg")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(PhotoError, match="nowhere.png: no such file"):
+        read_photo(tmp_path / "nowhere.png")
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A 60-byte PNG whose header claims width x height pixels."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16))
+            + chunk(b"IEND", b""))
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("side", [7_000, 100_000])  # over MAX_PIXELS; over PIL's own limit (2x)
+def test_decompression_bomb_is_refused_before_decoding(side):
+    assert side * side > MAX_PIXELS
+    with pytest.raises(PhotoError, match=r"^bomb\.png is too large .*the limit is 40 megapixels"):
+        read_photo(png_claiming(side, side), name="bomb.png")
+
+
+@requires(PHOTOS)
+def test_max_pixels_is_a_parameter():
+    with pytest.raises(PhotoError, match=r"too large \(910x1137 pixels; the limit is 0.5 megapixels\)"):
+        read_photo(PHOTOS / "fr_obama.jpg", max_pixels=500_000)
+    with pytest.raises(PhotoError, match="too large"):
+        read_photo(np.zeros((1000, 1000, 3), np.uint8), max_pixels=500_000)
