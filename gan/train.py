@@ -119,6 +119,16 @@ def mixed_precision(device: torch.device) -> contextlib.AbstractContextManager:
     return contextlib.nullcontext()
 
 
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        import platform
+
+        return f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)"
+    return device.type
+
+
 def load_training_data(config: TrainConfig) -> FaceDataset:
     kind = detect_kind(config.data) if config.dataset == "auto" else config.dataset
     size = config.image_size or (48 if kind == "fer2013" else 64)
@@ -333,7 +343,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     autocast = mixed_precision(device) if config.amp else contextlib.nullcontext()
     meta = {"config": asdict(config), "model": model_config.to_dict(), "expression": config.expression,
             "dataset": data.source, "dataset_sha256": dataset_fingerprint(config.data),
-            "images": n, "command": config.command}
+            "images": n, "command": config.command, "device": describe_device(device)}
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")

@@ -1,0 +1,64 @@
+"""`python -m editor edit PHOTO [PHOTO ...] --expression X --output-dir DIR`.
+
+Edits every face of each photo and writes DIR/<photo name>.png at the input's
+size. A bad photo is named and skipped; the exit status is non-zero at the end
+if any photo failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from gan.data import EXPRESSIONS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m editor edit", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("photos", nargs="+", type=Path, help="photos to edit (JPEG, PNG, WebP, ...)")
+    parser.add_argument("--expression", required=True, choices=EXPRESSIONS)
+    parser.add_argument("--output-dir", required=True, type=Path)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--checkpoints", type=Path, default=None, help="folder of <expression>.safetensors")
+    parser.add_argument("--steps", type=int, default=None, help="inversion steps (default: the editor's)")
+    parser.add_argument("--restarts", type=int, default=None, help="inversion restarts (default: the editor's)")
+    parser.add_argument("--strength", type=float, default=1.0, help="blend strength, 0-1")
+    parser.add_argument("--blend-mode", choices=("alpha", "poisson"), default="alpha")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .faces import NoFaceError
+    from .photo import PhotoError, read_photo, save_photo, to_pil
+    from .pipeline import DEFAULT_CHECKPOINTS, Editor, MissingCheckpointsError
+
+    args = build_parser().parse_args(argv)
+    try:
+        editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device,
+                             expressions=(args.expression,))
+    except MissingCheckpointsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for path in args.photos:
+        start = time.perf_counter()
+        try:
+            photo = read_photo(path)
+            result = editor.edit(photo, args.expression, seed=args.seed, steps=args.steps, restarts=args.restarts,
+                                 strength=args.strength, blend_mode=args.blend_mode)
+        except (PhotoError, NoFaceError, ValueError) as exc:
+            print(f"{path}: skipped: {exc}", file=sys.stderr)
+            failed.append(path)
+            continue
+        out = args.output_dir / f"{path.stem}.png"
+        save_photo(to_pil(photo, result.image), out)
+        print(f"{path} -> {out}: {len(result.faces)} face(s), {time.perf_counter() - start:.1f} s", flush=True)
+    if failed:
+        print(f"{len(failed)} of {len(args.photos)} photos failed: {', '.join(map(str, failed))}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,216 @@
+"""The editor: photo -> faces -> aligned crops -> z -> generated crops -> blended photo.
+
+`Editor.load()` reads every expression generator and the face detector once;
+`edit()` runs the stages for one photo and keeps what the sliders need
+(per-face z and alignment), and `render()` re-runs only the generator and the
+blend for new z's. An Editor holds no per-request state, so one instance
+serves concurrent requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from gan.checkpoint import CheckpointError, load_generator
+from gan.data import EXPRESSIONS
+from gan.models import Generator
+from gan.train import resolve_device
+
+from .blend import crop_face_mask, paste_back
+from .faces import Alignment, Face, FaceDetector, align_face
+from .invert import build_latent_bank, invert
+from .photo import Photo, read_photo
+
+DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+CROP_SIZE = 48
+
+ProgressFn = Callable[[float, str], None]
+
+
+class MissingCheckpointsError(RuntimeError):
+    """No usable generator; the message says how to train or restore them."""
+
+
+@dataclass(frozen=True)
+class EditSettings:
+    steps: int | None = None  # None: invert's default
+    restarts: int | None = None
+    strength: float = 1.0
+    blend_mode: str = "alpha"  # "alpha" or "poisson"
+    seed: int = 0
+
+
+@dataclass
+class FaceEdit:
+    index: int  # position in the detected faces (left to right)
+    face: Face
+    alignment: Alignment
+    aligned: np.ndarray  # [48, 48] uint8, the photo's face as the generator sees it
+    z: torch.Tensor  # [1, nz], the inverted latent
+    generated: np.ndarray  # [48, 48] uint8, G(z)
+    loss: float
+
+
+@dataclass
+class EditResult:
+    image: np.ndarray  # [H, W, 3] uint8, the edited photo
+    original: np.ndarray  # [H, W, 3] uint8
+    photo: Photo
+    expression: str
+    faces: list[FaceEdit]
+    settings: EditSettings = field(default_factory=EditSettings)
+
+
+def to_model_range(crop: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """[48, 48] uint8 -> [1, 1, 48, 48] float in [-1, 1]."""
+    return torch.from_numpy(crop).float().div(127.5).sub(1.0)[None, None].to(device)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """[1, 1, 48, 48] (or [48, 48]) in [-1, 1] -> [48, 48] uint8."""
+    return ((image.detach().float().cpu().reshape(image.shape[-2:]) + 1) * 127.5).round().clamp(0, 255).to(
+        torch.uint8).numpy()
+
+
+class Editor:
+    def __init__(self, generators: dict[str, Generator], detector: FaceDetector, device: torch.device,
+                 metadata: dict[str, dict] | None = None, checkpoint_dir: Path | None = None) -> None:
+        if not generators:
+            raise MissingCheckpointsError(_missing_message(checkpoint_dir or DEFAULT_CHECKPOINTS))
+        self.generators = generators
+        self.detector = detector
+        self.device = device
+        self.metadata = metadata or {}
+        self.checkpoint_dir = checkpoint_dir
+        self._mask = torch.from_numpy(crop_face_mask(CROP_SIZE))[None, None].to(device)  # [1,1,48,48] in [0,1]
+        self._banks: dict[str, object] = {}
+        self._directions: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, checkpoint_dir: str | Path = DEFAULT_CHECKPOINTS, device: str = "auto",
+             expressions: tuple[str, ...] = EXPRESSIONS) -> "Editor":
+        """Load every `<expression>.safetensors` in `checkpoint_dir` and the detector.
+
+        Missing or corrupt generators raise MissingCheckpointsError naming each
+        file and saying how to train or restore it."""
+        checkpoint_dir = Path(checkpoint_dir)
+        dev = resolve_device(device)
+        generators, metadata, problems = {}, {}, []
+        for expression in expressions:
+            path = checkpoint_dir / f"{expression}.safetensors"
+            try:
+                generators[expression], metadata[expression] = load_generator(path, dev)
+            except CheckpointError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise MissingCheckpointsError(_missing_message(checkpoint_dir, problems))
+        return cls(generators, FaceDetector(dev, weights=checkpoint_dir / "mtcnn.safetensors"), dev, metadata,
+                   checkpoint_dir)
+
+    @property
+    def expressions(self) -> tuple[str, ...]:
+        return tuple(self.generators)
+
+    def generator(self, expression: str) -> Generator:
+        try:
+            return self.generators[expression]
+        except KeyError:
+            raise ValueError(f"unknown expression {expression!r}; choose one of {', '.join(self.expressions)}") from None
+
+    def bank(self, expression: str):
+        """Latent bank for fast inversion starts, built once per generator."""
+        with self._lock:
+            if expression not in self._banks:
+                self._banks[expression] = build_latent_bank(self.generator(expression), device=self.device)
+            return self._banks[expression]
+
+    def directions(self, expression: str):
+        """GANSpace directions of an expression's generator (computed once, cached)."""
+        from .directions import cached_directions
+
+        with self._lock:
+            if expression not in self._directions:
+                self._directions[expression] = cached_directions(
+                    self.generator(expression), device=self.device,
+                    checkpoint=(self.checkpoint_dir / f"{expression}.safetensors") if self.checkpoint_dir else None)
+            return self._directions[expression]
+
+    def detect(self, image, *, name: str | None = None) -> list[Face]:
+        photo = image if isinstance(image, Photo) else read_photo(image, name=name)
+        return self.detector.detect(photo.rgb, name=photo.name)
+
+    def edit(self, image, expression: str, *, faces: list[int] | None = None, seed: int = 0,
+             steps: int | None = None, restarts: int | None = None, strength: float = 1.0,
+             blend_mode: str = "alpha", progress_fn: ProgressFn | None = None,
+             name: str | None = None) -> EditResult:
+        """Edit the chosen faces (all by default) of a photo to `expression`."""
+        G = self.generator(expression)
+        settings = EditSettings(steps, restarts, strength, blend_mode, seed)
+        report = progress_fn or (lambda fraction, message: None)
+        photo = image if isinstance(image, Photo) else read_photo(image, name=name)
+        report(0.0, "finding faces")
+        detected = self.detector.detect(photo.rgb, name=photo.name)
+        chosen = list(range(len(detected))) if faces is None else sorted(set(faces))
+        if any(i < 0 or i >= len(detected) for i in chosen):
+            raise ValueError(f"{photo.name} has {len(detected)} faces; face numbers must be 0-{len(detected) - 1}")
+        bank = self.bank(expression)
+        edited = photo.rgb
+        edits = []
+        for order, index in enumerate(chosen):
+            crop, alignment = align_face(photo.rgb, detected[index], size=CROP_SIZE)
+
+            def step_progress(step: int, total: int, loss: float, order=order) -> None:
+                report((order + step / max(total, 1)) / len(chosen) * 0.95,
+                       f"face {order + 1} of {len(chosen)}: fitting ({step}/{total})")
+
+            kwargs = {k: v for k, v in (("steps", steps), ("restarts", restarts)) if v is not None}
+            fit = invert(G, to_model_range(crop, self.device), mask=self._mask, seed=seed, device=self.device,
+                         init_bank=bank, progress_fn=step_progress, **kwargs)
+            generated = to_uint8(fit.image)
+            edited = paste_back(edited, generated, alignment.to_photo, original_crop=crop,
+                                strength=strength, mode=blend_mode)
+            edits.append(FaceEdit(index, detected[index], alignment, crop, fit.z.detach().cpu(), generated,
+                                  float(fit.loss)))
+        report(1.0, "done")
+        return EditResult(edited, photo.rgb, photo, expression, edits, settings)
+
+    @torch.no_grad()
+    def render(self, result: EditResult, zs: dict[int, torch.Tensor]) -> np.ndarray:
+        """The photo with the faces in `zs` (face index -> z [1, nz]) regenerated
+        and every other edited face as it was: generator and blend only."""
+        G = self.generator(result.expression)
+        image = result.original
+        for edit in result.faces:
+            if edit.index in zs:
+                generated = to_uint8(G(zs[edit.index].reshape(1, -1).to(self.device)))
+            else:
+                generated = edit.generated
+            image = paste_back(image, generated, edit.alignment.to_photo, original_crop=edit.aligned,
+                               strength=result.settings.strength, mode=result.settings.blend_mode)
+        return image
+
+    @torch.no_grad()
+    def generate(self, expression: str, z: torch.Tensor) -> np.ndarray:
+        """A face of `expression` from latent z [1, nz] (or [nz]): [48, 48] uint8."""
+        return to_uint8(self.generator(expression)(z.reshape(1, -1).to(self.device)))
+
+    def random_z(self, expression: str, seed: int) -> torch.Tensor:
+        nz = self.generator(expression).config.nz
+        return torch.randn(1, nz, generator=torch.Generator().manual_seed(seed))
+
+
+def _missing_message(checkpoint_dir: Path, problems: list[str] | None = None) -> str:
+    lines = [f"No usable expression generators in {checkpoint_dir}."]
+    lines += [f"  - {p}" for p in problems or []]
+    lines += ["Restore the shipped ones with `git checkout -- checkpoints/`, or train your own:",
+              "  python -m gan train --data ../shared/data/fer2013.csv.gz --expression all --out runs/fer2013",
+              "  python -m gan export runs/fer2013/<expression>/generator.safetensors -o "
+              f"{checkpoint_dir}/<expression>.safetensors"]
+    return "\n".join(lines)
