@@ -47,6 +47,7 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: d
     os.close(fd)
     try:
         save_file(clean, tmp, metadata={_META_KEY: json.dumps(meta)})
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; checkpoints are for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

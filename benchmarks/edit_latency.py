@@ -1,0 +1,102 @@
+"""Latency of each editing stage for a 1-megapixel photo with one face.
+
+    python benchmarks/edit_latency.py --repeats 10 [--device cpu|cuda] [--threads 2]
+
+Times read / detect / align / invert / blend and the whole `Editor.edit`, and
+prints p50 and p95 per stage (milliseconds), with the machine. Appends a JSON
+line to benchmarks/results/edit_latency.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from editor.blend import paste_back  # noqa: E402
+from editor.faces import align_face  # noqa: E402
+from editor.invert import invert  # noqa: E402
+from editor.photo import read_photo  # noqa: E402
+from editor.pipeline import Editor, to_model_range, to_uint8  # noqa: E402
+
+PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"
+
+
+def one_megapixel_jpeg(path: Path) -> bytes:
+    """The test photo resized to about 1,000,000 pixels, as JPEG bytes."""
+    image = Image.open(path).convert("RGB")
+    scale = (1_000_000 / (image.width * image.height)) ** 0.5
+    image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    return float(np.percentile(samples, 50)) * 1000, float(np.percentile(samples, 95)) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photo", type=Path, default=PHOTO)
+    parser.add_argument("--expression", default="surprise")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = one_megapixel_jpeg(args.photo)
+    editor = Editor.load(args.checkpoints, device=args.device, expressions=(args.expression,))
+    G = editor.generator(args.expression)
+    bank = editor.bank(args.expression)
+    editor.edit(data, args.expression)  # warm-up: first calls allocate and pick kernels
+    times: dict[str, list[float]] = {k: [] for k in ("read", "detect", "align", "invert", "blend", "edit")}
+    for repeat in range(args.repeats):
+        t0 = time.perf_counter()
+        photo = read_photo(data, name="1mp.jpg")
+        t1 = time.perf_counter()
+        faces = editor.detector.detect(photo.rgb, name=photo.name)
+        t2 = time.perf_counter()
+        crop, alignment = align_face(photo.rgb, faces[0])
+        t3 = time.perf_counter()
+        fit = invert(G, to_model_range(crop, editor.device), mask=editor._mask, seed=repeat, device=editor.device,
+                     init_bank=bank)
+        t4 = time.perf_counter()
+        paste_back(photo.rgb, to_uint8(fit.image), alignment.to_photo, original_crop=crop)
+        t5 = time.perf_counter()
+        editor.edit(data, args.expression, seed=repeat)
+        t6 = time.perf_counter()
+        for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+            times[key].append(value)
+    device = torch.device(args.device)
+    machine = (torch.cuda.get_device_name(device) if device.type == "cuda"
+               else f"{platform.machine()} CPU, {torch.get_num_threads()} threads")
+    width, height = Image.open(io.BytesIO(data)).size
+    print(f"{width}x{height} photo, 1 face, {args.repeats} runs on {machine}")
+    row = {"date": time.strftime("%Y-%m-%d"), "machine": machine, "photo": f"{width}x{height}",
+           "repeats": args.repeats, "torch": torch.__version__}
+    for key, samples in times.items():
+        p50, p95 = percentiles(samples)
+        row[key] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1)}
+        print(f"{key:7s} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms")
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    with open(results / "edit_latency.jsonl", "a") as handle:
+        handle.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
