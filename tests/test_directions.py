@@ -67,7 +67,8 @@ def test_same_seed_same_directions_other_seed_differs(generator, directions):
 def test_move_adds_scaled_components(directions):
     z = torch.zeros(1, 100)
     moved = move(z, directions, [1.5, 0.0, -2.0])
-    expected = 1.5 * directions.stdev[0] * directions.components[0] - 2.0 * directions.stdev[2] * directions.components[2]
+    C, s = directions.components, directions.stdev
+    expected = 1.5 * s[0] * C[0] - 2.0 * s[2] * C[2]
     assert torch.allclose(moved, expected[None], atol=1e-6)
     assert torch.equal(move(z, directions, []), z)
     with pytest.raises(ValueError):
