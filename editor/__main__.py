@@ -25,7 +25,7 @@ def build_ui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
     parser.add_argument("--share", action="store_true",
                         help="also make a temporary public gradio.live link (needs internet)")
-    parser.add_argument("--checkpoints", type=Path, default=None,
+    parser.add_argument("--checkpoints", type=Path, default=None, metavar="DIR",
                         help="folder of <expression>.safetensors and mtcnn.safetensors (default: checkpoints/)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: %(default)s)")
     parser.add_argument("--auth", type=_auth, default=None, metavar="USER:PASS",

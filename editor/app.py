@@ -44,6 +44,7 @@ MAX_FACES = 12  # face choices an API client may name without running detection 
 DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size
 FACE_SIDE = 192  # 48x48 generated faces are shown enlarged to this
 FILE_MAX_AGE = 3600  # seconds before uploads and results are deleted from disk
+DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
 REPO = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = REPO.parent / "shared" / "data" / "photos"
 
@@ -71,6 +72,8 @@ class Session:
     before: str  # display-sized JPEG of the original photo
     image: np.ndarray  # [H, W, 3] uint8, the photo as currently shown (edit + slider moves)
     amounts: dict[int, list[float]] = field(default_factory=dict)  # face index -> slider values
+    download_requests: int = 0  # slider changes so far; the download follows the last one
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
 class Scratch:
@@ -225,7 +228,7 @@ def edit_photo(editor, scratch: Scratch, photo: str | None, expression: str, fac
         raise user_error(exc) from None
     before = scratch.write(display_size(result.original), "original.jpg", quality=90)
     after = scratch.write(display_size(result.image), "edited.jpg", quality=90)
-    download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", compress_level=3)
+    download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", compress_level=1)
     session = Session(result=result, before=before, image=result.image)
     losses = ", ".join(f"face {f.index + 1}: {f.loss:.3f}" for f in result.faces)
     summary = f"**{expression}**: edited {len(result.faces)} face(s). Reconstruction loss {losses}."
@@ -276,12 +279,28 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
     return (session.before, after), session
 
 
-def save_download(scratch: Scratch, session: Session | None):
-    """The full-size PNG of what the page shows now (after a slider is released)."""
-    if session is None:
+def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
+    """The full-size PNG of the photo with the sliders as they are now.
+
+    Every slider change asks for one (mouse, keyboard, reset, face switch), with
+    the slider values themselves, so it never races the image updates; only the
+    last request of a burst writes the file, so dragging stays fast."""
+    if session is None or not session.result.faces:
         return gr.skip()
-    name = f"{photo_stem(session.result)}_{session.result.expression}.png"
-    return gr.DownloadButton(value=scratch.write(session.image, name, compress_level=3))
+    with session.lock:
+        session.download_requests += 1
+        mine = session.download_requests
+    time.sleep(DOWNLOAD_DEBOUNCE)
+    if session.download_requests != mine:
+        return gr.skip()  # a newer request will write it
+    result = session.result
+    edited = {f.index: f for f in result.faces}
+    face = next(iter(edited)) if face is None else int(face)
+    current = {**session.amounts, face: _amounts(amounts)}
+    directions = editor.directions(result.expression)
+    zs = {i: move(edited[i].z, directions, a) for i, a in current.items() if i in edited and any(a)}
+    image = editor.render(result, zs) if zs else result.image
+    return scratch.write(image, f"{photo_stem(result)}_{result.expression}.png", compress_level=1)
 
 
 def reset_sliders(scratch: Scratch, session: Session | None):
@@ -427,8 +446,9 @@ def build_demo(editor) -> gr.Blocks:
         gr.on([s.input for s in sliders], partial(explore, editor, scratch), [session, explore_face, *sliders],
               [result, session], api_name="explore", api_description=_summary(explore),
               trigger_mode="always_last", show_progress="hidden", concurrency_id="render", concurrency_limit=2)
-        gr.on([s.release for s in sliders] + [reset.click], partial(save_download, scratch), session, download,
-              api_visibility="private", trigger_mode="always_last", show_progress="hidden")
+        gr.on([s.change for s in sliders], partial(save_download, editor, scratch), [session, explore_face, *sliders],
+              download, api_visibility="private", trigger_mode="multiple", show_progress="hidden",
+              concurrency_limit=None)  # requests mostly sleep (debounce)
         reset.click(partial(reset_sliders, scratch), session, [result, session, *sliders], api_visibility="private",
                     show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import editor.__main__ as cli
-from editor.app import Session, build_demo, explore
+from editor.app import Scratch, Session, build_demo, display_size, explore, save_download
 from editor.pipeline import Editor
 
 from .app_server import FAST, checkpoint_dir, serve
@@ -194,8 +194,6 @@ def test_only_the_chosen_face_is_edited(url):
 @requires(OBAMA)
 def test_slider_update_is_fast(editor):
     """One slider move = move z + editor.render + a display JPEG; no inversion."""
-    from editor.app import Scratch, display_size
-
     result = editor.edit(str(OBAMA), "surprise", **FAST)
     scratch = Scratch()
     session = Session(result=result, before=scratch.write(display_size(result.original), "o.jpg"),
@@ -210,3 +208,21 @@ def test_slider_update_is_fast(editor):
     print(f"slider update: median {median * 1000:.0f} ms over {len(times)} moves "
           f"({result.original.shape[1]}x{result.original.shape[0]} photo, {torch.get_num_threads()} threads)")
     assert median < 0.5  # the goal is < 0.1 s; the bound leaves room for a busy test machine
+
+
+@requires(OBAMA_SMALL)
+def test_download_follows_the_last_slider_change(editor):
+    result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
+    scratch = Scratch()
+    session = Session(result=result, before=scratch.write(result.original, "o.jpg"), image=result.image)
+    explore(editor, scratch, session, 0, 1.5, -1.0)
+    # Two changes in a burst: only the later one writes the file.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        early = pool.submit(save_download, editor, scratch, session, 0, 0.5, 0.0)
+        time.sleep(0.05)
+        late = pool.submit(save_download, editor, scratch, session, 0, 1.5, -1.0)
+    assert not isinstance(early.result(), str)  # skipped
+    png = PIL.Image.open(late.result())
+    assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), session.image)
