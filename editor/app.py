@@ -187,8 +187,7 @@ def detect_faces(editor, photo: str | None):
         faces = editor.detect(image)
     except USER_ERRORS as exc:
         raise user_error(exc) from None
-    gallery = [(face_thumbnail(image.rgb, face.box), f"Face {i + 1} ({face.probability:.0%})")
-               for i, face in enumerate(faces)]
+    gallery = [(face_thumbnail(image.rgb, face.box), f"Face {i + 1}") for i, face in enumerate(faces)]
     choices = face_choices(len(faces))
     ticked = gr.CheckboxGroup(choices=choices, value=[value for _, value in choices], visible=len(faces) > 1)
     return gallery, ticked, len(faces)

@@ -120,6 +120,17 @@ def test_upload_edit_and_explore(page, checkpoints, tmp_path):
         shutil.copy(tmp_path / "app_screenshot.png", SCREENSHOT)
 
 
+@requires(PHOTOS / "fr_obama_small.jpg")
+def test_a_bad_file_is_explained_and_the_page_keeps_working(page, tmp_path):
+    fake = tmp_path / "holiday.jpg"  # the browser accepts it by its name; the server reads it
+    fake.write_text("not really a photo")
+    page.locator("#photo input[type=file]").set_input_files(fake)
+    page.get_by_text("holiday.jpg is not an image we can read").wait_for()
+
+    page.locator("#photo input[type=file]").set_input_files(PHOTOS / "fr_obama_small.jpg")
+    page.locator("#faces-found img").first.wait_for()
+
+
 def test_random_tab_draws_a_face(page):
     page.get_by_role("tab", name="Random faces").click()
     image = page.locator("#random-face img")
