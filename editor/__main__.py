@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 
 
@@ -46,6 +47,9 @@ def run_ui(args: argparse.Namespace) -> int:
 
     from .app import build_demo, launch_options
 
+    # Latent banks and slider directions take seconds per generator on a CPU:
+    # build them while the page starts, not on a visitor's first click.
+    threading.Thread(target=editor.warm_up, name="warm-up", daemon=True).start()
     demo = build_demo(editor)
     demo.queue(default_concurrency_limit=1, max_size=32)
     try:

@@ -92,6 +92,7 @@ class Editor:
         self._banks: dict[str, object] = {}
         self._directions: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._entry_locks: dict[tuple[int, str], threading.Lock] = {}
 
     @classmethod
     def load(cls, checkpoint_dir: str | Path = DEFAULT_CHECKPOINTS, device: str = "auto",
@@ -124,23 +125,36 @@ class Editor:
         except KeyError:
             raise ValueError(f"unknown expression {expression!r}; choose one of {', '.join(self.expressions)}") from None
 
+    def _cached(self, store: dict, expression: str, build: Callable[[], object]):
+        """store[expression], built once. A lock per entry, so a slow first build
+        for one expression never blocks requests for another."""
+        with self._lock:
+            lock = self._entry_locks.setdefault((id(store), expression), threading.Lock())
+        with lock:
+            if expression not in store:
+                store[expression] = build()
+            return store[expression]
+
     def bank(self, expression: str):
         """Latent bank for fast inversion starts, built once per generator."""
-        with self._lock:
-            if expression not in self._banks:
-                self._banks[expression] = build_latent_bank(self.generator(expression), device=self.device)
-            return self._banks[expression]
+        G = self.generator(expression)
+        return self._cached(self._banks, expression, lambda: build_latent_bank(G, device=self.device))
 
     def directions(self, expression: str):
         """GANSpace directions of an expression's generator (computed once, cached)."""
         from .directions import cached_directions
 
-        with self._lock:
-            if expression not in self._directions:
-                self._directions[expression] = cached_directions(
-                    self.generator(expression), device=self.device,
-                    checkpoint=(self.checkpoint_dir / f"{expression}.safetensors") if self.checkpoint_dir else None)
-            return self._directions[expression]
+        G = self.generator(expression)
+        checkpoint = self.checkpoint_dir / f"{expression}.safetensors" if self.checkpoint_dir else None
+        return self._cached(self._directions, expression,
+                            lambda: cached_directions(G, device=self.device, checkpoint=checkpoint))
+
+    def warm_up(self) -> None:
+        """Build every bank and set of directions now (the UI calls this in a
+        background thread at start-up, so the first edit and slider are fast)."""
+        for expression in self.expressions:
+            self.bank(expression)
+            self.directions(expression)
 
     def detect(self, image, *, name: str | None = None) -> list[Face]:
         photo = image if isinstance(image, Photo) else read_photo(image, name=name)

@@ -1,0 +1,136 @@
+"""End-to-end edits of real photos with the shipped generators."""
+
+from __future__ import annotations
+
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from editor.cli_edit import main as edit_main
+from editor.faces import NoFaceError
+from editor.photo import PhotoError
+from editor.pipeline import Editor, MissingCheckpointsError
+
+from .conftest import CHECKPOINTS, PHOTOS, requires
+
+OBAMA = PHOTOS / "fr_obama.jpg"
+TWO = PHOTOS / "fr_two_people.jpg"
+
+
+@pytest.fixture(scope="module")
+def editor() -> Editor:
+    torch.set_num_threads(1)  # MTCNN is 10x slower with two threads on a busy 2-core machine
+    return Editor.load(CHECKPOINTS, device="cpu")
+
+
+def _face_region(result, index: int, margin: float = 0.35) -> np.ndarray:
+    """A boolean mask of the face's box grown by `margin` of its size."""
+    x1, y1, x2, y2 = result.faces[index].face.box
+    w, h = x2 - x1, y2 - y1
+    mask = np.zeros(result.original.shape[:2], bool)
+    mask[max(0, int(y1 - margin * h)):int(y2 + margin * h), max(0, int(x1 - margin * w)):int(x2 + margin * w)] = True
+    return mask
+
+
+@requires(OBAMA)
+def test_edit_changes_the_face_and_nothing_else(editor):
+    progress = []
+    result = editor.edit(OBAMA, "surprise", progress_fn=lambda f, m: progress.append(f))
+    assert result.image.shape == result.original.shape == (1137, 910, 3)
+    assert result.image.dtype == np.uint8
+    assert len(result.faces) == 1 and progress[0] == 0.0 and progress[-1] == 1.0
+    changed = np.any(result.image != result.original, axis=2)
+    face = _face_region(result, 0)
+    assert changed[_face_region(result, 0, margin=0.0)].mean() > 0.3  # the face did change
+    assert not changed[~face].any()  # nothing outside it did
+    inside = np.abs(result.image.astype(int) - result.original.astype(int))[changed]
+    assert inside.mean() > 2
+    edit = result.faces[0]
+    assert edit.z.shape == (1, 100) and edit.aligned.shape == edit.generated.shape == (48, 48)
+    assert np.isfinite(edit.loss)
+
+
+@requires(OBAMA)
+def test_edit_is_deterministic_for_a_seed(editor):
+    a = editor.edit(OBAMA, "happy", seed=3)
+    b = editor.edit(OBAMA, "happy", seed=3)
+    assert np.array_equal(a.image, b.image)
+    assert torch.equal(a.faces[0].z, b.faces[0].z)
+
+
+@requires(TWO)
+def test_two_faces_all_by_default_or_the_chosen_one(editor):
+    both = editor.edit(TWO, "sad")
+    assert [f.index for f in both.faces] == [0, 1]
+    right_only = editor.edit(TWO, "sad", faces=[1])
+    changed = np.any(right_only.image != right_only.original, axis=2)
+    assert changed[_face_region(right_only, 0)].any()  # (faces[0] is now the right face)
+    left = editor.detect(TWO)[0]
+    x1, y1, x2, y2 = map(int, left.box)
+    assert not changed[y1:y2, x1:x2].any()
+    with pytest.raises(ValueError, match="has 2 faces"):
+        editor.edit(TWO, "sad", faces=[5])
+
+
+@requires(OBAMA)
+def test_render_regenerates_without_inversion(editor):
+    result = editor.edit(OBAMA, "neutral")
+    same = editor.render(result, {0: result.faces[0].z})
+    assert np.abs(same.astype(int) - result.image.astype(int)).max() <= 3
+    moved = editor.render(result, {0: result.faces[0].z + 2.0 * torch.randn(1, 100, generator=torch.Generator().manual_seed(0))})
+    changed = np.any(moved != result.image, axis=2)
+    assert changed.any() and not changed[~_face_region(result, 0)].any()
+
+
+@requires(OBAMA)
+def test_exif_orientation_is_kept(editor, tmp_path):
+    image = Image.open(OBAMA)
+    rotated = image.transpose(Image.Transpose.ROTATE_270)  # stored sideways...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ...and tagged "rotate 90 CW to display", so it displays upright
+    path = tmp_path / "sideways.jpg"
+    rotated.save(path, exif=exif)
+    result = editor.edit(path, "happy")
+    assert result.image.shape[:2] == (image.height, image.width)
+    assert len(result.faces) == 1
+
+
+def test_bad_inputs_get_clear_messages(editor, tmp_path):
+    text = tmp_path / "notes.jpg"
+    text.write_text("hello")
+    with pytest.raises(PhotoError, match="notes.jpg"):
+        editor.edit(text, "happy")
+    import skimage.data
+
+    with pytest.raises(NoFaceError, match="coffee"):
+        editor.edit(skimage.data.coffee(), "happy", name="coffee.png")
+    with pytest.raises(ValueError, match="unknown expression"):
+        editor.edit(OBAMA, "smug")
+
+
+def test_missing_or_corrupt_checkpoints_say_how_to_fix(tmp_path):
+    with pytest.raises(MissingCheckpointsError, match="python -m gan train"):
+        Editor.load(tmp_path, device="cpu")
+    shutil.copy(CHECKPOINTS / "mtcnn.safetensors", tmp_path)
+    (tmp_path / "happy.safetensors").write_bytes(b"garbage")
+    with pytest.raises(MissingCheckpointsError, match="happy.safetensors: the checkpoint is corrupt"):
+        Editor.load(tmp_path, device="cpu", expressions=("happy",))
+
+
+@requires(OBAMA)
+def test_cli_edits_photos_and_carries_on_past_a_bad_one(tmp_path, capsys):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    small = PHOTOS / "fr_obama_small.jpg"
+    code = edit_main([str(small), str(bad), str(OBAMA), "--expression", "surprise",
+                      "--output-dir", str(tmp_path / "out"), "--device", "cpu"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "broken.png: skipped" in err and "1 of 3 photos failed" in err
+    for source in (small, OBAMA):
+        out = cv2.imread(str(tmp_path / "out" / f"{source.stem}.png"))
+        assert out is not None and out.shape[:2] == Image.open(source).size[::-1]
