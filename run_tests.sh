@@ -2,6 +2,7 @@
 # Set up everything the tests need, then run them (CPU only).
 set -euo pipefail
 cd "$(dirname "$0")"
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle torch threads sleep instead of spinning
 PY=$(scripts/bootstrap.sh --test)
 # The browser journey drives Debian's Chromium (Playwright cannot download its own here).
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
