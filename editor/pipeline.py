@@ -153,8 +153,13 @@ class Editor:
         """Build every bank and set of directions now (the UI calls this in a
         background thread at start-up, so the first edit and slider are fast)."""
         for expression in self.expressions:
-            self.bank(expression)
+            bank = self.bank(expression)
             self.directions(expression)
+        # The first inversion in a process also pays ~1 s of kernel set-up.
+        G = self.generator(expression)
+        with torch.no_grad():
+            target = G(bank.z[:1].to(self.device))
+        invert(G, target, mask=self._mask, steps=1, restarts=1, device=self.device, init_bank=bank)
 
     def detect(self, image, *, name: str | None = None) -> list[Face]:
         photo = image if isinstance(image, Photo) else read_photo(image, name=name)
