@@ -166,3 +166,17 @@ def test_torchrun_two_processes_train_with_ddp(small_fer, tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "fer2013" / "metrics.jsonl").read_text().splitlines()]
     assert [r["iter"] for r in rows if "iter" in r] == [0, 1, 2, 3]  # 64 images / (2 ranks x 8)
     assert read_metadata(tmp_path / "fer2013" / "generator.safetensors")["epochs"] == 1
+
+
+@pytest.mark.gpu
+def test_cuda_training_keeps_data_on_the_device_and_resumes(small_fer, tmp_path):
+    """The CUDA path (uint8 data on the GPU, bf16 autocast, channels_last) trains
+    and writes the same files as the CPU path; skipped without CUDA."""
+    config = _config(small_fer, tmp_path, device="cuda", epochs=1)
+    result = train(config)
+    assert result.finished and result.epochs_done == 1
+    G, meta = load_generator(result.run_dir / "generator.safetensors", "cuda")
+    assert meta["device"].startswith("cuda")
+    with torch.no_grad():
+        assert torch.isfinite(G(torch.randn(4, 100, device="cuda"))).all()
+    assert train(replace(config, epochs=2)).epochs_done == 2
