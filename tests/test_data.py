@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import itertools
 import zipfile
 from pathlib import Path
@@ -117,8 +116,7 @@ def test_ferplus_majority_vote(tmp_path, fer_lines):
     # Row 1: neutral 6 -> neutral.
     assert labels[1] == 6
     assert (labels == -1).sum() > 0  # FER+ drops some images ("not a face", ties, contempt)
-    full_rows = [FER_CSV]
-    relabelled = read_fer2013(full_rows[0], split="PrivateTest", ferplus=FERPLUS_CSV)
+    relabelled = read_fer2013(FER_CSV, split="PrivateTest", ferplus=FERPLUS_CSV)
     assert 3000 < len(relabelled) < 3589
 
 
@@ -128,7 +126,6 @@ def test_malformed_rows_name_the_file_and_line(tmp_path, fer_lines):
         "emotion": (fer_lines[:2] + ["9," + fer_lines[2].split(",", 1)[1]], "line 3: emotion 9 is outside 0-6"),
         "usage": (fer_lines[:2] + [fer_lines[2].replace("Training", "Validation")], "line 3: Usage 'Validation'"),
         "pixel": (fer_lines[:2] + [fer_lines[2].replace(" ", " 300 ", 1)], "line 3: expected 2304"),
-        "range": (fer_lines[:2] + [fer_lines[2].replace(" ", " -4 ", 1).replace(" ", "", 0)], "line 3"),
         "fields": (fer_lines[:2] + ["0,Training\n"], "line 3: expected 3 fields"),
         "header": (["a,b,c\n"] + fer_lines[1:3], "missing columns"),
     }
@@ -201,5 +198,4 @@ def test_fingerprint_tells_files_apart(tmp_path):
     b.write_text("y")
     assert dataset_fingerprint(a) != dataset_fingerprint(b)
     assert dataset_fingerprint(a) == dataset_fingerprint(tmp_path / "a.csv")
-    buf = io.BytesIO()
-    assert len(dataset_fingerprint(a)) == 64 and buf is not None
+    assert len(dataset_fingerprint(a)) == 64
