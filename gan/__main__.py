@@ -15,6 +15,22 @@ _HELP_OVERRIDES = {
     "data": "FER2013 csv/csv.gz or image folder, CelebA zip/folder, or any folder of images",
     "expression": f"one of {', '.join(EXPRESSIONS)}, or 'all' for one model each",
     "dataset": "data layout: auto, fer2013, celeba or folder",
+    "out": "folder for run folders (one per expression)",
+    "ferplus": "FER+ fer2013new.csv: relabel FER2013 by majority vote",
+    "split": "FER2013 split: Training, PublicTest or PrivateTest",
+    "image_size": "48 or 64 (default: 48 for FER2013, else 64)",
+    "channels": "1 or 3 (default: 1 for FER2013, else 3)",
+    "limit": "use only the first N images (smoke tests)",
+    "epochs": "epochs to train to (a finished run continues when raised)",
+    "batch_size": "images per step", "lr": "Adam learning rate", "beta1": "Adam beta1", "beta2": "Adam beta2",
+    "nz": "latent size", "ngf": "generator width", "ndf": "discriminator width",
+    "seed": "seed for init, data order and noise",
+    "device": "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps",
+    "amp": "bf16 autocast where the hardware has native bf16",
+    "channels_last": "channels_last memory format on CUDA",
+    "sample_count": "images in the per-epoch fixed-noise grid",
+    "checkpoint_minutes": "also save the training state this often mid-epoch (0: only at epoch ends)",
+    "max_steps": "stop after this many steps in total (smoke tests)",
 }
 
 
@@ -31,8 +47,10 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
             continue
         kind = {"int": int, "float": float, "int | None": int, "float | None": float}.get(f.type, str)
-        parser.add_argument(flag, type=kind, default=default, required=f.name == "data",
-                            help=f"{help_text} (default: {default})".strip())
+        required = f.name == "data"
+        shown = "" if required or "default:" in help_text else f" (default: {default})"
+        parser.add_argument(flag, type=kind, default=None if required else default, required=required,
+                            help=f"{help_text}{shown}".strip())
     parser.add_argument("--fresh", action="store_true", help="ignore a saved state and start over")
     parser.add_argument("--interleave", action="store_true",
                         help="with --expression all: advance every model one epoch at a time")
