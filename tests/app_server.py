@@ -30,6 +30,19 @@ def checkpoint_dir(tmp_factory) -> Path:
     return folder
 
 
+@contextmanager
+def loaded_editor(checkpoints: Path, tmp_factory):
+    """The real Editor on `checkpoints`, with its GANSpace cache in a temporary folder
+    (so test runs never write to the home folder's cache)."""
+    import pytest
+
+    from editor.pipeline import Editor
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXPRESSION_EDITOR_CACHE", str(tmp_factory.mktemp("cache")))
+        yield Editor.load(checkpoints, device="cpu")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

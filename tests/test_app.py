@@ -13,9 +13,8 @@ import torch
 
 import editor.__main__ as cli
 from editor.app import Scratch, Session, build_demo, display_size, explore, save_download
-from editor.pipeline import Editor
 
-from .app_server import FAST, checkpoint_dir, serve
+from .app_server import FAST, checkpoint_dir, loaded_editor, serve
 from .conftest import PHOTOS, requires
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -32,10 +31,8 @@ def checkpoints(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def editor(checkpoints, tmp_path_factory):
-    # GANSpace directions are cached on disk; keep this run's cache out of the home folder.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EXPRESSION_EDITOR_CACHE", str(tmp_path_factory.mktemp("cache")))
-        yield Editor.load(checkpoints, device="cpu")
+    with loaded_editor(checkpoints, tmp_path_factory) as loaded:
+        yield loaded
 
 
 @pytest.fixture(scope="module")

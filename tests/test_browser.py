@@ -13,9 +13,8 @@ import PIL.Image
 import pytest
 
 from editor.app import build_demo
-from editor.pipeline import Editor
 
-from .app_server import checkpoint_dir, serve
+from .app_server import checkpoint_dir, loaded_editor, serve
 from .conftest import CHECKPOINTS, PHOTOS, REPO, requires
 
 pytestmark = [
@@ -36,11 +35,8 @@ def checkpoints(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def url(checkpoints, tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EXPRESSION_EDITOR_CACHE", str(tmp_path_factory.mktemp("cache")))
-        editor = Editor.load(checkpoints, device="cpu")
-        with serve(build_demo(editor)) as address:
-            yield address
+    with loaded_editor(checkpoints, tmp_path_factory) as editor, serve(build_demo(editor)) as address:
+        yield address
 
 
 @pytest.fixture
