@@ -21,6 +21,7 @@ from gan.checkpoint import CheckpointError, load_generator
 from gan.data import EXPRESSIONS
 from gan.models import Generator
 from gan.train import resolve_device
+from gan.train import to_model_range as images_to_model_range
 
 from .blend import crop_face_mask, paste_back
 from .faces import Alignment, Face, FaceDetector, align_face
@@ -68,8 +69,8 @@ class EditResult:
 
 
 def to_model_range(crop: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
-    """[48, 48] uint8 -> [1, 1, 48, 48] float in [-1, 1]."""
-    return torch.from_numpy(crop).float().div(127.5).sub(1.0)[None, None].to(device)
+    """[48, 48] uint8 -> [1, 1, 48, 48] float in [-1, 1], the scaling training used."""
+    return images_to_model_range(torch.from_numpy(crop)[None, None]).to(device)
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
@@ -180,6 +181,7 @@ class Editor:
         if any(i < 0 or i >= len(detected) for i in chosen):
             raise ValueError(f"{photo.name} has {len(detected)} faces; face numbers must be 0-{len(detected) - 1}")
         bank = self.bank(expression)
+        overrides = {k: v for k, v in (("steps", steps), ("restarts", restarts)) if v is not None}
         edited = photo.rgb
         edits = []
         for order, index in enumerate(chosen):
@@ -189,9 +191,8 @@ class Editor:
                 report((order + step / max(total, 1)) / len(chosen) * 0.95,
                        f"face {order + 1} of {len(chosen)}: fitting ({step}/{total})")
 
-            kwargs = {k: v for k, v in (("steps", steps), ("restarts", restarts)) if v is not None}
             fit = invert(G, to_model_range(crop, self.device), mask=self._mask, seed=seed, device=self.device,
-                         init_bank=bank, progress_fn=step_progress, **kwargs)
+                         init_bank=bank, progress_fn=step_progress, **overrides)
             generated = to_uint8(fit.image)
             edited = paste_back(edited, generated, alignment.to_photo, original_crop=crop,
                                 strength=strength, mode=blend_mode)

@@ -41,13 +41,15 @@ class ModelConfig:
         return asdict(self)
 
 
-def init_dcgan_weights(module: nn.Module) -> None:
-    """DCGAN init: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
+def init_dcgan_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
+    """DCGAN init: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0.
+    Draws with `generator` when given (nn.init takes none in older torch)."""
+    with torch.no_grad():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            module.weight.copy_(0.02 * torch.randn(module.weight.shape, generator=generator))
+        elif isinstance(module, nn.BatchNorm2d):
+            module.weight.copy_(1.0 + 0.02 * torch.randn(module.weight.shape, generator=generator))
+            module.bias.zero_()
 
 
 class Generator(nn.Module):
@@ -132,16 +134,7 @@ def build_models(config: ModelConfig, *, seed: int | None = None) -> tuple[Gener
     G, D = Generator(config), Discriminator(config)
     for model in (G, D):
         for module in model.modules():
-            if gen is not None and isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d)):
-                # nn.init has no generator argument in older torch; draw with ours.
-                with torch.no_grad():
-                    if isinstance(module, nn.BatchNorm2d):
-                        module.weight.copy_(1.0 + 0.02 * torch.randn(module.weight.shape, generator=gen))
-                        module.bias.zero_()
-                    else:
-                        module.weight.copy_(0.02 * torch.randn(module.weight.shape, generator=gen))
-            elif gen is None:
-                init_dcgan_weights(module)
+            init_dcgan_weights(module, gen)
     return G, D
 
 

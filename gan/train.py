@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -27,7 +27,7 @@ from torch import nn
 
 from .checkpoint import CheckpointError, load_tensors, save_generator, save_tensors
 from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, detect_kind, load_dataset
-from .models import Discriminator, Generator, ModelConfig, build_models
+from .models import Generator, ModelConfig, build_models
 
 ProgressFn = Callable[["Progress"], None]
 AbortFn = Callable[[], bool]
@@ -435,11 +435,6 @@ def _progress_bar(config: TrainConfig, steps_per_epoch: int, run: _RunState, ena
     done = run.epoch * steps_per_epoch + run.step
     return tqdm(total=total, initial=min(done, total), desc=config.run_name(), unit="step",
                 disable=not enabled or os.environ.get("TQDM_DISABLE") == "1", dynamic_ncols=True)
-
-
-def config_from_dict(values: dict) -> TrainConfig:
-    known = {f.name for f in fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in values.items() if k in known})
 
 
 def expressions_for(choice: str | None) -> list[str | None]:
