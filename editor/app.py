@@ -187,7 +187,9 @@ def detect_faces(editor, photo: str | None):
         faces = editor.detect(image)
     except USER_ERRORS as exc:
         raise user_error(exc) from None
-    gallery = [(face_thumbnail(image.rgb, face.box), f"Face {i + 1}") for i, face in enumerate(faces)]
+    readings = editor.face_expressions(image, faces) or [None] * len(faces)
+    gallery = [(face_thumbnail(image.rgb, face.box), face_caption(i, reading))
+               for i, (face, reading) in enumerate(zip(faces, readings))]
     choices = face_choices(len(faces))
     ticked = gr.CheckboxGroup(choices=choices, value=[value for _, value in choices], visible=len(faces) > 1)
     return gallery, ticked, len(faces)
@@ -229,9 +231,27 @@ def edit_photo(editor, scratch: Scratch, photo: str | None, expression: str, fac
     after = scratch.write(display_size(result.image), "edited.jpg", quality=90)
     download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", compress_level=1)
     session = Session(result=result, before=before, image=result.image)
-    losses = ", ".join(f"face {f.index + 1}: {f.loss:.3f}" for f in result.faces)
-    summary = f"**{expression}**: edited {len(result.faces)} face(s). Reconstruction loss {losses}."
-    return (before, after), download, summary, session
+    return (before, after), download, edit_summary(editor, result), session
+
+
+def face_caption(index: int, reading) -> str:
+    """ "Face 1: neutral 64%" (the classifier's reading), or "Face 1" without a classifier."""
+    return f"Face {index + 1}" if reading is None else f"Face {index + 1}: {reading}"
+
+
+def edit_summary(editor, result) -> str:
+    """What was done, and what the expression classifier reads before and after each face."""
+    lines = [f"**{result.expression}**: edited {len(result.faces)} face(s)."]
+    for f in result.faces:
+        line = f"- Face {f.index + 1}: "
+        if f.before is not None and f.after is not None:
+            target = f.after.probabilities.get(result.expression, 0.0)
+            line += (f"reads as **{f.before}** before, **{f.after}** after "
+                     f"({result.expression} {target:.0%}); ")
+        lines.append(line + f"reconstruction loss {f.loss:.3f}")
+    if editor.classifier is None and editor.classifier_problem:
+        lines.append(f"\n_{editor.classifier_problem}_")
+    return "\n".join(lines)
 
 
 def prepare_explore(editor, session: Session | None):
@@ -244,7 +264,8 @@ def prepare_explore(editor, session: Session | None):
     choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
     crops = []
     for f in result.faces:
-        crops += [(enlarge(f.aligned), f"Face {f.index + 1}: from the photo"),
+        seen = f" (reads {f.before})" if f.before is not None else ""
+        crops += [(enlarge(f.aligned), f"Face {f.index + 1}: from the photo{seen}"),
                   (enlarge(f.generated), f"Face {f.index + 1}: generated ({result.expression})")]
     sliders = [gr.Slider(value=0.0, label=f"Direction {k + 1}",
                          info=f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation")

@@ -9,6 +9,7 @@ serves concurrent requests.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from gan.checkpoint import CheckpointError, load_generator
+from gan.classifier import ExpressionClassifier, load_classifier, predict_proba
 from gan.data import EXPRESSIONS
 from gan.models import Generator
 from gan.train import resolve_device
@@ -30,6 +32,7 @@ from .photo import Photo, read_photo
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 CROP_SIZE = 48
+CLASSIFIER_FILE = "classifier.safetensors"
 
 ProgressFn = Callable[[float, str], None]
 
@@ -47,6 +50,18 @@ class EditSettings:
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class ExpressionGuess:
+    """What the expression classifier reads in one face."""
+
+    expression: str  # the most probable expression
+    probability: float  # its probability, 0-1
+    probabilities: dict[str, float]  # every expression's probability
+
+    def __str__(self) -> str:
+        return f"{self.expression} {self.probability:.0%}"
+
+
 @dataclass
 class FaceEdit:
     index: int  # position in the detected faces (left to right)
@@ -56,6 +71,8 @@ class FaceEdit:
     z: torch.Tensor  # [1, nz], the inverted latent
     generated: np.ndarray  # [48, 48] uint8, G(z)
     loss: float
+    before: ExpressionGuess | None = None  # the classifier on the face as it was (None: no classifier)
+    after: ExpressionGuess | None = None  # ... and on the edited face, re-cropped from the edited photo
 
 
 @dataclass
@@ -81,7 +98,8 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
 
 class Editor:
     def __init__(self, generators: dict[str, Generator], detector: FaceDetector, device: torch.device,
-                 metadata: dict[str, dict] | None = None, checkpoint_dir: Path | None = None) -> None:
+                 metadata: dict[str, dict] | None = None, checkpoint_dir: Path | None = None,
+                 classifier: ExpressionClassifier | None = None, classifier_problem: str | None = None) -> None:
         if not generators:
             raise MissingCheckpointsError(_missing_message(checkpoint_dir or DEFAULT_CHECKPOINTS))
         self.generators = generators
@@ -89,6 +107,9 @@ class Editor:
         self.device = device
         self.metadata = metadata or {}
         self.checkpoint_dir = checkpoint_dir
+        self.classifier = classifier
+        # Why there is no classifier (shown in the UI); editing works without one.
+        self.classifier_problem = classifier_problem
         self._mask = torch.from_numpy(crop_face_mask(CROP_SIZE))[None, None].to(device)  # [1,1,48,48] in [0,1]
         self._banks: dict[str, object] = {}
         self._directions: dict[str, object] = {}
@@ -113,8 +134,14 @@ class Editor:
                 problems.append(str(exc))
         if problems:
             raise MissingCheckpointsError(_missing_message(checkpoint_dir, problems))
+        classifier, problem = None, None
+        try:
+            classifier, _ = load_classifier(checkpoint_dir / CLASSIFIER_FILE, dev)
+        except CheckpointError as exc:
+            problem = f"The expression read-out is off: {exc}"
+            print(f"warning: {problem}", file=sys.stderr)
         return cls(generators, FaceDetector(dev, weights=checkpoint_dir / "mtcnn.safetensors"), dev, metadata,
-                   checkpoint_dir)
+                   checkpoint_dir, classifier, problem)
 
     @property
     def expressions(self) -> tuple[str, ...]:
@@ -162,6 +189,25 @@ class Editor:
             target = G(bank.z[:1].to(self.device))
         invert(G, target, mask=self._mask, steps=1, restarts=1, device=self.device, init_bank=bank)
 
+    def classify(self, crops: list[np.ndarray]) -> list[ExpressionGuess] | None:
+        """The classifier's reading of aligned [48, 48] uint8 crops (None without a classifier)."""
+        if self.classifier is None:
+            return None
+        if not crops:
+            return []
+        batch = images_to_model_range(torch.from_numpy(np.stack(crops))[:, None])
+        probs = predict_proba(self.classifier, batch).tolist()
+        guesses = []
+        for row in probs:
+            best = int(np.argmax(row))
+            guesses.append(ExpressionGuess(EXPRESSIONS[best], float(row[best]), dict(zip(EXPRESSIONS, row))))
+        return guesses
+
+    def face_expressions(self, image, faces: list[Face]) -> list[ExpressionGuess] | None:
+        """The classifier's reading of each detected face of a photo."""
+        photo = image if isinstance(image, Photo) else read_photo(image)
+        return self.classify([align_face(photo.rgb, face, size=CROP_SIZE)[0] for face in faces])
+
     def detect(self, image, *, name: str | None = None) -> list[Face]:
         photo = image if isinstance(image, Photo) else read_photo(image, name=name)
         return self.detector.detect(photo.rgb, name=photo.name)
@@ -198,8 +244,19 @@ class Editor:
                                 strength=strength, mode=blend_mode)
             edits.append(FaceEdit(index, detected[index], alignment, crop, fit.z.detach().cpu(), generated,
                                   float(fit.loss)))
+        self._read_expressions(edits, edited)
         report(1.0, "done")
         return EditResult(edited, photo.rgb, photo, expression, edits, settings)
+
+    def _read_expressions(self, edits: list[FaceEdit], edited: np.ndarray) -> None:
+        """Fill in each face's expression before and after, the "after" read from
+        the edited photo with the same alignment (what a viewer sees)."""
+        after_crops = [align_face(edited, edit.face, size=CROP_SIZE)[0] for edit in edits]
+        guesses = self.classify([edit.aligned for edit in edits] + after_crops)
+        if guesses is None:
+            return
+        for edit, before, after in zip(edits, guesses[: len(edits)], guesses[len(edits):]):
+            edit.before, edit.after = before, after
 
     @torch.no_grad()
     def render(self, result: EditResult, zs: dict[int, torch.Tensor]) -> np.ndarray:

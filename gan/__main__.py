@@ -34,15 +34,14 @@ _HELP_OVERRIDES = {
 }
 
 
-def _add_train_args(parser: argparse.ArgumentParser) -> None:
-    from .train import TrainConfig
-
-    for f in fields(TrainConfig):
+def _add_dataclass_args(parser: argparse.ArgumentParser, cls: type, help_overrides: dict[str, str]) -> None:
+    """One flag per dataclass field, typed and defaulted from the field."""
+    for f in fields(cls):
         if f.name == "command":
             continue
         flag = "--" + f.name.replace("_", "-")
         default = f.default
-        help_text = _HELP_OVERRIDES.get(f.name, "")
+        help_text = help_overrides.get(f.name, "")
         if f.type in ("bool",):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
             continue
@@ -52,8 +51,27 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, type=kind, default=None if required else default, required=required,
                             help=f"{help_text}{shown}".strip())
     parser.add_argument("--fresh", action="store_true", help="ignore a saved state and start over")
+
+
+def _add_train_args(parser: argparse.ArgumentParser) -> None:
+    from .train import TrainConfig
+
+    _add_dataclass_args(parser, TrainConfig, _HELP_OVERRIDES)
     parser.add_argument("--interleave", action="store_true",
                         help="with --expression all: advance every model one epoch at a time")
+
+
+_CLASSIFIER_HELP = {
+    "data": "FER2013 csv/csv.gz (Training trains, PublicTest selects, PrivateTest reports)",
+    "out": "run folder (state, metrics.jsonl, classifier.safetensors)",
+    "epochs": "epochs to train", "batch_size": "images per step", "lr": "SGD peak learning rate",
+    "warmup_epochs": "epochs of linear learning-rate warm-up before the cosine decay",
+    "momentum": "SGD (Nesterov) momentum", "weight_decay": "L2 on conv and linear weights",
+    "label_smoothing": "cross-entropy label smoothing",
+    "rotate_degrees": "augmentation: random rotation (+- degrees)", "scale": "augmentation: random zoom (1 +- scale)",
+    "shift": "augmentation: random shift (fraction of the side)", "seed": "seed for init, data order and augmentation",
+    "device": _HELP_OVERRIDES["device"], "amp": _HELP_OVERRIDES["amp"], "limit": _HELP_OVERRIDES["limit"],
+}
 
 
 def _stop_on_signals() -> list[bool]:
@@ -106,6 +124,26 @@ def _expression_datasets(values: dict) -> dict:
     from .data import read_fer2013, split_by_expression
 
     return split_by_expression(read_fer2013(values["data"], split=values["split"], ferplus=values["ferplus"]))
+
+
+def cmd_train_classifier(args: argparse.Namespace) -> int:
+    from .train_classifier import ClassifierTrainConfig, train_classifier
+
+    values = {f.name: getattr(args, f.name) for f in fields(ClassifierTrainConfig) if f.name != "command"}
+    stop = _stop_on_signals()
+
+    def report(r) -> None:
+        print(f"epoch {r.epoch}/{r.epochs}  loss {r.loss:.3f}  train {r.train_accuracy:.3f}  "
+              f"PublicTest {r.public_accuracy:.3f} (best {r.best_public_accuracy:.3f})  {r.seconds:.0f} s", flush=True)
+
+    result = train_classifier(ClassifierTrainConfig(**values), progress_fn=report, abort_fn=lambda: stop[0],
+                              fresh=args.fresh)
+    if not result.finished:
+        print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"{result.run_dir / 'classifier.safetensors'}: best epoch {result.best_epoch}, "
+          f"PublicTest {result.public_accuracy:.2%}, PrivateTest {result.private_accuracy:.2%}")
+    return 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -167,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--half", action=argparse.BooleanOptionalAction, default=True,
                         help="store float16 when outputs differ by < 1/255")
     export.set_defaults(func=cmd_export)
+    classifier = sub.add_parser("train-classifier", help="train (or resume) the FER2013 expression classifier")
+    from .train_classifier import ClassifierTrainConfig
+
+    _add_dataclass_args(classifier, ClassifierTrainConfig, _CLASSIFIER_HELP)
+    classifier.set_defaults(func=cmd_train_classifier)
     return parser
 
 

@@ -244,12 +244,13 @@ def restore_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Opt
     return tensors["fixed_noise"].to(device), run, meta
 
 
-def _check_resumable(run_dir: Path, config: TrainConfig) -> None:
+def check_resumable(run_dir: Path, config: object, keys: tuple[str, ...] = _RESUME_KEYS) -> None:
+    """Refuse to continue a run folder whose saved config.json differs in `keys`."""
     saved_path = run_dir / "config.json"
     if not saved_path.exists():
         return
     saved = json.loads(saved_path.read_text())
-    changed = [k for k in _RESUME_KEYS if saved.get(k) != getattr(config, k)]
+    changed = [k for k in keys if saved.get(k) != getattr(config, k)]
     if changed:
         raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; "
                          "pass another --out, or --fresh to overwrite it")
@@ -310,7 +311,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     if fresh and is_main:
         for name in ("state.safetensors", "metrics.jsonl", "config.json"):
             (run_dir / name).unlink(missing_ok=True)
-    _check_resumable(run_dir, config)
+    check_resumable(run_dir, config)
 
     data = data if data is not None else load_training_data(config)
     model_config = config.model_config(data)

@@ -13,9 +13,10 @@ import torch
 
 import editor.__main__ as cli
 from editor.app import Scratch, Session, build_demo, display_size, explore, save_download
+from gan.data import EXPRESSIONS
 
 from .app_server import FAST, checkpoint_dir, loaded_editor, serve
-from .conftest import PHOTOS, requires
+from .conftest import CHECKPOINTS, PHOTOS, requires
 
 gradio_client = pytest.importorskip("gradio_client")
 OBAMA = PHOTOS / "fr_obama.jpg"
@@ -114,6 +115,8 @@ def test_edit_then_explore_through_the_api(url):
         gradio_client.handle_file(OBAMA), "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
         api_name="/edit")
     assert "surprise" in summary and "1 face" in summary
+    if (CHECKPOINTS / "classifier.safetensors").exists():
+        assert "reads as" in summary and "after (surprise" in summary
     original = PIL.Image.open(OBAMA)
     png = PIL.Image.open(download)
     assert png.format == "PNG" and png.size == original.size  # the download is full size
@@ -174,11 +177,16 @@ def test_only_the_chosen_face_is_edited(url):
     client = connect(url)
     gallery, choices = client.predict(gradio_client.handle_file(TWO_PEOPLE), api_name="/detect")
     assert len(gallery) == 2 and [value for _, value in choices["choices"]] == [0, 1]
+    # Each face is captioned with what the expression classifier reads in it, e.g. "Face 1: happy 83%".
+    captions = [item["caption"] for item in gallery]
+    assert [c.split(":")[0] for c in captions] == ["Face 1", "Face 2"]
+    if (CHECKPOINTS / "classifier.safetensors").exists():
+        assert all(c.endswith("%") and c.split()[2] in EXPRESSIONS for c in captions), captions
     assert choices["value"] == [0, 1]  # every face ticked by default
     (before, after), _, summary = client.predict(
         gradio_client.handle_file(TWO_PEOPLE), "happy", [1], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
         api_name="/edit")
-    assert "1 face" in summary and "face 2" in summary
+    assert "1 face" in summary and "Face 2" in summary and "Face 1:" not in summary
     changed = np.abs(pixels(before) - pixels(after)).max(axis=2) > 20  # [H, W]
     columns = np.flatnonzero(changed.any(axis=0))
     assert columns.min() > changed.shape[1] // 3  # the left person is untouched

@@ -14,6 +14,7 @@ from editor.cli_edit import main as edit_main
 from editor.faces import NoFaceError
 from editor.photo import PhotoError
 from editor.pipeline import Editor, MissingCheckpointsError
+from gan.data import EXPRESSIONS
 
 from .conftest import CHECKPOINTS, PHOTOS, requires
 
@@ -110,6 +111,34 @@ def test_bad_inputs_get_clear_messages(editor, tmp_path):
         editor.edit(skimage.data.coffee(), "happy", name="coffee.png")
     with pytest.raises(ValueError, match="unknown expression"):
         editor.edit(OBAMA, "smug")
+
+
+@requires(TWO)
+@requires(CHECKPOINTS / "classifier.safetensors")
+def test_edit_reads_each_face_expression_before_and_after(editor):
+    result = editor.edit(TWO, "happy", steps=10, restarts=1)
+    assert len(result.faces) == 2
+    for edit in result.faces:
+        for guess in (edit.before, edit.after):
+            assert guess.expression in EXPRESSIONS and set(guess.probabilities) == set(EXPRESSIONS)
+            assert sum(guess.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+            assert guess.probability == max(guess.probabilities.values())
+        assert edit.before.probabilities != edit.after.probabilities  # "after" is read from the edited photo
+    readings = editor.face_expressions(TWO, [edit.face for edit in result.faces])
+    assert readings == [edit.before for edit in result.faces]
+
+
+@requires(OBAMA)
+def test_without_a_classifier_the_editor_still_edits_and_says_why(tmp_path, capsys):
+    for name in [f"{e}.safetensors" for e in ("happy",)] + ["mtcnn.safetensors"]:
+        shutil.copy(CHECKPOINTS / name, tmp_path)
+    (tmp_path / "classifier.safetensors").write_bytes(b"not a checkpoint")
+    editor = Editor.load(tmp_path, device="cpu", expressions=("happy",))
+    assert editor.classifier is None and "classifier.safetensors" in editor.classifier_problem
+    assert "classifier.safetensors" in capsys.readouterr().err
+    result = editor.edit(OBAMA, "happy", steps=2, restarts=1)
+    assert result.faces[0].before is None and result.faces[0].after is None
+    assert editor.face_expressions(OBAMA, [result.faces[0].face]) is None
 
 
 def test_missing_or_corrupt_checkpoints_say_how_to_fix(tmp_path):

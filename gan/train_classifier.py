@@ -1,0 +1,287 @@
+"""Training the expression classifier on FER2013's Training split.
+
+Model selection uses PublicTest only: after every epoch the weights with the
+best PublicTest accuracy so far are kept. PrivateTest is read once, after
+training, to report the selected model's accuracy; it never influences a choice.
+
+The loop follows the GAN trainer's shape: a config dataclass written into the
+run folder, `metrics.jsonl`, `progress_fn`/`abort_fn` callbacks, and a state
+file saved atomically at every epoch end, so a stopped run resumes from its
+last finished epoch and ends exactly where an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import CheckpointError, load_tensors, save_tensors
+from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifier, confusion_matrix, predict_proba,
+                         save_classifier)
+from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, read_fer2013
+from .train import check_resumable, describe_device, mixed_precision, resolve_device, to_model_range
+
+
+@dataclass
+class ClassifierTrainConfig:
+    """Every option of a classifier run; the defaults are the shipped model's."""
+
+    data: str
+    out: str = "runs/classifier"
+    epochs: int = 50
+    batch_size: int = 128
+    lr: float = 0.1  # SGD peak learning rate, after warm-up
+    warmup_epochs: float = 2.0
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    rotate_degrees: float = 15.0  # augmentation: random rotation in +-degrees
+    scale: float = 0.15  # augmentation: random zoom in 1 +- scale
+    shift: float = 0.1  # augmentation: random shift, as a fraction of the side
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # bf16 autocast where the hardware has native bf16
+    limit: int | None = None  # use only the first N training images (smoke tests)
+    command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
+
+
+@dataclass
+class EpochReport:
+    epoch: int  # 1-based, finished
+    epochs: int
+    loss: float
+    train_accuracy: float
+    public_accuracy: float
+    best_public_accuracy: float
+    seconds: float
+
+
+@dataclass
+class ClassifierResult:
+    run_dir: Path
+    epochs_done: int
+    finished: bool
+    best_epoch: int
+    public_accuracy: float
+    private_accuracy: float | None  # measured once, after training finished
+
+
+# Options that must match for a run folder to be resumed.
+_RESUME_KEYS = ("data", "batch_size", "seed", "limit")
+
+
+def learning_rate(step: int, total_steps: int, warmup_steps: int, peak: float) -> float:
+    """Linear warm-up from peak/10 to peak, then cosine decay to 0. A pure
+    function of the step, so a resumed run needs no scheduler state."""
+    if step < warmup_steps:
+        return peak * (0.1 + 0.9 * step / max(1, warmup_steps))
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def augment(batch: torch.Tensor, generator: torch.Generator, *, rotate_degrees: float, scale: float,
+            shift: float) -> torch.Tensor:
+    """Random mirror, rotation, zoom and shift of a [N, C, H, W] batch in one
+    resampling (affine_grid), with border padding so no black corners appear."""
+    n = batch.shape[0]
+    rand = torch.rand(n, 5, generator=generator).to(batch.device)
+    angle = (rand[:, 0] * 2 - 1) * math.radians(rotate_degrees)
+    zoom = 1 + (rand[:, 1] * 2 - 1) * scale
+    flip = torch.where(rand[:, 2] < 0.5, -1.0, 1.0)
+    tx, ty = (rand[:, 3] * 2 - 1) * 2 * shift, (rand[:, 4] * 2 - 1) * 2 * shift  # grid coords span 2
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
+    return F.grid_sample(batch, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def evaluate(model: ExpressionClassifier, data: FaceDataset, *, tta: bool = True) -> dict:
+    """Accuracy and confusion matrix of `model` on a labelled dataset."""
+    probs = predict_proba(model, to_model_range(data.images), tta=tta)
+    predictions = probs.argmax(1).numpy()
+    labels = data.labels.numpy()
+    matrix = confusion_matrix(labels, predictions)
+    return {"accuracy": float((predictions == labels).mean()), "confusion": matrix.tolist(), "images": len(labels)}
+
+
+def _state_tensors(model: ExpressionClassifier, best: dict[str, torch.Tensor],
+                   opt: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors |= {f"best.{k}": v for k, v in best.items()}
+    for index, state in opt.state_dict()["state"].items():
+        if "momentum_buffer" in state and state["momentum_buffer"] is not None:
+            tensors[f"momentum.{index}"] = state["momentum_buffer"]
+    return tensors
+
+
+def _restore(path: Path, model: ExpressionClassifier, opt: torch.optim.Optimizer,
+             device: torch.device) -> tuple[dict[str, torch.Tensor], dict]:
+    tensors, meta = load_tensors(path, device)
+    if meta.get("kind") != "classifier_training_state":
+        raise CheckpointError(f"{path}: not a classifier training state; delete it or pass --fresh")
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        best = {k[5:]: v.clone() for k, v in tensors.items() if k.startswith("best.")}
+        sd = opt.state_dict()
+        sd["state"] = {int(k.split(".")[1]): {"momentum_buffer": v} for k, v in tensors.items()
+                       if k.startswith("momentum.")}
+        opt.load_state_dict(sd)
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: the state does not fit this model ({exc}); pass --fresh to start over") from exc
+    return best, meta
+
+
+def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[EpochReport], None] | None = None,
+                     abort_fn: Callable[[], bool] | None = None, fresh: bool = False) -> ClassifierResult:
+    """Train (or resume) the classifier; writes `classifier.safetensors` (the
+    best-on-PublicTest weights) into the run folder when the last epoch is done."""
+    device = resolve_device(config.device)
+    run_dir = Path(config.out)
+    state_path = run_dir / "state.safetensors"
+    if fresh:
+        for name in ("state.safetensors", "metrics.jsonl", "config.json"):
+            (run_dir / name).unlink(missing_ok=True)
+    check_resumable(run_dir, config, _RESUME_KEYS)
+    train_data = read_fer2013(config.data, split="Training")
+    public = read_fer2013(config.data, split="PublicTest")
+    if config.limit is not None:
+        train_data = FaceDataset(train_data.images[: config.limit], train_data.labels[: config.limit],
+                                 train_data.source)
+
+    model = build_classifier(ClassifierConfig(), seed=config.seed).to(device).to(memory_format=torch.channels_last)
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]  # no weight decay on BN and biases
+    rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": config.weight_decay},
+                           {"params": rest, "weight_decay": 0.0}],
+                          lr=config.lr, momentum=config.momentum, nesterov=True)
+    epoch, best_epoch, best_accuracy, seconds = 0, 0, -1.0, 0.0
+    best = {k: v.clone() for k, v in model.state_dict().items()}
+    if state_path.exists():
+        best, meta = _restore(state_path, model, opt, device)
+        epoch, best_epoch, best_accuracy, seconds = (meta["epoch"], meta["best_epoch"], meta["best_accuracy"],
+                                                     meta["seconds"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+
+    images = train_data.images.to(device)
+    labels = train_data.labels.to(device)
+    autocast = mixed_precision(device) if config.amp else contextlib.nullcontext()
+    meta_base = {"dataset": train_data.source, "dataset_sha256": dataset_fingerprint(config.data),
+                 "device": describe_device(device), "command": config.command, "config": asdict(config)}
+    stopped = False
+    # Dropout draws from the global generator: seeded per epoch inside a fork,
+    # so the caller's random state is left as it was.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        while epoch < config.epochs:
+            if abort_fn is not None and abort_fn():
+                stopped = True
+                break
+            t0 = time.perf_counter()
+            loss, train_accuracy = train_epoch(model, opt, images, labels, config, epoch, autocast)
+            epoch += 1
+            public_accuracy = evaluate(model, public)["accuracy"]
+            if public_accuracy > best_accuracy:
+                best_accuracy, best_epoch = public_accuracy, epoch
+                best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            seconds += time.perf_counter() - t0
+            report = EpochReport(epoch, config.epochs, loss, train_accuracy, public_accuracy, best_accuracy, seconds)
+            with open(run_dir / "metrics.jsonl", "a") as out:
+                out.write(json.dumps({k: round(v, 5) if isinstance(v, float) else v
+                                      for k, v in asdict(report).items()}) + "\n")
+            save_tensors(state_path, _state_tensors(model, best, opt),
+                         {"kind": "classifier_training_state", "epoch": epoch, "best_epoch": best_epoch,
+                          "best_accuracy": best_accuracy, "seconds": seconds, **meta_base})
+            if progress_fn is not None:
+                progress_fn(report)
+
+    if stopped:
+        return ClassifierResult(run_dir, epoch, False, best_epoch, best_accuracy, None)
+    return _finish(run_dir, config, best, best_epoch, best_accuracy, seconds, meta_base, device)
+
+
+def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images: torch.Tensor, labels: torch.Tensor,
+                config: ClassifierTrainConfig, epoch: int,
+                autocast: contextlib.AbstractContextManager) -> tuple[float, float]:
+    """One pass over the (augmented) training images; returns mean loss and accuracy.
+    The order, the augmentation and dropout depend only on (seed, epoch), so
+    resuming after epoch k replays epochs k+1.. exactly."""
+    n = images.shape[0]
+    steps_per_epoch = max(1, n // config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    warmup_steps = int(config.warmup_epochs * steps_per_epoch)
+    rng = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    torch.manual_seed(config.seed * 100_003 + epoch)
+    perm = torch.randperm(n, generator=rng).to(images.device)
+    model.train()
+    loss_sum, correct, seen = torch.zeros((), device=images.device), torch.zeros((), device=images.device), 0
+    for step in range(steps_per_epoch):
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(epoch * steps_per_epoch + step, total_steps, warmup_steps, config.lr)
+        index = perm[step * config.batch_size: (step + 1) * config.batch_size]
+        batch = augment(to_model_range(images[index]), rng, rotate_degrees=config.rotate_degrees,
+                        scale=config.scale, shift=config.shift).contiguous(memory_format=torch.channels_last)
+        target = labels[index]
+        with autocast:
+            logits = model(batch)
+        loss = F.cross_entropy(logits.float(), target, label_smoothing=config.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum += loss.detach() * len(index)
+        correct += (logits.argmax(1) == target).sum()
+        seen += len(index)
+    return loss_sum.item() / seen, correct.item() / seen
+
+
+def _finish(run_dir: Path, config: ClassifierTrainConfig, best: dict[str, torch.Tensor], best_epoch: int,
+            best_accuracy: float, seconds: float, meta_base: dict, device: torch.device) -> ClassifierResult:
+    """Load the selected weights, measure them on both test splits (the first
+    and only time PrivateTest is read), and write the shippable checkpoint."""
+    model = ExpressionClassifier(ClassifierConfig()).to(device)
+    model.load_state_dict(best)
+    model.eval()
+    public = evaluate(model, read_fer2013(config.data, split="PublicTest"))
+    private = evaluate(model, read_fer2013(config.data, split="PrivateTest"))
+    save_classifier(run_dir / "classifier.safetensors", model,
+                    {**meta_base, "epochs": config.epochs, "best_epoch": best_epoch, "train_seconds": round(seconds, 1),
+                     "public_test": public, "private_test": private, "selection": "best PublicTest accuracy",
+                     "test_time_augmentation": "mean of the face and its mirror image"})
+    write_confusion_plot(np.array(private["confusion"]), run_dir / "confusion_private.png",
+                         f"PrivateTest confusion (accuracy {private['accuracy']:.1%})")
+    return ClassifierResult(run_dir, config.epochs, True, best_epoch, public["accuracy"], private["accuracy"])
+
+
+def write_confusion_plot(matrix: np.ndarray, path: Path, title: str) -> None:
+    """Row-normalised confusion matrix as a PNG (rows: true, columns: predicted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shares = matrix / np.maximum(1, matrix.sum(1, keepdims=True))
+    fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=100)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(EXPRESSIONS)), EXPRESSIONS, rotation=45, ha="right")
+    ax.set_yticks(range(len(EXPRESSIONS)), EXPRESSIONS)
+    for i in range(len(EXPRESSIONS)):
+        for j in range(len(EXPRESSIONS)):
+            ax.text(j, i, f"{shares[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if shares[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)

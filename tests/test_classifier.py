@@ -1,0 +1,195 @@
+"""The expression classifier: model, checkpoint, augmentation, training loop
+(learning, selection on PublicTest, exact resume) and the shipped checkpoint."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from gan.__main__ import main as gan_main
+from gan.checkpoint import CheckpointError, read_metadata
+from gan.classifier import (ClassifierConfig, build_classifier, confusion_matrix, load_classifier, predict_proba,
+                            save_classifier)
+from gan.data import EXPRESSIONS, read_fer2013
+from gan.train import to_model_range
+from gan.train_classifier import ClassifierTrainConfig, augment, learning_rate, train_classifier
+
+from .conftest import CHECKPOINTS, FER_CSV, requires
+
+SHIPPED = CHECKPOINTS / "classifier.safetensors"
+
+
+def _write_toy_fer(path, per_class: dict[str, int], seed: int = 0) -> None:
+    """A FER2013-format csv whose classes differ in brightness (learnable in a few steps)."""
+    rng = np.random.default_rng(seed)
+    lines = ["emotion,pixels,Usage"]
+    for split, count in per_class.items():
+        for i in range(count * len(EXPRESSIONS)):
+            label = i % len(EXPRESSIONS)
+            face = np.clip(20 + 32 * label + rng.normal(0, 8, (48, 48)), 0, 255).astype(np.uint8)
+            lines.append(f"{label},{' '.join(map(str, face.ravel()))},{split}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def toy_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("toy") / "fer2013.csv"
+    _write_toy_fer(path, {"Training": 24, "PublicTest": 6, "PrivateTest": 6})
+    return path
+
+
+def _config(csv, out, **overrides) -> ClassifierTrainConfig:
+    values = dict(data=str(csv), out=str(out), epochs=3, batch_size=32, lr=0.02, warmup_epochs=0.5, command="test")
+    return ClassifierTrainConfig(**{**values, **overrides})
+
+
+def test_classifier_output_and_checkpoint_round_trip(tmp_path):
+    model = build_classifier(seed=1).eval()
+    x = torch.rand(5, 1, 48, 48) * 2 - 1
+    with torch.no_grad():
+        logits = model(x)
+    assert logits.shape == (5, len(EXPRESSIONS))
+    probs = predict_proba(model, x)
+    assert probs.shape == (5, 7) and torch.allclose(probs.sum(1), torch.ones(5), atol=1e-5)
+    # The flip average is what the mirror image gets too.
+    assert torch.allclose(predict_proba(model, x.flip(3)), probs, atol=1e-5)
+    save_classifier(tmp_path / "c.safetensors", model, {"note": "x"})
+    loaded, meta = load_classifier(tmp_path / "c.safetensors")
+    assert meta["kind"] == "classifier" and meta["labels"] == list(EXPRESSIONS) and meta["note"] == "x"
+    assert loaded.config == model.config
+    assert torch.allclose(predict_proba(loaded, x), probs)
+    assert torch.equal(build_classifier(seed=1).features[0].weight, model.features[0].weight)
+
+
+def test_corrupt_or_wrong_classifier_checkpoint_says_what_to_do(tmp_path):
+    path = tmp_path / "c.safetensors"
+    save_classifier(path, build_classifier(), {})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="corrupt or truncated.*git checkout"):
+        load_classifier(path)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_classifier(tmp_path / "missing.safetensors")
+    from gan.checkpoint import save_generator
+    from gan.models import ModelConfig, build_models
+
+    save_generator(tmp_path / "g.safetensors", build_models(ModelConfig())[0], {})
+    with pytest.raises(CheckpointError, match="not an expression classifier"):
+        load_classifier(tmp_path / "g.safetensors")
+
+
+def test_config_rejects_sizes_that_do_not_pool_evenly():
+    with pytest.raises(ValueError, match="same length"):
+        ClassifierConfig(widths=(8, 16), depths=(1,))
+    with pytest.raises(ValueError, match="divisible"):
+        ClassifierConfig(image_size=50)
+
+
+def test_confusion_matrix_counts_true_by_predicted():
+    matrix = confusion_matrix([0, 0, 1, 6], [0, 1, 1, 0])
+    assert matrix.shape == (7, 7) and matrix.sum() == 4
+    assert matrix[0, 0] == 1 and matrix[0, 1] == 1 and matrix[1, 1] == 1 and matrix[6, 0] == 1
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    peak, total, warm = 0.1, 1000, 100
+    rates = [learning_rate(s, total, warm, peak) for s in range(total + 1)]
+    assert math.isclose(rates[0], peak / 10) and math.isclose(rates[warm], peak)
+    assert all(a <= b for a, b in zip(rates[:warm], rates[1:warm + 1]))
+    assert all(a >= b for a, b in zip(rates[warm:], rates[warm + 1:]))
+    assert rates[-1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_augment_without_warping_only_mirrors_and_is_seeded():
+    batch = torch.rand(64, 1, 48, 48)
+    out = augment(batch, torch.Generator().manual_seed(0), rotate_degrees=0, scale=0, shift=0)
+    same = (out - batch).abs().amax((1, 2, 3)) < 1e-5
+    mirrored = (out - batch.flip(3)).abs().amax((1, 2, 3)) < 1e-5
+    assert (same | mirrored).all() and same.any() and mirrored.any()
+    a = augment(batch, torch.Generator().manual_seed(5), rotate_degrees=15, scale=0.15, shift=0.1)
+    b = augment(batch, torch.Generator().manual_seed(5), rotate_degrees=15, scale=0.15, shift=0.1)
+    assert torch.equal(a, b) and not torch.allclose(a, batch)
+    assert a.shape == batch.shape and a.min() >= 0 and a.max() <= 1  # bilinear + border padding: no overshoot
+
+
+def test_training_learns_selects_on_publictest_and_reports_privatetest(toy_csv, tmp_path):
+    reports = []
+    result = train_classifier(_config(toy_csv, tmp_path / "run", epochs=6), progress_fn=reports.append)
+    assert result.finished and len(reports) == 6
+    assert result.best_epoch == 1 + int(np.argmax([r.public_accuracy for r in reports]))
+    assert result.public_accuracy == pytest.approx(max(r.public_accuracy for r in reports))
+    assert result.private_accuracy > 0.5  # chance is 1/7; brightness separates the toy classes
+    meta = read_metadata(tmp_path / "run" / "classifier.safetensors")
+    assert meta["kind"] == "classifier" and meta["best_epoch"] == result.best_epoch
+    assert meta["selection"] == "best PublicTest accuracy"
+    assert np.array(meta["private_test"]["confusion"]).sum() == 6 * len(EXPRESSIONS)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in lines] == [1, 2, 3, 4, 5, 6]
+    assert (tmp_path / "run" / "confusion_private.png").stat().st_size > 1000
+
+
+def test_stopped_run_resumes_to_the_same_weights(toy_csv, tmp_path):
+    train_classifier(_config(toy_csv, tmp_path / "whole"))
+    stop = []
+    first = train_classifier(_config(toy_csv, tmp_path / "parts"), progress_fn=stop.append,
+                             abort_fn=lambda: bool(stop))
+    assert not first.finished and first.epochs_done == 1 and first.private_accuracy is None
+    second = train_classifier(_config(toy_csv, tmp_path / "parts"))
+    assert second.finished
+    whole = load_file(tmp_path / "whole" / "classifier.safetensors")
+    parts = load_file(tmp_path / "parts" / "classifier.safetensors")
+    assert whole.keys() == parts.keys() and all(torch.equal(whole[k], parts[k]) for k in whole)
+    epochs = [json.loads(line)["epoch"] for line in (tmp_path / "parts" / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2, 3]
+
+
+def test_resuming_with_other_data_order_is_refused(toy_csv, tmp_path):
+    stop = []
+    train_classifier(_config(toy_csv, tmp_path / "run"), progress_fn=stop.append, abort_fn=lambda: bool(stop))
+    with pytest.raises(ValueError, match="different seed.*--fresh"):
+        train_classifier(_config(toy_csv, tmp_path / "run", seed=1))
+    assert train_classifier(_config(toy_csv, tmp_path / "run", seed=1, epochs=1), fresh=True).finished
+
+
+def test_cli_trains_a_classifier(toy_csv, tmp_path, capsys):
+    code = gan_main(["train-classifier", "--data", str(toy_csv), "--out", str(tmp_path / "cli"), "--epochs", "1",
+                     "--batch-size", "32", "--lr", "0.02"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "PublicTest" in out and "PrivateTest" in out
+    assert load_classifier(tmp_path / "cli" / "classifier.safetensors")[1]["epochs"] == 1
+
+
+def test_cli_reports_a_malformed_row(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("emotion,pixels,Usage\n9,1 2 3,Training\n")
+    assert gan_main(["train-classifier", "--data", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+@requires(SHIPPED)
+def test_shipped_classifier_metadata():
+    meta = read_metadata(SHIPPED)
+    assert meta["kind"] == "classifier" and meta["labels"] == list(EXPRESSIONS)
+    assert meta["selection"] == "best PublicTest accuracy" and len(meta["dataset_sha256"]) == 64
+    for split in ("public_test", "private_test"):
+        matrix = np.array(meta[split]["confusion"])
+        assert matrix.shape == (7, 7) and matrix.sum() == meta[split]["images"] == 3589
+        assert meta[split]["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum())
+
+
+@requires(SHIPPED)
+@requires(FER_CSV)
+def test_shipped_classifier_reads_privatetest_faces():
+    """Re-measure on real held-out faces: the accuracy the model card states is what the file does."""
+    model, meta = load_classifier(SHIPPED)
+    data = read_fer2013(FER_CSV, split="PrivateTest")
+    predictions = predict_proba(model, to_model_range(data.images)).argmax(1)
+    accuracy = (predictions == data.labels).float().mean().item()
+    assert accuracy == pytest.approx(meta["private_test"]["accuracy"], abs=0.002)
+    assert accuracy > 0.6
