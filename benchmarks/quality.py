@@ -177,8 +177,8 @@ def markdown(report: dict) -> str:
         f, i = report["fidelity"][e], report["inversion"][e]
         lines.append(f"| {e} | {f['share']:.1%} | {f['diversity']:.1f} ({f['real_diversity']:.1f}) "
                      f"| {i['psnr']:.2f} | {i['ssim']:.3f} |")
-    lines += ["", f"| Target | FER crops: edits classified as target (do nothing) | change | SSIM "
-                  f"| photos: edits classified as target (do nothing) | change | SSIM |",
+    lines += ["", "| Target | FER crops: edits classified as target (do nothing) | change | SSIM "
+                  "| photos: edits classified as target (do nothing) | change | SSIM |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
     rows = []
     for e in EXPRESSIONS:

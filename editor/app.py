@@ -258,7 +258,7 @@ def prepare_explore(editor, session: Session | None):
     """After an edit: the download button, the face chooser, sliders at 0 labelled with their
     share of variance, and the generator's view of each face (aligned crop -> generated)."""
     if session is None:
-        return [gr.skip()] * (4 + N_SLIDERS)
+        return [gr.skip()] * (5 + N_SLIDERS)
     result = session.result
     directions = editor.directions(result.expression)
     choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
@@ -271,7 +271,7 @@ def prepare_explore(editor, session: Session | None):
                          info=f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation")
                for k in range(N_SLIDERS)]
     face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
-    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, *sliders
+    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders
 
 
 def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
@@ -313,14 +313,27 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
     time.sleep(DOWNLOAD_DEBOUNCE)
     if session.download_requests != mine:
         return gr.skip()  # a newer request will write it
+    image = _render_with_sliders(editor, session, face, amounts)
+    return scratch.write(image, f"{photo_stem(session.result)}_{session.result.expression}.png", compress_level=1)
+
+
+def _render_with_sliders(editor, session: Session, face: int | None, amounts) -> np.ndarray:
+    """The photo with `face` at these slider values and every other face as last moved."""
     result = session.result
     edited = {f.index: f for f in result.faces}
     face = next(iter(edited)) if face is None else int(face)
     current = {**session.amounts, face: _amounts(amounts)}
     directions = editor.directions(result.expression)
     zs = {i: move(edited[i].z, directions, a) for i, a in current.items() if i in edited and any(a)}
-    image = editor.render(result, zs) if zs else result.image
-    return scratch.write(image, f"{photo_stem(result)}_{result.expression}.png", compress_level=1)
+    return editor.render(result, zs) if zs else result.image
+
+
+def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):
+    """What the expression classifier reads in each edited face with the sliders as they are."""
+    if session is None or not session.result.faces or editor.classifier is None:
+        return gr.skip()
+    readings = editor.read_edited(session.result, _render_with_sliders(editor, session, face, amounts))
+    return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(session.result.faces, readings))
 
 
 def reset_sliders(scratch: Scratch, session: Session | None):
@@ -432,6 +445,7 @@ def build_demo(editor) -> gr.Blocks:
                                                    visible=False)
                         sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"direction-{k + 1}")
                                    for k in range(N_SLIDERS)]
+                        reading = gr.Markdown(elem_id="reading")
                         reset = gr.Button("Reset sliders")
                         with gr.Accordion("What the generator saw", open=False):
                             crops = gr.Gallery(columns=4, height=240, object_fit="contain", fit_columns=False,
@@ -461,7 +475,7 @@ def build_demo(editor) -> gr.Blocks:
             [result, download, summary, session], api_name="edit", api_description=_summary(edit_photo),
             concurrency_id="edit", concurrency_limit=1, preprocess=False)
         edit_event.success(partial(prepare_explore, editor), session,
-                           [download, explore_panel, explore_face, crops, *sliders],
+                           [download, explore_panel, explore_face, crops, reading, *sliders],
                            api_visibility="private")
         gr.on([s.input for s in sliders], partial(explore, editor, scratch), [session, explore_face, *sliders],
               [result, session], api_name="explore", api_description=_summary(explore),
@@ -469,6 +483,9 @@ def build_demo(editor) -> gr.Blocks:
         gr.on([s.change for s in sliders], partial(save_download, editor, scratch), [session, explore_face, *sliders],
               download, api_visibility="private", trigger_mode="multiple", show_progress="hidden",
               concurrency_limit=None)  # requests mostly sleep (debounce)
+        gr.on([s.change for s in sliders], partial(read_moved_faces, editor), [session, explore_face, *sliders],
+              reading, api_visibility="private", trigger_mode="always_last", show_progress="hidden",
+              concurrency_id="reading", concurrency_limit=1)
         reset.click(partial(reset_sliders, scratch), session, [result, session, *sliders], api_visibility="private",
                     show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",

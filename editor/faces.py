@@ -77,8 +77,8 @@ def load_mtcnn_nets(path: str | Path = DEFAULT_WEIGHTS,
                     device: str | torch.device = "cpu") -> tuple[PNet, RNet, ONet]:
     """P-, R- and O-net in eval mode on `device`, from the safetensors file alone."""
     path = Path(path)
-    restore = (f"Restore it with `git checkout -- checkpoints/mtcnn.safetensors`, "
-               f"or recreate it with `python scripts/convert_mtcnn_weights.py`")
+    restore = ("Restore it with `git checkout -- checkpoints/mtcnn.safetensors`, "
+               "or recreate it with `python scripts/convert_mtcnn_weights.py`")
     if not path.is_file():
         raise CheckpointError(f"{path}: the face detector's weights are missing. {restore}")
     try:

@@ -258,6 +258,11 @@ class Editor:
         for edit, before, after in zip(edits, guesses[: len(edits)], guesses[len(edits):]):
             edit.before, edit.after = before, after
 
+    def read_edited(self, result: EditResult, image: np.ndarray) -> list[ExpressionGuess] | None:
+        """The classifier's reading of each edited face as it shows in `image`
+        (the edit itself, or a render with the sliders moved)."""
+        return self.classify([align_face(image, edit.face, size=CROP_SIZE)[0] for edit in result.faces])
+
     @torch.no_grad()
     def render(self, result: EditResult, zs: dict[int, torch.Tensor]) -> np.ndarray:
         """The photo with the faces in `zs` (face index -> z [1, nz]) regenerated

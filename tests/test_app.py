@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import editor.__main__ as cli
-from editor.app import Scratch, Session, build_demo, display_size, explore, save_download
+from editor.app import Scratch, Session, build_demo, display_size, explore, read_moved_faces, save_download
 from gan.data import EXPRESSIONS
 
 from .app_server import FAST, checkpoint_dir, loaded_editor, serve
@@ -231,3 +231,18 @@ def test_download_follows_the_last_slider_change(editor):
     assert not isinstance(early.result(), str)  # skipped
     png = PIL.Image.open(late.result())
     assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), session.image)
+
+
+@requires(OBAMA_SMALL)
+def test_expression_reading_follows_the_sliders(editor):
+    result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
+    scratch = Scratch()
+    session = Session(result=result, before=scratch.write(result.original, "o.jpg"), image=result.image)
+    if editor.classifier is None:
+        assert not isinstance(read_moved_faces(editor, session, 0, 2.0), str)  # nothing to read with
+        return
+    at_rest = read_moved_faces(editor, session, 0, *ZERO)
+    assert at_rest == f"Reads now: Face 1 **{result.faces[0].after}**"  # the edit as it came back
+    moved = [read_moved_faces(editor, session, 0, amount, -amount) for amount in (-3.0, 3.0)]
+    assert all(m.startswith("Reads now: Face 1 **") and m.endswith("%**") for m in moved)
+    assert len({at_rest, *moved}) > 1  # moving the face far changes what the classifier reads
