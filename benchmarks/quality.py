@@ -1,7 +1,7 @@
 """How good are the generators, the inversion and the edits? Numbers from our
 FER2013 expression classifier (checkpoints/classifier.safetensors).
 
-    python benchmarks/quality.py [--faces 200] [--samples 1000] [--curve-faces 20] [--device cpu|cuda]
+    python benchmarks/quality.py [--faces 200] [--samples 1000] [--curve-faces 40] [--device cpu|cuda]
 
 1. Generator fidelity: the share of `--samples` random samples of each
    generator that the classifier assigns to its expression, and how varied the
@@ -111,8 +111,13 @@ def crop_edits(editor: Editor, classifier, faces: np.ndarray, mask: np.ndarray, 
         for steps in CURVE_STEPS:
             gen = generated[:curve_faces] if steps == DEFAULT_STEPS else np.stack(
                 [fit(editor, expression, face, steps, seed) for face in subset])
+            blended = np.stack([blend_in_crop(face, g) for face, g in zip(subset, gen)])
+            landed = edit_measures(subset, blended, classify(classifier, blended), target, mask)
+            # Fewer steps keep more of the generator's prior (more expression, less
+            # likeness); the curve shows that trade-off for the edits too.
             curve[expression][steps] = {"psnr": float(psnr(subset, gen, mask).mean()),
-                                        "ssim": float(ssim(subset, gen, mask).mean())}
+                                        "ssim": float(ssim(subset, gen, mask).mean()),
+                                        "edit_hit_rate": landed["hit_rate"], "edit_ssim": landed["ssim"]}
         print(f"{expression:8s} inversion PSNR {inversion[expression]['psnr']:.2f} dB SSIM "
               f"{inversion[expression]['ssim']:.3f} ({seconds:.2f} s/face); edits land "
               f"{edits[expression]['hit_rate']:.1%}, change {edits[expression]['abs_change']:.1f}, "
@@ -147,17 +152,18 @@ def write_curve_plot(curve: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), dpi=100)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), dpi=100)
     for expression, points in curve.items():
         steps = sorted(int(s) for s in points)
-        for ax, key in zip(axes, ("psnr", "ssim")):
+        for ax, key in zip(axes, ("psnr", "ssim", "edit_hit_rate")):
             ax.plot(steps, [points[s][key] for s in steps], marker="o", label=expression)
-    for ax, label in zip(axes, ("PSNR on the face (dB)", "SSIM on the face")):
+    labels = ("inversion PSNR on the face (dB)", "inversion SSIM on the face", "edits classified as the target")
+    for ax, label in zip(axes, labels):
         ax.axvline(DEFAULT_STEPS, color="grey", linestyle=":", linewidth=1)
         ax.set_xlabel("inversion steps (0: best latent-bank start)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7)
+    axes[2].legend(fontsize=7)
     fig.suptitle("Inversion quality against steps (PrivateTest faces; dotted: the editor's default)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,6 +197,16 @@ def markdown(report: dict) -> str:
     m = np.mean(rows, axis=0)
     lines.append(f"| **mean** | {m[0]:.1%} ({m[1]:.1%}) | {m[2]:.1f} | {m[3]:.3f} "
                  f"| {m[4]:.1%} ({m[5]:.1%}) | {m[6]:.1f} | {m[7]:.3f} |")
+    lines += ["", f"Inversion steps against quality and edits ({meta['curve_faces']} of the faces, mean of the "
+                  "7 generators; the editor's default is "
+                  f"{DEFAULT_STEPS}):", "",
+              "| steps | inversion PSNR (dB) | inversion SSIM | edits classified as target | edit SSIM to input |",
+              "| --- | --- | --- | --- | --- |"]
+    for steps in CURVE_STEPS:
+        points = [report["inversion_curve"][e][steps] for e in EXPRESSIONS]
+        mean = {k: float(np.mean([p[k] for p in points])) for k in points[0]}
+        lines.append(f"| {steps} | {mean['psnr']:.2f} | {mean['ssim']:.3f} | {mean['edit_hit_rate']:.1%} "
+                     f"| {mean['edit_ssim']:.3f} |")
     lines += ["", f"FER crops: {meta['faces']} PrivateTest faces; photos: {meta['photo_faces']} faces in "
                   f"{meta['photos']} photos. Change: mean absolute grey-level change inside the face (0-255). "
                   "Do nothing: the unedited faces (change 0, SSIM 1)."]
@@ -201,7 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faces", type=int, default=200, help="PrivateTest faces to invert and edit")
     parser.add_argument("--samples", type=int, default=1000, help="samples per generator for fidelity")
-    parser.add_argument("--curve-faces", type=int, default=20, help="faces for the steps curve")
+    parser.add_argument("--curve-faces", type=int, default=40, help="faces for the steps curve")
     parser.add_argument("--data", type=Path, default=DATA / "fer2013.csv.gz")
     parser.add_argument("--photos", type=Path, default=DATA / "photos")
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
