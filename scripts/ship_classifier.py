@@ -68,7 +68,7 @@ def card_section(meta: dict, device_note: str) -> str:
         f"- **PrivateTest accuracy: {private['accuracy']:.2%}** ({private['images']} faces, read once, after "
         f"training); PublicTest {public['accuracy']:.2%} (used to pick the epoch).\n"
         f"- Selected epoch {meta['best_epoch']} of {meta['epochs']}; {minutes:.0f} min of training and "
-        f"evaluation on {device_note} ({meta['device']}).\n"
+        f"evaluation on {device_note} (recorded device: `{meta['device']}`).\n"
         f"- Command: `{meta['command']}`\n"
         f"- Predictions average the face and its mirror image.\n\n"
         f"PrivateTest confusion matrix (counts; rows are the FER2013 label):\n\n"

@@ -63,13 +63,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "fer2013")
     parser.add_argument("--celeba-run", type=Path, default=ROOT / "runs" / "celeba" / "img_align_celeba_10k")
+    parser.add_argument("--models", default=",".join((*EXPRESSIONS, "celeba")),
+                        help="comma-separated models to ship (default: all); the others keep their rows")
     parser.add_argument("--device-note", required=True, help="the device the runs trained on, for the card")
     args = parser.parse_args()
     (ROOT / "assets").mkdir(exist_ok=True)
-    summary = [ship(args.runs / e, e, args.device_note) for e in EXPRESSIONS]
-    if (args.celeba_run / "generator.safetensors").exists():
-        summary.append(ship(args.celeba_run, "celeba", args.device_note))
     path = ROOT / "checkpoints" / "training_summary.json"
+    rows = {row["model"]: row for row in json.loads(path.read_text())} if path.exists() else {}
+    for name in args.models.split(","):
+        if name == "celeba":
+            if (args.celeba_run / "generator.safetensors").exists():
+                rows[name] = ship(args.celeba_run, name, args.device_note)
+        else:
+            rows[name] = ship(args.runs / name, name, args.device_note)
+    summary = [rows[m] for m in (*EXPRESSIONS, "celeba") if m in rows]
     path.write_text(json.dumps(summary, indent=2) + "\n")
     write_card_table(summary)
     for row in summary:
