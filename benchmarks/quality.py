@@ -78,7 +78,8 @@ def generator_fidelity(editor: Editor, classifier, real: dict, samples: int, see
         G = editor.generator(expression)
         z = torch.randn(samples, G.config.nz, generator=torch.Generator().manual_seed(seed)).to(editor.device)
         with torch.no_grad():
-            images = np.stack([to_uint8(G(chunk)[i]) for chunk in z.split(250) for i in range(len(chunk))])
+            generated = torch.cat([G(chunk) for chunk in z.split(250)])  # [samples, 1, 48, 48] in [-1, 1]
+        images = np.stack([to_uint8(image) for image in generated])
         probs = classify(classifier, images)
         out[expression] = {"share": float((probs.argmax(1) == index).mean()), "p": float(probs[:, index].mean()),
                            "diversity": pairwise_distance(images),
@@ -226,6 +227,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--plot", type=Path, default=ROOT / "assets" / "inversion_steps.png")
+    parser.add_argument("--readme", type=Path, default=None,
+                        help="also put the table into this file, between the quality markers")
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -265,7 +268,16 @@ def main() -> None:
     table = markdown(report)
     (args.out / "quality.md").write_text(table)
     write_curve_plot(curve, args.plot)
+    if args.readme:
+        replace_between_markers(args.readme, table)
     print(table)
+
+
+def replace_between_markers(path: Path, table: str) -> None:
+    start, end = "<!-- quality:start -->\n", "<!-- quality:end -->"
+    text = path.read_text()
+    before, rest = text.split(start)
+    path.write_text(before + start + table + end + rest.split(end, 1)[1])
 
 
 def _cpu_name() -> str:

@@ -69,7 +69,10 @@ _CLASSIFIER_HELP = {
     "momentum": "SGD (Nesterov) momentum", "weight_decay": "L2 on conv and linear weights",
     "label_smoothing": "cross-entropy label smoothing",
     "rotate_degrees": "augmentation: random rotation (+- degrees)", "scale": "augmentation: random zoom (1 +- scale)",
-    "shift": "augmentation: random shift (fraction of the side)", "seed": "seed for init, data order and augmentation",
+    "shift": "augmentation: random shift (fraction of the side)",
+    "noise": "augmentation: Gaussian pixel noise up to this std in grey levels, on half the images",
+    "blur": "augmentation: share of images shrunk 1.5-3x and enlarged again",
+    "contrast": "augmentation: contrast scaled by 1 +- this, on half the images", "seed": "seed for init, data order and augmentation",
     "device": _HELP_OVERRIDES["device"], "amp": _HELP_OVERRIDES["amp"], "limit": _HELP_OVERRIDES["limit"],
 }
 

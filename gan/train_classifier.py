@@ -49,6 +49,13 @@ class ClassifierTrainConfig:
     rotate_degrees: float = 15.0  # augmentation: random rotation in +-degrees
     scale: float = 0.15  # augmentation: random zoom in 1 +- scale
     shift: float = 0.1  # augmentation: random shift, as a fraction of the side
+    # Image-quality augmentation, so the classifier judges the expression of a noisy,
+    # blurry or flat face (what a 48x48 generator makes) rather than reading its
+    # artefacts: without it, pixel noise of 15 grey levels turned 69% of PublicTest
+    # faces into "sad" and accuracy fell from 70% to 29%.
+    noise: float = 20.0  # Gaussian pixel noise, std up to this many grey levels (half the images)
+    blur: float = 0.3  # share of images shrunk by 1.5-3x and enlarged again
+    contrast: float = 0.4  # contrast scaled by 1 +- this (half the images)
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # bf16 autocast where the hardware has native bf16
@@ -106,6 +113,32 @@ def augment(batch: torch.Tensor, generator: torch.Generator, *, rotate_degrees: 
     return F.grid_sample(batch, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
+def degrade(batch: torch.Tensor, generator: torch.Generator, *, noise: float, blur: float,
+            contrast: float) -> torch.Tensor:
+    """Random loss of image quality on a [N, C, H, W] batch in [-1, 1]: blur (shrink
+    and enlarge), contrast change about the image mean, and Gaussian pixel noise
+    (`noise` in grey levels), then clipped back to [-1, 1]."""
+    n, _, h, w = batch.shape
+    rand = torch.rand(n, 5, generator=generator).to(batch.device)
+    out = batch
+    if blur > 0:
+        factor = 1.5 + 1.5 * rand[:, 0]  # 1.5-3x
+        blurred = torch.stack([
+            F.interpolate(F.interpolate(image[None], size=(max(2, round(h / f)), max(2, round(w / f))),
+                                        mode="area"), size=(h, w), mode="bilinear", align_corners=False)[0]
+            for image, f in zip(batch, factor.tolist())])
+        out = torch.where((rand[:, 1] < blur)[:, None, None, None], blurred, out)
+    if contrast > 0:
+        gain = 1 + (rand[:, 2] * 2 - 1) * contrast
+        gain = torch.where(rand[:, 3] < 0.5, gain, torch.ones_like(gain))[:, None, None, None]
+        mean = out.mean((1, 2, 3), keepdim=True)
+        out = mean + (out - mean) * gain
+    if noise > 0:
+        sigma = torch.where(rand[:, 4] < 0.5, rand[:, 4] * 2, torch.zeros_like(rand[:, 4])) * noise / 127.5
+        out = out + torch.randn(out.shape, generator=generator).to(out.device) * sigma[:, None, None, None]
+    return out.clamp(-1, 1)
+
+
 def evaluate(model: ExpressionClassifier, data: FaceDataset, *, tta: bool = True) -> dict:
     """Accuracy and confusion matrix of `model` on a labelled dataset."""
     probs = predict_proba(model, to_model_range(data.images), tta=tta)
@@ -113,6 +146,21 @@ def evaluate(model: ExpressionClassifier, data: FaceDataset, *, tta: bool = True
     labels = data.labels.numpy()
     matrix = confusion_matrix(labels, predictions)
     return {"accuracy": float((predictions == labels).mean()), "confusion": matrix.tolist(), "images": len(labels)}
+
+
+def robustness(model: ExpressionClassifier, data: FaceDataset, *, seed: int = 0) -> dict[str, float]:
+    """Accuracy on a labelled dataset as it is, with Gaussian pixel noise of 15
+    grey levels, and shrunk 2x and enlarged again (blur): does the classifier read
+    the expression or the image quality?"""
+    images = to_model_range(data.images)
+    noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(seed)) * 15 / 127.5
+    blurred = F.interpolate(F.interpolate(images, scale_factor=0.5, mode="area"), size=images.shape[-2:],
+                            mode="bilinear", align_corners=False)
+    out = {}
+    for name, version in (("clean", images), ("noise_15", (images + noise).clamp(-1, 1)), ("blur_2x", blurred)):
+        predictions = predict_proba(model, version).argmax(1)
+        out[name] = float((predictions == data.labels).float().mean())
+    return out
 
 
 def _state_tensors(model: ExpressionClassifier, best: dict[str, torch.Tensor],
@@ -230,7 +278,9 @@ def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images:
             group["lr"] = learning_rate(epoch * steps_per_epoch + step, total_steps, warmup_steps, config.lr)
         index = perm[step * config.batch_size: (step + 1) * config.batch_size]
         batch = augment(to_model_range(images[index]), rng, rotate_degrees=config.rotate_degrees,
-                        scale=config.scale, shift=config.shift).contiguous(memory_format=torch.channels_last)
+                        scale=config.scale, shift=config.shift)
+        batch = degrade(batch, rng, noise=config.noise, blur=config.blur, contrast=config.contrast)
+        batch = batch.contiguous(memory_format=torch.channels_last)
         target = labels[index]
         with autocast:
             logits = model(batch)

@@ -17,7 +17,7 @@ from gan.classifier import (ClassifierConfig, build_classifier, confusion_matrix
                             save_classifier)
 from gan.data import EXPRESSIONS, read_fer2013
 from gan.train import to_model_range
-from gan.train_classifier import ClassifierTrainConfig, augment, learning_rate, train_classifier
+from gan.train_classifier import ClassifierTrainConfig, augment, degrade, learning_rate, train_classifier
 
 from .conftest import CHECKPOINTS, FER_CSV, requires
 
@@ -115,6 +115,19 @@ def test_augment_without_warping_only_mirrors_and_is_seeded():
     b = augment(batch, torch.Generator().manual_seed(5), rotate_degrees=15, scale=0.15, shift=0.1)
     assert torch.equal(a, b) and not torch.allclose(a, batch)
     assert a.shape == batch.shape and a.min() >= 0 and a.max() <= 1  # bilinear + border padding: no overshoot
+
+
+def test_degrade_adds_noise_blur_and_contrast_changes_to_some_images():
+    batch = torch.rand(256, 1, 48, 48) * 2 - 1
+    assert torch.equal(degrade(batch, torch.Generator().manual_seed(0), noise=0, blur=0, contrast=0), batch)
+    a = degrade(batch, torch.Generator().manual_seed(3), noise=20, blur=0.3, contrast=0.4)
+    b = degrade(batch, torch.Generator().manual_seed(3), noise=20, blur=0.3, contrast=0.4)
+    assert torch.equal(a, b) and a.shape == batch.shape and a.min() >= -1 and a.max() <= 1
+    changed = (a - batch).abs().amax((1, 2, 3)) > 1e-6
+    assert 0.3 < changed.float().mean() < 1.0  # some images keep their quality
+    # Blur alone lowers the difference between neighbouring pixels of the images it touches.
+    blurred = degrade(batch, torch.Generator().manual_seed(3), noise=0, blur=1.0, contrast=0)
+    assert (blurred.diff(dim=3).abs().mean() < 0.5 * batch.diff(dim=3).abs().mean())
 
 
 def test_training_learns_selects_on_publictest_and_reports_privatetest(toy_csv, tmp_path):
