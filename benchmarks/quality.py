@@ -1,7 +1,7 @@
 """How good are the generators, the inversion and the edits? Numbers from our
 FER2013 expression classifier (checkpoints/classifier.safetensors).
 
-    python benchmarks/quality.py [--faces 200] [--samples 1000] [--curve-faces 40] [--device cpu|cuda]
+    python benchmarks/quality.py [--faces 200] [--samples 1000] [--curve-faces 30] [--device cpu|cuda]
 
 1. Generator fidelity: the share of `--samples` random samples of each
    generator that the classifier assigns to its expression, and how varied the
@@ -218,7 +218,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faces", type=int, default=200, help="PrivateTest faces to invert and edit")
     parser.add_argument("--samples", type=int, default=1000, help="samples per generator for fidelity")
-    parser.add_argument("--curve-faces", type=int, default=40, help="faces for the steps curve")
+    parser.add_argument("--curve-faces", type=int, default=30, help="faces for the steps curve")
     parser.add_argument("--data", type=Path, default=DATA / "fer2013.csv.gz")
     parser.add_argument("--photos", type=Path, default=DATA / "photos")
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
