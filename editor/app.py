@@ -178,12 +178,13 @@ def _amounts(values) -> list[float]:
 # ---------------------------------------------------------------- handlers
 
 def detect_faces(editor, photo: str | None):
-    """Find the faces in a photo. Returns a gallery of numbered face thumbnails, the
-    "faces to edit" choices (all ticked) and the number of faces found."""
+    """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's
+    expression as the classifier reads it, the "faces to edit" choices (all ticked) and the
+    number of faces found."""
     try:
         image = read_upload(photo)
         if image is None:
-            return [], gr.CheckboxGroup(choices=[], value=[], visible=False), None
+            return [], "", gr.CheckboxGroup(choices=[], value=[], visible=False), None
         faces = editor.detect(image)
     except USER_ERRORS as exc:
         raise user_error(exc) from None
@@ -192,7 +193,9 @@ def detect_faces(editor, photo: str | None):
                for i, (face, reading) in enumerate(zip(faces, readings))]
     choices = face_choices(len(faces))
     ticked = gr.CheckboxGroup(choices=choices, value=[value for _, value in choices], visible=len(faces) > 1)
-    return gallery, ticked, len(faces)
+    # The gallery's captions are cut to the thumbnail's width; the readings also go below it in full.
+    listed = " · ".join(face_caption(i, r) for i, r in enumerate(readings)) if readings and readings[0] is not None else ""
+    return gallery, listed, ticked, len(faces)
 
 
 def edit_photo(editor, scratch: Scratch, photo: str | None, expression: str, faces: list[int] | None, seed: float,
@@ -418,6 +421,7 @@ def build_demo(editor) -> gr.Blocks:
                     faces_found = gr.Gallery(label="Faces found", columns=6, height=170, allow_preview=False,
                                              fit_columns=False, object_fit="contain", interactive=False,
                                              elem_id="faces-found")
+                    faces_read = gr.Markdown(elem_id="faces-read")  # what the classifier reads in each face
                     faces = gr.CheckboxGroup(face_choices(MAX_FACES), value=[], label="Faces to edit", visible=False,
                                              elem_id="faces")
                     expression = gr.Radio(expressions, value=default_expression, label="Expression",
@@ -467,7 +471,7 @@ def build_demo(editor) -> gr.Blocks:
                                             buttons=["download"], interactive=False, elem_id="random-face")
 
         # -- edit tab
-        photo.change(partial(detect_faces, editor), photo, [faces_found, faces, detected], api_name="detect",
+        photo.change(partial(detect_faces, editor), photo, [faces_found, faces_read, faces, detected], api_name="detect",
                      api_visibility="undocumented", concurrency_limit=2, preprocess=False)
         edit_event = edit_button.click(
             partial(edit_photo, editor, scratch),

@@ -175,13 +175,14 @@ def test_explore_before_any_edit_is_explained(url):
 @requires(TWO_PEOPLE)
 def test_only_the_chosen_face_is_edited(url):
     client = connect(url)
-    gallery, choices = client.predict(gradio_client.handle_file(TWO_PEOPLE), api_name="/detect")
+    gallery, readings, choices = client.predict(gradio_client.handle_file(TWO_PEOPLE), api_name="/detect")
     assert len(gallery) == 2 and [value for _, value in choices["choices"]] == [0, 1]
     # Each face is captioned with what the expression classifier reads in it, e.g. "Face 1: happy 83%".
     captions = [item["caption"] for item in gallery]
     assert [c.split(":")[0] for c in captions] == ["Face 1", "Face 2"]
     if (CHECKPOINTS / "classifier.safetensors").exists():
         assert all(c.endswith("%") and c.split()[2] in EXPRESSIONS for c in captions), captions
+        assert readings == " · ".join(captions)  # also in full below the gallery
     assert choices["value"] == [0, 1]  # every face ticked by default
     (before, after), _, summary = client.predict(
         gradio_client.handle_file(TWO_PEOPLE), "happy", [1], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",

@@ -74,7 +74,7 @@ def test_upload_edit_and_explore(page, checkpoints, tmp_path):
     page.locator("#photo input[type=file]").set_input_files(OBAMA)
     page.locator("#faces-found img").first.wait_for()  # the face was found
     if (checkpoints / "classifier.safetensors").exists():  # captioned with its expression, e.g. "Face 1: happy 83%"
-        page.locator("#faces-found").get_by_text(re.compile(r"Face 1: [a-z]+ \d+%")).first.wait_for()
+        page.locator("#faces-read").get_by_text(re.compile(r"Face 1: [a-z]+ \d+%")).wait_for()
     page.locator("#expression label", has_text="surprise").click()
     page.locator("#edit-button").click()
 
