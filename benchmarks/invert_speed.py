@@ -26,7 +26,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -36,6 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.machine import cpu_name  # noqa: E402
 from editor.blend import crop_face_mask  # noqa: E402
 from editor.invert import DEFAULT_RESTARTS, DEFAULT_STEPS, build_latent_bank, fast_dtype, invert  # noqa: E402
 from gan.models import ModelConfig, build_models  # noqa: E402
@@ -64,14 +64,7 @@ def psnr(mse_pm1: float) -> float:
 
 
 def machine() -> str:
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    name = cpu_name()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{name}, {os.cpu_count()} cores, torch {torch.__version__} x{torch.get_num_threads()} threads, "
             f"loop dtype {str(fast_dtype('cpu')).replace('torch.', '')}, load average {load:.1f}")

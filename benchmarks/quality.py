@@ -39,6 +39,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import cpu_name  # noqa: E402
 from editor.blend import crop_face_mask, paste_back  # noqa: E402
 from editor.faces import align_face  # noqa: E402
 from editor.invert import DEFAULT_STEPS, invert  # noqa: E402
@@ -47,7 +48,6 @@ from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor, to_model_range, to_uint8  # noqa: E402
 from gan.classifier import load_classifier, predict_proba  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013, split_by_expression  # noqa: E402
-from gan.train import to_model_range as images_to_model_range  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CURVE_STEPS = (0, 10, DEFAULT_STEPS, 60, 120)
@@ -56,7 +56,7 @@ IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # crop space is the "ph
 
 def classify(classifier, crops: np.ndarray) -> np.ndarray:
     """[N, 48, 48] uint8 -> probabilities [N, 7]."""
-    return predict_proba(classifier, images_to_model_range(torch.from_numpy(crops)[:, None])).numpy()
+    return predict_proba(classifier, torch.from_numpy(crops)[:, None]).numpy()
 
 
 def blend_in_crop(face: np.ndarray, generated: np.ndarray) -> np.ndarray:
@@ -128,22 +128,16 @@ def crop_edits(editor: Editor, classifier, faces: np.ndarray, mask: np.ndarray, 
 
 def photo_edits(editor: Editor, classifier, photos: list[Path], mask: np.ndarray, seed: int) -> tuple[dict, dict]:
     """Every face of every photo, edited to every target by the whole pipeline."""
-    edits, baseline = {}, {}
-    befores = None
+    read = [read_photo(path) for path in photos]
+    edits, before = {}, None
     for target, expression in enumerate(EXPRESSIONS):
-        before_crops, after_crops = [], []
-        for path in photos:
-            photo = read_photo(path)
-            result = editor.edit(photo, expression, seed=seed)
-            for face_edit in result.faces:
-                before_crops.append(face_edit.aligned)
-                after_crops.append(align_face(result.image, face_edit.face)[0])
-        before, after = np.stack(before_crops), np.stack(after_crops)
-        befores = before
+        results = [editor.edit(photo, expression, seed=seed) for photo in read]
+        # The same faces are found and aligned for every target: the unedited crops do not depend on it.
+        before = np.stack([f.aligned for r in results for f in r.faces])
+        after = np.stack([align_face(r.image, f.face)[0] for r in results for f in r.faces])
         edits[expression] = edit_measures(before, after, classify(classifier, after), target, mask)
-    probs = classify(classifier, befores)
-    for target, expression in enumerate(EXPRESSIONS):
-        baseline[expression] = edit_measures(befores, befores, probs, target, mask)
+    probs = classify(classifier, before)
+    baseline = {e: edit_measures(before, before, probs, t, mask) for t, e in enumerate(EXPRESSIONS)}
     return edits, baseline
 
 
@@ -250,7 +244,7 @@ def main() -> None:
 
     device = editor.device
     machine = (torch.cuda.get_device_name(device) if device.type == "cuda"
-               else f"{_cpu_name()} ({platform.machine()}), {torch.get_num_threads()} threads")
+               else f"{cpu_name()} ({platform.machine()}), {torch.get_num_threads()} threads")
     report = {
         "meta": {"date": time.strftime("%Y-%m-%d"), "machine": machine, "torch": torch.__version__,
                  "command": shlex.join(["python", "benchmarks/quality.py", *sys.argv[1:]]),
@@ -278,16 +272,6 @@ def replace_between_markers(path: Path, table: str) -> None:
     text = path.read_text()
     before, rest = text.split(start)
     path.write_text(before + start + table + end + rest.split(end, 1)[1])
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "CPU"
 
 
 if __name__ == "__main__":

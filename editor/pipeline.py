@@ -195,8 +195,7 @@ class Editor:
             return None
         if not crops:
             return []
-        batch = images_to_model_range(torch.from_numpy(np.stack(crops))[:, None])
-        probs = predict_proba(self.classifier, batch).tolist()
+        probs = predict_proba(self.classifier, torch.from_numpy(np.stack(crops))[:, None]).tolist()
         guesses = []
         for row in probs:
             best = int(np.argmax(row))
@@ -251,8 +250,7 @@ class Editor:
     def _read_expressions(self, edits: list[FaceEdit], edited: np.ndarray) -> None:
         """Fill in each face's expression before and after, the "after" read from
         the edited photo with the same alignment (what a viewer sees)."""
-        after_crops = [align_face(edited, edit.face, size=CROP_SIZE)[0] for edit in edits]
-        guesses = self.classify([edit.aligned for edit in edits] + after_crops)
+        guesses = self.classify([edit.aligned for edit in edits] + _aligned_crops(edited, edits))
         if guesses is None:
             return
         for edit, before, after in zip(edits, guesses[: len(edits)], guesses[len(edits):]):
@@ -261,7 +259,7 @@ class Editor:
     def read_edited(self, result: EditResult, image: np.ndarray) -> list[ExpressionGuess] | None:
         """The classifier's reading of each edited face as it shows in `image`
         (the edit itself, or a render with the sliders moved)."""
-        return self.classify([align_face(image, edit.face, size=CROP_SIZE)[0] for edit in result.faces])
+        return self.classify(_aligned_crops(image, result.faces))
 
     @torch.no_grad()
     def render(self, result: EditResult, zs: dict[int, torch.Tensor]) -> np.ndarray:
@@ -286,6 +284,11 @@ class Editor:
     def random_z(self, expression: str, seed: int) -> torch.Tensor:
         nz = self.generator(expression).config.nz
         return torch.randn(1, nz, generator=torch.Generator().manual_seed(seed))
+
+
+def _aligned_crops(image: np.ndarray, edits: list[FaceEdit]) -> list[np.ndarray]:
+    """The edited faces as they show in `image`, aligned as they were for the edit."""
+    return [align_face(image, edit.face, size=CROP_SIZE)[0] for edit in edits]
 
 
 def _missing_message(checkpoint_dir: Path, problems: list[str] | None = None) -> str:

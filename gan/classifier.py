@@ -22,6 +22,7 @@ from torch import nn
 
 from .checkpoint import CheckpointError, load_tensors, save_tensors
 from .data import EXPRESSIONS
+from .train import to_model_range
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,16 @@ def build_classifier(config: ClassifierConfig = ClassifierConfig(), *, seed: int
 @torch.no_grad()
 def predict_proba(model: ExpressionClassifier, images: torch.Tensor, *, batch_size: int = 512,
                   tta: bool = True) -> torch.Tensor:
-    """Class probabilities [N, 7] for images [N, C, 48, 48] in [-1, 1] (any
-    float dtype, any device; answered on the model's device, returned on the CPU)."""
+    """Class probabilities [N, 7] for images [N, C, 48, 48]: uint8 in 0..255, or
+    any float dtype in [-1, 1]; on any device (answered on the model's device,
+    returned on the CPU). uint8 is scaled batch by batch, as training scaled it."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     out = []
     for start in range(0, images.shape[0], batch_size):
-        batch = images[start: start + batch_size].to(device=device, dtype=torch.float32)
+        batch = images[start: start + batch_size].to(device)
+        batch = to_model_range(batch) if batch.dtype == torch.uint8 else batch.float()
         probs = model(batch).softmax(1)
         if tta:
             probs = (probs + model(batch.flip(3)).softmax(1)) / 2

@@ -141,7 +141,7 @@ def degrade(batch: torch.Tensor, generator: torch.Generator, *, noise: float, bl
 
 def evaluate(model: ExpressionClassifier, data: FaceDataset, *, tta: bool = True) -> dict:
     """Accuracy and confusion matrix of `model` on a labelled dataset."""
-    probs = predict_proba(model, to_model_range(data.images), tta=tta)
+    probs = predict_proba(model, data.images, tta=tta)
     predictions = probs.argmax(1).numpy()
     labels = data.labels.numpy()
     matrix = confusion_matrix(labels, predictions)
@@ -255,7 +255,7 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
 
     if stopped:
         return ClassifierResult(run_dir, epoch, False, best_epoch, best_accuracy, None)
-    return _finish(run_dir, config, best, best_epoch, best_accuracy, seconds, meta_base, device)
+    return _finish(run_dir, config, best, best_epoch, public, seconds, meta_base, device)
 
 
 def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images: torch.Tensor, labels: torch.Tensor,
@@ -295,13 +295,13 @@ def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images:
 
 
 def _finish(run_dir: Path, config: ClassifierTrainConfig, best: dict[str, torch.Tensor], best_epoch: int,
-            best_accuracy: float, seconds: float, meta_base: dict, device: torch.device) -> ClassifierResult:
+            public_data: FaceDataset, seconds: float, meta_base: dict, device: torch.device) -> ClassifierResult:
     """Load the selected weights, measure them on both test splits (the first
     and only time PrivateTest is read), and write the shippable checkpoint."""
     model = ExpressionClassifier(ClassifierConfig()).to(device)
     model.load_state_dict(best)
     model.eval()
-    public = evaluate(model, read_fer2013(config.data, split="PublicTest"))
+    public = evaluate(model, public_data)
     private = evaluate(model, read_fer2013(config.data, split="PrivateTest"))
     save_classifier(run_dir / "classifier.safetensors", model,
                     {**meta_base, "epochs": config.epochs, "best_epoch": best_epoch, "train_seconds": round(seconds, 1),
