@@ -66,10 +66,13 @@ def blend_in_crop(face: np.ndarray, generated: np.ndarray) -> np.ndarray:
 
 
 def edit_measures(before: np.ndarray, after: np.ndarray, probs: np.ndarray, target: int, mask: np.ndarray) -> dict:
-    """Share landing on the target, mean p(target), change and SSIM inside the face."""
+    """Share landing on the target, mean p(target), change and SSIM inside the face,
+    and the share read as each expression (where the edits that miss go instead)."""
+    readings = np.bincount(probs.argmax(1), minlength=len(EXPRESSIONS)) / len(probs)
     return {"hit_rate": float((probs.argmax(1) == target).mean()), "p_target": float(probs[:, target].mean()),
             "abs_change": float(mean_abs_change(before, after, mask).mean()),
-            "ssim": float(ssim(before, after, mask).mean()), "n": int(len(before))}
+            "ssim": float(ssim(before, after, mask).mean()), "n": int(len(before)),
+            "read_as": {e: float(share) for e, share in zip(EXPRESSIONS, readings)}}
 
 
 def generator_fidelity(editor: Editor, classifier, real: dict, samples: int, seed: int) -> dict:
@@ -192,6 +195,14 @@ def markdown(report: dict) -> str:
     m = np.mean(rows, axis=0)
     lines.append(f"| **mean** | {m[0]:.1%} ({m[1]:.1%}) | {m[2]:.1f} | {m[3]:.3f} "
                  f"| {m[4]:.1%} ({m[5]:.1%}) | {m[6]:.1f} | {m[7]:.3f} |")
+    lines += ["", "What the FER-crop edits read as (rows: the target; the diagonal is the table above):", "",
+              "| Target | " + " | ".join(EXPRESSIONS) + " |", "| --- |" + " --- |" * len(EXPRESSIONS)]
+    read_rows = [(e, report["edits"]["fer"][e]) for e in EXPRESSIONS]
+    read_rows.append(("do nothing", report["baseline"]["fer"][EXPRESSIONS[0]]))
+    for name, measures in read_rows:
+        cells = (f"**{share:.1%}**" if reading == name else f"{share:.1%}"
+                 for reading, share in measures["read_as"].items())
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", f"Inversion steps against quality and edits ({meta['curve_faces']} of the faces, mean of the "
                   "7 generators; the editor's default is "
                   f"{DEFAULT_STEPS}):", "",

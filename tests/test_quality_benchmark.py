@@ -46,5 +46,33 @@ def test_edit_measures_count_hits_and_change(quality):
     assert measures["hit_rate"] == 0.75 and measures["n"] == 4
     assert measures["p_target"] == pytest.approx(0.675)
     assert measures["abs_change"] == pytest.approx(5.0)
+    assert measures["read_as"]["happy"] == 0.75 and measures["read_as"]["neutral"] == 0.25
+    assert sum(measures["read_as"].values()) == pytest.approx(1.0)
     unchanged = quality.edit_measures(before, before, probs, target=6, mask=None)
     assert unchanged["abs_change"] == 0 and unchanged["ssim"] == pytest.approx(1.0) and unchanged["hit_rate"] == 0.25
+
+
+def test_markdown_shows_where_the_edits_go(quality):
+    """The report's tables: one row per target plus the do-nothing row, target share in bold."""
+    rng = np.random.default_rng(0)
+    faces = rng.integers(0, 256, (7, 48, 48), dtype=np.uint8)
+    probs = np.eye(7)  # face i reads as expression i
+    mask = crop_face_mask(48)
+    expressions = quality.EXPRESSIONS
+    edits = {e: quality.edit_measures(faces, faces, np.eye(7)[[t] * 7], t, mask)
+             for t, e in enumerate(expressions)}  # every edit lands
+    baseline = {e: quality.edit_measures(faces, faces, probs, t, mask) for t, e in enumerate(expressions)}
+    point = {"psnr": 18.0, "ssim": 0.4, "edit_hit_rate": 0.25, "edit_ssim": 0.5}
+    report = {
+        "meta": {"date": "2026-11-24", "machine": "test", "command": "python benchmarks/quality.py", "minutes": 1,
+                 "classifier_private": 0.7, "samples": 10, "curve_faces": 7, "faces": 7, "photo_faces": 7,
+                 "photos": 1},
+        "fidelity": {e: {"share": 0.5, "diversity": 70.0, "real_diversity": 70.0} for e in expressions},
+        "inversion": {e: {"psnr": 18.0, "ssim": 0.4} for e in expressions},
+        "inversion_curve": {e: {s: point for s in quality.CURVE_STEPS} for e in expressions},
+        "edits": {"fer": edits, "photos": edits}, "baseline": {"fer": baseline, "photos": baseline},
+    }
+    text = quality.markdown(report)
+    assert "| happy | 0.0% | 0.0% | 0.0% | **100.0%** | 0.0% | 0.0% | 0.0% |" in text
+    assert "| do nothing | 14.3% | 14.3% |" in text
+    assert "| **mean** | 100.0% (14.3%) |" in text
