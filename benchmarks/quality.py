@@ -48,6 +48,7 @@ from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor, to_model_range, to_uint8  # noqa: E402
 from gan.classifier import load_classifier, predict_proba  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013, split_by_expression  # noqa: E402
+from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CURVE_STEPS = (0, 10, DEFAULT_STEPS, 60, 120)
@@ -274,15 +275,8 @@ def main() -> None:
     (args.out / "quality.md").write_text(table)
     write_curve_plot(curve, args.plot)
     if args.readme:
-        replace_between_markers(args.readme, table)
+        replace_between_markers(args.readme, "quality", table)
     print(table)
-
-
-def replace_between_markers(path: Path, table: str) -> None:
-    start, end = "<!-- quality:start -->\n", "<!-- quality:end -->"
-    text = path.read_text()
-    before, rest = text.split(start)
-    path.write_text(before + start + table + end + rest.split(end, 1)[1])
 
 
 if __name__ == "__main__":

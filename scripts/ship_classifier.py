@@ -22,12 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gan.checkpoint import read_metadata  # noqa: E402
-from gan.data import EXPRESSIONS  # noqa: E402
 from gan.classifier import load_classifier  # noqa: E402
-from gan.data import read_fer2013  # noqa: E402
+from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from gan.train_classifier import robustness, write_confusion_plot  # noqa: E402
-
-START, END = "<!-- classifier:start -->\n", "<!-- classifier:end -->"
+from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 
 def write_training_plot(metrics: Path, out: Path) -> None:
@@ -103,12 +101,10 @@ def main() -> None:
     write_confusion_plot(np.array(meta["private_test"]["confusion"]), assets / "classifier_confusion.png",
                          f"PrivateTest confusion (accuracy {meta['private_test']['accuracy']:.1%})")
     write_training_plot(args.run / "metrics.jsonl", assets / "classifier_training.png")
-    card = ROOT / "checkpoints" / "MODEL_CARD.md"
-    text = card.read_text()
-    before, rest = text.split(START)
     model, _ = load_classifier(target)
     robust = robustness_table(model, str(args.data or ROOT / meta["config"]["data"]))
-    card.write_text(before + START + card_section(meta, args.device_note, robust) + END + rest.split(END, 1)[1])
+    replace_between_markers(ROOT / "checkpoints" / "MODEL_CARD.md", "classifier",
+                            card_section(meta, args.device_note, robust))
     print(f"shipped {target}: PublicTest {meta['public_test']['accuracy']:.2%}, "
           f"PrivateTest {meta['private_test']['accuracy']:.2%}, epoch {meta['best_epoch']}/{meta['epochs']}")
 

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from gan.__main__ import main as gan_main  # noqa: E402
 from gan.checkpoint import read_metadata  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
+from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 
 def epoch_rows(metrics: Path) -> list[dict]:
@@ -53,10 +54,7 @@ def write_card_table(summary: list[dict]) -> None:
     body = "".join(f"| {r['model']} | {r['epochs']} | {r['images']} | {r['loss_d']:.3f} | {r['loss_g']:.3f} | "
                    f"{r['d_x']:.3f} | {r['d_g_z']:.3f} | {r['seconds_per_epoch']:.0f} | {r['dtype']} "
                    f"(max change {r['half_max_abs_diff_255']:.2f}/255) |\n" for r in summary)
-    text = card.read_text()
-    start, end = "<!-- summary:start -->\n", "<!-- summary:end -->"
-    before, rest = text.split(start)
-    card.write_text(before + start + head + body + end + rest.split(end, 1)[1])
+    replace_between_markers(card, "summary", head + body)
 
 
 def main() -> None:

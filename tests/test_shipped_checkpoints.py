@@ -16,6 +16,14 @@ RECIPE_EPOCHS = 50  # per expression generator (issue 3's recipe)
 CELEBA_EPOCHS = 25  # the seed's 64x64x3 sanity model
 
 
+def _pairwise_grey_levels(samples: torch.Tensor) -> torch.Tensor:
+    """Mean |a - b| over pixels for every pair of distinct samples in [-1, 1], in
+    0-255 grey levels (the diagonal, a sample against itself, left out)."""
+    flat = samples.flatten(1)
+    pairwise = torch.cdist(flat, flat, p=1) / flat.shape[1] * 127.5
+    return pairwise[~torch.eye(len(samples), dtype=torch.bool)]
+
+
 @pytest.mark.parametrize("expression", EXPRESSIONS)
 def test_shipped_generator_metadata_and_samples(expression):
     path = CHECKPOINTS / f"{expression}.safetensors"
@@ -31,11 +39,8 @@ def test_shipped_generator_metadata_and_samples(expression):
         samples = G(z)  # [16, 1, 48, 48] in [-1, 1]
     assert samples.shape == (16, 1, 48, 48)
     assert torch.isfinite(samples).all() and samples.min() >= -1 and samples.max() <= 1
-    # Not collapsed: every pair of samples differs by a visible amount on average
-    # (mean |a - b| over pixels, in 0-255 grey levels).
-    flat = samples.flatten(1)
-    pairwise = torch.cdist(flat, flat, p=1) / flat.shape[1] * 127.5
-    off_diagonal = pairwise[~torch.eye(16, dtype=torch.bool)]
+    # Not collapsed: every pair of samples differs by a visible amount on average.
+    off_diagonal = _pairwise_grey_levels(samples)
     assert off_diagonal.min() > 3.0, f"two samples are nearly identical ({off_diagonal.min():.2f} grey levels)"
     assert off_diagonal.mean() > 10.0, f"samples barely differ ({off_diagonal.mean():.2f} grey levels)"
     # Not noise either: neighbouring pixels of a face are correlated.
@@ -60,8 +65,6 @@ def test_shipped_celeba_sanity_model():
     with torch.no_grad():
         samples = G(torch.randn(16, 100, generator=torch.Generator().manual_seed(0)))
     assert samples.shape == (16, 3, 64, 64) and torch.isfinite(samples).all()
-    flat = samples.flatten(1)
-    pairwise = torch.cdist(flat, flat, p=1) / flat.shape[1] * 127.5
-    assert pairwise[~torch.eye(16, dtype=torch.bool)].min() > 3.0
+    assert _pairwise_grey_levels(samples).min() > 3.0
     # Colour: the channels are not copies of each other (a grey model would make them equal).
     assert (samples[:, 0] - samples[:, 2]).abs().mean() * 127.5 > 3.0
