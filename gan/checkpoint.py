@@ -20,7 +20,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from .models import Generator, ModelConfig
+from .models import ModelConfig, build_generator
 
 FORMAT_VERSION = 1
 _META_KEY = "expression_editor"
@@ -97,7 +97,7 @@ def generator_metadata(config: ModelConfig, **extra: Any) -> dict[str, Any]:
     return {"kind": "generator", "model": config.to_dict(), **extra}
 
 
-def save_generator(path: str | Path, G: Generator, metadata: dict[str, Any], *, half: bool = False) -> None:
+def save_generator(path: str | Path, G: torch.nn.Module, metadata: dict[str, Any], *, half: bool = False) -> None:
     """Save G's weights (optionally as float16) with its metadata."""
     state = G.state_dict()
     if half:
@@ -105,8 +105,10 @@ def save_generator(path: str | Path, G: Generator, metadata: dict[str, Any], *, 
     save_tensors(path, state, generator_metadata(G.config, **metadata, dtype="float16" if half else "float32"))
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[Generator, dict[str, Any]]:
-    """Rebuild a generator from its file alone, in eval mode, float32, on `device`.
+def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Rebuild a generator (the seed's `Generator`, or a `ConditionalGenerator`
+    when the metadata has `n_classes`) from its file alone, in eval mode,
+    float32, on `device`.
 
     Accepts generator files and training-state files (whose G is under `G.`)."""
     tensors, metadata = load_tensors(path, device)
@@ -116,7 +118,7 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
     elif kind != "generator":
         raise CheckpointError(f"{path}: holds a {kind!r}, not a generator")
     try:
-        G = Generator(ModelConfig(**metadata["model"]))
+        G = build_generator(ModelConfig(**metadata["model"]))
         G.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(_corrupt(Path(path), exc)) from exc

@@ -26,6 +26,7 @@ class ModelConfig:
     nz: int = 100  # length of the latent vector z
     ngf: int = 64  # generator width of the last hidden layer
     ndf: int = 64  # discriminator width of the first layer
+    n_classes: int = 0  # 0: the seed's unconditional pair; K: conditioned on K expressions
 
     def __post_init__(self) -> None:
         if self.image_size not in _FIRST_KERNEL:
@@ -38,7 +39,8 @@ class ModelConfig:
         return _FIRST_KERNEL[self.image_size]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # n_classes only when set, so the seed's checkpoints keep their metadata.
+        return {k: v for k, v in asdict(self).items() if k != "n_classes" or v}
 
 
 def init_dcgan_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
@@ -136,6 +138,15 @@ def build_models(config: ModelConfig, *, seed: int | None = None) -> tuple[Gener
         for module in model.modules():
             init_dcgan_weights(module, gen)
     return G, D
+
+
+def build_generator(config: ModelConfig) -> nn.Module:
+    """The generator a config describes: the seed's, or the conditional one."""
+    if config.n_classes:
+        from .conditional import ConditionalGenerator
+
+        return ConditionalGenerator(config)
+    return Generator(config)
 
 
 def count_parameters(model: nn.Module) -> int:

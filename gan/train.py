@@ -27,7 +27,11 @@ from torch import nn
 
 from .checkpoint import CheckpointError, load_tensors, save_generator, save_tensors
 from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, detect_kind, load_dataset
-from .models import Generator, ModelConfig, build_models
+from .conditional import build_conditional_models, region_mask
+from .conditional_step import STAT_NAMES, balanced_order, conditional_train_step
+from .models import ModelConfig, build_models
+
+SEED_STAT_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z")
 
 ProgressFn = Callable[["Progress"], None]
 AbortFn = Callable[[], bool]
@@ -39,6 +43,7 @@ class TrainConfig:
 
     data: str
     out: str = "runs"
+    model: str = "seed"  # seed: one unconditional DCGAN per expression; conditional: one for all
     expression: str | None = None  # a FER2013 expression; None trains on every image
     dataset: str = "auto"  # fer2013 | celeba | folder | auto
     ferplus: str | None = None  # FER+ fer2013new.csv to relabel FER2013
@@ -60,15 +65,33 @@ class TrainConfig:
     channels_last: bool = True  # on CUDA (ignored elsewhere)
     sample_count: int = 64  # images in the fixed-noise grid
     checkpoint_minutes: float = 10.0  # also save mid-epoch this often
+    # --model conditional only (gan/conditional_step.py says why each is there):
+    lr_d: float | None = None  # D's learning rate (None: --lr); TTUR sets it higher
+    lambda_ac: float = 1.0  # weight of the auxiliary expression-classifier loss
+    lambda_same: float = 1.0  # weight of the same-face loss between two expressions of one z
+    class_balance: float = 0.5  # 0: classes drawn as in the data; 1: all equally often
     max_steps: int | None = None  # stop after this many steps in total (smoke tests)
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
+    def __post_init__(self) -> None:
+        if self.model not in ("seed", "conditional"):
+            raise ValueError(f"--model must be seed or conditional, got {self.model!r}")
+        if self.conditional and self.expression is not None:
+            raise ValueError("--model conditional trains on every expression at once; drop --expression")
+
+    @property
+    def conditional(self) -> bool:
+        return self.model == "conditional"
+
     def run_name(self) -> str:
+        if self.conditional:
+            return "conditional"
         return self.expression or Path(self.data).name.split(".")[0]
 
     def model_config(self, data: FaceDataset) -> ModelConfig:
         channels, size, _ = data.shape
-        return ModelConfig(image_size=size, channels=channels, nz=self.nz, ngf=self.ngf, ndf=self.ndf)
+        return ModelConfig(image_size=size, channels=channels, nz=self.nz, ngf=self.ngf, ndf=self.ndf,
+                           n_classes=len(EXPRESSIONS) if self.conditional else 0)
 
 
 @dataclass
@@ -91,8 +114,8 @@ class TrainResult:
 
 # Options that must match for a run folder to be resumed (the rest may change,
 # e.g. --epochs grows a finished run).
-_RESUME_KEYS = ("expression", "dataset", "ferplus", "split", "image_size", "channels", "limit",
-                "batch_size", "nz", "ngf", "ndf", "seed")
+_RESUME_KEYS = ("model", "expression", "dataset", "ferplus", "split", "image_size", "channels", "limit",
+                "batch_size", "nz", "ngf", "ndf", "seed", "class_balance")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -314,8 +337,13 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     check_resumable(run_dir, config)
 
     data = data if data is not None else load_training_data(config)
+    if config.conditional and data.labels is None:
+        raise ValueError(f"{data.source} has no expression labels; --model conditional needs them")
     model_config = config.model_config(data)
-    G, D = build_models(model_config, seed=config.seed)
+    if config.conditional:
+        G, D = build_conditional_models(model_config, seed=config.seed)
+    else:
+        G, D = build_models(model_config, seed=config.seed)
     G.to(device)
     D.to(device)
     use_cuda = device.type == "cuda"
@@ -323,10 +351,12 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
         G.to(memory_format=torch.channels_last)
         D.to(memory_format=torch.channels_last)
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, config.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(config.beta1, config.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, config.beta2))
     rng = {"data": torch.Generator().manual_seed(config.seed),
            "noise": torch.Generator(device).manual_seed(config.seed + 1 + rank)}
-    fixed_noise = torch.randn(config.sample_count, model_config.nz,
+    # The conditional grid shows 8 fixed z's, each in all seven expressions.
+    fixed_count = 8 if config.conditional else config.sample_count
+    fixed_noise = torch.randn(fixed_count, model_config.nz,
                               generator=torch.Generator().manual_seed(config.seed + 12345)).to(device)
     run = _RunState()
     if state_path.exists() and not fresh:
@@ -336,6 +366,9 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
         D = nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if use_cuda else None)
 
     images = data.images.to(device)  # [N, C, H, W] uint8, on the device once
+    labels = data.labels.to(device) if config.conditional else None
+    stat_names = STAT_NAMES if config.conditional else SEED_STAT_NAMES
+    step_fn = _make_step(config, model_config, G, D, opt_g, opt_d, device, rng)
     if use_cuda and config.channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
     n = images.shape[0]
@@ -359,11 +392,12 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     stopped = False
     while run.epoch < config.epochs and not stopped:
         if run.perm is None:
-            run.perm = torch.randperm(n, generator=rng["data"])
-            run.partial = torch.zeros(steps_per_epoch, 4)
+            run.perm = (balanced_order(data.labels, config.class_balance, rng["data"]) if config.conditional
+                        else torch.randperm(n, generator=rng["data"]))
+            run.partial = torch.zeros(steps_per_epoch, len(stat_names))
             run.step = 0
         perm = run.perm.to(device)
-        losses = torch.zeros(steps_per_epoch, 4, device=device)
+        losses = torch.zeros(steps_per_epoch, len(stat_names), device=device)
         losses[: run.step] = run.partial[: run.step].to(device)
         G.train()
         D.train()
@@ -377,7 +411,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
                 index = perm[:per_rank]
             real = to_model_range(images[index])
             noise = torch.randn(real.shape[0], model_config.nz, device=device, generator=rng["noise"])
-            losses[run.step] = train_step(G, D, opt_g, opt_d, real, noise, autocast)
+            losses[run.step] = step_fn(real, None if labels is None else labels[index], noise, autocast)
             run.step += 1
             run.images += real.shape[0] * world
             steps_total += 1
@@ -394,12 +428,15 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
             break
         # End of an epoch: write everything, then move the loop position on.
         if is_main:
-            _write_epoch(run_dir, config, run, G_plain, fixed_noise, steps_per_epoch, progress_fn)
+            _write_epoch(run_dir, config, run, G_plain, fixed_noise, steps_per_epoch, progress_fn, stat_names)
         run.epoch, run.step, run.perm, run.partial = run.epoch + 1, 0, None, None
         if is_main:
             save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, meta)
             save_generator(run_dir / "generator.safetensors", G_plain,
                            {k: v for k, v in meta.items() if k not in ("config", "model")} | {"epochs": run.epoch})
+            if config.conditional:  # the encoder trains against D's features
+                save_tensors(run_dir / "discriminator.safetensors", D_plain.state_dict(),
+                             {"kind": "discriminator", "model": model_config.to_dict(), "epochs": run.epoch})
             write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", f"{config.run_name()}: loss per iteration")
         last_save = time.monotonic()
     if stopped and is_main and run.step > 0:
@@ -410,20 +447,43 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     return TrainResult(run_dir, run.epoch, run.epoch >= config.epochs, run.seconds, ips)
 
 
-def _write_epoch(run_dir: Path, config: TrainConfig, run: _RunState, G: Generator, fixed_noise: torch.Tensor,
-                 steps_per_epoch: int, progress_fn: ProgressFn | None) -> None:
+def _make_step(config: TrainConfig, model_config: ModelConfig, G: nn.Module, D: nn.Module,
+               opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, device: torch.device,
+               rng: dict[str, torch.Generator]) -> Callable:
+    """(real, labels, noise, autocast) -> stats: the seed's step or the conditional one."""
+    if not config.conditional:
+        return lambda real, labels, noise, autocast: train_step(G, D, opt_g, opt_d, real, noise, autocast)
+    mask = region_mask(model_config.image_size).to(device)
+    return lambda real, labels, noise, autocast: conditional_train_step(
+        G, D, opt_g, opt_d, real, labels, noise, mask=mask, lambda_ac=config.lambda_ac,
+        lambda_same=config.lambda_same, generator=rng["noise"], autocast=autocast)
+
+
+def sample_grid_images(G: nn.Module, fixed_noise: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """The per-epoch grid and its row length: the seed's G draws one image per z;
+    a conditional G draws each z in every expression, one row per z."""
+    n_classes = getattr(G.config, "n_classes", 0)
+    if not n_classes:
+        return G(fixed_noise), 8
+    z = fixed_noise.repeat_interleave(n_classes, dim=0)
+    y = torch.arange(n_classes, device=z.device).repeat(fixed_noise.shape[0])
+    return G(z, y), n_classes
+
+
+def _write_epoch(run_dir: Path, config: TrainConfig, run: _RunState, G: nn.Module, fixed_noise: torch.Tensor,
+                 steps_per_epoch: int, progress_fn: ProgressFn | None, stat_names: tuple[str, ...]) -> None:
     partial = run.partial
     with open(run_dir / "metrics.jsonl", "a") as out:
-        for step, (loss_d, loss_g, d_x, d_gz) in enumerate(partial.tolist()):
+        for step, values in enumerate(partial.tolist()):
             out.write(json.dumps({"epoch": run.epoch + 1, "iter": run.epoch * steps_per_epoch + step,
-                                  "loss_d": round(loss_d, 5), "loss_g": round(loss_g, 5),
-                                  "d_x": round(d_x, 5), "d_g_z": round(d_gz, 5)}) + "\n")
-        means = dict(zip(("loss_d", "loss_g", "d_x", "d_g_z"), partial.mean(0).tolist()))
+                                  **{k: round(v, 5) for k, v in zip(stat_names, values)}}) + "\n")
+        means = dict(zip(stat_names, partial.mean(0).tolist()))
         out.write(json.dumps({"epoch": run.epoch + 1, "epoch_end": True, "seconds": round(run.seconds, 2),
                               **{k: round(v, 5) for k, v in means.items()}}) + "\n")
     G.eval()
     with torch.no_grad():
-        save_grid(G(fixed_noise), run_dir / "samples" / f"epoch_{run.epoch + 1:03d}.png")
+        grid, nrow = sample_grid_images(G, fixed_noise)
+        save_grid(grid, run_dir / "samples" / f"epoch_{run.epoch + 1:03d}.png", nrow=nrow)
     G.train()
     if progress_fn is not None:
         progress_fn(Progress(run.epoch, config.epochs, steps_per_epoch, steps_per_epoch, means))
