@@ -28,9 +28,10 @@ from gan.train import to_model_range as images_to_model_range
 from .blend import crop_face_mask, paste_back
 from .faces import Alignment, Face, FaceDetector, align_face
 from .invert import build_latent_bank, invert
+from .locations import CHECKPOINTS
 from .photo import Photo, read_photo
 
-DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+DEFAULT_CHECKPOINTS = CHECKPOINTS  # the shipped ones, in the checkout or the installed package
 CROP_SIZE = 48
 CLASSIFIER_FILE = "classifier.safetensors"
 
