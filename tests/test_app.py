@@ -252,3 +252,32 @@ def test_expression_reading_follows_the_sliders(editor):
     moved = [read_moved_faces(editor, session, 0, amount, -amount) for amount in (-3.0, 3.0)]
     assert all(m.startswith("Reads now: Face 1 **") and m.endswith("%**") for m in moved)
     assert len({at_rest, *moved}) > 1  # moving the face far changes what the classifier reads
+
+
+# ---------------------------------------------------------------- how the page shows mistakes and faces
+
+def test_in_page_shows_a_mistake_once_beside_its_control_and_clears_the_others():
+    from editor.app import NOTICE_PLACES, in_page, refuse
+
+    def handler(ok: bool):
+        if not ok:
+            raise refuse("Tick at least one face to edit.")
+        return "image", "summary"
+
+    run = in_page(handler, "edit", outputs=2)
+    image, summary, *notices = run(False)
+    assert image is summary and not isinstance(image, str)  # gr.skip(): the outputs stay as they are
+    assert len(notices) == len(NOTICE_PLACES)
+    assert "Tick at least one face to edit." in notices[NOTICE_PLACES.index("edit")]
+    assert [n for i, n in enumerate(notices) if i != NOTICE_PLACES.index("edit")] == ["", ""]
+    assert run(True) == ("image", "summary", "", "", "")  # the next action clears it
+
+
+def test_faces_note_says_which_faces_are_not_ticked_and_why():
+    from editor.app import faces_note
+    from editor.face_choice import FaceChoice
+
+    note = faces_note([None, None], FaceChoice([0], {1: "small: 21 px wide, 13% of the largest face"}))
+    assert note == ("Not ticked: Face 2 (small: 21 px wide, 13% of the largest face). "
+                    "Tick a face under **Faces to edit** to edit it too.")
+    assert faces_note([None], FaceChoice([0], {})) == ""
