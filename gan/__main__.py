@@ -19,6 +19,7 @@ _HELP_OVERRIDES = {
     "lambda_ac": "conditional: weight of the auxiliary expression-classifier loss",
     "lambda_same": "conditional: weight of the same-face loss (G(z, a) vs G(z, b) outside eyes/brows/mouth)",
     "class_balance": "conditional: 0 draws classes as in the data, 1 all equally often",
+    "d_norm": "conditional: batch (the seed's D and BCE loss) or spectral (spectral norm and hinge loss)",
     "expression": f"one of {', '.join(EXPRESSIONS)}, or 'all' for one model each",
     "dataset": "data layout: auto, fer2013, celeba or folder",
     "out": "folder for run folders (one per expression)",

@@ -106,8 +106,8 @@ def _load_discriminator(config: EncoderTrainConfig, model: ModelConfig, device: 
             raise CheckpointError(f"{path}: no such discriminator; train the conditional GAN first")
         print(f"note: no {path}; training without the feature loss", file=sys.stderr)
         return None
-    tensors, _ = load_tensors(path, device)
-    D = ProjectionDiscriminator(model).to(device)
+    tensors, meta = load_tensors(path, device)
+    D = ProjectionDiscriminator(model, meta.get("norm", "batch")).to(device)
     D.load_state_dict(tensors)
     return D.eval().requires_grad_(False)
 
