@@ -161,6 +161,7 @@ class Editor:
         self._mask = torch.from_numpy(crop_face_mask(CROP_SIZE))[None, None].to(device)  # [1,1,48,48] in [0,1]
         self._banks: dict[str, object] = {}
         self._directions: dict[str, object] = {}
+        self._labels: dict[str, object] = {}
         self._lock = threading.Lock()
         self._entry_locks: dict[tuple[int, str], threading.Lock] = {}
 
@@ -269,6 +270,19 @@ class Editor:
         checkpoint = self.checkpoint_dir / name if self.checkpoint_dir else None
         return self._cached(self._directions, key,
                             lambda: cached_directions(G, device=self.device, checkpoint=checkpoint))
+
+    def direction_labels(self, key: str, count: int) -> list[str]:
+        """What each of the first `count` directions of a generator does: measured
+        changes in the classifier's reading and the region that moves most
+        (conditional model with a classifier), else their share of the variation."""
+        directions = self.directions(key)
+        if key == "conditional" and self.classifier is not None:
+            from .direction_labels import describe_directions
+
+            return self._cached(self._labels, f"{key}:{count}", lambda: describe_directions(
+                self.conditional, directions, self.classifier, count=count, device=self.device))
+        return [f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation"
+                for k in range(min(count, len(directions)))]
 
     def warm_up(self) -> None:
         """Build every bank and set of directions now (the UI calls this in a

@@ -230,12 +230,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     G, meta = load_generator(args.run)
     z = torch.randn(256, G.config.nz, generator=torch.Generator().manual_seed(0))
+    # A conditional G is checked in every expression (z's spread over the classes).
+    inputs = (z, torch.arange(256) % G.config.n_classes) if getattr(G.config, "n_classes", 0) else (z,)
     with torch.no_grad():
-        full = G(z)
+        full = G(*inputs)
         half_G = type(G)(G.config)
         half_G.load_state_dict({k: v.half().float() if v.is_floating_point() else v
                                 for k, v in G.state_dict().items()})
-        diff = (half_G.eval()(z) - full).abs().max().item() / 2  # [-1,1] -> [0,1] scale
+        diff = (half_G.eval()(*inputs) - full).abs().max().item() / 2  # [-1,1] -> [0,1] scale
     use_half = args.half and diff < 1 / 255
     keep = {k: v for k, v in meta.items() if k not in ("kind", "model", "dtype", "format_version", "package_version")}
     save_generator(args.output, G, {**keep, "half_max_abs_diff": diff}, half=use_half)
