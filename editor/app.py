@@ -36,7 +36,7 @@ from gan.data import EXPRESSIONS
 from .directions import move
 from .faces import NoFaceError
 from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
-from .photo import PhotoError, read_photo
+from .photo import MAX_FILE_BYTES, PhotoError, read_photo
 
 N_SLIDERS = 6  # GANSpace directions offered as sliders
 SLIDER_RANGE = 3.0  # in standard deviations of z along each direction
@@ -61,7 +61,7 @@ USER_ERRORS = (PhotoError, NoFaceError, ValueError)  # messages written for peop
 
 def launch_options() -> dict:
     """The keyword arguments for `demo.launch()` that style the page (Gradio 6 takes them there)."""
-    return {"theme": gr.themes.Soft(primary_hue="indigo"), "css": CSS, "max_file_size": "25mb"}
+    return {"theme": gr.themes.Soft(primary_hue="indigo"), "css": CSS, "max_file_size": MAX_FILE_BYTES}
 
 
 @dataclass
@@ -195,6 +195,7 @@ def detect_faces(editor, photo: str | None):
     ticked = gr.CheckboxGroup(choices=choices, value=[value for _, value in choices], visible=len(faces) > 1)
     # The gallery's captions are cut to the thumbnail's width; the readings also go below it in full.
     listed = " · ".join(face_caption(i, r) for i, r in enumerate(readings)) if readings and readings[0] is not None else ""
+    listed = "\n\n".join([listed, *(f"_{note}_" for note in image.notes)]).strip()
     return gallery, listed, ticked, len(faces)
 
 
@@ -254,6 +255,7 @@ def edit_summary(editor, result) -> str:
         lines.append(line + f"reconstruction loss {f.loss:.3f}")
     if editor.classifier is None and editor.classifier_problem:
         lines.append(f"\n_{editor.classifier_problem}_")
+    lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read
     return "\n".join(lines)
 
 
