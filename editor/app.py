@@ -405,7 +405,10 @@ def build_demo(editor) -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=(FILE_MAX_AGE // 4, FILE_MAX_AGE)) as demo:
         demo.scratch = scratch  # the folder lives as long as the demo
         gr.Markdown(f"# {TITLE}\n{INTRO}", elem_id="intro")
-        missing = [e for e in EXPRESSIONS if e not in expressions]
+        if editor.unavailable:  # damaged or missing checkpoints: the rest of the app works
+            gr.Markdown("\n".join(f"- The **{name}** model is unavailable: {problem}"
+                                  for name, problem in editor.unavailable.items()), elem_id="unavailable")
+        missing = [e for e in EXPRESSIONS if e not in expressions and e not in editor.unavailable]
         if missing:
             gr.Markdown(f"Not available (no trained generator): {', '.join(missing)}. "
                         "Train them with `python -m gan train --expression all` (see README).")

@@ -13,7 +13,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
@@ -35,10 +35,23 @@ CROP_SIZE = 48
 CLASSIFIER_FILE = "classifier.safetensors"
 
 ProgressFn = Callable[[float, str], None]
+T = TypeVar("T")
 
 
 class MissingCheckpointsError(RuntimeError):
-    """No usable generator; the message says how to train or restore them."""
+    """No usable generator, or no face detector; the message says how to train or restore them."""
+
+
+def load_each(paths: dict[str, Path], load: Callable[[Path], T]) -> tuple[dict[str, T], dict[str, str]]:
+    """Load every file of `paths` (name -> file). One that is missing or damaged does not stop
+    the others: it is returned in the second dict, name -> what is wrong and how to restore it."""
+    loaded, problems = {}, {}
+    for name, path in paths.items():
+        try:
+            loaded[name] = load(path)
+        except CheckpointError as exc:
+            problems[name] = str(exc)
+    return loaded, problems
 
 
 @dataclass(frozen=True)
@@ -99,10 +112,14 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
 class Editor:
     def __init__(self, generators: dict[str, Generator], detector: FaceDetector, device: torch.device,
                  metadata: dict[str, dict] | None = None, checkpoint_dir: Path | None = None,
-                 classifier: ExpressionClassifier | None = None, classifier_problem: str | None = None) -> None:
+                 classifier: ExpressionClassifier | None = None, classifier_problem: str | None = None,
+                 unavailable: dict[str, str] | None = None) -> None:
         if not generators:
             raise MissingCheckpointsError(_missing_message(checkpoint_dir or DEFAULT_CHECKPOINTS))
         self.generators = generators
+        # Models whose checkpoint is missing or damaged: name -> what is wrong and how to restore it.
+        # The others work; only these choices are refused.
+        self.unavailable = dict(unavailable or {})
         self.detector = detector
         self.device = device
         self.metadata = metadata or {}
@@ -121,33 +138,38 @@ class Editor:
              expressions: tuple[str, ...] = EXPRESSIONS) -> "Editor":
         """Load every `<expression>.safetensors` in `checkpoint_dir` and the detector.
 
-        Missing or corrupt generators raise MissingCheckpointsError naming each
-        file and saying how to train or restore it."""
+        A missing or damaged generator makes only its expression unavailable
+        (`unavailable` says why and how to restore it, and a warning is printed);
+        MissingCheckpointsError when no generator loads or the face detector does not."""
         checkpoint_dir = Path(checkpoint_dir)
         dev = resolve_device(device)
-        generators, metadata, problems = {}, {}, []
-        for expression in expressions:
-            path = checkpoint_dir / f"{expression}.safetensors"
-            try:
-                generators[expression], metadata[expression] = load_generator(path, dev)
-            except CheckpointError as exc:
-                problems.append(str(exc))
-        if problems:
-            raise MissingCheckpointsError(_missing_message(checkpoint_dir, problems))
+        loaded, unavailable = load_each({e: checkpoint_dir / f"{e}.safetensors" for e in expressions},
+                                        lambda path: load_generator(path, dev))
+        if not loaded:
+            raise MissingCheckpointsError(_missing_message(checkpoint_dir, list(unavailable.values())))
+        for problem in unavailable.values():
+            print(f"warning: starting without this model: {problem}", file=sys.stderr)
+        generators = {name: G for name, (G, _) in loaded.items()}
+        metadata = {name: meta for name, (_, meta) in loaded.items()}
+        try:
+            detector = FaceDetector(dev, weights=checkpoint_dir / "mtcnn.safetensors")
+        except CheckpointError as exc:
+            raise MissingCheckpointsError(str(exc)) from None
         classifier, problem = None, None
         try:
             classifier, _ = load_classifier(checkpoint_dir / CLASSIFIER_FILE, dev)
         except CheckpointError as exc:
             problem = f"The expression read-out is off: {exc}"
             print(f"warning: {problem}", file=sys.stderr)
-        return cls(generators, FaceDetector(dev, weights=checkpoint_dir / "mtcnn.safetensors"), dev, metadata,
-                   checkpoint_dir, classifier, problem)
+        return cls(generators, detector, dev, metadata, checkpoint_dir, classifier, problem, unavailable)
 
     @property
     def expressions(self) -> tuple[str, ...]:
         return tuple(self.generators)
 
     def generator(self, expression: str) -> Generator:
+        if expression in self.unavailable:
+            raise ValueError(f"the {expression} model is unavailable: {self.unavailable[expression]}")
         try:
             return self.generators[expression]
         except KeyError:
