@@ -45,13 +45,14 @@ def number(name: str, value: object, low: float, high: float) -> float:
 
 
 def one_of(name: str, value: object, choices: Iterable[str], unavailable: Mapping[str, str] | None = None) -> str:
-    """`value`, one of `choices`; a choice in `unavailable` is refused with the reason given there."""
+    """`value`, one of `choices`; one that is not but is in `unavailable` (a model whose
+    checkpoint is missing or damaged) is refused with the reason given there."""
     choices = list(choices)
+    if isinstance(value, str) and value in choices:
+        return value
     if isinstance(value, str) and unavailable and value in unavailable:
         raise ArgumentError(f"the {value} model is unavailable: {unavailable[value]}")
-    if not isinstance(value, str) or value not in choices:
-        raise ArgumentError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value
+    raise ArgumentError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
 def face_numbers(value: object) -> list[int] | None:
