@@ -71,6 +71,7 @@ class TrainConfig:
     lambda_ac: float = 1.0  # weight of the auxiliary expression-classifier loss
     lambda_same: float = 1.0  # weight of the same-face loss between two expressions of one z
     class_balance: float = 0.5  # 0: classes drawn as in the data; 1: all equally often
+    d_norm: str = "batch"  # batch: the seed's D and BCE; spectral: spectral norm and hinge
     max_steps: int | None = None  # stop after this many steps in total (smoke tests)
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
@@ -116,7 +117,7 @@ class TrainResult:
 # Options that must match for a run folder to be resumed (the rest may change,
 # e.g. --epochs grows a finished run).
 _RESUME_KEYS = ("model", "expression", "dataset", "ferplus", "split", "image_size", "channels", "limit",
-                "batch_size", "nz", "ngf", "ndf", "seed", "class_balance")
+                "batch_size", "nz", "ngf", "ndf", "seed", "class_balance", "d_norm")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -350,7 +351,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
         raise ValueError(f"{data.source} has no expression labels; --model conditional needs them")
     model_config = config.model_config(data)
     if config.conditional:
-        G, D = build_conditional_models(model_config, seed=config.seed)
+        G, D = build_conditional_models(model_config, seed=config.seed, norm=config.d_norm)
     else:
         G, D = build_models(model_config, seed=config.seed)
     G.to(device)
@@ -448,7 +449,8 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
                            {k: v for k, v in meta.items() if k not in ("config", "model")} | {"epochs": run.epoch})
             if config.conditional:  # the encoder trains against D's features
                 save_tensors(run_dir / "discriminator.safetensors", D_plain.state_dict(),
-                             {"kind": "discriminator", "model": model_config.to_dict(), "epochs": run.epoch})
+                             {"kind": "discriminator", "model": model_config.to_dict(), "norm": config.d_norm,
+                              "epochs": run.epoch})
             write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", f"{config.run_name()}: loss per iteration")
         last_save = time.monotonic()
     if stopped and is_main and run.step > 0:
