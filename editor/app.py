@@ -2,7 +2,10 @@
 
 `build_demo(editor)` lays out the page and wires plain functions to it; the
 functions take the (shared, read-only) `Editor` first and keep per-visitor
-state in `gr.State`, so one process serves many visitors. Launching belongs to
+state in `gr.State`, so one process serves many visitors. That state is a small
+`Session` whose photo lies on disk, and only so many are kept
+(`session_store.py`); every argument a client sends is checked against the
+page's ranges before any work (`validate.py`). Launching belongs to
 `python -m editor` (see `__main__.py`); Gradio 6 takes the theme and CSS there,
 from `launch_options()`.
 
@@ -17,13 +20,8 @@ Named API endpoints (see the page's "Use via API" link):
 from __future__ import annotations
 
 import inspect
-import shutil
-import tempfile
-import threading
+import os
 import time
-import uuid
-import weakref
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -33,17 +31,19 @@ import PIL.Image
 
 from gan.data import EXPRESSIONS
 
+from . import validate
 from .directions import move
 from .faces import NoFaceError
 from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
-from .photo import PhotoError, read_photo
+from .photo import MAX_FILE_BYTES, PhotoError, read_photo
+from .scratch import FILE_MAX_AGE, Scratch
+from .session_store import MAX_SESSIONS, Session, SessionExpired, SessionStore
 
 N_SLIDERS = 6  # GANSpace directions offered as sliders
 SLIDER_RANGE = 3.0  # in standard deviations of z along each direction
 MAX_FACES = 12  # face choices an API client may name without running detection first
 DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size
 FACE_SIDE = 192  # 48x48 generated faces are shown enlarged to this
-FILE_MAX_AGE = 3600  # seconds before uploads and results are deleted from disk
 DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
 REPO = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = REPO.parent / "shared" / "data" / "photos"
@@ -61,55 +61,7 @@ USER_ERRORS = (PhotoError, NoFaceError, ValueError)  # messages written for peop
 
 def launch_options() -> dict:
     """The keyword arguments for `demo.launch()` that style the page (Gradio 6 takes them there)."""
-    return {"theme": gr.themes.Soft(primary_hue="indigo"), "css": CSS, "max_file_size": "25mb"}
-
-
-@dataclass
-class Session:
-    """One visitor's edit: what the sliders move, and the files the page shows."""
-
-    result: object  # editor.pipeline.EditResult
-    before: str  # display-sized JPEG of the original photo
-    image: np.ndarray  # [H, W, 3] uint8, the photo as currently shown (edit + slider moves)
-    amounts: dict[int, list[float]] = field(default_factory=dict)  # face index -> slider values
-    download_requests: int = 0  # slider changes so far; the download follows the last one
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-
-class Scratch:
-    """A folder for the images the page shows and offers for download.
-
-    Files older than `max_age` seconds are deleted as new ones are written, and
-    the whole folder when the demo is garbage-collected or the process exits."""
-
-    def __init__(self, max_age: float = FILE_MAX_AGE) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="expression-editor-"))
-        self.max_age = max_age
-        self._last_prune = time.monotonic()
-        self._lock = threading.Lock()
-        weakref.finalize(self, shutil.rmtree, self.dir, True)
-
-    def write(self, image: np.ndarray, name: str, **save_kwargs) -> str:
-        self._prune()
-        folder = self.dir / uuid.uuid4().hex  # one folder per file keeps the download name clean
-        folder.mkdir()
-        path = folder / name
-        PIL.Image.fromarray(image).save(path, **save_kwargs)
-        return str(path)
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last_prune < 60:
-                return
-            self._last_prune = now
-        cutoff = time.time() - self.max_age
-        for folder in self.dir.iterdir():
-            try:
-                if folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except FileNotFoundError:
-                continue
+    return {"theme": gr.themes.Soft(primary_hue="indigo"), "css": CSS, "max_file_size": MAX_FILE_BYTES}
 
 
 # ---------------------------------------------------------------- small helpers
@@ -159,6 +111,21 @@ def user_error(exc: Exception) -> gr.Error:
     return refuse(str(exc), "Cannot use this photo" if isinstance(exc, (PhotoError, NoFaceError)) else "Error")
 
 
+def bad_argument(exc: validate.ArgumentError) -> gr.Error:
+    """An API argument out of range or of the wrong kind (the page's own controls never send one)."""
+    return refuse(str(exc), "Invalid argument")
+
+
+def _mapped(session: Session | None):
+    """The session's edit with its photo mapped in from disk; None when there is none or it expired."""
+    if session is None:
+        return None
+    try:
+        return session.result
+    except SessionExpired:
+        return None
+
+
 def read_upload(payload):
     """The photo behind an image input of an event with `preprocess=False`, or None.
 
@@ -179,12 +146,11 @@ def _amounts(values) -> list[float]:
 
 def detect_faces(editor, photo: str | None):
     """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's
-    expression as the classifier reads it, the "faces to edit" choices (all ticked) and the
-    number of faces found."""
+    expression as the classifier reads it, and the "faces to edit" choices (all ticked)."""
     try:
         image = read_upload(photo)
         if image is None:
-            return [], "", gr.CheckboxGroup(choices=[], value=[], visible=False), None
+            return [], "", gr.CheckboxGroup(choices=[], value=[], visible=False)
         faces = editor.detect(image)
     except USER_ERRORS as exc:
         raise user_error(exc) from None
@@ -195,11 +161,12 @@ def detect_faces(editor, photo: str | None):
     ticked = gr.CheckboxGroup(choices=choices, value=[value for _, value in choices], visible=len(faces) > 1)
     # The gallery's captions are cut to the thumbnail's width; the readings also go below it in full.
     listed = " · ".join(face_caption(i, r) for i, r in enumerate(readings)) if readings and readings[0] is not None else ""
-    return gallery, listed, ticked, len(faces)
+    listed = "\n\n".join([listed, *(f"_{note}_" for note in image.notes)]).strip()
+    return gallery, listed, ticked
 
 
-def edit_photo(editor, scratch: Scratch, photo: str | None, expression: str, faces: list[int] | None, seed: float,
-               steps: float, restarts: float, strength: float, blend_mode: str, detected: int | None = None,
+def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, faces: list[int] | None,
+               seed: float, steps: float, restarts: float, strength: float, blend_mode: str,
                progress=gr.Progress()):
     """Change the expression of the faces in a photo.
 
@@ -207,9 +174,9 @@ def edit_photo(editor, scratch: Scratch, photo: str | None, expression: str, fac
         photo: the photo (JPEG, PNG, WebP, ...)
         expression: one of angry, disgust, fear, happy, sad, surprise, neutral (those with a generator)
         faces: 0-based face numbers, left to right; empty for every face
-        seed: seed of the latent search (same seed, same result)
-        steps: inversion steps per restart
-        restarts: inversion restarts (the best one is kept)
+        seed: seed of the latent search, 0 to 4294967295 (same seed, same result)
+        steps: inversion steps per restart, 5 to 500
+        restarts: inversion restarts (the best one is kept), 1 to 16
         strength: how much of the generated face to blend in, 0-1
         blend_mode: "alpha" or "poisson"
     Returns:
@@ -217,24 +184,27 @@ def edit_photo(editor, scratch: Scratch, photo: str | None, expression: str, fac
     """
     if photo is None:
         raise refuse("Upload a photo first (or pick one of the examples).")
-    if not faces and detected:
-        raise refuse("Tick at least one face to edit.")
+    try:
+        expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
+        options = validate.edit_options(faces=faces, seed=seed, steps=steps, restarts=restarts, strength=strength,
+                                        blend_mode=blend_mode)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
 
     def report(fraction: float, message: str) -> None:
         progress(fraction, desc=message)
 
     try:
-        result = editor.edit(read_upload(photo), expression, faces=list(faces) if faces else None,
-                             seed=int(seed or 0), steps=int(steps) if steps else None,
-                             restarts=int(restarts) if restarts else None, strength=float(strength),
-                             blend_mode=blend_mode, progress_fn=report)
+        result = editor.edit(read_upload(photo), expression, progress_fn=report, **options)
     except USER_ERRORS as exc:
         raise user_error(exc) from None
-    before = scratch.write(display_size(result.original), "original.jpg", quality=90)
-    after = scratch.write(display_size(result.image), "edited.jpg", quality=90)
-    download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", compress_level=1)
-    session = Session(result=result, before=before, image=result.image)
-    return (before, after), download, edit_summary(editor, result), session
+    session = store.add(result)  # the photo goes to disk; the session keeps only what the sliders need
+    scratch = store.scratch
+    session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
+    after = scratch.write(display_size(result.image), "edited.jpg", folder=session.folder, quality=90)
+    download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", folder=session.folder,
+                             compress_level=1)
+    return (session.before, after), download, edit_summary(editor, result), session
 
 
 def face_caption(index: int, reading) -> str:
@@ -254,6 +224,7 @@ def edit_summary(editor, result) -> str:
         lines.append(line + f"reconstruction loss {f.loss:.3f}")
     if editor.classifier is None and editor.classifier_problem:
         lines.append(f"\n_{editor.classifier_problem}_")
+    lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read
     return "\n".join(lines)
 
 
@@ -262,7 +233,7 @@ def prepare_explore(editor, session: Session | None):
     share of variance, and the generator's view of each face (aligned crop -> generated)."""
     if session is None:
         return [gr.skip()] * (5 + N_SLIDERS)
-    result = session.result
+    result = session.edit
     directions = editor.directions(result.expression)
     choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
     crops = []
@@ -288,18 +259,30 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
     """
     if session is None:
         raise refuse("Edit a photo first; the sliders move the faces of the last edit.")
-    result = session.result
+    try:
+        result = session.result
+        face = None if face is None else validate.face_number(face)
+        values = validate.amounts(amounts, SLIDER_RANGE)
+    except SessionExpired as exc:
+        raise refuse(str(exc)) from None
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
     edited = {f.index: f for f in result.faces}
-    face = next(iter(edited)) if face is None else int(face)
+    face = next(iter(edited)) if face is None else face
     if face not in edited:
         raise refuse(f"Face {face + 1} was not edited; choose one of "
                        f"{', '.join(str(i + 1) for i in edited)}.")
-    session.amounts[face] = _amounts(amounts)
+    session.amounts[face] = values
     directions = editor.directions(result.expression)
     zs = {i: move(edited[i].z, directions, a) for i, a in session.amounts.items() if any(a)}
-    session.image = editor.render(result, zs) if zs else result.image
-    after = scratch.write(display_size(session.image), "edited.jpg", quality=90)
+    image = editor.render(result, zs)  # with no moves, the edit itself
+    after = store_display(scratch, session, image)
     return (session.before, after), session
+
+
+def store_display(scratch: Scratch, session: Session, image: np.ndarray) -> str:
+    """A display-sized JPEG of `image` in the session's folder (which goes with the session)."""
+    return scratch.write(display_size(image), "edited.jpg", folder=session.folder, quality=90)
 
 
 def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
@@ -308,7 +291,7 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
     Every slider change asks for one (mouse, keyboard, reset, face switch), with
     the slider values themselves, so it never races the image updates; only the
     last request of a burst writes the file, so dragging stays fast."""
-    if session is None or not session.result.faces:
+    if session is None or not session.edit.faces:
         return gr.skip()
     with session.lock:
         session.download_requests += 1
@@ -316,36 +299,41 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
     time.sleep(DOWNLOAD_DEBOUNCE)
     if session.download_requests != mine:
         return gr.skip()  # a newer request will write it
-    image = _render_with_sliders(editor, session, face, amounts)
-    return scratch.write(image, f"{photo_stem(session.result)}_{session.result.expression}.png", compress_level=1)
+    result = _mapped(session)
+    if result is None:
+        return gr.skip()
+    image = _render_with_sliders(editor, session, result, face, amounts)
+    return scratch.write(image, f"{photo_stem(session.edit)}_{session.edit.expression}.png", folder=session.folder,
+                         compress_level=1)
 
 
-def _render_with_sliders(editor, session: Session, face: int | None, amounts) -> np.ndarray:
-    """The photo with `face` at these slider values and every other face as last moved."""
-    result = session.result
+def _render_with_sliders(editor, session: Session, result, face: int | None, amounts) -> np.ndarray:
+    """The photo with `face` at these slider values and every other face as last moved
+    (`result`: the session's edit, with its photo)."""
     edited = {f.index: f for f in result.faces}
     face = next(iter(edited)) if face is None else int(face)
     current = {**session.amounts, face: _amounts(amounts)}
     directions = editor.directions(result.expression)
     zs = {i: move(edited[i].z, directions, a) for i, a in current.items() if i in edited and any(a)}
-    return editor.render(result, zs) if zs else result.image
+    return editor.render(result, zs)
 
 
 def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):
     """What the expression classifier reads in each edited face with the sliders as they are."""
-    if session is None or not session.result.faces or editor.classifier is None:
+    result = _mapped(session)
+    if result is None or not result.faces or editor.classifier is None:
         return gr.skip()
-    readings = editor.read_edited(session.result, _render_with_sliders(editor, session, face, amounts))
-    return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(session.result.faces, readings))
+    readings = editor.read_edited(result, _render_with_sliders(editor, session, result, face, amounts))
+    return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(result.faces, readings))
 
 
-def reset_sliders(scratch: Scratch, session: Session | None):
+def reset_sliders(editor, scratch: Scratch, session: Session | None):
     """Every face back to the edit's result; sliders to 0."""
-    if session is None:
+    result = _mapped(session)
+    if result is None:
         return [gr.skip()] * (2 + N_SLIDERS)
     session.amounts.clear()
-    session.image = session.result.image
-    after = scratch.write(display_size(session.image), "edited.jpg", quality=90)
+    after = store_display(scratch, session, editor.render(result, {}))
     return (session.before, after), session, *([0.0] * N_SLIDERS)
 
 
@@ -365,10 +353,13 @@ def random_face(editor, expression: str, seed: float, *amounts: float):
     Returns:
         the 48x48 face, enlarged
     """
-    if expression not in editor.expressions:
-        raise refuse(f"No generator for {expression!r}; choose one of {', '.join(editor.expressions)}.")
-    z = editor.random_z(expression, int(seed or 0))  # [1, nz]
-    values = _amounts(amounts)
+    try:
+        expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
+        seed = validate.seed_number(seed)
+        values = validate.amounts(amounts, SLIDER_RANGE)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    z = editor.random_z(expression, seed)  # [1, nz]
     if any(values):
         z = move(z, editor.directions(expression), values)
     return enlarge(editor.generate(expression, z))
@@ -393,24 +384,33 @@ def example_photos(folder: Path) -> list[str]:
 
 # ---------------------------------------------------------------- the page
 
-def build_demo(editor) -> gr.Blocks:
-    """The whole page for a loaded `Editor`; call `.queue()`/`.launch()` on the result."""
-    scratch = Scratch()
+def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
+    """The whole page for a loaded `Editor`; call `.queue()`/`.launch()` on the result.
+
+    At most `max_sessions` visitors' edits are kept for the sliders (see `session_store`)."""
+    # In Gradio's cache folder, the files we write are served in place, not copied into it.
+    scratch = Scratch(parent=Path(gr.utils.get_upload_folder()))
+    store = SessionStore(scratch, max_sessions=max_sessions)
     expressions = list(editor.expressions)
     default_expression = "happy" if "happy" in expressions else expressions[0]
     direction_slider = partial(gr.Slider, minimum=-SLIDER_RANGE, maximum=SLIDER_RANGE, step=0.05, value=0.0)
 
-    with gr.Blocks(title=TITLE, delete_cache=(FILE_MAX_AGE // 4, FILE_MAX_AGE)) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=(FILE_MAX_AGE // 4, FILE_MAX_AGE),
+                   analytics_enabled=analytics_enabled()) as demo:
         demo.scratch = scratch  # the folder lives as long as the demo
+        demo.sessions = store
         gr.Markdown(f"# {TITLE}\n{INTRO}", elem_id="intro")
-        missing = [e for e in EXPRESSIONS if e not in expressions]
+        if editor.unavailable:  # damaged or missing checkpoints: the rest of the app works
+            gr.Markdown("\n".join(f"- The **{name}** model is unavailable: {problem}"
+                                  for name, problem in editor.unavailable.items()), elem_id="unavailable")
+        missing = [e for e in EXPRESSIONS if e not in expressions and e not in editor.unavailable]
         if missing:
             gr.Markdown(f"Not available (no trained generator): {', '.join(missing)}. "
                         "Train them with `python -m gan train --expression all` (see README).")
 
         with gr.Tab("Edit a photo"):
-            session = gr.State(None, time_to_live=FILE_MAX_AGE)  # this visitor's Session
-            detected = gr.State(None)  # faces found in the current photo
+            # This visitor's Session; its files go with it.
+            session = gr.State(None, time_to_live=FILE_MAX_AGE, delete_callback=store.drop)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=2):
                     photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
@@ -423,19 +423,20 @@ def build_demo(editor) -> gr.Blocks:
                                              elem_id="faces-found")
                     faces_read = gr.Markdown(elem_id="faces-read")  # what the classifier reads in each face
                     faces = gr.CheckboxGroup(face_choices(MAX_FACES), value=[], label="Faces to edit", visible=False,
-                                             elem_id="faces")
+                                             info="none ticked: every face", elem_id="faces")
                     expression = gr.Radio(expressions, value=default_expression, label="Expression",
                                           elem_id="expression")
                     with gr.Row():
-                        seed = gr.Number(0, label="Seed", precision=0, minimum=0, scale=1)
+                        seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
+                                         maximum=validate.SEED[1], scale=1)
                         edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
                     with gr.Accordion("Advanced settings", open=False):
-                        steps = gr.Slider(5, 500, value=DEFAULT_STEPS, step=5, label="Inversion steps",
+                        steps = gr.Slider(*validate.STEPS, value=DEFAULT_STEPS, step=5, label="Inversion steps",
                                           info="more: closer to the photo's face, slower")
-                        restarts = gr.Slider(1, 16, value=DEFAULT_RESTARTS, step=1, label="Restarts",
+                        restarts = gr.Slider(*validate.RESTARTS, value=DEFAULT_RESTARTS, step=1, label="Restarts",
                                              info="independent searches; the best is kept")
-                        strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Blend strength")
-                        blend_mode = gr.Radio(["alpha", "poisson"], value="alpha", label="Blend mode",
+                        strength = gr.Slider(*validate.STRENGTH, value=1.0, step=0.05, label="Blend strength")
+                        blend_mode = gr.Radio(list(validate.BLEND_MODES), value="alpha", label="Blend mode",
                                               info="poisson matches the photo's lighting at the seams")
                 with gr.Column(scale=3):
                     result = gr.ImageSlider(label="Before / after", type="filepath", height=520,
@@ -462,7 +463,8 @@ def build_demo(editor) -> gr.Blocks:
                 with gr.Column(scale=1):
                     random_expression = gr.Radio(expressions, value=default_expression, label="Expression")
                     with gr.Row():
-                        random_seed = gr.Number(0, label="Seed", precision=0, minimum=0)
+                        random_seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
+                                                maximum=validate.SEED[1])
                         new_face = gr.Button("New face")
                     random_sliders = [direction_slider(label=f"Direction {k + 1}") for k in range(N_SLIDERS)]
                     random_reset = gr.Button("Reset sliders")
@@ -471,11 +473,11 @@ def build_demo(editor) -> gr.Blocks:
                                             buttons=["download"], interactive=False, elem_id="random-face")
 
         # -- edit tab
-        photo.change(partial(detect_faces, editor), photo, [faces_found, faces_read, faces, detected], api_name="detect",
+        photo.change(partial(detect_faces, editor), photo, [faces_found, faces_read, faces], api_name="detect",
                      api_visibility="undocumented", concurrency_limit=2, preprocess=False)
         edit_event = edit_button.click(
-            partial(edit_photo, editor, scratch),
-            [photo, expression, faces, seed, steps, restarts, strength, blend_mode, detected],
+            partial(edit_photo, editor, store),
+            [photo, expression, faces, seed, steps, restarts, strength, blend_mode],
             [result, download, summary, session], api_name="edit", api_description=_summary(edit_photo),
             concurrency_id="edit", concurrency_limit=1, preprocess=False)
         edit_event.success(partial(prepare_explore, editor), session,
@@ -490,7 +492,7 @@ def build_demo(editor) -> gr.Blocks:
         gr.on([s.change for s in sliders], partial(read_moved_faces, editor), [session, explore_face, *sliders],
               reading, api_visibility="private", trigger_mode="always_last", show_progress="hidden",
               concurrency_id="reading", concurrency_limit=1)
-        reset.click(partial(reset_sliders, scratch), session, [result, session, *sliders], api_visibility="private",
+        reset.click(partial(reset_sliders, editor, scratch), session, [result, session, *sliders], api_visibility="private",
                     show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",
                             show_progress="hidden")
@@ -501,10 +503,16 @@ def build_demo(editor) -> gr.Blocks:
               partial(random_face, editor), random_inputs, random_image, api_name="random",
               api_description=_summary(random_face), trigger_mode="always_last", show_progress="hidden",
               concurrency_id="render", concurrency_limit=2)
-        new_face.click(lambda s: int(s or 0) + 1, random_seed, random_seed, api_visibility="private")
+        new_face.click(lambda s: (int(s or 0) + 1) % (validate.SEED[1] + 1), random_seed, random_seed,
+                       api_visibility="private")
         random_reset.click(lambda *a: [0.0] * N_SLIDERS, None, random_sliders, api_visibility="private").then(
             partial(random_face, editor), random_inputs, random_image, api_visibility="private")
     return demo
+
+
+def analytics_enabled() -> bool:
+    """Gradio's usage reports are off (an offline tool); GRADIO_ANALYTICS_ENABLED=True turns them on."""
+    return os.environ.get("GRADIO_ANALYTICS_ENABLED", "").strip().lower() in ("1", "true", "yes")
 
 
 def _summary(fn) -> str:

@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             photo = read_photo(path)
+            for note in photo.notes:
+                print(f"{path}: note: {note}", file=sys.stderr)
             result = editor.edit(photo, args.expression, seed=args.seed, steps=args.steps, restarts=args.restarts,
                                  strength=args.strength, blend_mode=args.blend_mode, model=args.model)
         except (PhotoError, NoFaceError, ValueError) as exc:

@@ -25,7 +25,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
@@ -56,10 +56,23 @@ BLEND_MODES = {"conditional": ("flow", "difference", "replace"), "seed": ("alpha
 MAX_STRENGTH = {"conditional": 1.5, "seed": 1.0}  # past 1 the conditional model exaggerates
 
 ProgressFn = Callable[[float, str], None]
+T = TypeVar("T")
 
 
 class MissingCheckpointsError(RuntimeError):
-    """No usable generator; the message says how to train or restore them."""
+    """No usable generator, or no face detector; the message says how to train or restore them."""
+
+
+def load_each(paths: dict[str, Path], load: Callable[[Path], T]) -> tuple[dict[str, T], dict[str, str]]:
+    """Load every file of `paths` (name -> file). One that is missing or damaged does not stop
+    the others: it is returned in the second dict, name -> what is wrong and how to restore it."""
+    loaded, problems = {}, {}
+    for name, path in paths.items():
+        try:
+            loaded[name] = load(path)
+        except CheckpointError as exc:
+            problems[name] = str(exc)
+    return loaded, problems
 
 
 @dataclass(frozen=True)
@@ -145,12 +158,16 @@ class Editor:
     def __init__(self, generators: dict[str, Generator], detector: FaceDetector, device: torch.device,
                  metadata: dict[str, dict] | None = None, checkpoint_dir: Path | None = None,
                  classifier: ExpressionClassifier | None = None, classifier_problem: str | None = None,
-                 conditional: torch.nn.Module | None = None, encoder: Encoder | None = None) -> None:
+                 conditional: torch.nn.Module | None = None, encoder: Encoder | None = None,
+                 unavailable: dict[str, str] | None = None) -> None:
         if not generators and conditional is None:
             raise MissingCheckpointsError(_missing_message(checkpoint_dir or DEFAULT_CHECKPOINTS))
         self.generators = generators  # the seed's per-expression generators
         self.conditional = conditional  # the one generator for every expression (None: not shipped)
         self.encoder = encoder  # E: crop -> z for the conditional generator (None: start from the bank)
+        # Models whose checkpoint is missing or damaged ("conditional", or a seed expression):
+        # name -> what is wrong and how to restore it. The others work; only these are refused.
+        self.unavailable = dict(unavailable or {})
         self.detector = detector
         self.device = device
         self.metadata = metadata or {}
@@ -171,44 +188,46 @@ class Editor:
         """Load the conditional generator and its encoder, every `<expression>.safetensors`
         of the seed's model, the classifier and the detector from `checkpoint_dir`.
 
-        Without a usable conditional generator and seed generators, raises
-        MissingCheckpointsError naming each file and saying how to train or restore it."""
+        A missing or damaged checkpoint takes out only its model (the conditional one, or one
+        expression of the seed's): `unavailable` says why and how to restore it, and a warning
+        is printed. MissingCheckpointsError when no generator loads or the face detector does not."""
         checkpoint_dir = Path(checkpoint_dir)
         dev = resolve_device(device)
-        generators, metadata, problems = {}, {}, []
-        for expression in expressions:
-            path = checkpoint_dir / f"{expression}.safetensors"
-            try:
-                generators[expression], metadata[expression] = load_generator(path, dev)
-            except CheckpointError as exc:
-                problems.append(str(exc))
-        conditional = encoder = None
-        try:
-            conditional, metadata["conditional"] = load_generator(checkpoint_dir / CONDITIONAL_FILE, dev)
-            if not getattr(conditional.config, "n_classes", 0):
-                raise CheckpointError(f"{checkpoint_dir / CONDITIONAL_FILE}: not a conditional generator")
-        except CheckpointError as exc:
-            conditional = None
-            problems.append(str(exc))
+
+        def load_one(path: Path):
+            G, meta = load_generator(path, dev)
+            if path.name == CONDITIONAL_FILE and not getattr(G.config, "n_classes", 0):
+                raise CheckpointError(f"{path}: not a conditional generator")
+            return G, meta
+
+        files = {e: checkpoint_dir / f"{e}.safetensors" for e in expressions}
+        loaded, unavailable = load_each({**files, "conditional": checkpoint_dir / CONDITIONAL_FILE}, load_one)
+        conditional, conditional_meta = loaded.pop("conditional", (None, None))
+        if not loaded and conditional is None:
+            raise MissingCheckpointsError(_missing_message(checkpoint_dir, list(unavailable.values())))
+        for problem in unavailable.values():
+            print(f"warning: starting without this model: {problem}", file=sys.stderr)
+        generators = {name: G for name, (G, _) in loaded.items()}
+        metadata = {name: meta for name, (_, meta) in loaded.items()}
+        encoder = None
         if conditional is not None:
+            metadata["conditional"] = conditional_meta
             try:
                 encoder, metadata["encoder"] = load_encoder(checkpoint_dir / ENCODER_FILE, dev)
             except CheckpointError as exc:
                 print(f"warning: {exc}; inversions start from the latent bank instead", file=sys.stderr)
-        if problems and (conditional is None and len(generators) < len(expressions)):
-            raise MissingCheckpointsError(_missing_message(checkpoint_dir, problems))
-        if problems:
-            generators = generators if len(generators) == len(expressions) else {}
-            for problem in problems:
-                print(f"warning: {problem}", file=sys.stderr)
+        try:
+            detector = FaceDetector(dev, weights=checkpoint_dir / "mtcnn.safetensors")
+        except CheckpointError as exc:
+            raise MissingCheckpointsError(str(exc)) from None
         classifier, problem = None, None
         try:
             classifier, _ = load_classifier(checkpoint_dir / CLASSIFIER_FILE, dev)
         except CheckpointError as exc:
             problem = f"The expression read-out is off: {exc}"
             print(f"warning: {problem}", file=sys.stderr)
-        return cls(generators, FaceDetector(dev, weights=checkpoint_dir / "mtcnn.safetensors"), dev, metadata,
-                   checkpoint_dir, classifier, problem, conditional, encoder)
+        return cls(generators, detector, dev, metadata, checkpoint_dir, classifier, problem, conditional, encoder,
+                   unavailable)
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -229,12 +248,16 @@ class Editor:
 
     def _model(self, model: str | None) -> str:
         model = model or self.default_model
+        if model in self.unavailable:
+            raise ValueError(f"the {model} model is unavailable: {self.unavailable[model]}")
         if model not in self.models:
             raise ValueError(f"model {model!r} is not available; choose one of {', '.join(self.models)}")
         return model
 
     def generator(self, expression: str) -> Generator:
         """The seed model's generator of `expression`."""
+        if expression in self.unavailable:
+            raise ValueError(f"the {expression} model is unavailable: {self.unavailable[expression]}")
         try:
             return self.generators[expression]
         except KeyError:

@@ -30,6 +30,7 @@ from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, detect_kind, lo
 from .conditional import build_conditional_models, region_mask
 from .conditional_step import STAT_NAMES, balanced_order, conditional_train_step
 from .models import ModelConfig, build_models
+from .run_files import read_json, read_metrics, trim_metrics, write_json
 
 SEED_STAT_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z")
 
@@ -253,7 +254,10 @@ def save_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
 def restore_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer,
                   opt_d: torch.optim.Optimizer, rng: dict[str, torch.Generator],
                   device: torch.device) -> tuple[torch.Tensor, _RunState, dict]:
-    tensors, meta = load_tensors(path, "cpu")
+    try:
+        tensors, meta = load_tensors(path, "cpu")
+    except CheckpointError as exc:
+        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
     try:
         G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
         D.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("D.")})
@@ -268,12 +272,18 @@ def restore_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Opt
     return tensors["fixed_noise"].to(device), run, meta
 
 
+def damaged_state_message(path: Path, reason: object) -> str:
+    """A training state that cannot be read: the run can only start over (nothing else restores it)."""
+    return (f"{path}: the saved training state is damaged or incomplete ({reason}), so the run cannot resume "
+            "from it. Run the same command with --fresh to start this run over, or pass another --out")
+
+
 def check_resumable(run_dir: Path, config: object, keys: tuple[str, ...] = _RESUME_KEYS) -> None:
     """Refuse to continue a run folder whose saved config.json differs in `keys`."""
     saved_path = run_dir / "config.json"
     if not saved_path.exists():
         return
-    saved = json.loads(saved_path.read_text())
+    saved = read_json(saved_path)
     changed = [k for k in keys if saved.get(k) != getattr(config, k)]
     if changed:
         raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; "
@@ -287,8 +297,7 @@ def write_loss_plot(metrics_path: Path, out_path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if "loss_d" in r]
+    rows = [r for r in read_metrics(metrics_path) if "loss_d" in r]
     if not rows:
         return
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
@@ -381,7 +390,10 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
             "images": n, "command": config.command, "device": describe_device(device)}
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+        write_json(run_dir / "config.json", asdict(config))
+        # Metrics are written before the state at each epoch end: rows of an epoch the
+        # state does not have (a kill in between) would be logged twice.
+        trim_metrics(run_dir / "metrics.jsonl", run.epoch)
 
     progress_bar = _progress_bar(config, steps_per_epoch, run, enabled=is_main)
     G_plain = G.module if world > 1 else G

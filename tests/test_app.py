@@ -12,7 +12,9 @@ import pytest
 import torch
 
 import editor.__main__ as cli
-from editor.app import Scratch, Session, build_demo, display_size, explore, read_moved_faces, save_download
+from editor.app import Scratch, build_demo, explore, read_moved_faces, save_download
+from editor.directions import move
+from editor.session_store import SessionStore
 from gan.data import EXPRESSIONS
 
 from .app_server import FAST, checkpoint_dir, loaded_editor, serve
@@ -201,9 +203,8 @@ def test_only_the_chosen_face_is_edited(url):
 def test_slider_update_is_fast(editor):
     """One slider move = move z + editor.render + a display JPEG; no inversion."""
     result = editor.edit(str(OBAMA), "surprise", **FAST)
-    scratch = Scratch()
-    session = Session(result=result, before=scratch.write(display_size(result.original), "o.jpg"),
-                      image=result.image)
+    store = SessionStore(Scratch())  # the session's photo lives in the store's folder
+    scratch, session = store.scratch, store.add(result)
     explore(editor, scratch, session, 0, 0.5)  # directions computed (or read from the cache) once
     times = []
     for k in range(15):
@@ -219,8 +220,8 @@ def test_slider_update_is_fast(editor):
 @requires(OBAMA_SMALL)
 def test_download_follows_the_last_slider_change(editor):
     result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
-    scratch = Scratch()
-    session = Session(result=result, before=scratch.write(result.original, "o.jpg"), image=result.image)
+    store = SessionStore(Scratch())  # the session's photo lives in the store's folder
+    scratch, session = store.scratch, store.add(result)
     explore(editor, scratch, session, 0, 1.5, -1.0)
     # Two changes in a burst: only the later one writes the file.
     from concurrent.futures import ThreadPoolExecutor
@@ -231,14 +232,15 @@ def test_download_follows_the_last_slider_change(editor):
         late = pool.submit(save_download, editor, scratch, session, 0, 1.5, -1.0)
     assert not isinstance(early.result(), str)  # skipped
     png = PIL.Image.open(late.result())
-    assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), session.image)
+    shown = editor.render(session.result, {0: move(result.faces[0].z, editor.directions("happy"), [1.5, -1.0])})
+    assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), shown)
 
 
 @requires(OBAMA_SMALL)
 def test_expression_reading_follows_the_sliders(editor):
     result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
-    scratch = Scratch()
-    session = Session(result=result, before=scratch.write(result.original, "o.jpg"), image=result.image)
+    store = SessionStore(Scratch())
+    session = store.add(result)
     if editor.classifier is None:
         assert not isinstance(read_moved_faces(editor, session, 0, 2.0), str)  # nothing to read with
         return
