@@ -42,10 +42,11 @@ from gan.encoder import Encoder, load_encoder
 from .blend import crop_face_mask, paste_back
 from .faces import Alignment, Face, FaceDetector, align_face
 from .invert import InversionResult, build_latent_bank, invert
+from .locations import CHECKPOINTS
 from .photo import Photo, read_photo
 from .transfer import FaceChange, apply_change, face_change
 
-DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+DEFAULT_CHECKPOINTS = CHECKPOINTS  # the shipped ones, in the checkout or the installed package
 CROP_SIZE = 48
 CLASSIFIER_FILE = "classifier.safetensors"
 CONDITIONAL_FILE = "conditional.safetensors"

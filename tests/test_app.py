@@ -71,21 +71,26 @@ def test_share_flag_reaches_launch_and_address_is_printed(checkpoints, monkeypat
 
     def fake_launch(self, **kwargs):  # never open a tunnel or a port in this test
         calls.update(kwargs)
-        return None, "http://127.0.0.1:7861/", "https://example.gradio.live"
+        return None, "http://127.0.0.1:7861/", "https://example.gradio.live" if kwargs["share"] else None
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
+    # No warm-up thread left running: one still building at interpreter exit aborts the process.
+    monkeypatch.setattr("editor.pipeline.Editor.warm_up", lambda self: None)
     assert cli.main(["--share", "--checkpoints", str(checkpoints), "--port", "7861", "--device", "cpu",
                      "--auth", "u:p"]) == 0
     assert calls["share"] is True
     assert (calls["server_name"], calls["server_port"], calls["auth"]) == ("127.0.0.1", 7861, ("u", "p"))
     assert calls["theme"] is not None and calls["css"]  # Gradio 6 styles the page at launch
+    assert calls["quiet"] is True  # Gradio's own lines would say "set share=True in launch()"
     out = capsys.readouterr().out
     assert "http://127.0.0.1:7861/" in out and "https://example.gradio.live" in out
 
     calls.clear()
     assert cli.main(["--checkpoints", str(checkpoints), "--device", "cpu"]) == 0
     assert calls["share"] is False and calls["auth"] is None
+    out = capsys.readouterr().out
+    assert "--share" in out and "share=True" not in out  # how to get a public link, in this app's terms
 
 
 def test_missing_checkpoints_say_how_to_train(tmp_path, capsys):
