@@ -42,7 +42,6 @@ from benchmarks.machine import cpu_name  # noqa: E402
 from editor.blend import crop_face_mask  # noqa: E402
 from editor.invert import build_latent_bank, invert  # noqa: E402
 from editor.metrics import pairwise_distance, psnr, ssim  # noqa: E402
-from editor.pipeline import to_uint8  # noqa: E402
 from gan.checkpoint import load_generator  # noqa: E402
 from gan.classifier import load_classifier, predict_proba  # noqa: E402
 from gan.conditional import region_mask  # noqa: E402

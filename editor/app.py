@@ -35,11 +35,14 @@ from . import validate
 from .directions import move
 from .faces import NoFaceError
 from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
+from .pipeline import BLEND_MODES, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES, PhotoError, read_photo
 from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionExpired, SessionStore
 
 N_SLIDERS = 6  # GANSpace directions offered as sliders
+N_VALUES = N_SLIDERS + len(EXPRESSIONS)  # slider values per face: the directions, then the seven expression weights
+MAX_WEIGHT = validate.STRENGTH[1]  # an expression weight goes as far as the strength
 SLIDER_RANGE = 3.0  # in standard deviations of z along each direction
 MAX_FACES = 12  # face choices an API client may name without running detection first
 DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size
@@ -138,10 +141,6 @@ def read_upload(payload):
     return read_photo(str(payload))
 
 
-def _amounts(values) -> list[float]:
-    return [float(v or 0.0) for v in values]
-
-
 # ---------------------------------------------------------------- handlers
 
 def detect_faces(editor, photo: str | None):
@@ -166,7 +165,7 @@ def detect_faces(editor, photo: str | None):
 
 
 def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, faces: list[int] | None,
-               seed: float, steps: float, restarts: float, strength: float, blend_mode: str,
+               seed: float, steps: float, restarts: float, strength: float, blend_mode: str, model: str | None = None,
                progress=gr.Progress()):
     """Change the expression of the faces in a photo.
 
@@ -177,17 +176,22 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         seed: seed of the latent search, 0 to 4294967295 (same seed, same result)
         steps: inversion steps per restart, 5 to 500
         restarts: inversion restarts (the best one is kept), 1 to 16
-        strength: how much of the generated face to blend in, 0-1
-        blend_mode: "alpha" or "poisson"
+        strength: how strong the expression is: 0 leaves the photo unchanged, 1 the full expression,
+            up to 1.5 exaggerates it (the seed model: at most 1)
+        blend_mode: how the edit reaches the photo: "flow" (default), "difference" or "replace" for the
+            conditional model; "alpha" or "poisson" for the seed model; empty for the model's default
+        model: "conditional" (default: one generator for every expression, only the change reaches
+            the photo) or "seed" (the seed's per-expression generators)
     Returns:
         (original, edited) display-sized images, the full-size edited photo as PNG, and a summary
     """
     if photo is None:
         raise refuse("Upload a photo first (or pick one of the examples).")
     try:
-        expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
+        model = validate.one_of("model", model or editor.default_model, editor.models, editor.unavailable)
+        expression = validate.one_of("expression", expression, editor.expressions_of(model), editor.unavailable)
         options = validate.edit_options(faces=faces, seed=seed, steps=steps, restarts=restarts, strength=strength,
-                                        blend_mode=blend_mode)
+                                        blend_mode=blend_mode or None, model=model)
     except validate.ArgumentError as exc:
         raise bad_argument(exc) from None
 
@@ -228,32 +232,53 @@ def edit_summary(editor, result) -> str:
     return "\n".join(lines)
 
 
+def direction_key(result) -> str:
+    """Which generator's directions move a result's faces."""
+    return "conditional" if result.model == "conditional" else result.expression
+
+
+def edit_values(result, face: int) -> list[float]:
+    """A face's slider values right after the edit: directions at 0, its expression weights."""
+    edit = next(f for f in result.faces if f.index == face)
+    weights = edit.weights if edit.weights is not None else np.zeros(len(EXPRESSIONS), np.float32)
+    return [0.0] * N_SLIDERS + [round(float(w), 3) for w in weights]
+
+
 def prepare_explore(editor, session: Session | None):
-    """After an edit: the download button, the face chooser, sliders at 0 labelled with their
-    share of variance, and the generator's view of each face (aligned crop -> generated)."""
+    """After an edit: the download button, the face chooser, the seven expression sliders at
+    the edit's weights (conditional model), the direction sliders at 0 labelled with what
+    they do, and the generator's view of each face (photo crop -> its own expression -> edited)."""
     if session is None:
-        return [gr.skip()] * (5 + N_SLIDERS)
+        return [gr.skip()] * (5 + N_VALUES)
     result = session.edit
-    directions = editor.directions(result.expression)
+    labels = editor.direction_labels(direction_key(result), N_SLIDERS)
     choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
     crops = []
     for f in result.faces:
         seen = f" (reads {f.before})" if f.before is not None else ""
-        crops += [(enlarge(f.aligned), f"Face {f.index + 1}: from the photo{seen}"),
-                  (enlarge(f.generated), f"Face {f.index + 1}: generated ({result.expression})")]
-    sliders = [gr.Slider(value=0.0, label=f"Direction {k + 1}",
-                         info=f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation")
-               for k in range(N_SLIDERS)]
+        crops.append((enlarge(f.aligned), f"Face {f.index + 1}: from the photo{seen}"))
+        if f.source is not None:
+            crops.append((enlarge(f.source), f"Face {f.index + 1}: the model's reconstruction"))
+        crops.append((enlarge(f.generated), f"Face {f.index + 1}: generated ({result.expression})"))
+    values = edit_values(result, choices[0][1])
+    conditional = result.model == "conditional"
+    sliders = [gr.Slider(value=0.0, label=f"Direction {k + 1}: {labels[k]}" if k < len(labels) else
+                         f"Direction {k + 1}") for k in range(N_SLIDERS)]
+    weights = [gr.Slider(value=values[N_SLIDERS + k], visible=conditional) for k in range(len(EXPRESSIONS))]
     face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
-    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders
+    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders, *weights
 
 
-def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
-    """Move one edited face along the expression's GANSpace directions (no new inversion).
+def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *values: float):
+    """Re-render one edited face with other expression weights and moved along the generator's
+    GANSpace directions (no new inversion).
 
     Parameters:
         face: 0-based face number (as in /edit); empty for the first edited face
         amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
+        weight_angry: how far towards angry, 0-1.5 (conditional model); likewise weight_disgust, weight_fear,
+            weight_happy, weight_sad, weight_surprise, weight_neutral; empty: as the /edit left them (its
+            target at its strength, the others 0)
     Returns:
         (original, edited) display-sized images
     """
@@ -262,7 +287,6 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
     try:
         result = session.result
         face = None if face is None else validate.face_number(face)
-        values = validate.amounts(amounts, SLIDER_RANGE)
     except SessionExpired as exc:
         raise refuse(str(exc)) from None
     except validate.ArgumentError as exc:
@@ -272,10 +296,11 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
     if face not in edited:
         raise refuse(f"Face {face + 1} was not edited; choose one of "
                        f"{', '.join(str(i + 1) for i in edited)}.")
-    session.amounts[face] = values
-    directions = editor.directions(result.expression)
-    zs = {i: move(edited[i].z, directions, a) for i, a in session.amounts.items() if any(a)}
-    image = editor.render(result, zs)  # with no moves, the edit itself
+    try:
+        session.amounts[face] = _slider_values(values, result, face)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    image = _render(editor, result, session.amounts)  # with no moves, the edit itself
     after = store_display(scratch, session, image)
     return (session.before, after), session
 
@@ -307,15 +332,41 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
                          compress_level=1)
 
 
-def _render_with_sliders(editor, session: Session, result, face: int | None, amounts) -> np.ndarray:
+def _slider_values(values, result, face: int) -> list[float]:
+    """All N_VALUES slider values of a face, checked: the direction amounts (-3..3; missing: 0),
+    then the seven expression weights (0..MAX_WEIGHT; missing: as the edit left them)."""
+    values = list(values)
+    amounts = validate.amounts([*values[:N_SLIDERS], *[0.0] * (N_SLIDERS - len(values[:N_SLIDERS]))], SLIDER_RANGE)
+    given = values[N_SLIDERS:]
+    weights = edit_values(result, face)[N_SLIDERS:]
+    for k, name in enumerate(EXPRESSIONS):
+        if k < len(given) and given[k] is not None:
+            weights[k] = validate.number(f"weight_{name}", given[k], 0.0, MAX_WEIGHT)
+    return amounts + weights
+
+
+def _render(editor, result, values_by_face: dict[int, list[float]]) -> np.ndarray:
+    """The photo with each face in `values_by_face` at its slider values (weights, amounts)."""
+    edited = {f.index: f for f in result.faces}
+    directions = editor.directions(direction_key(result))
+    zs, weights = {}, {}
+    for index, values in values_by_face.items():
+        if index not in edited:
+            continue
+        amounts = values[:N_SLIDERS]
+        if any(amounts):
+            zs[index] = move(edited[index].z, directions, amounts)
+        if result.model == "conditional":
+            weights[index] = np.asarray(values[N_SLIDERS:], np.float32)
+    return editor.render(result, zs, weights)
+
+
+def _render_with_sliders(editor, session: Session, result, face: int | None, values) -> np.ndarray:
     """The photo with `face` at these slider values and every other face as last moved
     (`result`: the session's edit, with its photo)."""
     edited = {f.index: f for f in result.faces}
     face = next(iter(edited)) if face is None else int(face)
-    current = {**session.amounts, face: _amounts(amounts)}
-    directions = editor.directions(result.expression)
-    zs = {i: move(edited[i].z, directions, a) for i, a in current.items() if i in edited and any(a)}
-    return editor.render(result, zs)
+    return _render(editor, result, {**session.amounts, face: _slider_values(values, result, face)})
 
 
 def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):
@@ -327,24 +378,27 @@ def read_moved_faces(editor, session: Session | None, face: int | None, *amounts
     return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(result.faces, readings))
 
 
-def reset_sliders(editor, scratch: Scratch, session: Session | None):
-    """Every face back to the edit's result; sliders to 0."""
+def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int | None = None):
+    """Every face back to the edit's result; the sliders to the edit's values."""
     result = _mapped(session)
-    if result is None:
-        return [gr.skip()] * (2 + N_SLIDERS)
+    if result is None or not result.faces:
+        return [gr.skip()] * (2 + N_VALUES)
     session.amounts.clear()
     after = store_display(scratch, session, editor.render(result, {}))
-    return (session.before, after), session, *([0.0] * N_SLIDERS)
+    face = result.faces[0].index if face is None else int(face)
+    return (session.before, after), session, *edit_values(session.edit, face)
 
 
 def show_face_amounts(session: Session | None, face: int | None):
-    """The sliders show the chosen face's own amounts."""
-    values = session.amounts.get(face, [0.0] * N_SLIDERS) if session is not None and face is not None else None
-    return [gr.skip()] * N_SLIDERS if values is None else list(values)
+    """The sliders show the chosen face's own values."""
+    if session is None or face is None or not any(f.index == face for f in session.edit.faces):
+        return [gr.skip()] * N_VALUES
+    return list(session.amounts.get(face, edit_values(session.edit, face)))
 
 
 def random_face(editor, expression: str, seed: float, *amounts: float):
-    """A face drawn by an expression's generator from random z, moved along its GANSpace directions.
+    """A face drawn from random z (by the conditional generator, or the expression's own), moved along
+    the generator's GANSpace directions; the same seed gives the same face in every expression.
 
     Parameters:
         expression: one of the expressions with a generator
@@ -361,7 +415,8 @@ def random_face(editor, expression: str, seed: float, *amounts: float):
         raise bad_argument(exc) from None
     z = editor.random_z(expression, seed)  # [1, nz]
     if any(values):
-        z = move(z, editor.directions(expression), values)
+        key = "conditional" if editor.default_model == "conditional" else expression
+        z = move(z, editor.directions(key), values)
     return enlarge(editor.generate(expression, z))
 
 
@@ -426,6 +481,9 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                                              info="none ticked: every face", elem_id="faces")
                     expression = gr.Radio(expressions, value=default_expression, label="Expression",
                                           elem_id="expression")
+                    strength = gr.Slider(*validate.STRENGTH, value=1.0, step=0.05, label="Strength",
+                                         info="0: unchanged; 1: the full expression; past 1: exaggerated",
+                                         elem_id="strength")
                     with gr.Row():
                         seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
                                          maximum=validate.SEED[1], scale=1)
@@ -435,21 +493,30 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                                           info="more: closer to the photo's face, slower")
                         restarts = gr.Slider(*validate.RESTARTS, value=DEFAULT_RESTARTS, step=1, label="Restarts",
                                              info="independent searches; the best is kept")
-                        strength = gr.Slider(*validate.STRENGTH, value=1.0, step=0.05, label="Blend strength")
-                        blend_mode = gr.Radio(list(validate.BLEND_MODES), value="alpha", label="Blend mode",
-                                              info="poisson matches the photo's lighting at the seams")
+                        model = gr.Radio(list(editor.models), value=editor.default_model, label="Model",
+                                         info="conditional: one generator for every expression, and only the "
+                                              "change reaches your photo; seed: the seed paper's per-expression "
+                                              "generators, whose face is blended in", elem_id="model")
+                        blend_mode = gr.Radio(list(BLEND_MODES[editor.default_model]),
+                                              value=BLEND_MODES[editor.default_model][0], label="Blend mode",
+                                              info="flow: your photo's own pixels move; difference: only "
+                                                   "brightness changes; replace: the generated face is pasted",
+                                              elem_id="blend-mode")
                 with gr.Column(scale=3):
                     result = gr.ImageSlider(label="Before / after", type="filepath", height=520,
                                             buttons=["fullscreen"], interactive=False, elem_id="result")
                     summary = gr.Markdown(elem_id="summary")
                     download = gr.DownloadButton("Download full-size PNG", visible=False, elem_id="download")
                     with gr.Column(visible=False) as explore_panel:
-                        gr.Markdown("### Explore nearby faces\nEach slider moves the face along one of the "
-                                    "generator's main directions of variation (GANSpace).")
+                        gr.Markdown("### Explore nearby faces\nThe expression sliders mix the seven "
+                                    "expressions; the direction sliders move the face along the generator's main "
+                                    "directions of variation (GANSpace), each named by what it was measured to do.")
                         explore_face = gr.Dropdown(face_choices(MAX_FACES), value=0, label="Face to move",
                                                    visible=False)
+                        weight_sliders = [gr.Slider(0.0, MAX_WEIGHT, value=0.0, step=0.05, label=name.capitalize(),
+                                                    elem_id=f"weight-{name}") for name in EXPRESSIONS]
                         sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"direction-{k + 1}")
-                                   for k in range(N_SLIDERS)]
+                                   for k in range(N_SLIDERS)] + weight_sliders
                         reading = gr.Markdown(elem_id="reading")
                         reset = gr.Button("Reset sliders")
                         with gr.Accordion("What the generator saw", open=False):
@@ -477,7 +544,7 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                      api_visibility="undocumented", concurrency_limit=2, preprocess=False)
         edit_event = edit_button.click(
             partial(edit_photo, editor, store),
-            [photo, expression, faces, seed, steps, restarts, strength, blend_mode],
+            [photo, expression, faces, seed, steps, restarts, strength, blend_mode, model],
             [result, download, summary, session], api_name="edit", api_description=_summary(edit_photo),
             concurrency_id="edit", concurrency_limit=1, preprocess=False)
         edit_event.success(partial(prepare_explore, editor), session,
@@ -492,8 +559,12 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
         gr.on([s.change for s in sliders], partial(read_moved_faces, editor), [session, explore_face, *sliders],
               reading, api_visibility="private", trigger_mode="always_last", show_progress="hidden",
               concurrency_id="reading", concurrency_limit=1)
-        reset.click(partial(reset_sliders, editor, scratch), session, [result, session, *sliders], api_visibility="private",
-                    show_progress="hidden")
+        reset.click(partial(reset_sliders, editor, scratch), [session, explore_face], [result, session, *sliders],
+                    api_visibility="private", show_progress="hidden")
+        # The blend modes and the strength's range are the chosen model's.
+        model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
+                                gr.Slider(maximum=MAX_STRENGTH[m])),
+                     model, [blend_mode, strength], api_visibility="private", show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",
                             show_progress="hidden")
 

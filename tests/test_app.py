@@ -25,6 +25,7 @@ OBAMA = PHOTOS / "fr_obama.jpg"
 OBAMA_SMALL = PHOTOS / "fr_obama_small.jpg"
 TWO_PEOPLE = PHOTOS / "fr_two_people.jpg"
 ZERO = [0.0] * 6
+SURPRISE = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]  # the expression weights an edit to surprise at strength 1 leaves
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +120,8 @@ def test_api_lists_the_named_endpoints(url):
 def test_edit_then_explore_through_the_api(url):
     client = connect(url)
     (before, after), download, summary = client.predict(
-        gradio_client.handle_file(OBAMA), "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(OBAMA), "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "surprise" in summary and "1 face" in summary
     if (CHECKPOINTS / "classifier.safetensors").exists():
         assert "reads as" in summary and "after (surprise" in summary
@@ -130,10 +131,13 @@ def test_edit_then_explore_through_the_api(url):
     assert pixels(before).shape == pixels(after).shape
     assert np.abs(pixels(before) - pixels(after)).max() > 30  # the face was redrawn
 
-    (_, moved) = client.predict(0, 2.5, 0, 0, 0, 0, 0, api_name="/explore")
+    (_, moved) = client.predict(0, 2.5, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
     assert np.abs(pixels(moved) - pixels(after)).mean() > 0.01  # the slider changed the photo...
-    (_, back) = client.predict(0, *ZERO, api_name="/explore")
-    assert np.array_equal(pixels(back), pixels(after))  # ...and all sliders at 0 give the edit back
+    (_, back) = client.predict(0, *ZERO, *SURPRISE, api_name="/explore")
+    assert np.array_equal(pixels(back), pixels(after))  # ...and the edit's own values give the edit back
+    happier = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    (_, happy) = client.predict(0, *ZERO, *happier, api_name="/explore")
+    assert np.abs(pixels(happy) - pixels(after)).mean() > 0.01  # an expression slider re-renders the face
 
 
 def test_random_faces_are_reproducible_and_move_with_sliders(url, editor):
@@ -156,13 +160,13 @@ def test_bad_upload_gives_a_readable_error_and_the_server_keeps_serving(url, tmp
     client = connect(url)
     with pytest.raises(gradio_client.exceptions.AppError) as info:
         client.predict(gradio_client.handle_file(notes), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0,
-                       "alpha", api_name="/edit")
+                       "flow", "conditional", api_name="/edit")
     message = str(info.value)
     assert "notes.txt" in message and "image" in message
 
     (before, after), download, summary = client.predict(
-        gradio_client.handle_file(OBAMA_SMALL), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(OBAMA_SMALL), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "1 face" in summary and PIL.Image.open(download).size == PIL.Image.open(OBAMA_SMALL).size
 
 
@@ -171,12 +175,12 @@ def test_photo_without_a_face_says_what_to_try(url, tmp_path):
     PIL.Image.new("RGB", (320, 240), (128, 120, 110)).save(wall)
     with pytest.raises(gradio_client.exceptions.AppError, match="no face"):
         connect(url).predict(gradio_client.handle_file(wall), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0,
-                             "alpha", api_name="/edit")
+                             "flow", "conditional", api_name="/edit")
 
 
 def test_explore_before_any_edit_is_explained(url):
     with pytest.raises(gradio_client.exceptions.AppError, match="Edit a photo first"):
-        connect(url).predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")
+        connect(url).predict(0, 1.0, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
 
 
 @requires(TWO_PEOPLE)
@@ -192,14 +196,14 @@ def test_only_the_chosen_face_is_edited(url):
         assert readings == " · ".join(captions)  # also in full below the gallery
     assert choices["value"] == [0, 1]  # every face ticked by default
     (before, after), _, summary = client.predict(
-        gradio_client.handle_file(TWO_PEOPLE), "happy", [1], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(TWO_PEOPLE), "happy", [1], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "1 face" in summary and "Face 2" in summary and "Face 1:" not in summary
     changed = np.abs(pixels(before) - pixels(after)).max(axis=2) > 20  # [H, W]
     columns = np.flatnonzero(changed.any(axis=0))
     assert columns.min() > changed.shape[1] // 3  # the left person is untouched
     with pytest.raises(gradio_client.exceptions.AppError, match="not edited"):
-        client.predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")
+        client.predict(0, 1.0, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
 
 
 # ---------------------------------------------------------------- slider speed
@@ -237,7 +241,8 @@ def test_download_follows_the_last_slider_change(editor):
         late = pool.submit(save_download, editor, scratch, session, 0, 1.5, -1.0)
     assert not isinstance(early.result(), str)  # skipped
     png = PIL.Image.open(late.result())
-    shown = editor.render(session.result, {0: move(result.faces[0].z, editor.directions("happy"), [1.5, -1.0])})
+    shown = editor.render(session.result, {0: move(result.faces[0].z, editor.directions("conditional"), [1.5, -1.0])},
+                          {0: result.faces[0].weights})
     assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), shown)
 
 
