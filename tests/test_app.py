@@ -259,3 +259,18 @@ def test_expression_reading_follows_the_sliders(editor):
     moved = [read_moved_faces(editor, session, 0, amount, -amount) for amount in (-3.0, 3.0)]
     assert all(m.startswith("Reads now: Face 1 **") and m.endswith("%**") for m in moved)
     assert len({at_rest, *moved}) > 1  # moving the face far changes what the classifier reads
+
+
+@requires(OBAMA_SMALL)
+def test_api_passes_strength_and_model_through(url):
+    client = connect(url)
+    photo = gradio_client.handle_file(OBAMA_SMALL)
+    (before, after), _, _ = client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 0.0, "flow",
+                                           "conditional", api_name="/edit")
+    assert np.array_equal(pixels(before), pixels(after))  # strength 0: the photo as it was
+    (_, seed_after), _, summary = client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0,
+                                                 "alpha", "seed", api_name="/edit")
+    assert "1 face" in summary and not np.array_equal(pixels(before), pixels(seed_after))
+    with pytest.raises(gradio_client.exceptions.AppError, match="from 0 to 1, got 1.2"):
+        client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.2, "alpha", "seed",
+                       api_name="/edit")

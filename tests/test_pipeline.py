@@ -226,3 +226,17 @@ def test_arguments_out_of_range_are_refused(editor):
         editor.edit(OBAMA, "happy", blend_mode="poisson")
     with pytest.raises(ValueError, match="model 'nope' is not available"):
         editor.edit(OBAMA, "happy", model="nope")
+
+
+@requires(PHOTOS / "fr_obama_small.jpg")
+def test_cli_passes_strength_and_model_through(editor, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)
+    small = PHOTOS / "fr_obama_small.jpg"
+    fast = ["--expression", "surprise", "--device", "cpu", "--steps", "5", "--restarts", "1"]
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "zero"), "--strength", "0", *fast]) == 0
+    unchanged = np.asarray(Image.open(tmp_path / "zero" / "fr_obama_small.png").convert("RGB"))
+    assert np.array_equal(unchanged, np.asarray(Image.open(small).convert("RGB")))
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", "--strength", "1.2",
+                      *fast]) == 1
+    assert "between 0 and 1.0 for the seed model" in capsys.readouterr().err
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", *fast]) == 0
