@@ -2,8 +2,11 @@
 
     python benchmarks/edit_latency.py --repeats 10 [--device cpu|cuda] [--threads 2]
 
-Times read / detect / align / invert / blend and the whole `Editor.edit`, and
-prints p50 and p95 per stage (milliseconds), with the machine. Appends a JSON
+Times each stage of the default edit (conditional model, flow transfer): read,
+detect, align, classify (the face's own expression), encode (the encoder's
+starting z), invert, render (S and T), flow (optical flow and residual),
+transfer (warp the photo) and the whole `Editor.edit`, and prints p50 and
+p95 per stage (milliseconds), with the machine. Appends a JSON
 line to benchmarks/results/edit_latency.jsonl.
 """
 
@@ -24,11 +27,11 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from editor.blend import paste_back  # noqa: E402
 from editor.faces import align_face  # noqa: E402
 from editor.invert import invert  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
-from editor.pipeline import Editor, to_model_range, to_uint8  # noqa: E402
+from editor.pipeline import Editor, expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
+from editor.transfer import apply_change, face_change  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"
 
@@ -59,28 +62,41 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     data = one_megapixel_jpeg(args.photo)
-    editor = Editor.load(args.checkpoints, device=args.device, expressions=(args.expression,))
-    G = editor.generator(args.expression)
-    bank = editor.bank(args.expression)
+    editor = Editor.load(args.checkpoints, device=args.device)
+    G = editor.conditional
+    bank = editor.bank("conditional")
     editor.edit(data, args.expression)  # warm-up: first calls allocate and pick kernels
-    times: dict[str, list[float]] = {k: [] for k in ("read", "detect", "align", "invert", "blend", "edit")}
+    stages = ("read", "detect", "align", "classify", "encode", "invert", "render", "flow", "transfer", "edit")
+    times: dict[str, list[float]] = {k: [] for k in stages}
     for repeat in range(args.repeats):
-        t0 = time.perf_counter()
+        marks = [time.perf_counter()]
         photo = read_photo(data, name="1mp.jpg")
-        t1 = time.perf_counter()
+        marks.append(time.perf_counter())
         faces = editor.detector.detect(photo.rgb, name=photo.name)
-        t2 = time.perf_counter()
+        marks.append(time.perf_counter())
         crop, alignment = align_face(photo.rgb, faces[0])
-        t3 = time.perf_counter()
-        fit = invert(G, to_model_range(crop, editor.device), mask=editor._mask, seed=repeat, device=editor.device,
-                     init_bank=bank)
-        t4 = time.perf_counter()
-        paste_back(photo.rgb, to_uint8(fit.image), alignment.to_photo, original_crop=crop)
-        t5 = time.perf_counter()
+        target = to_model_range(crop, editor.device)
+        marks.append(time.perf_counter())
+        source_label = editor.source_label(crop)
+        marks.append(time.perf_counter())
+        with torch.no_grad():
+            start = editor.encoder(target)[0] if editor.encoder is not None else None
+        marks.append(time.perf_counter())
+        fit = invert(G, target, mask=editor._mask, seed=repeat, device=editor.device, init_bank=bank, start=start,
+                     label=torch.from_numpy(source_label))
+        marks.append(time.perf_counter())
+        source = to_uint8(fit.image)
+        rendered = editor._render_conditional(fit.z, target_label(source_label,
+                                                                  expression_weights(args.expression, 1.0)))
+        marks.append(time.perf_counter())
+        change = face_change(source, rendered, crop)
+        marks.append(time.perf_counter())
+        apply_change(photo.rgb, change, alignment.to_photo)
+        marks.append(time.perf_counter())
         editor.edit(data, args.expression, seed=repeat)
-        t6 = time.perf_counter()
-        for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-            times[key].append(value)
+        marks.append(time.perf_counter())
+        for key, t_start, t_end in zip(stages, marks, marks[1:]):
+            times[key].append(t_end - t_start)
     device = torch.device(args.device)
     machine = (torch.cuda.get_device_name(device) if device.type == "cuda"
                else f"{platform.machine()} CPU, {torch.get_num_threads()} threads")

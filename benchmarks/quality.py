@@ -1,31 +1,37 @@
-"""How good are the generators, the inversion and the edits? Numbers from our
-FER2013 expression classifier (checkpoints/classifier.safetensors).
+"""Does an edit show the expression, keep the person and keep the photo's detail?
 
-    python benchmarks/quality.py [--faces 200] [--samples 1000] [--curve-faces 30] [--device cpu|cuda]
+    python benchmarks/quality.py [--dev-faces 200] [--fer-faces 200] [--seed-faces 40] [--readme README.md]
 
-1. Generator fidelity: the share of `--samples` random samples of each
-   generator that the classifier assigns to its expression, and how varied the
-   samples are (mean grey-level difference between two samples; the same
-   figure for real Training faces of that expression beside it).
-2. Inversion: `--faces` PrivateTest faces (a fixed random draw) inverted into
-   every generator with the editor's defaults; PSNR and SSIM of G(z) against
-   the face, inside the face mask. And a curve over the number of inversion
-   steps on `--curve-faces` of them (assets/inversion_steps.png).
-3. Edits: the same faces edited to each of the 7 targets in crop space
-   (inversion + the editor's blend at strength 1), and every face of the photos
-   in ../shared/data/photos edited by the whole `Editor.edit`; the share the
-   classifier assigns to the target, the mean absolute grey-level change
-   inside the face and the SSIM to the input (an edit that changes the person
-   is not a success).
-4. The do-nothing baseline: the unedited faces on the same measures.
+Every face of `../shared/data/faces_dev/` (200 real photos), of the shared
+photos and of `--fer-faces` FER2013 PrivateTest crops (upscaled 4x to be
+photos) is edited to each of the seven targets, and every edited photo is
+measured as a viewer would see it:
+- hit: our classifier reads the face, detected and aligned again in the
+  edited photo by MTCNN, as the target;
+- same: dlib's face recognition ResNet (benchmarks/identity.py, not our model)
+  puts the edited face within 0.6 of the original: the same person;
+- both: hit and same;
+- sharpness: variance of the Laplacian of the grey face box in the edited
+  photo over the original's (1.0 keeps all detail).
 
-Writes benchmarks/results/quality.json and quality.md (the README's table).
-PrivateTest is only ever used here, never to train or select the classifier.
+Methods, all in one table: the conditional model with its default transfer
+(flow: the photo's own pixels warped by the renders' motion + a low-passed
+luminance residual) at strengths 0.5, 1 and 1.5; the plain luminance
+difference T - S; the replace paste-back of T (the seed's way of blending);
+the seed pipeline (per-expression generators, on the first `--compare-faces`
+dev faces: it needs a fit per target); and doing nothing. The difference
+and replace transfers are also measured on those `--compare-faces` only. The conditional
+model fits each face once (at its own expression) and renders every target
+from that fit, as the app's sliders do.
+
+Writes benchmarks/results/quality.json and quality.md (README table) and
+assets/edits_faces_dev.png (before/after for the seven targets).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import shlex
@@ -33,247 +39,240 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.identity import SAME_PERSON, IdentityModel, distance  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
-from editor.blend import crop_face_mask, paste_back  # noqa: E402
-from editor.faces import align_face  # noqa: E402
-from editor.invert import DEFAULT_STEPS, invert  # noqa: E402
-from editor.metrics import mean_abs_change, pairwise_distance, psnr, ssim  # noqa: E402
-from editor.photo import read_photo  # noqa: E402
-from editor.pipeline import Editor, to_model_range, to_uint8  # noqa: E402
-from gan.classifier import load_classifier, predict_proba  # noqa: E402
-from gan.data import EXPRESSIONS, read_fer2013, split_by_expression  # noqa: E402
+from editor.faces import NoFaceError, align_face  # noqa: E402
+from editor.photo import Photo, read_photo  # noqa: E402
+from editor.pipeline import Editor, EditResult, expression_weights  # noqa: E402
+from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
-CURVE_STEPS = (0, 10, DEFAULT_STEPS, 60, 120)
-IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # crop space is the "photo"
+STRENGTHS = (0.5, 1.0, 1.5)
+METHODS = ("flow", "difference", "replace")  # conditional model, blend modes compared at strength 1
 
 
-def classify(classifier, crops: np.ndarray) -> np.ndarray:
-    """[N, 48, 48] uint8 -> probabilities [N, 7]."""
-    return predict_proba(classifier, torch.from_numpy(crops)[:, None]).numpy()
+def box_iou(a, b) -> float:
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
+    return inter / max(area(a) + area(b) - inter, 1e-9)
 
 
-def blend_in_crop(face: np.ndarray, generated: np.ndarray) -> np.ndarray:
-    """The editor's paste-back with the crop itself as the photo: [48, 48] uint8."""
-    rgb = np.repeat(face[..., None], 3, axis=2)
-    return paste_back(rgb, generated, IDENTITY, original_crop=face)[..., 0]
+def sharpness(rgb: np.ndarray, box) -> float:
+    """Variance of the Laplacian of the grey face box."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    grey = cv2.cvtColor(rgb[max(0, y0):y1, max(0, x0):x1], cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def edit_measures(before: np.ndarray, after: np.ndarray, probs: np.ndarray, target: int, mask: np.ndarray) -> dict:
-    """Share landing on the target, mean p(target), change and SSIM inside the face,
-    and the share read as each expression (where the edits that miss go instead)."""
-    readings = np.bincount(probs.argmax(1), minlength=len(EXPRESSIONS)) / len(probs)
-    return {"hit_rate": float((probs.argmax(1) == target).mean()), "p_target": float(probs[:, target].mean()),
-            "abs_change": float(mean_abs_change(before, after, mask).mean()),
-            "ssim": float(ssim(before, after, mask).mean()), "n": int(len(before)),
-            "read_as": {e: float(share) for e, share in zip(EXPRESSIONS, readings)}}
+class FaceJudge:
+    """Measures one edited photo against the original, face by face."""
+
+    def __init__(self, editor: Editor, identity: IdentityModel) -> None:
+        self.editor, self.identity = editor, identity
+
+    def original(self, photo: Photo, faces) -> list[dict]:
+        refs = []
+        for face in faces:
+            box = self.identity.box(photo.rgb, face.box)
+            refs.append({"face": face, "dlib_box": box, "descriptor": self.identity.descriptor(photo.rgb, box),
+                         "sharpness": sharpness(photo.rgb, face.box)})
+        return refs
+
+    def measure(self, edited: np.ndarray, refs: list[dict]) -> list[dict]:
+        """Per face: what the classifier reads in it (None: not found again),
+        the identity distance, same person or not, and the sharpness ratio."""
+        try:
+            found = self.editor.detector.detect(edited, name="edited")
+        except NoFaceError:
+            found = []
+        rows = []
+        for ref in refs:
+            match = max(found, key=lambda f: box_iou(f.box, ref["face"].box), default=None)
+            reads = None
+            if match is not None and box_iou(match.box, ref["face"].box) > 0.3:
+                crop = align_face(edited, match, size=48)[0]
+                reads = self.editor.classify([crop])[0].expression
+            d = distance(self.identity.descriptor(edited, ref["dlib_box"]), ref["descriptor"])
+            rows.append({"reads": reads, "distance": d, "same": d < SAME_PERSON,
+                         "sharpness": sharpness(edited, ref["face"].box) / max(ref["sharpness"], 1e-9)})
+        return rows
 
 
-def generator_fidelity(editor: Editor, classifier, real: dict, samples: int, seed: int) -> dict:
-    out = {}
-    for index, expression in enumerate(EXPRESSIONS):
-        G = editor.generator(expression)
-        z = torch.randn(samples, G.config.nz, generator=torch.Generator().manual_seed(seed)).to(editor.device)
-        with torch.no_grad():
-            generated = torch.cat([G(chunk) for chunk in z.split(250)])  # [samples, 1, 48, 48] in [-1, 1]
-        images = np.stack([to_uint8(image) for image in generated])
-        probs = classify(classifier, images)
-        out[expression] = {"share": float((probs.argmax(1) == index).mean()), "p": float(probs[:, index].mean()),
-                           "diversity": pairwise_distance(images),
-                           "real_diversity": pairwise_distance(real[expression].images[:, 0].numpy())}
-        print(f"fidelity {expression:8s} {out[expression]['share']:.1%}  diversity "
-              f"{out[expression]['diversity']:.1f} (real {out[expression]['real_diversity']:.1f})", flush=True)
-    return out
+def conditional_outputs(editor: Editor, photo: Photo, seed: int, methods: tuple[str, ...]) -> tuple[EditResult, dict]:
+    """One fit per face, then every (method, strength, target) rendered from it."""
+    result = editor.edit(photo, EXPRESSIONS[0], seed=seed, model="conditional")
+    outputs = {}
+    for method in methods:
+        as_method = dataclasses.replace(result, settings=dataclasses.replace(result.settings, blend_mode=method))
+        for strength in (STRENGTHS if method == "flow" else (1.0,)):
+            for target, expression in enumerate(EXPRESSIONS):
+                weights = {f.index: expression_weights(expression, strength) for f in result.faces}
+                outputs[(f"conditional/{method}", strength, target)] = editor.render(as_method, weights=weights)
+    return result, outputs
 
 
-def fit(editor: Editor, expression: str, face: np.ndarray, steps: int, seed: int) -> np.ndarray:
-    result = invert(editor.generator(expression), to_model_range(face, editor.device), mask=editor._mask,
-                    steps=steps, seed=seed, device=editor.device, init_bank=editor.bank(expression))
-    return to_uint8(result.image)
+def evaluate_set(editor: Editor, judge: FaceJudge, photos: list[Photo], *, seed: int, compare_faces: int,
+                 name: str, examples: list | None = None) -> list[dict]:
+    """Every photo: the default transfer at each strength and doing nothing; the
+    first `compare_faces` photos also with the other transfers and the seed pipeline."""
+    rows = []
+    t0 = time.perf_counter()
+    for n, photo in enumerate(photos):
+        try:
+            faces = editor.detector.detect(photo.rgb, name=photo.name)
+        except NoFaceError:
+            rows.append({"set": name, "photo": photo.name, "method": "no face found"})
+            continue
+        refs = judge.original(photo, faces)
+        compare = n < compare_faces
+        result, outputs = conditional_outputs(editor, photo, seed, METHODS if compare else METHODS[:1])
+        if "seed" in editor.models and compare:
+            for target, expression in enumerate(EXPRESSIONS):
+                outputs[("seed/alpha", 1.0, target)] = editor.edit(photo, expression, seed=seed, model="seed").image
+        outputs[("nothing", 0.0, None)] = photo.rgb  # one measurement serves every target
+        for (method, strength, target), image in outputs.items():
+            for face_no, measured in enumerate(judge.measure(image, refs)):
+                for t in (range(len(EXPRESSIONS)) if target is None else (target,)):
+                    rows.append({"set": name, "photo": photo.name, "face": face_no, "method": method,
+                                 "strength": strength, "target": EXPRESSIONS[t],
+                                 **measured, "hit": measured["reads"] == EXPRESSIONS[t]})
+        if examples is not None and n % 40 == 0:  # every 40th: a spread of ages, genders, ethnicities
+            examples.append((photo.rgb, [outputs[("conditional/flow", 1.0, t)] for t in range(len(EXPRESSIONS))]))
+        if (n + 1) % 20 == 0:
+            print(f"  {name}: {n + 1}/{len(photos)} photos, {time.perf_counter() - t0:.0f} s", flush=True)
+    return rows
 
 
-def crop_edits(editor: Editor, classifier, faces: np.ndarray, mask: np.ndarray, curve_faces: int,
-               seed: int) -> tuple[dict, dict, dict]:
-    """Invert every face into every generator; returns (inversion, edits, curve)."""
-    inversion, edits, curve = {}, {}, {}
-    for target, expression in enumerate(EXPRESSIONS):
-        t0 = time.perf_counter()
-        generated = np.stack([fit(editor, expression, face, DEFAULT_STEPS, seed) for face in faces])
-        seconds = (time.perf_counter() - t0) / len(faces)
-        inversion[expression] = {"psnr": float(psnr(faces, generated, mask).mean()),
-                                 "ssim": float(ssim(faces, generated, mask).mean()), "seconds_per_face": seconds}
-        edited = np.stack([blend_in_crop(face, gen) for face, gen in zip(faces, generated)])
-        edits[expression] = edit_measures(faces, edited, classify(classifier, edited), target, mask)
-        curve[expression] = {}
-        subset = faces[:curve_faces]
-        for steps in CURVE_STEPS:
-            gen = generated[:curve_faces] if steps == DEFAULT_STEPS else np.stack(
-                [fit(editor, expression, face, steps, seed) for face in subset])
-            blended = np.stack([blend_in_crop(face, g) for face, g in zip(subset, gen)])
-            landed = edit_measures(subset, blended, classify(classifier, blended), target, mask)
-            # Fewer steps keep more of the generator's prior (more expression, less
-            # likeness); the curve shows that trade-off for the edits too.
-            curve[expression][steps] = {"psnr": float(psnr(subset, gen, mask).mean()),
-                                        "ssim": float(ssim(subset, gen, mask).mean()),
-                                        "edit_hit_rate": landed["hit_rate"], "edit_ssim": landed["ssim"]}
-        print(f"{expression:8s} inversion PSNR {inversion[expression]['psnr']:.2f} dB SSIM "
-              f"{inversion[expression]['ssim']:.3f} ({seconds:.2f} s/face); edits land "
-              f"{edits[expression]['hit_rate']:.1%}, change {edits[expression]['abs_change']:.1f}, "
-              f"SSIM {edits[expression]['ssim']:.3f}", flush=True)
-    return inversion, edits, curve
-
-
-def photo_edits(editor: Editor, classifier, photos: list[Path], mask: np.ndarray, seed: int) -> tuple[dict, dict]:
-    """Every face of every photo, edited to every target by the whole pipeline."""
-    read = [read_photo(path) for path in photos]
-    edits, before = {}, None
-    for target, expression in enumerate(EXPRESSIONS):
-        results = [editor.edit(photo, expression, seed=seed) for photo in read]
-        # The same faces are found and aligned for every target: the unedited crops do not depend on it.
-        before = np.stack([f.aligned for r in results for f in r.faces])
-        after = np.stack([align_face(r.image, f.face)[0] for r in results for f in r.faces])
-        edits[expression] = edit_measures(before, after, classify(classifier, after), target, mask)
-    probs = classify(classifier, before)
-    baseline = {e: edit_measures(before, before, probs, t, mask) for t, e in enumerate(EXPRESSIONS)}
-    return edits, baseline
-
-
-def write_curve_plot(curve: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), dpi=100)
-    for expression, points in curve.items():
-        steps = sorted(int(s) for s in points)
-        for ax, key in zip(axes, ("psnr", "ssim", "edit_hit_rate")):
-            ax.plot(steps, [points[s][key] for s in steps], marker="o", label=expression)
-    labels = ("inversion PSNR on the face (dB)", "inversion SSIM on the face", "edits classified as the target")
-    for ax, label in zip(axes, labels):
-        ax.axvline(DEFAULT_STEPS, color="grey", linestyle=":", linewidth=1)
-        ax.set_xlabel("inversion steps (0: best latent-bank start)")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-    axes[2].legend(fontsize=7)
-    fig.suptitle("Inversion quality against steps (PrivateTest faces; dotted: the editor's default)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+def summarise(rows: list[dict]) -> dict:
+    """set -> method@strength -> target -> {hit, same, both, sharpness, n}, plus 'mean' over targets."""
+    out: dict = {}
+    for row in rows:
+        if "target" not in row:
+            continue
+        key = f"{row['method']}@{row['strength']:g}"
+        out.setdefault(row["set"], {}).setdefault(key, {}).setdefault(row["target"], []).append(row)
+    summary: dict = {}
+    for set_name, methods in out.items():
+        for key, targets in methods.items():
+            per_target = {}
+            for target, items in targets.items():
+                per_target[target] = {"hit": float(np.mean([r["hit"] for r in items])),
+                                      "same": float(np.mean([r["same"] for r in items])),
+                                      "both": float(np.mean([r["hit"] and r["same"] for r in items])),
+                                      "sharpness": float(np.median([r["sharpness"] for r in items])),
+                                      "distance": float(np.mean([r["distance"] for r in items])),
+                                      "n": len(items)}
+            per_target["mean"] = {k: float(np.mean([per_target[t][k] for t in EXPRESSIONS if t in per_target]))
+                                  for k in ("hit", "same", "both", "sharpness", "distance")}
+            summary.setdefault(set_name, {})[key] = per_target
+    return summary
 
 
 def markdown(report: dict) -> str:
-    meta = report["meta"]
-    lines = [f"Measured {meta['date']} on {meta['machine']} with `{meta['command']}` "
-             f"({meta['minutes']:.0f} min). Classifier: PrivateTest accuracy {meta['classifier_private']:.1%}.",
-             "",
-             f"| Generator | its samples classified as it (n={meta['samples']}) | sample diversity (real) "
-             f"| inversion PSNR (dB) | inversion SSIM |",
-             "| --- | --- | --- | --- | --- |"]
-    for e in EXPRESSIONS:
-        f, i = report["fidelity"][e], report["inversion"][e]
-        lines.append(f"| {e} | {f['share']:.1%} | {f['diversity']:.1f} ({f['real_diversity']:.1f}) "
-                     f"| {i['psnr']:.2f} | {i['ssim']:.3f} |")
-    lines += ["", "| Target | FER crops: edits classified as target (do nothing) | change | SSIM "
-                  "| photos: edits classified as target (do nothing) | change | SSIM |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
-    rows = []
-    for e in EXPRESSIONS:
-        c, cb = report["edits"]["fer"][e], report["baseline"]["fer"][e]
-        p, pb = report["edits"]["photos"][e], report["baseline"]["photos"][e]
-        rows.append((c["hit_rate"], cb["hit_rate"], c["abs_change"], c["ssim"],
-                     p["hit_rate"], pb["hit_rate"], p["abs_change"], p["ssim"]))
-        lines.append(f"| {e} | {c['hit_rate']:.1%} ({cb['hit_rate']:.1%}) | {c['abs_change']:.1f} | {c['ssim']:.3f} "
-                     f"| {p['hit_rate']:.1%} ({pb['hit_rate']:.1%}) | {p['abs_change']:.1f} | {p['ssim']:.3f} |")
-    m = np.mean(rows, axis=0)
-    lines.append(f"| **mean** | {m[0]:.1%} ({m[1]:.1%}) | {m[2]:.1f} | {m[3]:.3f} "
-                 f"| {m[4]:.1%} ({m[5]:.1%}) | {m[6]:.1f} | {m[7]:.3f} |")
-    lines += ["", "What the FER-crop edits read as (rows: the target; the diagonal is the table above):", "",
-              "| Target | " + " | ".join(EXPRESSIONS) + " |", "| --- |" + " --- |" * len(EXPRESSIONS)]
-    read_rows = [(e, report["edits"]["fer"][e]) for e in EXPRESSIONS]
-    read_rows.append(("do nothing", report["baseline"]["fer"][EXPRESSIONS[0]]))
-    for name, measures in read_rows:
-        cells = (f"**{share:.1%}**" if reading == name else f"{share:.1%}"
-                 for reading, share in measures["read_as"].items())
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", f"Inversion steps against quality and edits ({meta['curve_faces']} of the faces, mean of the "
-                  "7 generators; the editor's default is "
-                  f"{DEFAULT_STEPS}):", "",
-              "| steps | inversion PSNR (dB) | inversion SSIM | edits classified as target | edit SSIM to input |",
-              "| --- | --- | --- | --- | --- |"]
-    for steps in CURVE_STEPS:
-        points = [report["inversion_curve"][e][steps] for e in EXPRESSIONS]
-        mean = {k: float(np.mean([p[k] for p in points])) for k in points[0]}
-        lines.append(f"| {steps} | {mean['psnr']:.2f} | {mean['ssim']:.3f} | {mean['edit_hit_rate']:.1%} "
-                     f"| {mean['edit_ssim']:.3f} |")
-    lines += ["", f"FER crops: {meta['faces']} PrivateTest faces; photos: {meta['photo_faces']} faces in "
-                  f"{meta['photos']} photos. Change: mean absolute grey-level change inside the face (0-255). "
-                  "Do nothing: the unedited faces (change 0, SSIM 1)."]
-    return "\n".join(lines) + "\n"
+    meta, summary = report["meta"], report["summary"]
+    lines = [f"Measured {meta['date']} on {meta['machine']} with `{meta['command']}` ({meta['minutes']:.0f} min).",
+             "hit: our classifier reads the re-detected edited face as the target; same: dlib's ResNet distance "
+             f"< {SAME_PERSON}; both: hit and same; sharpness: median Laplacian variance ratio (1 = all detail kept).",
+             ""]
+    for set_name, methods in summary.items():
+        n_faces = next(iter(methods.values()))[EXPRESSIONS[0]]["n"]
+        lines += [f"**{set_name}** ({n_faces} faces; mean over the 7 targets, then hit per target):", "",
+                  "| method | hit | same | both | sharpness | " + " | ".join(EXPRESSIONS) + " |",
+                  "|---" * (5 + len(EXPRESSIONS)) + "|"]
+        for key in sorted(methods, key=_method_order):
+            m = methods[key]
+            n = m[EXPRESSIONS[0]]["n"]
+            label = key.replace("@", " @ ") + (f" ({n} faces)" if n != n_faces else "")
+            lines.append(f"| {label} | {m['mean']['hit']:.1%} | {m['mean']['same']:.1%} | {m['mean']['both']:.1%} | "
+                         f"{m['mean']['sharpness']:.2f} | " + " | ".join(f"{m[t]['hit']:.0%}" for t in EXPRESSIONS) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _method_order(key: str) -> tuple:
+    order = ["conditional/flow", "conditional/difference", "conditional/replace", "seed/alpha", "nothing"]
+    method, strength = key.split("@")
+    return order.index(method) if method in order else 99, float(strength)
+
+
+def write_examples(examples: list, path: Path) -> None:
+    """Rows: a face, then its edits to the seven targets (conditional model, default transfer)."""
+    import PIL.Image
+    import PIL.ImageDraw
+
+    side = 160
+    tiles = []
+    for original, edits in examples:
+        row = [cv2.resize(im, (side, side), interpolation=cv2.INTER_AREA) for im in [original, *edits]]
+        tiles.append(np.concatenate(row, axis=1))
+    grid = np.concatenate(tiles, axis=0)
+    header = np.full((24, grid.shape[1], 3), 255, np.uint8)
+    image = PIL.Image.fromarray(np.concatenate([header, grid], axis=0))
+    draw = PIL.ImageDraw.Draw(image)
+    for i, label in enumerate(["photo", *EXPRESSIONS]):
+        draw.text((i * side + 6, 6), label, fill=(0, 0, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+
+
+def fer_photos(data: Path, n: int, seed: int) -> list[Photo]:
+    private = read_fer2013(data, split="PrivateTest")
+    pick = torch.randperm(len(private), generator=torch.Generator().manual_seed(seed))[:n]
+    photos = []
+    for i in pick.tolist():
+        grey = cv2.resize(private.images[i, 0].numpy(), (192, 192), interpolation=cv2.INTER_CUBIC)
+        photos.append(read_photo(np.repeat(grey[..., None], 3, axis=2), name=f"PrivateTest-{i}"))
+    return photos
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--faces", type=int, default=200, help="PrivateTest faces to invert and edit")
-    parser.add_argument("--samples", type=int, default=1000, help="samples per generator for fidelity")
-    parser.add_argument("--curve-faces", type=int, default=30, help="faces for the steps curve")
-    parser.add_argument("--data", type=Path, default=DATA / "fer2013.csv.gz")
-    parser.add_argument("--photos", type=Path, default=DATA / "photos")
+    parser.add_argument("--dev-faces", type=int, default=200, help="photos of faces_dev to use")
+    parser.add_argument("--fer-faces", type=int, default=100, help="PrivateTest crops to use")
+    parser.add_argument("--compare-faces", type=int, default=40,
+                        help="dev photos also edited by the other transfers and the seed pipeline")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
-    parser.add_argument("--classifier", type=Path, default=None, help="default: CHECKPOINTS/classifier.safetensors")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--plot", type=Path, default=ROOT / "assets" / "inversion_steps.png")
-    parser.add_argument("--readme", type=Path, default=None,
-                        help="also put the table into this file, between the quality markers")
+    parser.add_argument("--examples", type=Path, default=ROOT / "assets" / "edits_faces_dev.png")
+    parser.add_argument("--readme", type=Path, default=None, help="also write the table between the quality markers")
     args = parser.parse_args()
     started = time.perf_counter()
-
     editor = Editor.load(args.checkpoints, device=args.device)
-    classifier, classifier_meta = load_classifier(args.classifier or args.checkpoints / "classifier.safetensors",
-                                                  editor.device)
-    mask = crop_face_mask(48)
-    private = read_fer2013(args.data, split="PrivateTest")
-    chosen = torch.randperm(len(private), generator=torch.Generator().manual_seed(args.seed))[: args.faces]
-    faces = private.images[chosen, 0].numpy()  # [N, 48, 48] uint8, already aligned FER crops
-    real = split_by_expression(read_fer2013(args.data, split="Training"))
-    photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
-
-    fidelity = generator_fidelity(editor, classifier, real, args.samples, args.seed)
-    inversion, fer_edits, curve = crop_edits(editor, classifier, faces, mask, args.curve_faces, args.seed)
-    probs = classify(classifier, faces)
-    fer_baseline = {e: edit_measures(faces, faces, probs, t, mask) for t, e in enumerate(EXPRESSIONS)}
-    photo_results, photo_baseline = photo_edits(editor, classifier, photos, mask, args.seed)
-
-    device = editor.device
-    machine = (torch.cuda.get_device_name(device) if device.type == "cuda"
-               else f"{cpu_name()} ({platform.machine()}), {torch.get_num_threads()} threads")
-    report = {
-        "meta": {"date": time.strftime("%Y-%m-%d"), "machine": machine, "torch": torch.__version__,
-                 "command": shlex.join(["python", "benchmarks/quality.py", *sys.argv[1:]]),
-                 "faces": len(faces), "samples": args.samples, "curve_faces": min(args.curve_faces, len(faces)),
-                 "photos": len(photos), "photo_faces": photo_baseline[EXPRESSIONS[0]]["n"],
-                 "classifier_private": classifier_meta.get("private_test", {}).get("accuracy", float("nan")),
-                 "classifier_public": classifier_meta.get("public_test", {}).get("accuracy", float("nan")),
-                 "minutes": (time.perf_counter() - started) / 60},
-        "fidelity": fidelity, "inversion": inversion, "inversion_curve": curve,
-        "edits": {"fer": fer_edits, "photos": photo_results},
-        "baseline": {"fer": fer_baseline, "photos": photo_baseline},
-    }
+    judge = FaceJudge(editor, IdentityModel())
+    dev = sorted((args.data / "faces_dev").glob("*.jpg"))[: args.dev_faces]
+    sets = {"faces_dev": [read_photo(p) for p in dev],
+            "shared photos": [read_photo(p) for p in sorted((args.data / "photos").glob("*.jpg"))],
+            "FER PrivateTest": fer_photos(args.data / "fer2013.csv.gz", args.fer_faces, args.seed)}
+    rows, examples = [], []
+    for name, photos in sets.items():
+        if photos:
+            rows += evaluate_set(editor, judge, photos, seed=args.seed, name=name,
+                                 compare_faces=args.compare_faces if name == "faces_dev" else 0,
+                                 examples=examples if name == "faces_dev" else None)
+    machine = f"{cpu_name()} ({platform.machine()}), {torch.get_num_threads()} threads"
+    report = {"meta": {"date": time.strftime("%Y-%m-%d"), "machine": machine,
+                       "command": shlex.join(["python", "benchmarks/quality.py", *sys.argv[1:]]),
+                       "minutes": (time.perf_counter() - started) / 60,
+                       "no_face": [r["photo"] for r in rows if r.get("method") == "no face found"]},
+              "summary": summarise(rows)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.json").write_text(json.dumps(report, indent=1) + "\n")
     table = markdown(report)
     (args.out / "quality.md").write_text(table)
-    write_curve_plot(curve, args.plot)
+    if examples:
+        write_examples(examples, args.examples)
     if args.readme:
         replace_between_markers(args.readme, "quality", table)
     print(table)

@@ -1,14 +1,25 @@
-"""`python -m editor [--share] [--host H] [--port P] [--checkpoints DIR] [--device D] [--auth USER:PASS]`
+"""`python -m editor [--share] [--host H] [--port P] [--checkpoints DIR] [--device D] [--auth-file FILE]`
 starts the web UI; `python -m editor edit PHOTO ... --expression X --output-dir DIR` edits photos
 from the command line (see `python -m editor edit --help`).
+
+A password for visitors comes from --auth USER:PASS, --auth-file FILE (USER:PASS on its first line)
+or the environment variable EXPRESSION_EDITOR_AUTH=USER:PASS; --auth shows in the process list.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
+import signal
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+
+from .session_store import MAX_SESSIONS
+
+AUTH_ENV = "EXPRESSION_EDITOR_AUTH"
 
 
 def _auth(value: str) -> tuple[str, str]:
@@ -30,33 +41,102 @@ def build_ui_parser() -> argparse.ArgumentParser:
                         help="folder of <expression>.safetensors and mtcnn.safetensors (default: checkpoints/)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: %(default)s)")
     parser.add_argument("--auth", type=_auth, default=None, metavar="USER:PASS",
-                        help="ask visitors for this user name and password")
+                        help="ask visitors for this user name and password (it shows in the process list: "
+                             f"prefer --auth-file or ${AUTH_ENV})")
+    parser.add_argument("--auth-file", type=Path, default=None, metavar="FILE",
+                        help="read USER:PASS from the first line of FILE")
+    parser.add_argument("--max-sessions", type=int, default=MAX_SESSIONS, metavar="N",
+                        help="visitors' edits kept for the sliders, on disk; the oldest go first "
+                             "(default: %(default)s)")
     return parser
 
 
+def resolve_auth(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The (user, password) from --auth, else --auth-file, else $EXPRESSION_EDITOR_AUTH; ValueError
+    naming the source when it is not USER:PASS."""
+    if args.auth:
+        return args.auth
+    if args.auth_file is not None:
+        try:
+            lines = args.auth_file.read_text().splitlines()
+        except OSError as exc:
+            raise ValueError(f"--auth-file {args.auth_file}: cannot read it ({exc.strerror or exc})") from None
+        return _parse_auth(lines[0].strip() if lines else "", f"--auth-file {args.auth_file}")
+    if os.environ.get(AUTH_ENV):
+        return _parse_auth(os.environ[AUTH_ENV].strip(), f"${AUTH_ENV}")
+    return None
+
+
+def _parse_auth(value: str, source: str) -> tuple[str, str]:
+    try:
+        return _auth(value)
+    except argparse.ArgumentTypeError:
+        raise ValueError(f"{source}: expected USER:PASS") from None
+
+
+def exposure_warning(host: str, share: bool, auth: tuple[str, str] | None) -> str | None:
+    """What to tell the person starting a server others can reach without a password."""
+    if auth:
+        return None
+    fix = f"add --auth-file FILE (USER:PASS on its first line) or set {AUTH_ENV}=USER:PASS"
+    if share:
+        return ("warning: --share puts the editor on a public gradio.live link and no password is set: anyone with "
+                f"the link can upload photos and use this machine; {fix}")
+    if not _is_loopback(host):
+        return (f"warning: --host {host} serves the editor to other machines and no password is set: anyone "
+                f"who can reach this machine can upload photos; {fix}")
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
 def run_ui(args: argparse.Namespace) -> int:
-    """Load the models once, then serve the page until interrupted."""
+    """Load the models once, then serve the page until Ctrl-C or SIGTERM."""
     from .pipeline import DEFAULT_CHECKPOINTS, Editor, MissingCheckpointsError
 
-    print("loading generators and face detector ...", flush=True)
     try:
-        editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device)
-    except MissingCheckpointsError as exc:
+        auth = resolve_auth(args)
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    warning = exposure_warning(args.host, args.share, auth)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    with _sigterm_as_ctrl_c():
+        try:
+            print("loading generators and face detector ...", flush=True)
+            try:
+                editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device)
+            except MissingCheckpointsError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            with _own_scratch():
+                return _serve(editor, args, auth)
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+            return 0
 
+
+def _serve(editor, args: argparse.Namespace, auth: tuple[str, str] | None) -> int:
     from .app import build_demo, launch_options
 
     # Latent banks and slider directions take seconds per generator on a CPU:
     # build them while the page starts, not on a visitor's first click.
     threading.Thread(target=editor.warm_up, name="warm-up", daemon=True).start()
-    demo = build_demo(editor)
+    demo = build_demo(editor, max_sessions=args.max_sessions)
     demo.queue(default_concurrency_limit=1, max_size=32)
     try:
         # quiet: Gradio's own start-up lines tell people to "set share=True in launch()";
         # this app's switch is --share, so it prints its own lines instead.
         _, local_url, share_url = demo.launch(
-            server_name=args.host, server_port=args.port, share=args.share, auth=args.auth,
+            server_name=args.host, server_port=args.port, share=args.share, auth=auth,
             prevent_thread_lock=True, quiet=True, **launch_options())
     except OSError as exc:
         print(f"error: cannot serve on {args.host}:{args.port} ({exc}); choose another --port", file=sys.stderr)
@@ -64,10 +144,49 @@ def run_ui(args: argparse.Namespace) -> int:
     print(f"Expression editor on {editor.device}: {local_url}", flush=True)
     print(share_line(args.share, share_url), flush=True)
     try:
-        demo.block_thread()  # until Ctrl+C
+        demo.block_thread()  # until Ctrl+C or SIGTERM
     finally:
         demo.close()
     return 0
+
+
+@contextmanager
+def _sigterm_as_ctrl_c():
+    """SIGTERM (`kill`, systemd, docker stop) stops the server the way Ctrl-C does, so it
+    closes and deletes its files instead of dying on the spot."""
+    def interrupt(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _own_scratch():
+    """Everything the server writes goes under one folder of this process (editor/scratch.py),
+    deleted at exit; folders of earlier runs that did not exit cleanly are deleted first."""
+    from .scratch import ProcessFolder, remove_stale
+
+    stale = remove_stale()
+    if stale:
+        print(f"deleted the files of {len(stale)} earlier run(s) that did not exit cleanly", flush=True)
+    folder = ProcessFolder()
+    previous = os.environ.get("GRADIO_TEMP_DIR")
+    if previous is None:  # uploads too, unless the user chose Gradio's folder
+        os.environ["GRADIO_TEMP_DIR"] = str(folder.path / "gradio")
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        folder.remove()
 
 
 def share_line(asked: bool, share_url: str | None) -> str:

@@ -2,7 +2,10 @@
 
 `build_demo(editor)` lays out the page and wires plain functions to it; the
 functions take the (shared, read-only) `Editor` first and keep per-visitor
-state in `gr.State`, so one process serves many visitors. Launching belongs to
+state in `gr.State`, so one process serves many visitors. That state is a small
+`Session` whose photo lies on disk, and only so many are kept
+(`session_store.py`); every argument a client sends is checked against the
+page's ranges before any work (`validate.py`). Launching belongs to
 `python -m editor` (see `__main__.py`); Gradio 6 takes the theme and CSS there,
 from `launch_options()`.
 
@@ -22,13 +25,8 @@ from __future__ import annotations
 
 import html
 import inspect
-import shutil
-import tempfile
-import threading
+import os
 import time
-import uuid
-import weakref
-from dataclasses import dataclass, field
 from functools import partial, wraps
 from pathlib import Path
 
@@ -38,22 +36,26 @@ import PIL.Image
 
 from gan.data import EXPRESSIONS
 
+from . import validate
 from .directions import move
 from .face_choice import FaceChoice, main_faces
 from .faces import NoFaceError
 from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
 from .locations import EXAMPLES
-from .photo import PhotoError, read_photo
+from .pipeline import BLEND_MODES, MAX_STRENGTH
+from .photo import MAX_FILE_BYTES, PhotoError, read_photo
+from .scratch import FILE_MAX_AGE, Scratch
+from .session_store import MAX_SESSIONS, Session, SessionExpired, SessionStore
 
 N_SLIDERS = 6  # GANSpace directions offered as sliders
+N_VALUES = N_SLIDERS + len(EXPRESSIONS)  # slider values per face: the directions, then the seven expression weights
+MAX_WEIGHT = validate.STRENGTH[1]  # an expression weight goes as far as the strength
 SLIDER_RANGE = 3.0  # in standard deviations of z along each direction
 MAX_FACES = 12  # face choices an API client may name without running detection first
 DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size
 FACE_SIDE = 192  # 48x48 generated faces are shown enlarged to this
-FILE_MAX_AGE = 3600  # seconds before uploads and results are deleted from disk
 DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"  # beside a checkout
-NOTICE_PLACES = ("photo", "edit", "sliders")  # where the page shows a mistake: next to the control it is about
 
 TITLE = "Expression editor"
 INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 redraws each face "
@@ -78,56 +80,7 @@ USER_ERRORS = (PhotoError, NoFaceError, ValueError)  # messages written for peop
 
 def launch_options() -> dict:
     """The keyword arguments for `demo.launch()` that style the page (Gradio 6 takes them there)."""
-    return {"theme": gr.themes.Soft(primary_hue="indigo"), "css": CSS, "max_file_size": "25mb"}
-
-
-@dataclass
-class Session:
-    """One visitor's edit: what the sliders move, and the files the page shows."""
-
-    result: object  # editor.pipeline.EditResult
-    before: str  # display-sized JPEG of the original photo
-    image: np.ndarray  # [H, W, 3] uint8, the photo as currently shown (edit + slider moves)
-    amounts: dict[int, list[float]] = field(default_factory=dict)  # face index -> slider values
-    shown: bool = False  # the page shows this edit's sliders (a refused edit leaves them as they are)
-    download_requests: int = 0  # slider changes so far; the download follows the last one
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-
-class Scratch:
-    """A folder for the images the page shows and offers for download.
-
-    Files older than `max_age` seconds are deleted as new ones are written, and
-    the whole folder when the demo is garbage-collected or the process exits."""
-
-    def __init__(self, max_age: float = FILE_MAX_AGE) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="expression-editor-"))
-        self.max_age = max_age
-        self._last_prune = time.monotonic()
-        self._lock = threading.Lock()
-        weakref.finalize(self, shutil.rmtree, self.dir, True)
-
-    def write(self, image: np.ndarray, name: str, **save_kwargs) -> str:
-        self._prune()
-        folder = self.dir / uuid.uuid4().hex  # one folder per file keeps the download name clean
-        folder.mkdir()
-        path = folder / name
-        PIL.Image.fromarray(image).save(path, **save_kwargs)
-        return str(path)
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last_prune < 60:
-                return
-            self._last_prune = now
-        cutoff = time.time() - self.max_age
-        for folder in self.dir.iterdir():
-            try:
-                if folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except FileNotFoundError:
-                continue
+    return {"theme": gr.themes.Soft(primary_hue="indigo"), "css": CSS, "max_file_size": MAX_FILE_BYTES}
 
 
 # ---------------------------------------------------------------- small helpers
@@ -188,6 +141,11 @@ def user_error(exc: Exception) -> gr.Error:
     return refuse(str(exc), "Cannot use this photo" if isinstance(exc, (PhotoError, NoFaceError)) else "Error")
 
 
+def bad_argument(exc: validate.ArgumentError) -> gr.Error:
+    """An API argument out of range or of the wrong kind (the page's own controls never send one)."""
+    return refuse(str(exc), "Invalid argument")
+
+
 def notice(error: gr.Error | None) -> str:
     """The HTML of a page notice: the error's title and message, or nothing."""
     if error is None:
@@ -196,21 +154,31 @@ def notice(error: gr.Error | None) -> str:
             f"{html.escape(str(error.message))}</p>")
 
 
-def in_page(fn, place: str, outputs: int):
-    """`fn` as the page runs it. A mistake the visitor can fix (a `gr.Error`) leaves the outputs as
-    they are and is written once into the notice at `place`, next to the control it is about, where it
-    stays until the visitor's next action; every call rewrites all notices, so older ones go. (Raised,
-    it would be a pop-up that vanishes and leaves an empty "Error" badge on each output.)"""
+def in_page(fn, outputs: int):
+    """`fn` as the page runs it, with one more output: the notice beside the control that started
+    it. A mistake the visitor can fix (a `gr.Error`) leaves the outputs as they are and goes into
+    that notice, once, where it stays until the visitor's next action (which clears every notice,
+    see `build_demo`); success empties it. Raised, it would be a pop-up that vanishes and leaves an
+    empty "Error" badge on each output."""
 
     @wraps(fn)  # Gradio reads fn's signature through this (e.g. its gr.Progress argument)
     def run(*args, **kwargs):
         try:
-            values, error = list(fn(*args, **kwargs)), None
+            return (*fn(*args, **kwargs), notice(None))
         except gr.Error as exc:
-            values, error = [gr.skip()] * outputs, exc
-        return (*values, *(notice(error if p == place else None) for p in NOTICE_PLACES))
+            return (*[gr.skip()] * outputs, notice(exc))
 
     return run
+
+
+def _mapped(session: Session | None):
+    """The session's edit with its photo mapped in from disk; None when there is none or it expired."""
+    if session is None:
+        return None
+    try:
+        return session.result
+    except SessionExpired:
+        return None
 
 
 def read_upload(payload):
@@ -225,21 +193,16 @@ def read_upload(payload):
     return read_photo(str(payload))
 
 
-def _amounts(values) -> list[float]:
-    return [float(v or 0.0) for v in values]
-
-
 # ---------------------------------------------------------------- handlers
 
 def detect_faces(editor, photo: str | None):
     """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's
-    expression as the classifier reads it (and which faces are not ticked, and why), the
-    "faces to edit" choices with the faces a person means ticked (see `main_faces`), and the
-    number of faces found."""
+    expression as the classifier reads it (and which faces are not ticked, and why), and the
+    "faces to edit" choices with the faces a person means ticked (see `main_faces`)."""
     try:
         image = read_upload(photo)
         if image is None:
-            return [], "", gr.CheckboxGroup(choices=[], value=[], visible=False), None
+            return [], "", gr.CheckboxGroup(choices=[], value=[], visible=False)
         faces = editor.detect(image)
     except USER_ERRORS as exc:
         raise user_error(exc) from None
@@ -248,11 +211,12 @@ def detect_faces(editor, photo: str | None):
                for i, (face, reading) in enumerate(zip(faces, readings))]
     choice = main_faces(faces)
     ticked = gr.CheckboxGroup(choices=face_choices(len(faces)), value=choice.chosen, visible=len(faces) > 1)
-    return gallery, faces_note(readings, choice), ticked, len(faces)
+    listed = "\n\n".join([faces_note(readings, choice), *(f"_{note}_" for note in image.notes)]).strip()
+    return gallery, listed, ticked
 
 
-def edit_photo(editor, scratch: Scratch, photo: str | None, expression: str, faces: list[int] | None, seed: float,
-               steps: float, restarts: float, strength: float, blend_mode: str, detected: int | None = None,
+def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, faces: list[int] | None,
+               seed: float, steps: float, restarts: float, strength: float, blend_mode: str, model: str | None = None,
                progress=gr.Progress()):
     """Change the expression of the faces in a photo.
 
@@ -260,34 +224,42 @@ def edit_photo(editor, scratch: Scratch, photo: str | None, expression: str, fac
         photo: the photo (JPEG, PNG, WebP, ...)
         expression: one of angry, disgust, fear, happy, sad, surprise, neutral (those with a generator)
         faces: 0-based face numbers, left to right; empty for every face
-        seed: seed of the latent search (same seed, same result)
-        steps: inversion steps per restart
-        restarts: inversion restarts (the best one is kept)
-        strength: how much of the generated face to blend in, 0-1
-        blend_mode: "alpha" or "poisson"
+        seed: seed of the latent search, 0 to 4294967295 (same seed, same result)
+        steps: inversion steps per restart, 5 to 500
+        restarts: inversion restarts (the best one is kept), 1 to 16
+        strength: how strong the expression is: 0 leaves the photo unchanged, 1 the full expression,
+            up to 1.5 exaggerates it (the seed model: at most 1)
+        blend_mode: how the edit reaches the photo: "flow" (default), "difference" or "replace" for the
+            conditional model; "alpha" or "poisson" for the seed model; empty for the model's default
+        model: "conditional" (default: one generator for every expression, only the change reaches
+            the photo) or "seed" (the seed's per-expression generators)
     Returns:
         (original, edited) display-sized images, the full-size edited photo as PNG, and a summary
     """
     if photo is None:
         raise refuse("Upload a photo first (or pick one of the examples).")
-    if not faces and detected:
-        raise refuse("Tick at least one face to edit.")
+    try:
+        model = validate.one_of("model", model or editor.default_model, editor.models, editor.unavailable)
+        expression = validate.one_of("expression", expression, editor.expressions_of(model), editor.unavailable)
+        options = validate.edit_options(faces=faces, seed=seed, steps=steps, restarts=restarts, strength=strength,
+                                        blend_mode=blend_mode or None, model=model)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
 
     def report(fraction: float, message: str) -> None:
         progress(fraction, desc=message)
 
     try:
-        result = editor.edit(read_upload(photo), expression, faces=list(faces) if faces else None,
-                             seed=int(seed or 0), steps=int(steps) if steps else None,
-                             restarts=int(restarts) if restarts else None, strength=float(strength),
-                             blend_mode=blend_mode, progress_fn=report)
+        result = editor.edit(read_upload(photo), expression, progress_fn=report, **options)
     except USER_ERRORS as exc:
         raise user_error(exc) from None
-    before = scratch.write(display_size(result.original), "original.jpg", quality=90)
-    after = scratch.write(display_size(result.image), "edited.jpg", quality=90)
-    download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", compress_level=1)
-    session = Session(result=result, before=before, image=result.image)
-    return (before, after), download, edit_summary(editor, result), session
+    session = store.add(result)  # the photo goes to disk; the session keeps only what the sliders need
+    scratch = store.scratch
+    session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
+    after = scratch.write(display_size(result.image), "edited.jpg", folder=session.folder, quality=90)
+    download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", folder=session.folder,
+                             compress_level=1)
+    return (session.before, after), download, edit_summary(editor, result), session
 
 
 def face_caption(index: int, reading) -> str:
@@ -307,53 +279,87 @@ def edit_summary(editor, result) -> str:
         lines.append(line + f"reconstruction loss {f.loss:.3f}")
     if editor.classifier is None and editor.classifier_problem:
         lines.append(f"\n_{editor.classifier_problem}_")
+    lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read
     return "\n".join(lines)
 
 
+def direction_key(result) -> str:
+    """Which generator's directions move a result's faces."""
+    return "conditional" if result.model == "conditional" else result.expression
+
+
+def edit_values(result, face: int) -> list[float]:
+    """A face's slider values right after the edit: directions at 0, its expression weights."""
+    edit = next(f for f in result.faces if f.index == face)
+    weights = edit.weights if edit.weights is not None else np.zeros(len(EXPRESSIONS), np.float32)
+    return [0.0] * N_SLIDERS + [round(float(w), 3) for w in weights]
+
+
 def prepare_explore(editor, session: Session | None):
-    """After an edit: the download button, the face chooser, sliders at 0 labelled with their
-    share of variance, and the generator's view of each face (aligned crop -> generated)."""
+    """After an edit: the download button, the face chooser, the seven expression sliders at
+    the edit's weights (conditional model), the direction sliders at 0 labelled with what
+    they do, and the generator's view of each face (photo crop -> its own expression -> edited)."""
     if session is None or session.shown:  # no edit, or a refused one: the page stays as it is
-        return [gr.skip()] * (5 + N_SLIDERS)
+        return [gr.skip()] * (5 + N_VALUES)
     session.shown = True
-    result = session.result
-    directions = editor.directions(result.expression)
+    result = session.edit
+    labels = editor.direction_labels(direction_key(result), N_SLIDERS)
     choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
     crops = []
     for f in result.faces:
         seen = f" (reads {f.before})" if f.before is not None else ""
-        crops += [(enlarge(f.aligned), f"Face {f.index + 1}: from the photo{seen}"),
-                  (enlarge(f.generated), f"Face {f.index + 1}: generated ({result.expression})")]
-    sliders = [gr.Slider(value=0.0, label=f"Direction {k + 1}",
-                         info=f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation")
-               for k in range(N_SLIDERS)]
+        crops.append((enlarge(f.aligned), f"Face {f.index + 1}: from the photo{seen}"))
+        if f.source is not None:
+            crops.append((enlarge(f.source), f"Face {f.index + 1}: the model's reconstruction"))
+        crops.append((enlarge(f.generated), f"Face {f.index + 1}: generated ({result.expression})"))
+    values = edit_values(result, choices[0][1])
+    conditional = result.model == "conditional"
+    sliders = [gr.Slider(value=0.0, label=f"Direction {k + 1}: {labels[k]}" if k < len(labels) else
+                         f"Direction {k + 1}") for k in range(N_SLIDERS)]
+    weights = [gr.Slider(value=values[N_SLIDERS + k], visible=conditional) for k in range(len(EXPRESSIONS))]
     face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
-    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders
+    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders, *weights
 
 
-def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
-    """Move one edited face along the expression's GANSpace directions (no new inversion).
+def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *values: float):
+    """Re-render one edited face with other expression weights and moved along the generator's
+    GANSpace directions (no new inversion).
 
     Parameters:
         face: 0-based face number (as in /edit); empty for the first edited face
         amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
+        weight_angry: how far towards angry, 0-1.5 (conditional model); likewise weight_disgust, weight_fear,
+            weight_happy, weight_sad, weight_surprise, weight_neutral; empty: as the /edit left them (its
+            target at its strength, the others 0)
     Returns:
         (original, edited) display-sized images
     """
     if session is None:
         raise refuse("Edit a photo first; the sliders move the faces of the last edit.")
-    result = session.result
+    try:
+        result = session.result
+        face = None if face is None else validate.face_number(face)
+    except SessionExpired as exc:
+        raise refuse(str(exc)) from None
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
     edited = {f.index: f for f in result.faces}
-    face = next(iter(edited)) if face is None else int(face)
+    face = next(iter(edited)) if face is None else face
     if face not in edited:
         raise refuse(f"Face {face + 1} was not edited; choose one of "
                        f"{', '.join(str(i + 1) for i in edited)}.")
-    session.amounts[face] = _amounts(amounts)
-    directions = editor.directions(result.expression)
-    zs = {i: move(edited[i].z, directions, a) for i, a in session.amounts.items() if any(a)}
-    session.image = editor.render(result, zs) if zs else result.image
-    after = scratch.write(display_size(session.image), "edited.jpg", quality=90)
+    try:
+        session.amounts[face] = _slider_values(values, result, face)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    image = _render(editor, result, session.amounts)  # with no moves, the edit itself
+    after = store_display(scratch, session, image)
     return (session.before, after), session
+
+
+def store_display(scratch: Scratch, session: Session, image: np.ndarray) -> str:
+    """A display-sized JPEG of `image` in the session's folder (which goes with the session)."""
+    return scratch.write(display_size(image), "edited.jpg", folder=session.folder, quality=90)
 
 
 def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
@@ -362,7 +368,7 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
     Every slider change asks for one (mouse, keyboard, reset, face switch), with
     the slider values themselves, so it never races the image updates; only the
     last request of a burst writes the file, so dragging stays fast."""
-    if session is None or not session.result.faces:
+    if session is None or not session.edit.faces:
         return gr.skip()
     with session.lock:
         session.download_requests += 1
@@ -370,47 +376,81 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
     time.sleep(DOWNLOAD_DEBOUNCE)
     if session.download_requests != mine:
         return gr.skip()  # a newer request will write it
-    image = _render_with_sliders(editor, session, face, amounts)
-    return scratch.write(image, f"{photo_stem(session.result)}_{session.result.expression}.png", compress_level=1)
+    result = _mapped(session)
+    if result is None:
+        return gr.skip()
+    image = _render_with_sliders(editor, session, result, face, amounts)
+    return scratch.write(image, f"{photo_stem(session.edit)}_{session.edit.expression}.png", folder=session.folder,
+                         compress_level=1)
 
 
-def _render_with_sliders(editor, session: Session, face: int | None, amounts) -> np.ndarray:
-    """The photo with `face` at these slider values and every other face as last moved."""
-    result = session.result
+def _slider_values(values, result, face: int) -> list[float]:
+    """All N_VALUES slider values of a face, checked: the direction amounts (-3..3; missing: 0),
+    then the seven expression weights (0..MAX_WEIGHT; missing: as the edit left them)."""
+    values = list(values)
+    amounts = validate.amounts([*values[:N_SLIDERS], *[0.0] * (N_SLIDERS - len(values[:N_SLIDERS]))], SLIDER_RANGE)
+    given = values[N_SLIDERS:]
+    weights = edit_values(result, face)[N_SLIDERS:]
+    for k, name in enumerate(EXPRESSIONS):
+        if k < len(given) and given[k] is not None:
+            weights[k] = validate.number(f"weight_{name}", given[k], 0.0, MAX_WEIGHT)
+    return amounts + weights
+
+
+def _render(editor, result, values_by_face: dict[int, list[float]]) -> np.ndarray:
+    """The photo with each face in `values_by_face` at its slider values (weights, amounts)."""
+    edited = {f.index: f for f in result.faces}
+    directions = editor.directions(direction_key(result))
+    zs, weights = {}, {}
+    for index, values in values_by_face.items():
+        if index not in edited:
+            continue
+        amounts = values[:N_SLIDERS]
+        if any(amounts):
+            zs[index] = move(edited[index].z, directions, amounts)
+        if result.model == "conditional":
+            weights[index] = np.asarray(values[N_SLIDERS:], np.float32)
+    return editor.render(result, zs, weights)
+
+
+def _render_with_sliders(editor, session: Session, result, face: int | None, values) -> np.ndarray:
+    """The photo with `face` at these slider values and every other face as last moved
+    (`result`: the session's edit, with its photo)."""
     edited = {f.index: f for f in result.faces}
     face = next(iter(edited)) if face is None else int(face)
-    current = {**session.amounts, face: _amounts(amounts)}
-    directions = editor.directions(result.expression)
-    zs = {i: move(edited[i].z, directions, a) for i, a in current.items() if i in edited and any(a)}
-    return editor.render(result, zs) if zs else result.image
+    return _render(editor, result, {**session.amounts, face: _slider_values(values, result, face)})
 
 
 def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):
     """What the expression classifier reads in each edited face with the sliders as they are."""
-    if session is None or not session.result.faces or editor.classifier is None:
+    result = _mapped(session)
+    if result is None or not result.faces or editor.classifier is None:
         return gr.skip()
-    readings = editor.read_edited(session.result, _render_with_sliders(editor, session, face, amounts))
-    return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(session.result.faces, readings))
+    readings = editor.read_edited(result, _render_with_sliders(editor, session, result, face, amounts))
+    return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(result.faces, readings))
 
 
-def reset_sliders(scratch: Scratch, session: Session | None):
-    """Every face back to the edit's result; sliders to 0."""
-    if session is None:
-        return [gr.skip()] * (2 + N_SLIDERS)
+def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int | None = None):
+    """Every face back to the edit's result; the sliders to the edit's values."""
+    result = _mapped(session)
+    if result is None or not result.faces:
+        return [gr.skip()] * (2 + N_VALUES)
     session.amounts.clear()
-    session.image = session.result.image
-    after = scratch.write(display_size(session.image), "edited.jpg", quality=90)
-    return (session.before, after), session, *([0.0] * N_SLIDERS)
+    after = store_display(scratch, session, editor.render(result, {}))
+    face = result.faces[0].index if face is None else int(face)
+    return (session.before, after), session, *edit_values(session.edit, face)
 
 
 def show_face_amounts(session: Session | None, face: int | None):
-    """The sliders show the chosen face's own amounts."""
-    values = session.amounts.get(face, [0.0] * N_SLIDERS) if session is not None and face is not None else None
-    return [gr.skip()] * N_SLIDERS if values is None else list(values)
+    """The sliders show the chosen face's own values."""
+    if session is None or face is None or not any(f.index == face for f in session.edit.faces):
+        return [gr.skip()] * N_VALUES
+    return list(session.amounts.get(face, edit_values(session.edit, face)))
 
 
 def random_face(editor, expression: str, seed: float, *amounts: float):
-    """A face drawn by an expression's generator from random z, moved along its GANSpace directions.
+    """A face drawn from random z (by the conditional generator, or the expression's own), moved along
+    the generator's GANSpace directions; the same seed gives the same face in every expression.
 
     Parameters:
         expression: one of the expressions with a generator
@@ -419,12 +459,16 @@ def random_face(editor, expression: str, seed: float, *amounts: float):
     Returns:
         the 48x48 face, enlarged
     """
-    if expression not in editor.expressions:
-        raise refuse(f"No generator for {expression!r}; choose one of {', '.join(editor.expressions)}.")
-    z = editor.random_z(expression, int(seed or 0))  # [1, nz]
-    values = _amounts(amounts)
+    try:
+        expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
+        seed = validate.seed_number(seed)
+        values = validate.amounts(amounts, SLIDER_RANGE)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    z = editor.random_z(expression, seed)  # [1, nz]
     if any(values):
-        z = move(z, editor.directions(expression), values)
+        key = "conditional" if editor.default_model == "conditional" else expression
+        z = move(z, editor.directions(key), values)
     return enlarge(editor.generate(expression, z))
 
 
@@ -439,24 +483,33 @@ def example_photos() -> list[str]:
 
 # ---------------------------------------------------------------- the page
 
-def build_demo(editor) -> gr.Blocks:
-    """The whole page for a loaded `Editor`; call `.queue()`/`.launch()` on the result."""
-    scratch = Scratch()
+def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
+    """The whole page for a loaded `Editor`; call `.queue()`/`.launch()` on the result.
+
+    At most `max_sessions` visitors' edits are kept for the sliders (see `session_store`)."""
+    # In Gradio's cache folder, the files we write are served in place, not copied into it.
+    scratch = Scratch(parent=Path(gr.utils.get_upload_folder()))
+    store = SessionStore(scratch, max_sessions=max_sessions)
     expressions = list(editor.expressions)
     default_expression = "happy" if "happy" in expressions else expressions[0]
     direction_slider = partial(gr.Slider, minimum=-SLIDER_RANGE, maximum=SLIDER_RANGE, step=0.05, value=0.0)
 
-    with gr.Blocks(title=TITLE, delete_cache=(FILE_MAX_AGE // 4, FILE_MAX_AGE)) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=(FILE_MAX_AGE // 4, FILE_MAX_AGE),
+                   analytics_enabled=analytics_enabled()) as demo:
         demo.scratch = scratch  # the folder lives as long as the demo
+        demo.sessions = store
         gr.Markdown(f"# {TITLE}\n{INTRO}", elem_id="intro")
-        missing = [e for e in EXPRESSIONS if e not in expressions]
+        if editor.unavailable:  # damaged or missing checkpoints: the rest of the app works
+            gr.Markdown("\n".join(f"- The **{name}** model is unavailable: {problem}"
+                                  for name, problem in editor.unavailable.items()), elem_id="unavailable")
+        missing = [e for e in EXPRESSIONS if e not in expressions and e not in editor.unavailable]
         if missing:
             gr.Markdown(f"Not available (no trained generator): {', '.join(missing)}. "
                         "Train them with `python -m gan train --expression all` (see README).")
 
         with gr.Tab("Edit a photo"):
-            session = gr.State(None, time_to_live=FILE_MAX_AGE)  # this visitor's Session
-            detected = gr.State(None)  # faces found in the current photo
+            # This visitor's Session; its files go with it.
+            session = gr.State(None, time_to_live=FILE_MAX_AGE, delete_callback=store.drop)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=2):
                     photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
@@ -470,33 +523,46 @@ def build_demo(editor) -> gr.Blocks:
                                              elem_id="faces-found")
                     faces_read = gr.Markdown(elem_id="faces-read")  # what the classifier reads in each face
                     faces = gr.CheckboxGroup(face_choices(MAX_FACES), value=[], label="Faces to edit", visible=False,
-                                             elem_id="faces")
+                                             info="none ticked: every face", elem_id="faces")
                     expression = gr.Radio(expressions, value=default_expression, label="Expression",
                                           elem_id="expression")
+                    strength = gr.Slider(*validate.STRENGTH, value=1.0, step=0.05, label="Strength",
+                                         info="0: unchanged; 1: the full expression; past 1: exaggerated",
+                                         elem_id="strength")
                     with gr.Row():
-                        seed = gr.Number(0, label="Seed", precision=0, minimum=0, scale=1)
+                        seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
+                                         maximum=validate.SEED[1], scale=1)
                         edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
                     edit_notice = gr.HTML(elem_id="edit-notice", elem_classes="notice")
                     with gr.Accordion("Advanced settings", open=False):
-                        steps = gr.Slider(5, 500, value=DEFAULT_STEPS, step=5, label="Inversion steps",
+                        steps = gr.Slider(*validate.STEPS, value=DEFAULT_STEPS, step=5, label="Inversion steps",
                                           info="more: closer to the photo's face, slower", elem_id="steps")
-                        restarts = gr.Slider(1, 16, value=DEFAULT_RESTARTS, step=1, label="Restarts",
+                        restarts = gr.Slider(*validate.RESTARTS, value=DEFAULT_RESTARTS, step=1, label="Restarts",
                                              info="independent searches; the best is kept", elem_id="restarts")
-                        strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Blend strength")
-                        blend_mode = gr.Radio(["alpha", "poisson"], value="alpha", label="Blend mode",
-                                              info="poisson matches the photo's lighting at the seams")
+                        model = gr.Radio(list(editor.models), value=editor.default_model, label="Model",
+                                         info="conditional: one generator for every expression, and only the "
+                                              "change reaches your photo; seed: the seed paper's per-expression "
+                                              "generators, whose face is blended in", elem_id="model")
+                        blend_mode = gr.Radio(list(BLEND_MODES[editor.default_model]),
+                                              value=BLEND_MODES[editor.default_model][0], label="Blend mode",
+                                              info="flow: your photo's own pixels move; difference: only "
+                                                   "brightness changes; replace: the generated face is pasted",
+                                              elem_id="blend-mode")
                 with gr.Column(scale=3):
                     result = gr.ImageSlider(label="Before / after", type="filepath", height=520,
                                             buttons=["fullscreen"], interactive=False, elem_id="result")
                     summary = gr.Markdown(elem_id="summary")
                     download = gr.DownloadButton("Download full-size PNG", visible=False, elem_id="download")
                     with gr.Column(visible=False) as explore_panel:
-                        gr.Markdown("### Explore nearby faces\nEach slider moves the face along one of the "
-                                    "generator's main directions of variation (GANSpace).")
+                        gr.Markdown("### Explore nearby faces\nThe expression sliders mix the seven "
+                                    "expressions; the direction sliders move the face along the generator's main "
+                                    "directions of variation (GANSpace), each named by what it was measured to do.")
                         explore_face = gr.Dropdown(face_choices(MAX_FACES), value=0, label="Face to move",
                                                    visible=False)
+                        weight_sliders = [gr.Slider(0.0, MAX_WEIGHT, value=0.0, step=0.05, label=name.capitalize(),
+                                                    elem_id=f"weight-{name}") for name in EXPRESSIONS]
                         sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"direction-{k + 1}")
-                                   for k in range(N_SLIDERS)]
+                                   for k in range(N_SLIDERS)] + weight_sliders
                         reading = gr.Markdown(elem_id="reading")
                         sliders_notice = gr.HTML(elem_id="sliders-notice", elem_classes="notice")
                         reset = gr.Button("Reset sliders")
@@ -511,7 +577,8 @@ def build_demo(editor) -> gr.Blocks:
                 with gr.Column(scale=1):
                     random_expression = gr.Radio(expressions, value=default_expression, label="Expression")
                     with gr.Row():
-                        random_seed = gr.Number(0, label="Seed", precision=0, minimum=0)
+                        random_seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
+                                                maximum=validate.SEED[1])
                         new_face = gr.Button("New face")
                     random_sliders = [direction_slider(label=f"Direction {k + 1}") for k in range(N_SLIDERS)]
                     random_reset = gr.Button("Reset sliders")
@@ -520,45 +587,55 @@ def build_demo(editor) -> gr.Blocks:
                                             buttons=["download"], interactive=False, elem_id="random-face")
 
         # -- edit tab: the page's events (errors as notices, see in_page) ...
-        notices = [photo_notice, edit_notice, sliders_notice]  # in the order of NOTICE_PLACES
-        detect_outputs = [faces_found, faces_read, faces, detected]
-        edit_inputs = [photo, expression, faces, seed, steps, restarts, strength, blend_mode, detected]
+        notices = [photo_notice, edit_notice, sliders_notice]
+        clear_notices = "() => ['', '', '']"  # in the browser, at once: a new action, so older notices go
+        detect_outputs = [faces_found, faces_read, faces]
+        edit_inputs = [photo, expression, faces, seed, steps, restarts, strength, blend_mode, model]
         edit_outputs = [result, download, summary, session]
         explore_inputs, explore_outputs = [session, explore_face, *sliders], [result, session]
+        edit_button.click(None, None, notices, js=clear_notices, api_visibility="private", show_progress="hidden")
         edit_event = edit_button.click(
-            in_page(partial(edit_photo, editor, scratch), "edit", len(edit_outputs)), edit_inputs,
-            edit_outputs + notices, api_visibility="private", show_progress_on=[result, summary],
+            in_page(partial(edit_photo, editor, store), len(edit_outputs)), edit_inputs,
+            [*edit_outputs, edit_notice], api_visibility="private", show_progress_on=[result, summary],
             concurrency_id="edit", concurrency_limit=1, preprocess=False)
         edit_event.success(partial(prepare_explore, editor), session,
                            [download, explore_panel, explore_face, crops, reading, *sliders],
                            api_visibility="private")
 
-        def forget_previous_photo():
-            """A new photo, or none: nothing of the previous one's faces, edit, sliders or download stays."""
+        def forget_previous_photo(previous: Session | None):
+            """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
+            stays, and its session's files go."""
+            store.drop(previous)
             return {result: None, summary: "", download: gr.DownloadButton(value=None, visible=False),
                     explore_panel: gr.Column(visible=False), crops: [], reading: "", session: None,
                     faces_found: [], faces_read: "", faces: gr.CheckboxGroup(value=[], visible=False),
-                    detected: None, **{slider: 0.0 for slider in sliders}, **{n: "" for n in notices}}
+                    **{slider: 0.0 for slider in sliders}, **{n: "" for n in notices}}
 
         # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
-        photo.change(forget_previous_photo, None,
+        photo.change(forget_previous_photo, session,
                      [result, summary, download, explore_panel, crops, reading, session, faces_found, faces_read,
-                      faces, detected, *sliders, *notices], queue=False, api_visibility="private",
-                     show_progress="hidden", cancels=[edit_event])
-        photo.change(in_page(partial(detect_faces, editor), "photo", len(detect_outputs)), photo,
-                     detect_outputs + notices, api_visibility="private", show_progress_on=[faces_found],
+                      faces, *sliders, *notices], queue=False, api_visibility="private", show_progress="hidden",
+                     cancels=[edit_event])
+        photo.change(in_page(partial(detect_faces, editor), len(detect_outputs)), photo,
+                     [*detect_outputs, photo_notice], api_visibility="private", show_progress_on=[faces_found],
                      concurrency_limit=2, preprocess=False)
-        gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), "sliders", len(explore_outputs)),
-              explore_inputs, explore_outputs + notices, api_visibility="private", trigger_mode="always_last",
-              show_progress="hidden", concurrency_id="render", concurrency_limit=2)
+        gr.on([s.input for s in sliders], None, None, [photo_notice, edit_notice], js="() => ['', '']",
+              api_visibility="private", show_progress="hidden")
+        gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
+              explore_inputs, [*explore_outputs, sliders_notice], api_visibility="private",
+              trigger_mode="always_last", show_progress="hidden", concurrency_id="render", concurrency_limit=2)
         gr.on([s.change for s in sliders], partial(save_download, editor, scratch), [session, explore_face, *sliders],
               download, api_visibility="private", trigger_mode="multiple", show_progress="hidden",
               concurrency_limit=None)  # requests mostly sleep (debounce)
         gr.on([s.change for s in sliders], partial(read_moved_faces, editor), [session, explore_face, *sliders],
               reading, api_visibility="private", trigger_mode="always_last", show_progress="hidden",
               concurrency_id="reading", concurrency_limit=1)
-        reset.click(partial(reset_sliders, scratch), session, [result, session, *sliders], api_visibility="private",
-                    show_progress="hidden")
+        reset.click(partial(reset_sliders, editor, scratch), [session, explore_face], [result, session, *sliders],
+                    api_visibility="private", show_progress="hidden")
+        # The blend modes and the strength's range are the chosen model's.
+        model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
+                                gr.Slider(maximum=MAX_STRENGTH[m])),
+                     model, [blend_mode, strength], api_visibility="private", show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",
                             show_progress="hidden")
 
@@ -566,7 +643,7 @@ def build_demo(editor) -> gr.Blocks:
         # them (no trigger), raising a visitor's mistake for the client.
         gr.on([], partial(detect_faces, editor), photo, detect_outputs, api_name="detect",
               api_visibility="undocumented", concurrency_limit=2, preprocess=False)
-        gr.on([], partial(edit_photo, editor, scratch), edit_inputs, edit_outputs, api_name="edit",
+        gr.on([], partial(edit_photo, editor, store), edit_inputs, edit_outputs, api_name="edit",
               api_description=_summary(edit_photo), concurrency_id="edit", concurrency_limit=1, preprocess=False)
         gr.on([], partial(explore, editor, scratch), explore_inputs, explore_outputs, api_name="explore",
               api_description=_summary(explore), show_progress="hidden", concurrency_id="render",
@@ -578,10 +655,16 @@ def build_demo(editor) -> gr.Blocks:
               partial(random_face, editor), random_inputs, random_image, api_name="random",
               api_description=_summary(random_face), trigger_mode="always_last", show_progress="hidden",
               concurrency_id="render", concurrency_limit=2)
-        new_face.click(lambda s: int(s or 0) + 1, random_seed, random_seed, api_visibility="private")
+        new_face.click(lambda s: (int(s or 0) + 1) % (validate.SEED[1] + 1), random_seed, random_seed,
+                       api_visibility="private")
         random_reset.click(lambda *a: [0.0] * N_SLIDERS, None, random_sliders, api_visibility="private").then(
             partial(random_face, editor), random_inputs, random_image, api_visibility="private")
     return demo
+
+
+def analytics_enabled() -> bool:
+    """Gradio's usage reports are off (an offline tool); GRADIO_ANALYTICS_ENABLED=True turns them on."""
+    return os.environ.get("GRADIO_ANALYTICS_ENABLED", "").strip().lower() in ("1", "true", "yes")
 
 
 def _summary(fn) -> str:

@@ -26,8 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoints", type=Path, default=None, help="folder of <expression>.safetensors")
     parser.add_argument("--steps", type=int, default=None, help="inversion steps (default: the editor's)")
     parser.add_argument("--restarts", type=int, default=None, help="inversion restarts (default: the editor's)")
-    parser.add_argument("--strength", type=float, default=1.0, help="blend strength, 0-1")
-    parser.add_argument("--blend-mode", choices=("alpha", "poisson"), default="alpha")
+    parser.add_argument("--model", choices=("conditional", "seed"), default=None,
+                        help="conditional (default): one generator for every expression, only the change is "
+                             "brought into the photo; seed: the seed's per-expression generators")
+    parser.add_argument("--strength", type=float, default=1.0,
+                        help="how strong the expression is: 0 unchanged, 1 full, up to 1.5 exaggerated "
+                             "(the seed model: 0-1)")
+    parser.add_argument("--blend-mode", choices=("flow", "difference", "replace", "alpha", "poisson"), default=None,
+                        help="how the edit reaches the photo (conditional: flow (default), difference, replace; "
+                             "seed: alpha (default), poisson)")
     parser.add_argument("--faces", type=_faces, default="all", metavar="all|main|N[,N...]",
                         help="which faces to edit: all (default); main, the large, clearly detected ones the "
                              "web page ticks by default; or face numbers counted from the left, e.g. 1,3")
@@ -68,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device,
-                             expressions=(args.expression,))
+                             expressions=(args.expression,) if args.model == "seed" else EXPRESSIONS)
     except MissingCheckpointsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -78,9 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             photo = read_photo(path)
+            for note in photo.notes:
+                print(f"{path}: note: {note}", file=sys.stderr)
             result = editor.edit(photo, args.expression, faces=chosen_faces(editor, photo, args.faces),
                                  seed=args.seed, steps=args.steps, restarts=args.restarts,
-                                 strength=args.strength, blend_mode=args.blend_mode)
+                                 strength=args.strength, blend_mode=args.blend_mode, model=args.model)
         except (PhotoError, NoFaceError, ValueError) as exc:
             print(f"{path}: skipped: {exc}", file=sys.stderr)
             failed.append(path)

@@ -144,7 +144,12 @@ def cache_key(G: Generator, *, checkpoint: str | Path | None = None, n_samples: 
 
 @torch.no_grad()
 def _features(G: Generator, z: torch.Tensor) -> torch.Tensor:
-    """G's first ConvTranspose+BN+ReLU: z [N, nz] -> [N, 8*ngf*k*k] (512x3x3 for FER2013)."""
+    """G's first ConvTranspose+BN+ReLU: z [N, nz] -> [N, 8*ngf*k*k] (512x3x3 for FER2013).
+    A conditional G gets the mean expression (1/K each) beside z, so the
+    directions are those of the face, shared by every expression."""
+    n_classes = getattr(G.config, "n_classes", 0)
+    if n_classes:
+        z = torch.cat([z, torch.full((z.shape[0], n_classes), 1.0 / n_classes, device=z.device)], dim=1)
     return G.main[:3](z[:, :, None, None]).flatten(1)
 
 

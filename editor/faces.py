@@ -148,6 +148,13 @@ class FaceDetector:
                 faces.append(Face((x1, y1, x2, y2), float(box[4]), marks))
         if not faces:
             smallest = round(self.min_face_size / min(scale_x, scale_y))
+            if min(height, width) < smallest:  # no face of a size MTCNN looks for fits in the photo
+                if max(height, width) < smallest:
+                    raise NoFaceError(f"{name} is too small to hold a face ({width}x{height} pixels); use a photo "
+                                      f"at least {smallest} pixels in each direction")
+                raise NoFaceError(f"{name} is too narrow to hold a face ({width}x{height} pixels): in a photo "
+                                  f"this long a face must be at least {smallest} pixels across. Crop it to the "
+                                  "part around the face, or use a photo of ordinary proportions")
             raise NoFaceError(f"no face found in {name}. Use a sharper, well-lit photo where the face "
                               f"looks at the camera and is larger in the frame (at least {smallest} "
                               f"pixels across)")

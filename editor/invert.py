@@ -73,17 +73,31 @@ class LatentBank:
 class _FrozenGenerator:
     """G's eval-mode forward as 5 transposed convolutions (BatchNorm folded in)
     on detached weight copies in `dtype`. Built per call from G's state; G is
-    only read."""
+    only read.
 
-    def __init__(self, G: nn.Module, *, dtype: torch.dtype, device: torch.device) -> None:
+    A conditional G (gan.conditional) takes [z, y] in its first layer; with the
+    expression vector `label` [K] fixed, y's share of that layer is a constant
+    [C, k, k] map, folded in as a spatial bias, so z alone is optimised."""
+
+    def __init__(self, G: nn.Module, *, dtype: torch.dtype, device: torch.device,
+                 label: torch.Tensor | None = None) -> None:
         self.dtype = dtype
         self.layers: list[tuple[str, dict]] = []
+        n_classes = getattr(getattr(G, "config", None), "n_classes", 0)
+        if bool(n_classes) != (label is not None):
+            raise ValueError("a conditional generator needs `label` (its expression vector); "
+                             "the seed's generators take none")
         with torch.no_grad():
             pending = None  # the last transposed conv, until we know whether BatchNorm follows
             for layer in _layers(G):
                 if isinstance(layer, nn.ConvTranspose2d):
                     self._flush(pending)
                     pending = _conv_args(layer)
+                    if n_classes and not self.layers:  # the first layer: split z's and y's weights
+                        weight = pending["weight"]  # [nz + K, C, k, k]
+                        y = label.reshape(-1).to(weight)
+                        pending["spatial_bias"] = torch.einsum("k,kchw->chw", y, weight[-n_classes:])
+                        pending["weight"] = weight[:-n_classes]
                 elif isinstance(layer, nn.BatchNorm2d) and pending is not None:
                     # Eval BN is y = x * scale + shift per channel: fold into the conv before it.
                     scale = layer.weight / torch.sqrt(layer.running_var + layer.eps)
@@ -91,6 +105,8 @@ class _FrozenGenerator:
                     bias = pending["bias"] if pending["bias"] is not None else torch.zeros_like(shift)
                     pending["weight"] = pending["weight"] * scale[None, :, None, None]  # [in, out, k, k]
                     pending["bias"] = bias * scale + shift
+                    if "spatial_bias" in pending:
+                        pending["spatial_bias"] = pending["spatial_bias"] * scale[:, None, None]
                     self._flush(pending)
                     pending = None
                 elif isinstance(layer, (nn.ReLU, nn.Tanh)):
@@ -102,7 +118,7 @@ class _FrozenGenerator:
                                     "it supports gan.models.Generator (ConvTranspose2d, BatchNorm2d, ReLU, Tanh)")
             self._flush(pending)
         for _, args in self.layers:
-            for key in ("weight", "bias"):
+            for key in ("weight", "bias", "spatial_bias"):
                 if args.get(key) is not None:
                     args[key] = args[key].detach().to(device=device, dtype=dtype).contiguous()
 
@@ -115,7 +131,10 @@ class _FrozenGenerator:
         x = z.to(self.dtype)[:, :, None, None]
         for kind, args in self.layers:
             if kind == "conv":
-                x = F.conv_transpose2d(x, **args)
+                spatial_bias = args.get("spatial_bias")
+                x = F.conv_transpose2d(x, **{k: v for k, v in args.items() if k != "spatial_bias"})
+                if spatial_bias is not None:
+                    x = x + spatial_bias
             elif kind == "relu":
                 x = F.relu(x)
             else:
@@ -128,6 +147,11 @@ def _layers(G: nn.Module) -> list[nn.Module]:
     if not isinstance(main, nn.Sequential):
         raise TypeError(f"invert needs a gan.models.Generator (a `main` Sequential), got {type(G).__name__}")
     return list(main)
+
+
+def latent_size(G: nn.Module) -> int:
+    """Length of z (a conditional G's first layer also takes the expression vector)."""
+    return _layers(G)[0].in_channels - getattr(getattr(G, "config", None), "n_classes", 0)
 
 
 def _conv_args(layer: nn.ConvTranspose2d) -> dict:
@@ -162,15 +186,15 @@ def _downsample(image: torch.Tensor, mask: torch.Tensor | None, size: int) -> tu
 @torch.no_grad()
 def build_latent_bank(G: nn.Module, *, n: int = 1024, size: int = BANK_SIZE, seed: int = 0,
                       batch_size: int = 256, device: torch.device | str = "cpu",
-                      dtype: torch.dtype | None = None) -> LatentBank:
+                      dtype: torch.dtype | None = None, label: torch.Tensor | None = None) -> LatentBank:
     """n latents z ~ N(0, I) and G(z) area-downsampled to size x size, for
     `invert(..., init_bank=bank)`. Build it once per generator, at start-up:
     n forwards in batches without gradients, 0.06 GMAC each (1024: about 1 s
     on one loaded EPYC core). 1024 gets nearly all of the benefit: 2048 and
     4096 start 0.1-0.4 dB closer and end within 0.1 dB after 30 steps."""
     device = torch.device(device)
-    frozen = _FrozenGenerator(G, dtype=dtype or fast_dtype(device), device=device)
-    nz = _layers(G)[0].in_channels
+    frozen = _FrozenGenerator(G, dtype=dtype or fast_dtype(device), device=device, label=label)
+    nz = latent_size(G)
     z = torch.randn(n, nz, generator=torch.Generator().manual_seed(seed)).to(device)
     thumbs = [F.adaptive_avg_pool2d(frozen(chunk), size).flatten(1) for chunk in z.split(batch_size)]
     return LatentBank(z=z, thumbs=torch.cat(thumbs), size=size)
@@ -257,13 +281,15 @@ def invert(
     device: torch.device | str = "cpu",
     dtype: torch.dtype | None = None,
     init_bank: LatentBank | None = None,
+    start: torch.Tensor | None = None,  # [k, nz] starting latents (e.g. an encoder's guess), tried first
+    label: torch.Tensor | None = None,  # [K] expression vector, for a conditional G
     progress_fn: ProgressFn | None = None,
 ) -> InversionResult:
     """Find z such that G(z) matches `target` inside `mask`.
 
-    `restarts` starting points are optimised together as one batch: the bank's
-    nearest neighbours of the target when `init_bank` is given, else z ~ N(0, I)
-    from `seed`. Each step adds latent noise (std `initial_noise_factor`,
+    `restarts` starting points are optimised together as one batch: `start`
+    (an encoder's guess) first, then the bank's nearest neighbours of the
+    target when `init_bank` is given, then z ~ N(0, I) from `seed`. Each step adds latent noise (std `initial_noise_factor`,
     decaying to 0 by `noise_ramp_length` of the steps) so the restarts explore
     before they settle. The same arguments and seed give the same result.
     `dtype` is the precision of the optimisation loop (None: bfloat16 where
@@ -275,9 +301,10 @@ def invert(
     if steps < 0 or restarts < 1:
         raise ValueError(f"steps must be >= 0 and restarts >= 1, got steps={steps}, restarts={restarts}")
     dtype = dtype or fast_dtype(device)
-    frozen = _FrozenGenerator(G, dtype=dtype, device=device)
-    exact = frozen if dtype == torch.float32 else _FrozenGenerator(G, dtype=torch.float32, device=device)
-    nz = _layers(G)[0].in_channels
+    frozen = _FrozenGenerator(G, dtype=dtype, device=device, label=label)
+    exact = frozen if dtype == torch.float32 else _FrozenGenerator(G, dtype=torch.float32, device=device,
+                                                                   label=label)
+    nz = latent_size(G)
 
     # Copies: a caller's inference-mode tensors cannot take part in autograd.
     target = target.detach().to(device=device, dtype=torch.float32).clone()
@@ -290,15 +317,18 @@ def invert(
                            prior_weight=prior_weight)
 
     rng = torch.Generator().manual_seed(seed)
-    if init_bank is not None:
+    given = torch.empty(0, nz) if start is None else start.detach().reshape(-1, nz).float().cpu()[:restarts]
+    starts = [given.to(device)]
+    wanted = restarts - len(given)
+    if init_bank is not None and wanted > 0:
         if init_bank.z.shape[1] != nz:
             raise ValueError(f"the bank's latents have {init_bank.z.shape[1]} dims but G takes {nz}; "
                              "build the bank from this generator")
-        start = init_bank.nearest(target, mask, restarts).to(device)
-        if len(start) < restarts:  # a bank smaller than the restarts: fill up with random z
-            start = torch.cat([start, torch.randn(restarts - len(start), nz, generator=rng).to(device)])
-    else:
-        start = torch.randn(restarts, nz, generator=rng).to(device)
+        starts.append(init_bank.nearest(target, mask, wanted).to(device))
+        wanted -= len(starts[-1])
+    if wanted > 0:  # no bank, or one smaller than the restarts: random z
+        starts.append(torch.randn(wanted, nz, generator=rng).to(device))
+    start = torch.cat(starts)
     noise = torch.randn(max(steps, 1), restarts, nz, generator=rng).to(device)  # drawn up front: one RNG call
 
     z = start.clone().requires_grad_(True)  # [R, nz]

@@ -26,6 +26,9 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000
+# The largest upload that can hold MAX_PIXELS: an uncompressed 8-bit RGBA file (BMP, TIFF),
+# 4 bytes a pixel, plus room for headers and metadata. Compressed photos are far smaller.
+MAX_FILE_BYTES = 4 * MAX_PIXELS + 1_000_000
 # PIL warns above MAX_IMAGE_PIXELS and raises above twice it; never loosen a stricter setting.
 if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -44,6 +47,7 @@ class Photo:
     rgb: np.ndarray  # [H, W, 3] uint8, sRGB, upright
     alpha: np.ndarray | None  # [H, W] uint8 (255 opaque), or None when the photo has no transparency
     name: str  # what to call the photo in messages (its file name, usually)
+    notes: tuple[str, ...] = ()  # what the person should know, e.g. that only page 1 of a TIFF was read
 
     @property
     def size(self) -> tuple[int, int]:
@@ -89,8 +93,21 @@ def read_photo(source: str | Path | bytes | Image.Image | np.ndarray, *, name: s
     except _DECODE_ERRORS as exc:
         raise PhotoError(f"{name} is not an image we can read ({exc}); {_UPLOAD}") from exc
     _check_size(image.size, name, max_pixels)
+    notes = _frames_note(image, name)
     _decode(image, name)
-    return _from_image(image, name)
+    photo = _from_image(image, name)
+    photo.notes = notes
+    return photo
+
+
+def _frames_note(image: Image.Image, name: str) -> tuple[str, ...]:
+    """A multi-page TIFF or an animation is read as its first page or frame: say so."""
+    frames = getattr(image, "n_frames", 1)
+    if frames <= 1 or image.format not in ("TIFF", "GIF", "PNG", "WEBP"):
+        return ()  # (an MPO's extra pictures are previews and stereo views of the first)
+    if image.format == "TIFF":
+        return (f"{name} has {frames} pages; only page 1 is read and edited",)
+    return (f"{name} is animated ({frames} frames); only the first frame is read and edited",)
 
 
 def to_pil(photo: Photo, rgb: np.ndarray) -> Image.Image:
@@ -125,6 +142,8 @@ def _guess_format(data: bytes) -> str:
     """Why PIL did not recognise `data`, in words a person can act on."""
     if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif"):
         return "a HEIC/AVIF photo, as iPhones save them; export it as JPEG first"
+    if b"<svg" in data[:4096].lower():
+        return "an SVG drawing: SVG is not supported, export it as PNG first"
     if all(32 <= b < 127 or b in b"\t\r\n" for b in data[:512]):
         return "it is a text file"
     return "not a known image format"

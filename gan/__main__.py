@@ -1,4 +1,4 @@
-"""`python -m gan train|sample|export ...`: argparse -> config -> train."""
+"""`python -m gan train|train-encoder|train-classifier|sample|export ...`: argparse -> config -> train."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ from .data import EXPRESSIONS, DataError
 
 _HELP_OVERRIDES = {
     "data": "FER2013 csv/csv.gz or image folder, CelebA zip/folder, or any folder of images",
+    "model": "seed: one DCGAN per expression (the seed's recipe); conditional: one class-conditional DCGAN "
+             "for all seven expressions with a shared latent space",
+    "lr_d": "discriminator learning rate (default: --lr)",
+    "lambda_ac": "conditional: weight of the auxiliary expression-classifier loss",
+    "lambda_same": "conditional: weight of the same-face loss (G(z, a) vs G(z, b) outside eyes/brows/mouth)",
+    "class_balance": "conditional: 0 draws classes as in the data, 1 all equally often",
+    "d_norm": "conditional: batch (the seed's D and BCE loss) or spectral (spectral norm and hinge loss)",
     "expression": f"one of {', '.join(EXPRESSIONS)}, or 'all' for one model each",
     "dataset": "data layout: auto, fer2013, celeba or folder",
     "out": "folder for run folders (one per expression)",
@@ -149,19 +156,67 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
+_ENCODER_HELP = {
+    "data": "FER2013 csv/csv.gz (the Training split's real faces)",
+    "generator": "the conditional generator to invert (generator.safetensors of a run, or the shipped one)",
+    "discriminator": "its discriminator, for the feature loss (default: discriminator.safetensors beside it)",
+    "classifier": "expression classifier that reads each real face's p",
+    "out": "run folder (state, metrics.jsonl, encoder.safetensors)",
+    "epochs": "passes over the real Training faces", "batch_size": "real faces per step (plus as many samples)",
+    "lr": "Adam learning rate", "lambda_latent": "weight of the latent loss on G's samples",
+    "lambda_class": "weight of the expression head's loss", "lambda_pixel": "weight of the pixel loss on real faces",
+    "lambda_feature": "weight of the discriminator-feature loss on real faces",
+    "lambda_prior": "weight of the pull of ||z|| towards sqrt(nz)", "seed": "seed for init, data order and noise",
+    "limit": _HELP_OVERRIDES["limit"], "device": _HELP_OVERRIDES["device"], "amp": _HELP_OVERRIDES["amp"],
+    "max_steps": _HELP_OVERRIDES["max_steps"],
+}
+
+
+def cmd_train_encoder(args: argparse.Namespace) -> int:
+    from .train_encoder import EncoderTrainConfig, train_encoder
+
+    values = {f.name: getattr(args, f.name) for f in fields(EncoderTrainConfig) if f.name != "command"}
+    stop = _stop_on_signals()
+
+    def report(epoch: int, losses: dict) -> None:
+        print(f"epoch {epoch}/{args.epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()), flush=True)
+
+    result = train_encoder(EncoderTrainConfig(**values), progress_fn=report, abort_fn=lambda: stop[0],
+                           fresh=args.fresh)
+    if not result.finished:
+        print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"{result.run_dir / 'encoder.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     import torch
 
     from .checkpoint import load_generator
+    from .data import expression_index
     from .train import resolve_device, save_grid
 
     device = resolve_device(args.device)
     G, meta = load_generator(args.checkpoint, device)
+    conditional = bool(getattr(G.config, "n_classes", 0))
+    if conditional and not args.expression:
+        raise ValueError(f"{args.checkpoint} is a conditional generator: pass --expression "
+                         f"({', '.join(EXPRESSIONS)})")
+    if not conditional and args.expression and args.expression != meta.get("expression"):
+        raise ValueError(f"{args.checkpoint} only draws {meta.get('expression') or 'its own images'}; "
+                         "--expression needs a conditional checkpoint")
+    # The same seed gives the same z's whatever the expression, so two grids
+    # of a conditional model show the same faces.
     z = torch.randn(args.n, G.config.nz, generator=torch.Generator().manual_seed(args.seed)).to(device)
     with torch.no_grad():
-        images = G(z)  # [n, C, S, S] in [-1, 1]
+        if conditional:
+            label = torch.full((args.n,), expression_index(args.expression), device=device)
+            images = G(z, label)  # [n, C, S, S] in [-1, 1]
+        else:
+            images = G(z)
     save_grid(images, Path(args.output), nrow=args.nrow)
-    print(f"wrote {args.output}: {args.n} samples of {meta.get('expression') or 'the model'}"
+    print(f"wrote {args.output}: {args.n} samples of {args.expression or meta.get('expression') or 'the model'}"
           f" (epoch {meta.get('epochs', '?')})")
     return 0
 
@@ -175,12 +230,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     G, meta = load_generator(args.run)
     z = torch.randn(256, G.config.nz, generator=torch.Generator().manual_seed(0))
+    # A conditional G is checked in every expression (z's spread over the classes).
+    inputs = (z, torch.arange(256) % G.config.n_classes) if getattr(G.config, "n_classes", 0) else (z,)
     with torch.no_grad():
-        full = G(z)
+        full = G(*inputs)
         half_G = type(G)(G.config)
         half_G.load_state_dict({k: v.half().float() if v.is_floating_point() else v
                                 for k, v in G.state_dict().items()})
-        diff = (half_G.eval()(z) - full).abs().max().item() / 2  # [-1,1] -> [0,1] scale
+        diff = (half_G.eval()(*inputs) - full).abs().max().item() / 2  # [-1,1] -> [0,1] scale
     use_half = args.half and diff < 1 / 255
     keep = {k: v for k, v in meta.items() if k not in ("kind", "model", "dtype", "format_version", "package_version")}
     save_generator(args.output, G, {**keep, "half_max_abs_diff": diff}, half=use_half)
@@ -195,11 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_args(train)
     train.set_defaults(func=cmd_train)
     sample = sub.add_parser("sample", help="write a grid of samples from a checkpoint")
-    sample.add_argument("--checkpoint", required=True)
-    sample.add_argument("-n", type=int, default=64)
-    sample.add_argument("--nrow", type=int, default=8)
-    sample.add_argument("-o", "--output", default="samples.png")
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--checkpoint", required=True, help="a generator checkpoint (.safetensors)")
+    sample.add_argument("--expression", choices=EXPRESSIONS,
+                        help="the expression to draw (conditional checkpoints; required there)")
+    sample.add_argument("-n", type=int, default=64, help="number of samples (default: 64)")
+    sample.add_argument("--nrow", type=int, default=8, help="images per row (default: 8)")
+    sample.add_argument("-o", "--output", default="samples.png", help="PNG to write (default: samples.png)")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the z's (default: 0)")
     sample.add_argument("--device", default="auto")
     sample.set_defaults(func=cmd_sample)
     export = sub.add_parser("export", help="copy a run's generator to a shippable checkpoint")
@@ -213,6 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_dataclass_args(classifier, ClassifierTrainConfig, _CLASSIFIER_HELP)
     classifier.set_defaults(func=cmd_train_classifier)
+    encoder = sub.add_parser("train-encoder", help="train (or resume) the encoder of a conditional generator")
+    from .train_encoder import EncoderTrainConfig
+
+    _add_dataclass_args(encoder, EncoderTrainConfig, _ENCODER_HELP)
+    encoder.set_defaults(func=cmd_train_encoder)
     return parser
 
 

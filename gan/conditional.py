@@ -8,11 +8,12 @@ z's; the rest of the network is shared, so G(z, a) and G(z, b) are the same
 face with different expressions (and `same_face_loss` in training holds them
 to it outside the eyes, brows and mouth).
 
-`ProjectionDiscriminator` keeps the seed's discriminator widths, drops
-BatchNorm for spectral norm (Miyato et al. 2018) and scores (image, label)
-pairs with a projection term (Miyato & Koyama 2018) plus an auxiliary
+`ProjectionDiscriminator` keeps the seed's discriminator and scores (image,
+label) pairs with a projection term (Miyato & Koyama 2018) plus an auxiliary
 expression classifier head (AC-GAN, Odena et al. 2017), which keeps the rare
-classes (disgust: 436 images) apart.
+classes (disgust: 436 images) apart. Its BatchNorm can be swapped for spectral
+norm (Miyato et al. 2018; trained with the hinge loss), which we measured to
+learn too slowly for a CPU budget of a few thousand steps (model card).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from .models import ModelConfig
+
+NORMS = ("batch", "spectral")
 
 
 def as_label_vector(y: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -69,22 +72,35 @@ class ConditionalGenerator(nn.Module):
 
 
 class ProjectionDiscriminator(nn.Module):
-    """(image [N, C, S, S] in [-1, 1], class [N]) -> (score [N], class logits [N, K])."""
+    """(image [N, C, S, S] in [-1, 1], class [N]) -> (score logit [N], class logits [N, K]).
 
-    def __init__(self, config: ModelConfig) -> None:
+    The seed's discriminator convolutions; its last layer (a k x k conv to one
+    logit, i.e. a linear map of the flattened 8 ndf x k x k features h) becomes
+    the unconditional score, to which the projection <embed(y), h> adds the
+    label's share, and a linear head on h classifies the expression.
+    `norm="batch"` keeps the seed's BatchNorm (trained with its BCE loss);
+    `norm="spectral"` is SNGAN's spectral norm instead (trained with hinge)."""
+
+    def __init__(self, config: ModelConfig, norm: str = "batch") -> None:
         super().__init__()
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
         self.config = config
-        ndf = config.ndf
-        sn = spectral_norm
-        self.blocks = nn.Sequential(
-            sn(nn.Conv2d(config.channels, ndf, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
-            sn(nn.Conv2d(ndf, ndf * 2, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
-            sn(nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
-            sn(nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),
-        )
-        self.score = sn(nn.Linear(ndf * 8, 1))
-        self.embed = sn(nn.Embedding(config.n_classes, ndf * 8))
-        self.classify = nn.Linear(ndf * 8, config.n_classes)
+        self.norm = norm
+        ndf, k = config.ndf, config.first_kernel
+        wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
+        layers: list[nn.Module] = []
+        widths = (config.channels, ndf, ndf * 2, ndf * 4, ndf * 8)
+        for i, (w_in, w_out) in enumerate(zip(widths, widths[1:])):
+            layers.append(wrap(nn.Conv2d(w_in, w_out, 4, 2, 1, bias=norm == "spectral")))
+            if norm == "batch" and i > 0:  # the seed: no BatchNorm on the first layer
+                layers.append(nn.BatchNorm2d(w_out))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+        self.blocks = nn.Sequential(*layers, nn.Flatten())
+        features = ndf * 8 * k * k
+        self.score = wrap(nn.Linear(features, 1, bias=norm == "spectral"))
+        self.embed = wrap(nn.Embedding(config.n_classes, features))
+        self.classify = nn.Linear(features, config.n_classes)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Activations after each block, for feature losses (encoder training)."""
@@ -96,24 +112,30 @@ class ProjectionDiscriminator(nn.Module):
         return out
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.blocks(x).sum(dim=(2, 3))  # [N, 8 ndf]: sum pooling, as in SNGAN
+        h = self.blocks(x)  # [N, 8 ndf k k]
         projection = (self.embed(y) * h).sum(dim=1)
         return self.score(h).flatten() + projection, self.classify(h)
 
 
-def build_conditional_models(config: ModelConfig, *, seed: int | None = None
+def build_conditional_models(config: ModelConfig, *, seed: int | None = None, norm: str = "batch"
                              ) -> tuple[ConditionalGenerator, ProjectionDiscriminator]:
-    """A freshly initialised (G, D) pair. G gets the DCGAN init (N(0, 0.02));
-    D keeps PyTorch's default init, which spectral norm expects (SNGAN). `seed`
-    makes both reproducible without touching the caller's global RNG."""
+    """A freshly initialised (G, D) pair. G gets the DCGAN init (N(0, 0.02)), and
+    so does the seed's BatchNorm D; a spectral-norm D keeps PyTorch's default
+    init, as SNGAN. `seed` makes both reproducible without touching the
+    caller's global RNG."""
     from .models import init_dcgan_weights
 
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
-        G, D = ConditionalGenerator(config), ProjectionDiscriminator(config)
-        for module in G.modules():
+        G, D = ConditionalGenerator(config), ProjectionDiscriminator(config, norm)
+        for module in [*G.modules(), *(D.modules() if norm == "batch" else ())]:
             init_dcgan_weights(module)
+        if norm == "batch":
+            # The projection starts at zero: D begins as the seed's unconditional
+            # one. (PyTorch's N(0, 1) embedding over 4,608 features gave logits
+            # of +-30 and a saturated D within one epoch.)
+            nn.init.zeros_(D.embed.weight)
     return G, D
 
 

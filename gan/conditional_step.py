@@ -1,11 +1,13 @@
 """One training step of the class-conditional DCGAN, and how its batches are drawn.
 
-Loss (measured choice, see checkpoints/MODEL_CARD.md): hinge loss on a
-spectral-norm projection discriminator (SNGAN's setting C: the seed's Adam
-2e-4/0.5/0.999, one D step per G step), an auxiliary expression classifier on
-D's features (D learns it on real faces, G is rewarded when its faces read as
-the asked-for class), and a same-face loss that keeps G(z, a) and G(z, b)
-alike outside the eyes, brows and mouth.
+Loss (measured choice, see checkpoints/MODEL_CARD.md): the seed's
+non-saturating BCE on the projection discriminator's logit (hinge when D uses
+spectral norm), with the seed's Adam 2e-4/0.5/0.999 and one D step per G step;
+an auxiliary expression classifier on D's features (D learns it on real faces,
+G is rewarded when its faces read as the asked-for class); and a same-face
+loss that keeps G(z, a) and G(z, b) alike outside the eyes, brows and mouth.
+Real and fake batches go through D separately, as in the seed, so BatchNorm
+sees pure batches.
 """
 
 from __future__ import annotations
@@ -33,6 +35,19 @@ def balanced_order(labels: torch.Tensor, power: float, generator: torch.Generato
     return torch.multinomial(weights, labels.numel(), replacement=True, generator=generator)
 
 
+def _d_loss(real: torch.Tensor, fake: torch.Tensor, hinge: bool) -> torch.Tensor:
+    if hinge:
+        return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+    return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+            + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+
+
+def _g_loss(fake: torch.Tensor, hinge: bool) -> torch.Tensor:
+    if hinge:
+        return -fake.mean()
+    return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))  # non-saturating, as the seed
+
+
 def conditional_train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
                            real: torch.Tensor, labels: torch.Tensor, noise: torch.Tensor, *,
                            mask: torch.Tensor, lambda_ac: float, lambda_same: float,
@@ -42,6 +57,7 @@ def conditional_train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
     [B] int; noise: [B, nz]. The fakes use the real batch's labels, so D sees
     the same class mix on both sides. Returns a device tensor of STAT_NAMES."""
     n_classes = G.config.n_classes if hasattr(G, "config") else G.module.config.n_classes
+    hinge = (D.norm if hasattr(D, "norm") else D.module.norm) == "spectral"
 
     batch, half = real.shape[0], real.shape[0] // 2
     # The same z with another expression, for the first half of the batch: one
@@ -55,7 +71,7 @@ def conditional_train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
     with autocast:
         score_real, class_real = D(real, labels)
         score_fake, _ = D(fake.detach(), labels)
-        loss_d = (F.relu(1 - score_real.float()).mean() + F.relu(1 + score_fake.float()).mean()
+        loss_d = (_d_loss(score_real.float(), score_fake.float(), hinge)
                   + lambda_ac * F.cross_entropy(class_real.float(), labels))
     loss_d.backward()
     opt_d.step()
@@ -64,7 +80,7 @@ def conditional_train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
     with autocast:
         score_gen, class_gen = D(fake, labels)
         loss_same = same_face_loss(fakes[:half].float(), fakes[batch:].float(), mask)
-        loss_g = (-score_gen.float().mean() + lambda_ac * F.cross_entropy(class_gen.float(), labels)
+        loss_g = (_g_loss(score_gen.float(), hinge) + lambda_ac * F.cross_entropy(class_gen.float(), labels)
                   + lambda_same * loss_same)
     loss_g.backward()
     opt_g.step()

@@ -30,6 +30,7 @@ from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, detect_kind, lo
 from .conditional import build_conditional_models, region_mask
 from .conditional_step import STAT_NAMES, balanced_order, conditional_train_step
 from .models import ModelConfig, build_models
+from .run_files import read_json, read_metrics, trim_metrics, write_json
 
 SEED_STAT_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z")
 
@@ -70,6 +71,7 @@ class TrainConfig:
     lambda_ac: float = 1.0  # weight of the auxiliary expression-classifier loss
     lambda_same: float = 1.0  # weight of the same-face loss between two expressions of one z
     class_balance: float = 0.5  # 0: classes drawn as in the data; 1: all equally often
+    d_norm: str = "batch"  # batch: the seed's D and BCE; spectral: spectral norm and hinge
     max_steps: int | None = None  # stop after this many steps in total (smoke tests)
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
@@ -115,7 +117,7 @@ class TrainResult:
 # Options that must match for a run folder to be resumed (the rest may change,
 # e.g. --epochs grows a finished run).
 _RESUME_KEYS = ("model", "expression", "dataset", "ferplus", "split", "image_size", "channels", "limit",
-                "batch_size", "nz", "ngf", "ndf", "seed", "class_balance")
+                "batch_size", "nz", "ngf", "ndf", "seed", "class_balance", "d_norm")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -252,7 +254,10 @@ def save_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
 def restore_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer,
                   opt_d: torch.optim.Optimizer, rng: dict[str, torch.Generator],
                   device: torch.device) -> tuple[torch.Tensor, _RunState, dict]:
-    tensors, meta = load_tensors(path, "cpu")
+    try:
+        tensors, meta = load_tensors(path, "cpu")
+    except CheckpointError as exc:
+        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
     try:
         G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
         D.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("D.")})
@@ -267,12 +272,18 @@ def restore_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Opt
     return tensors["fixed_noise"].to(device), run, meta
 
 
+def damaged_state_message(path: Path, reason: object) -> str:
+    """A training state that cannot be read: the run can only start over (nothing else restores it)."""
+    return (f"{path}: the saved training state is damaged or incomplete ({reason}), so the run cannot resume "
+            "from it. Run the same command with --fresh to start this run over, or pass another --out")
+
+
 def check_resumable(run_dir: Path, config: object, keys: tuple[str, ...] = _RESUME_KEYS) -> None:
     """Refuse to continue a run folder whose saved config.json differs in `keys`."""
     saved_path = run_dir / "config.json"
     if not saved_path.exists():
         return
-    saved = json.loads(saved_path.read_text())
+    saved = read_json(saved_path)
     changed = [k for k in keys if saved.get(k) != getattr(config, k)]
     if changed:
         raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; "
@@ -286,8 +297,7 @@ def write_loss_plot(metrics_path: Path, out_path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if "loss_d" in r]
+    rows = [r for r in read_metrics(metrics_path) if "loss_d" in r]
     if not rows:
         return
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
@@ -341,7 +351,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
         raise ValueError(f"{data.source} has no expression labels; --model conditional needs them")
     model_config = config.model_config(data)
     if config.conditional:
-        G, D = build_conditional_models(model_config, seed=config.seed)
+        G, D = build_conditional_models(model_config, seed=config.seed, norm=config.d_norm)
     else:
         G, D = build_models(model_config, seed=config.seed)
     G.to(device)
@@ -380,7 +390,10 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
             "images": n, "command": config.command, "device": describe_device(device)}
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+        write_json(run_dir / "config.json", asdict(config))
+        # Metrics are written before the state at each epoch end: rows of an epoch the
+        # state does not have (a kill in between) would be logged twice.
+        trim_metrics(run_dir / "metrics.jsonl", run.epoch)
 
     progress_bar = _progress_bar(config, steps_per_epoch, run, enabled=is_main)
     G_plain = G.module if world > 1 else G
@@ -436,7 +449,8 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
                            {k: v for k, v in meta.items() if k not in ("config", "model")} | {"epochs": run.epoch})
             if config.conditional:  # the encoder trains against D's features
                 save_tensors(run_dir / "discriminator.safetensors", D_plain.state_dict(),
-                             {"kind": "discriminator", "model": model_config.to_dict(), "epochs": run.epoch})
+                             {"kind": "discriminator", "model": model_config.to_dict(), "norm": config.d_norm,
+                              "epochs": run.epoch})
             write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", f"{config.run_name()}: loss per iteration")
         last_save = time.monotonic()
     if stopped and is_main and run.step > 0:

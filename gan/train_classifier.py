@@ -30,7 +30,9 @@ from .checkpoint import CheckpointError, load_tensors, save_tensors
 from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifier, confusion_matrix, predict_proba,
                          save_classifier)
 from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, read_fer2013
-from .train import check_resumable, describe_device, mixed_precision, resolve_device, to_model_range
+from .run_files import trim_metrics, write_json
+from .train import (check_resumable, damaged_state_message, describe_device, mixed_precision, resolve_device,
+                    to_model_range)
 
 
 @dataclass
@@ -175,7 +177,10 @@ def _state_tensors(model: ExpressionClassifier, best: dict[str, torch.Tensor],
 
 def _restore(path: Path, model: ExpressionClassifier, opt: torch.optim.Optimizer,
              device: torch.device) -> tuple[dict[str, torch.Tensor], dict]:
-    tensors, meta = load_tensors(path, device)
+    try:
+        tensors, meta = load_tensors(path, device)
+    except CheckpointError as exc:
+        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
     if meta.get("kind") != "classifier_training_state":
         raise CheckpointError(f"{path}: not a classifier training state; delete it or pass --fresh")
     try:
@@ -220,7 +225,8 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
         epoch, best_epoch, best_accuracy, seconds = (meta["epoch"], meta["best_epoch"], meta["best_accuracy"],
                                                      meta["seconds"])
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    write_json(run_dir / "config.json", asdict(config))
+    trim_metrics(run_dir / "metrics.jsonl", epoch)  # rows past the saved state would repeat
 
     images = train_data.images.to(device)
     labels = train_data.labels.to(device)

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from gan.checkpoint import read_metadata  # noqa: E402
 from gan.classifier import load_classifier  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
+from gan.run_files import read_metrics  # noqa: E402
 from gan.train_classifier import robustness, write_confusion_plot  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
@@ -34,7 +35,7 @@ def write_training_plot(metrics: Path, out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in metrics.read_text().splitlines()]
+    rows = read_metrics(metrics)
     epochs = [r["epoch"] for r in rows]
     fig, ax = plt.subplots(figsize=(5.2, 3.4), dpi=100)
     ax.plot(epochs, [r["train_accuracy"] for r in rows], label="Training (augmented)")

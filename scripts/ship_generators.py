@@ -23,11 +23,12 @@ sys.path.insert(0, str(ROOT))
 from gan.__main__ import main as gan_main  # noqa: E402
 from gan.checkpoint import read_metadata  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
+from gan.run_files import read_metrics  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 
 def epoch_rows(metrics: Path) -> list[dict]:
-    return [r for r in map(json.loads, metrics.read_text().splitlines()) if r.get("epoch_end")]
+    return [r for r in read_metrics(metrics) if r.get("epoch_end")]
 
 
 def ship(run: Path, name: str, device_note: str) -> dict:

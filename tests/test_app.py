@@ -12,7 +12,9 @@ import pytest
 import torch
 
 import editor.__main__ as cli
-from editor.app import Scratch, Session, build_demo, display_size, explore, read_moved_faces, save_download
+from editor.app import Scratch, build_demo, explore, read_moved_faces, save_download
+from editor.directions import move
+from editor.session_store import SessionStore
 from gan.data import EXPRESSIONS
 
 from .app_server import FAST, checkpoint_dir, loaded_editor, serve
@@ -23,6 +25,7 @@ OBAMA = PHOTOS / "fr_obama.jpg"
 OBAMA_SMALL = PHOTOS / "fr_obama_small.jpg"
 TWO_PEOPLE = PHOTOS / "fr_two_people.jpg"
 ZERO = [0.0] * 6
+SURPRISE = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]  # the expression weights an edit to surprise at strength 1 leaves
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +120,8 @@ def test_api_lists_the_named_endpoints(url):
 def test_edit_then_explore_through_the_api(url):
     client = connect(url)
     (before, after), download, summary = client.predict(
-        gradio_client.handle_file(OBAMA), "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(OBAMA), "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "surprise" in summary and "1 face" in summary
     if (CHECKPOINTS / "classifier.safetensors").exists():
         assert "reads as" in summary and "after (surprise" in summary
@@ -128,10 +131,13 @@ def test_edit_then_explore_through_the_api(url):
     assert pixels(before).shape == pixels(after).shape
     assert np.abs(pixels(before) - pixels(after)).max() > 30  # the face was redrawn
 
-    (_, moved) = client.predict(0, 2.5, 0, 0, 0, 0, 0, api_name="/explore")
+    (_, moved) = client.predict(0, 2.5, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
     assert np.abs(pixels(moved) - pixels(after)).mean() > 0.01  # the slider changed the photo...
-    (_, back) = client.predict(0, *ZERO, api_name="/explore")
-    assert np.array_equal(pixels(back), pixels(after))  # ...and all sliders at 0 give the edit back
+    (_, back) = client.predict(0, *ZERO, *SURPRISE, api_name="/explore")
+    assert np.array_equal(pixels(back), pixels(after))  # ...and the edit's own values give the edit back
+    happier = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    (_, happy) = client.predict(0, *ZERO, *happier, api_name="/explore")
+    assert np.abs(pixels(happy) - pixels(after)).mean() > 0.01  # an expression slider re-renders the face
 
 
 def test_random_faces_are_reproducible_and_move_with_sliders(url, editor):
@@ -154,13 +160,13 @@ def test_bad_upload_gives_a_readable_error_and_the_server_keeps_serving(url, tmp
     client = connect(url)
     with pytest.raises(gradio_client.exceptions.AppError) as info:
         client.predict(gradio_client.handle_file(notes), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0,
-                       "alpha", api_name="/edit")
+                       "flow", "conditional", api_name="/edit")
     message = str(info.value)
     assert "notes.txt" in message and "image" in message
 
     (before, after), download, summary = client.predict(
-        gradio_client.handle_file(OBAMA_SMALL), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(OBAMA_SMALL), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "1 face" in summary and PIL.Image.open(download).size == PIL.Image.open(OBAMA_SMALL).size
 
 
@@ -169,12 +175,12 @@ def test_photo_without_a_face_says_what_to_try(url, tmp_path):
     PIL.Image.new("RGB", (320, 240), (128, 120, 110)).save(wall)
     with pytest.raises(gradio_client.exceptions.AppError, match="no face"):
         connect(url).predict(gradio_client.handle_file(wall), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0,
-                             "alpha", api_name="/edit")
+                             "flow", "conditional", api_name="/edit")
 
 
 def test_explore_before_any_edit_is_explained(url):
     with pytest.raises(gradio_client.exceptions.AppError, match="Edit a photo first"):
-        connect(url).predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")
+        connect(url).predict(0, 1.0, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
 
 
 @requires(TWO_PEOPLE)
@@ -190,14 +196,14 @@ def test_only_the_chosen_face_is_edited(url):
         assert readings == " · ".join(captions)  # also in full below the gallery
     assert choices["value"] == [0, 1]  # every face ticked by default
     (before, after), _, summary = client.predict(
-        gradio_client.handle_file(TWO_PEOPLE), "happy", [1], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(TWO_PEOPLE), "happy", [1], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "1 face" in summary and "Face 2" in summary and "Face 1:" not in summary
     changed = np.abs(pixels(before) - pixels(after)).max(axis=2) > 20  # [H, W]
     columns = np.flatnonzero(changed.any(axis=0))
     assert columns.min() > changed.shape[1] // 3  # the left person is untouched
     with pytest.raises(gradio_client.exceptions.AppError, match="not edited"):
-        client.predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")
+        client.predict(0, 1.0, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
 
 
 # ---------------------------------------------------------------- slider speed
@@ -206,9 +212,8 @@ def test_only_the_chosen_face_is_edited(url):
 def test_slider_update_is_fast(editor):
     """One slider move = move z + editor.render + a display JPEG; no inversion."""
     result = editor.edit(str(OBAMA), "surprise", **FAST)
-    scratch = Scratch()
-    session = Session(result=result, before=scratch.write(display_size(result.original), "o.jpg"),
-                      image=result.image)
+    store = SessionStore(Scratch())  # the session's photo lives in the store's folder
+    scratch, session = store.scratch, store.add(result)
     explore(editor, scratch, session, 0, 0.5)  # directions computed (or read from the cache) once
     times = []
     for k in range(15):
@@ -224,8 +229,8 @@ def test_slider_update_is_fast(editor):
 @requires(OBAMA_SMALL)
 def test_download_follows_the_last_slider_change(editor):
     result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
-    scratch = Scratch()
-    session = Session(result=result, before=scratch.write(result.original, "o.jpg"), image=result.image)
+    store = SessionStore(Scratch())  # the session's photo lives in the store's folder
+    scratch, session = store.scratch, store.add(result)
     explore(editor, scratch, session, 0, 1.5, -1.0)
     # Two changes in a burst: only the later one writes the file.
     from concurrent.futures import ThreadPoolExecutor
@@ -236,14 +241,16 @@ def test_download_follows_the_last_slider_change(editor):
         late = pool.submit(save_download, editor, scratch, session, 0, 1.5, -1.0)
     assert not isinstance(early.result(), str)  # skipped
     png = PIL.Image.open(late.result())
-    assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), session.image)
+    shown = editor.render(session.result, {0: move(result.faces[0].z, editor.directions("conditional"), [1.5, -1.0])},
+                          {0: result.faces[0].weights})
+    assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), shown)
 
 
 @requires(OBAMA_SMALL)
 def test_expression_reading_follows_the_sliders(editor):
     result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
-    scratch = Scratch()
-    session = Session(result=result, before=scratch.write(result.original, "o.jpg"), image=result.image)
+    store = SessionStore(Scratch())
+    session = store.add(result)
     if editor.classifier is None:
         assert not isinstance(read_moved_faces(editor, session, 0, 2.0), str)  # nothing to read with
         return
@@ -254,23 +261,36 @@ def test_expression_reading_follows_the_sliders(editor):
     assert len({at_rest, *moved}) > 1  # moving the face far changes what the classifier reads
 
 
+@requires(OBAMA_SMALL)
+def test_api_passes_strength_and_model_through(url):
+    client = connect(url)
+    photo = gradio_client.handle_file(OBAMA_SMALL)
+    (before, after), _, _ = client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 0.0, "flow",
+                                           "conditional", api_name="/edit")
+    assert np.array_equal(pixels(before), pixels(after))  # strength 0: the photo as it was
+    (_, seed_after), _, summary = client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0,
+                                                 "alpha", "seed", api_name="/edit")
+    assert "1 face" in summary and not np.array_equal(pixels(before), pixels(seed_after))
+    with pytest.raises(gradio_client.exceptions.AppError, match="from 0 to 1, got 1.2"):
+        client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.2, "alpha", "seed",
+                       api_name="/edit")
+
+
 # ---------------------------------------------------------------- how the page shows mistakes and faces
 
-def test_in_page_shows_a_mistake_once_beside_its_control_and_clears_the_others():
-    from editor.app import NOTICE_PLACES, in_page, refuse
+def test_in_page_shows_a_mistake_in_its_notice_and_leaves_the_outputs_as_they_are():
+    from editor.app import in_page, refuse
 
     def handler(ok: bool):
         if not ok:
-            raise refuse("Tick at least one face to edit.")
+            raise refuse("Upload a photo first.")
         return "image", "summary"
 
-    run = in_page(handler, "edit", outputs=2)
-    image, summary, *notices = run(False)
+    run = in_page(handler, outputs=2)
+    image, summary, notice = run(False)
     assert image is summary and not isinstance(image, str)  # gr.skip(): the outputs stay as they are
-    assert len(notices) == len(NOTICE_PLACES)
-    assert "Tick at least one face to edit." in notices[NOTICE_PLACES.index("edit")]
-    assert [n for i, n in enumerate(notices) if i != NOTICE_PLACES.index("edit")] == ["", ""]
-    assert run(True) == ("image", "summary", "", "", "")  # the next action clears it
+    assert "Upload a photo first." in notice and 'role="alert"' in notice
+    assert run(True) == ("image", "summary", "")  # success empties the notice
 
 
 def test_faces_note_says_which_faces_are_not_ticked_and_why():

@@ -145,8 +145,14 @@ def test_no_face_names_the_photo(detector):
         detector.detect(skimage.data.coffee(), name="coffee.jpg")
     with pytest.raises(NoFaceError, match="grey.png"):
         detector.detect(np.full((300, 400, 3), 128, np.uint8), name="grey.png")
-    with pytest.raises(NoFaceError, match="tiny.png"):  # smaller than MTCNN's smallest face
+    with pytest.raises(NoFaceError, match=r"tiny\.png is too small to hold a face \(12x10 pixels\)"):
         detector.detect(np.full((10, 12, 3), 128, np.uint8), name="tiny.png")
+
+
+def test_a_panorama_too_narrow_for_a_face_says_so(detector):
+    with pytest.raises(NoFaceError, match=r"^strip\.jpg is too narrow to hold a face \(10000x20 pixels\): .* at "
+                                          r"least 200 pixels across"):
+        detector.detect(np.full((20, 10000, 3), 128, np.uint8), name="strip.jpg")
 
 
 def test_template_is_a_frontal_fer_face():

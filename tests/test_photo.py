@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from editor.photo import MAX_PIXELS, Photo, PhotoError, read_photo, save_photo, to_pil
+from editor.photo import MAX_FILE_BYTES, MAX_PIXELS, Photo, PhotoError, read_photo, save_photo, to_pil
 
 from .conftest import PHOTOS, requires
 
@@ -198,3 +198,32 @@ def test_max_pixels_is_a_parameter():
         read_photo(PHOTOS / "fr_obama.jpg", max_pixels=500_000)
     with pytest.raises(PhotoError, match="too large"):
         read_photo(np.zeros((1000, 1000, 3), np.uint8), max_pixels=500_000)
+
+
+def test_multi_page_tiff_says_only_page_1_is_read():
+    pages = [Image.fromarray(np.full((12, 20, 3), value, np.uint8)) for value in (10, 120, 240)]
+    photo = read_photo(encode(pages[0], "TIFF", save_all=True, append_images=pages[1:]), name="scan.tif")
+    assert photo.notes == ("scan.tif has 3 pages; only page 1 is read and edited",)
+    assert (photo.rgb == 10).all()
+    assert read_photo(encode(pages[1], "TIFF"), name="one.tif").notes == ()  # a single page needs no note
+    gif = encode(pages[0], "GIF", save_all=True, append_images=pages[1:], duration=100)
+    assert read_photo(gif, name="wave.gif").notes == ("wave.gif is animated (3 frames); only the first frame is "
+                                                      "read and edited",)
+
+
+def test_svg_is_named_as_unsupported(tmp_path):
+    path = tmp_path / "logo.svg"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n'
+                    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>\n')
+    with pytest.raises(PhotoError, match=r"^logo\.svg is not an image we can read \(an SVG drawing: SVG is not "
+                                         r"supported, export it as PNG first\)"):
+        read_photo(path)
+
+
+def test_the_upload_cap_admits_every_photo_within_the_pixel_limit():
+    """The README promises 40 megapixels: the largest plain file of that size, an
+    uncompressed 8-bit RGBA BMP (8000x5000, 4 bytes a pixel, 138-byte header), fits the cap."""
+    assert 8000 * 5000 <= MAX_PIXELS
+    assert MAX_FILE_BYTES >= 138 + 4 * MAX_PIXELS
+    bmp = encode(Image.new("RGB", (3464, 2598)), "BMP")  # 9 MP: 27 MB, over the old 25 MB cap
+    assert 25 * 2**20 < len(bmp) <= MAX_FILE_BYTES

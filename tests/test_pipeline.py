@@ -176,3 +176,67 @@ def test_cli_edits_every_face_unless_told_which(editor, tmp_path, capsys, monkey
         assert f"{edited} face(s)" in capsys.readouterr().out
     assert edit_main([str(group), "--output-dir", str(tmp_path / "bad"), "--faces", "1,4", *fast]) == 1
     assert "has 3 face(s); --faces counts them from 1 to 3" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the conditional model (the default)
+
+@requires(OBAMA)
+def test_the_default_edit_uses_the_conditional_model_and_keeps_the_photo(editor):
+    assert editor.default_model == "conditional" and editor.encoder is not None
+    result = editor.edit(OBAMA, "surprise")
+    edit = result.faces[0]
+    assert result.model == "conditional" and result.settings.blend_mode == "flow"
+    assert edit.source_label.shape == (7,) and abs(float(edit.source_label.sum()) - 1) < 1e-4
+    assert edit.source.shape == edit.generated.shape == (48, 48)
+    changed = np.any(result.image != result.original, axis=2)
+    assert changed.any() and not changed[~_face_region(result, 0)].any()
+
+
+@requires(OBAMA)
+def test_strength_zero_returns_the_photo_unchanged(editor):
+    result = editor.edit(OBAMA, "angry", strength=0.0)
+    assert np.array_equal(result.image, result.original)
+    seed = editor.edit(OBAMA, "angry", strength=0.0, model="seed")
+    assert np.array_equal(seed.image, seed.original)
+
+
+@requires(OBAMA)
+def test_strength_scales_the_change(editor):
+    weak = editor.edit(OBAMA, "surprise", strength=0.5)
+    full = editor.render(weak, weights={0: np.eye(7, dtype=np.float32)[5]})
+    strong = editor.render(weak, weights={0: 1.5 * np.eye(7, dtype=np.float32)[5]})
+    change = [np.abs(im.astype(int) - weak.original.astype(int)).sum() for im in (weak.image, full, strong)]
+    assert change[0] < change[1] < change[2]
+
+
+@requires(OBAMA)
+def test_render_with_the_edits_own_weights_reproduces_it(editor):
+    result = editor.edit(OBAMA, "sad")
+    assert np.array_equal(editor.render(result, weights={0: result.faces[0].weights}), result.image)
+    happier = editor.render(result, weights={0: np.eye(7, dtype=np.float32)[3]})
+    assert not np.array_equal(happier, result.image)
+
+
+def test_arguments_out_of_range_are_refused(editor):
+    with pytest.raises(ValueError, match="strength must be between 0 and 1.5"):
+        editor.edit(OBAMA, "happy", strength=2.0)
+    with pytest.raises(ValueError, match="between 0 and 1.0 for the seed model"):
+        editor.edit(OBAMA, "happy", strength=1.2, model="seed")
+    with pytest.raises(ValueError, match="does not apply to the conditional model"):
+        editor.edit(OBAMA, "happy", blend_mode="poisson")
+    with pytest.raises(ValueError, match="model 'nope' is not available"):
+        editor.edit(OBAMA, "happy", model="nope")
+
+
+@requires(PHOTOS / "fr_obama_small.jpg")
+def test_cli_passes_strength_and_model_through(editor, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)
+    small = PHOTOS / "fr_obama_small.jpg"
+    fast = ["--expression", "surprise", "--device", "cpu", "--steps", "5", "--restarts", "1"]
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "zero"), "--strength", "0", *fast]) == 0
+    unchanged = np.asarray(Image.open(tmp_path / "zero" / "fr_obama_small.png").convert("RGB"))
+    assert np.array_equal(unchanged, np.asarray(Image.open(small).convert("RGB")))
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", "--strength", "1.2",
+                      *fast]) == 1
+    assert "between 0 and 1.0 for the seed model" in capsys.readouterr().err
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", *fast]) == 0

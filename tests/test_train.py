@@ -131,6 +131,94 @@ def test_corrupt_checkpoint_gives_a_clear_message(tmp_path):
         load_generator(tmp_path / "missing.safetensors")
 
 
+def _metric_rows(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_a_kill_between_metrics_and_state_logs_no_epoch_twice(small_fer, tmp_path, monkeypatch, capsys):
+    """SIGKILL right after an epoch's metrics are written, before its state is saved:
+    the resumed run repeats that epoch, and metrics.jsonl must not list it twice."""
+    import gan.train
+
+    class Killed(BaseException):
+        pass
+
+    real_save = gan.train.save_state
+
+    def save_state(path, G, D, opt_g, opt_d, rng, fixed_noise, run, meta):
+        if run.epoch == 2:  # the end of epoch 2: metrics written, state not yet
+            raise Killed
+        real_save(path, G, D, opt_g, opt_d, rng, fixed_noise, run, meta)
+
+    monkeypatch.setattr(gan.train, "save_state", save_state)
+    with pytest.raises(Killed):
+        train(_config(small_fer, tmp_path))
+    run = tmp_path / "fer2013"
+    assert max(r["epoch"] for r in _metric_rows(run)) == 2 and read_metadata(run / "state.safetensors")["epoch"] == 1
+    monkeypatch.setattr(gan.train, "save_state", real_save)
+    assert train(_config(small_fer, tmp_path)).epochs_done == 2
+    rows = _metric_rows(run)
+    assert [r["iter"] for r in rows if "iter" in r] == list(range(8))
+    assert [r["epoch"] for r in rows if r.get("epoch_end")] == [1, 2]
+    assert "dropped 5 rows past the saved state (epoch 1)" in capsys.readouterr().err
+
+
+def test_a_torn_last_metrics_line_is_dropped_with_a_warning(small_fer, tmp_path, capsys):
+    run = train(_config(small_fer, tmp_path, epochs=1)).run_dir
+    with open(run / "metrics.jsonl", "a") as out:
+        out.write('{"epoch": 2, "iter": 4, "loss_d": 1.3')  # a write cut short
+    assert train(_config(small_fer, tmp_path)).epochs_done == 2
+    assert [r["iter"] for r in _metric_rows(run) if "iter" in r] == list(range(8))  # every line parses
+    err = capsys.readouterr().err
+    assert f"{run / 'metrics.jsonl'}, line 6: dropped a line cut short" in err
+
+
+def test_a_bad_metrics_line_before_the_end_names_the_file(tmp_path):
+    from gan.run_files import read_metrics
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"epoch": 1, "iter": 0}\n{"epoch": 1, "it\n{"epoch": 1, "iter": 1}\n')
+    with pytest.raises(ValueError, match=f"{path}, line 2: not a metrics row"):
+        read_metrics(path)
+
+
+def test_a_torn_config_json_is_named_and_the_way_out_given(small_fer, tmp_path, capsys):
+    run = train(_config(small_fer, tmp_path, epochs=1)).run_dir
+    (run / "config.json").write_text('{"data": "fer2013.csv", "ba')
+    args = ["train", "--data", str(small_fer), "--out", str(tmp_path), "--epochs", "2", "--limit", "64",
+            "--batch-size", "16", "--ngf", "16", "--ndf", "16", "--sample-count", "16"]
+    assert gan_main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{run / 'config.json'} is damaged, not valid JSON" in err and "--fresh" in err
+    assert gan_main([*args, "--fresh"]) == 0
+
+
+def test_config_json_is_replaced_atomically(tmp_path, monkeypatch):
+    import gan.run_files
+
+    path = tmp_path / "config.json"
+    gan.run_files.write_json(path, {"epochs": 1})
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gan.run_files.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        gan.run_files.write_json(path, {"epochs": 2})
+    assert json.loads(path.read_text()) == {"epochs": 1}  # never half-written
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]  # no temporary file left
+
+
+def test_a_truncated_training_state_says_to_pass_fresh(small_fer, tmp_path):
+    run = train(_config(small_fer, tmp_path, epochs=1)).run_dir
+    state = run / "state.safetensors"
+    state.write_bytes(state.read_bytes()[: state.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="damaged or incomplete.*--fresh") as info:
+        train(_config(small_fer, tmp_path))
+    assert "git checkout" not in str(info.value)
+    assert train(_config(small_fer, tmp_path), fresh=True).epochs_done == 2
+
+
 def test_cli_train_then_sample_and_export(small_fer, tmp_path, capsys):
     out = tmp_path / "runs"
     code = gan_main(["train", "--data", str(small_fer), "--out", str(out), "--epochs", "1", "--limit", "32",

@@ -1,0 +1,142 @@
+"""Bring the generator's *change* into the photo, keeping the photo's own pixels.
+
+The generator renders the same face twice: S = G(z, p_src) with the face's own
+expression and T = G(z, y) with the chosen one. A 48x48 render cannot replace a
+sharp photo, but the difference between two renders says what moves:
+
+1. motion: dense optical flow from T to S (OpenCV DIS on 4x-upscaled renders)
+   is mapped through the alignment into photo pixels, and the photo's face is
+   warped with it (cv2.remap), so mouth corners, eyelids and brows move with
+   the photo's own texture and colour;
+2. what motion cannot explain (an opening mouth, teeth, creases): the residual
+   T - warp(S), low-passed, scaled to the face's own contrast, added to the
+   luminance only (R, G and B by the same amount, so Cr and Cb stay);
+3. both under the soft face oval; pixels where the oval is 0 are copied.
+
+`transfer_change` is that default ("flow"); `mode="difference"` adds T - S to
+the luminance without any warp, for comparison (benchmarks/quality.py). All
+functions are pure and work only inside the face's rectangle.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .blend import _as_grey255, _crop_face_mask
+
+MODES = ("flow", "difference")
+FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
+
+
+def expression_flow(source: np.ndarray, target: np.ndarray, *, upscale: int = FLOW_UPSCALE) -> np.ndarray:
+    """Backward flow [S, S, 2] float32 in crop pixels, such that
+    target(x) ~ source(x + flow(x)). source, target: [S, S] uint8 or float in [-1, 1]."""
+    s, t = (np.clip(_as_grey255(im), 0, 255).astype(np.uint8) for im in (source, target))
+    size = s.shape[0]
+    big = size * upscale
+    s_big = cv2.resize(s, (big, big), interpolation=cv2.INTER_CUBIC)
+    t_big = cv2.resize(t, (big, big), interpolation=cv2.INTER_CUBIC)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    flow = dis.calc(t_big, s_big, None)  # t_big(x) ~ s_big(x + flow)
+    flow = cv2.GaussianBlur(flow, (0, 0), upscale * 1.0)  # renders are soft: so is their motion
+    return cv2.resize(flow, (size, size), interpolation=cv2.INTER_AREA) / upscale
+
+
+def warp_crop(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """image [S, S] float sampled at x + flow(x) (bilinear, border replicated)."""
+    size = image.shape[0]
+    grid = np.arange(size, dtype=np.float32)
+    map_x = grid[None, :] + flow[..., 0]
+    map_y = grid[:, None] + flow[..., 1]
+    return cv2.remap(image.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+@dataclass(frozen=True)
+class FaceChange:
+    """What one face's edit does, in crop space (48x48): enough to re-apply it."""
+
+    flow: np.ndarray  # [S, S, 2] float32, crop pixels: out(x) = photo(x + flow(x))
+    residual: np.ndarray  # [S, S] float32 grey levels, added to the luminance after the warp
+
+
+def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarray, *,
+                mode: str = "flow", residual_sigma: float = 1.0, residual_weight: float = 1.0) -> FaceChange:
+    """The change from render `source` (S) to render `target` (T) of one face,
+    scaled to `original_crop` (the photo's aligned grey face) contrast."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    s, t = _as_grey255(source), _as_grey255(target)
+    oval = _crop_face_mask(s.shape[0])
+    # The renders' contrast is the generator's; the photo's face may be flatter or
+    # crisper: scale the residual by their ratio (clipped, as in blend.match_luminance).
+    contrast = float(np.clip(_weighted_std(_as_grey255(original_crop), oval) / _weighted_std(s, oval), 0.5, 2.0))
+    if mode == "difference":
+        return FaceChange(np.zeros((*s.shape, 2), np.float32), ((t - s) * contrast).astype(np.float32))
+    flow = expression_flow(s, t)
+    residual = t - warp_crop(s, flow)
+    if residual_sigma > 0:
+        residual = cv2.GaussianBlur(residual, (0, 0), residual_sigma)
+    return FaceChange(flow.astype(np.float32), (residual * contrast * residual_weight).astype(np.float32))
+
+
+def _weighted_std(image: np.ndarray, weights: np.ndarray) -> float:
+    total = float(weights.sum())
+    mean = float((image * weights).sum() / total)
+    return math.sqrt(max(float((np.square(image - mean) * weights).sum() / total), 1.0))
+
+
+def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray) -> np.ndarray:
+    """The photo with one face's change applied: [H, W, 3] uint8. `to_photo`
+    [2, 3] maps crop pixel centres to photo pixel centres (Alignment.to_photo)."""
+    photo_rgb = np.asarray(photo_rgb)
+    if photo_rgb.ndim != 3 or photo_rgb.shape[2] != 3 or photo_rgb.dtype != np.uint8:
+        raise ValueError(f"photo_rgb must be [H, W, 3] uint8, got {photo_rgb.shape} {photo_rgb.dtype}")
+    to_photo = np.asarray(to_photo, dtype=np.float64)
+    size = change.residual.shape[0]
+    out = photo_rgb.copy()
+    box = _face_box(to_photo, size, photo_rgb.shape[:2])
+    if box is None:
+        return out
+    x0, y0, x1, y1 = box
+    # Every photo pixel of the box in crop coordinates.
+    to_crop = np.linalg.inv(np.vstack([to_photo, [0, 0, 1]]))[:2]
+    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+    crop_x = (to_crop[0, 0] * xs + to_crop[0, 1] * ys + to_crop[0, 2]).astype(np.float32)
+    crop_y = (to_crop[1, 0] * xs + to_crop[1, 1] * ys + to_crop[1, 2]).astype(np.float32)
+
+    def sample(field: np.ndarray) -> np.ndarray:  # a crop-space field at each box pixel
+        return cv2.remap(field, crop_x, crop_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    mask = sample(np.ascontiguousarray(_crop_face_mask(size)))  # [h, w] in [0, 1]
+    flow_x, flow_y = sample(np.ascontiguousarray(change.flow[..., 0])), sample(np.ascontiguousarray(change.flow[..., 1]))
+    # Crop displacement -> photo displacement: the linear part of to_photo.
+    linear = to_photo[:, :2]
+    map_x = (xs + linear[0, 0] * flow_x + linear[0, 1] * flow_y).astype(np.float32)
+    map_y = (ys + linear[1, 0] * flow_x + linear[1, 1] * flow_y).astype(np.float32)
+    warped = cv2.remap(photo_rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    residual = sample(np.ascontiguousarray(change.residual))
+    region = photo_rgb[y0:y1, x0:x1].astype(np.float32)
+    edited = warped.astype(np.float32) + residual[..., None]
+    mixed = region + mask[..., None] * (edited - region)
+    result = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    keep = mask <= 0  # outside the oval: the input's own bytes, exactly
+    result[keep] = photo_rgb[y0:y1, x0:x1][keep]
+    out[y0:y1, x0:x1] = result
+    return out
+
+
+def _face_box(to_photo: np.ndarray, size: int, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The photo rectangle the crop covers, clipped to the photo; None if empty."""
+    corners = np.array([[-0.5, -0.5], [size - 0.5, -0.5], [-0.5, size - 0.5], [size - 0.5, size - 0.5]])
+    placed = corners @ to_photo[:, :2].T + to_photo[:, 2]
+    height, width = shape
+    x0, y0 = (int(max(0, math.floor(v))) for v in placed.min(axis=0))
+    x1 = int(min(width, math.ceil(placed[:, 0].max()) + 1))
+    y1 = int(min(height, math.ceil(placed[:, 1].max()) + 1))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1

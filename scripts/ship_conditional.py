@@ -1,0 +1,81 @@
+"""Ship the conditional generator and its encoder, with the README's figure.
+
+    python scripts/ship_conditional.py --run runs/fer2013/conditional --encoder-run runs/encoder \
+        --device-note "CPU, 2-core AMD EPYC"
+
+- `python -m gan export` of the run's generator to checkpoints/conditional.safetensors
+  (float16 when no output moves by 1/255 or more, measured in every expression);
+- the encoder's file to checkpoints/encoder.safetensors;
+- assets/conditional_expressions.png: rows are fixed z's, columns the seven
+  expressions (the same face in each row), and assets/loss_conditional.png;
+- a row per model in checkpoints/training_summary.json (epochs, losses, time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gan.__main__ import main as gan_main  # noqa: E402
+from gan.checkpoint import load_generator, read_metadata  # noqa: E402
+from gan.data import EXPRESSIONS  # noqa: E402
+
+
+def expression_figure(generator: Path, out: Path, rows: int = 6, seed: int = 0, side: int = 96) -> None:
+    """rows x 7 grid: each row one z, each column one expression."""
+    G, _ = load_generator(generator)
+    z = torch.randn(rows, G.config.nz, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        faces = G(z.repeat_interleave(len(EXPRESSIONS), 0), torch.arange(len(EXPRESSIONS)).repeat(rows))
+    faces = ((faces[:, 0] + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    tiles = [np.asarray(Image.fromarray(f).resize((side, side), Image.Resampling.BICUBIC)) for f in faces]
+    grid = np.concatenate([np.concatenate(tiles[r * 7:(r + 1) * 7], 1) for r in range(rows)], 0)
+    image = Image.fromarray(np.concatenate([np.full((20, grid.shape[1]), 255, np.uint8), grid], 0))
+    draw = ImageDraw.Draw(image)
+    for i, name in enumerate(EXPRESSIONS):
+        draw.text((i * side + 4, 4), name, fill=0)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image.save(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", type=Path, required=True, help="run folder of python -m gan train --model conditional")
+    parser.add_argument("--encoder-run", type=Path, required=True, help="run folder of python -m gan train-encoder")
+    parser.add_argument("--device-note", required=True, help="the machine it was trained on, for the model card")
+    args = parser.parse_args()
+    generator = ROOT / "checkpoints" / "conditional.safetensors"
+    assert gan_main(["export", str(args.run / "generator.safetensors"), "-o", str(generator)]) == 0
+    shutil.copy(args.encoder_run / "encoder.safetensors", ROOT / "checkpoints" / "encoder.safetensors")
+    expression_figure(generator, ROOT / "assets" / "conditional_expressions.png")
+    shutil.copy(args.run / "loss.png", ROOT / "assets" / "loss_conditional.png")
+    rows = [json.loads(line) for line in (args.run / "metrics.jsonl").read_text().splitlines()]
+    ends = [r for r in rows if r.get("epoch_end")]
+    encoder_rows = [json.loads(line) for line in (args.encoder_run / "metrics.jsonl").read_text().splitlines()]
+    meta, encoder_meta = read_metadata(generator), read_metadata(ROOT / "checkpoints" / "encoder.safetensors")
+    summary_path = ROOT / "checkpoints" / "training_summary.json"
+    summary = [r for r in json.loads(summary_path.read_text()) if r["model"] not in ("conditional", "encoder")]
+    summary.append({"model": "conditional", "epochs": meta["epochs"], "images": meta["images"],
+                    **{k: ends[-1][k] for k in ("loss_d", "loss_g", "ac_real", "loss_same")},
+                    "seconds": ends[-1]["seconds"], "seconds_per_epoch": round(ends[-1]["seconds"] / len(ends), 1),
+                    "dtype": meta["dtype"], "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3),
+                    "device": args.device_note, "command": meta["command"]})
+    summary.append({"model": "encoder", "epochs": encoder_meta["epochs"], "losses": encoder_meta["losses"],
+                     "seconds": encoder_rows[-1]["seconds"], "device": args.device_note,
+                     "command": encoder_meta["command"]})
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"shipped {generator} (epoch {meta['epochs']}) and the encoder (epoch {encoder_meta['epochs']})")
+
+
+if __name__ == "__main__":
+    main()

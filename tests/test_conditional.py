@@ -1,0 +1,183 @@
+"""The class-conditional DCGAN and its encoder: shapes, soft labels, sampling,
+checkpoints, a few real training steps that write everything and resume."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan.__main__ import main as gan_main
+from gan.checkpoint import load_generator, read_metadata, save_generator
+from gan.conditional import ConditionalGenerator, build_conditional_models, region_mask
+from gan.encoder import build_encoder, load_encoder, save_encoder
+from gan.models import ModelConfig
+from gan.train import TrainConfig, train
+from gan.train_encoder import EncoderTrainConfig, train_encoder
+from editor.invert import _FrozenGenerator, invert
+
+from .conftest import CHECKPOINTS, FER_CSV
+
+SMALL = ModelConfig(ngf=8, ndf=8, n_classes=7)
+
+
+@pytest.fixture(scope="module")
+def small_fer(tmp_path_factory) -> Path:
+    """300 real Training rows of FER2013 (every class present) as a small csv."""
+    if not FER_CSV.exists():
+        pytest.skip(f"{FER_CSV} not present")
+    path = tmp_path_factory.mktemp("fer") / "fer2013.csv"
+    with gzip.open(FER_CSV, "rt") as src:
+        path.write_text("".join(itertools.islice(src, 301)))
+    return path
+
+
+def _eval_G(seed: int = 0) -> ConditionalGenerator:
+    G, _ = build_conditional_models(SMALL, seed=seed)
+    with torch.no_grad():  # non-trivial BatchNorm statistics, as after training
+        G.train()
+        G(torch.randn(64, 100), torch.randint(0, 7, (64,)))
+    return G.eval()
+
+
+def test_generator_takes_classes_and_soft_labels():
+    G = _eval_G()
+    z = torch.randn(4, 100, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        by_index = G(z, torch.tensor([3, 3, 3, 3]))
+        one_hot = torch.zeros(4, 7)
+        one_hot[:, 3] = 1
+        assert by_index.shape == (4, 1, 48, 48)
+        assert torch.equal(by_index, G(z, one_hot))
+        mixed = G(z, 0.5 * one_hot + 0.5 * torch.eye(7)[[5, 5, 5, 5]])
+        assert not torch.equal(mixed, by_index) and mixed.abs().max() <= 1
+        # A scaled label (strength 1.5) is accepted: y is a weight vector, not a distribution.
+        assert torch.isfinite(G(z, 1.5 * one_hot)).all()
+    with pytest.raises(ValueError, match=r"\[N, 7\]"):
+        G(z, torch.zeros(4, 6))
+
+
+def test_discriminator_scores_and_classifies():
+    _, D = build_conditional_models(SMALL, seed=0)
+    score, logits = D(torch.rand(5, 1, 48, 48) * 2 - 1, torch.tensor([0, 1, 2, 3, 4]))
+    assert score.shape == (5,) and logits.shape == (5, 7)
+
+
+def test_same_seed_gives_the_same_models():
+    a, _ = build_conditional_models(SMALL, seed=7)
+    b, _ = build_conditional_models(SMALL, seed=7)
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), name
+
+
+def test_region_mask_frees_eyes_and_mouth_only():
+    mask = region_mask()[0, 0]
+    assert mask[18, 15] == 0 and mask[37, 24] == 0  # left eye, mouth (FER template)
+    assert mask[2, 24] == 1 and mask[24, 2] == 1  # forehead, cheek edge
+
+
+def test_frozen_generator_with_a_label_matches_G():
+    G = _eval_G()
+    z = torch.randn(3, 100, generator=torch.Generator().manual_seed(1))
+    label = torch.tensor([0.1, 0.0, 0.2, 0.6, 0.0, 0.1, 0.0])
+    frozen = _FrozenGenerator(G, dtype=torch.float32, device=torch.device("cpu"), label=label)
+    with torch.no_grad():
+        assert torch.allclose(frozen(z), G(z, label.expand(3, 7)), atol=1e-5)
+    with pytest.raises(ValueError, match="needs `label`"):
+        _FrozenGenerator(G, dtype=torch.float32, device=torch.device("cpu"))
+
+
+def test_invert_at_a_label_from_a_start_latent_recovers_a_sample():
+    G = _eval_G()
+    z_true = torch.randn(1, 100, generator=torch.Generator().manual_seed(2))
+    label = torch.eye(7)[4]
+    with torch.no_grad():
+        target = G(z_true, label[None])
+    near = z_true + 0.3 * torch.randn(1, 100, generator=torch.Generator().manual_seed(3))
+    fit = invert(G, target, label=label, start=near, steps=60, restarts=2, dtype=torch.float32)
+    far = invert(G, target, label=label, steps=0, restarts=1, dtype=torch.float32)
+    assert fit.loss < far.loss / 5
+
+
+def test_checkpoints_round_trip(tmp_path):
+    G = _eval_G()
+    save_generator(tmp_path / "conditional.safetensors", G, {"classes": ["a"] * 7})
+    loaded, meta = load_generator(tmp_path / "conditional.safetensors")
+    assert isinstance(loaded, ConditionalGenerator) and meta["model"]["n_classes"] == 7
+    z = torch.randn(2, 100)
+    with torch.no_grad():
+        assert torch.equal(loaded(z, torch.tensor([1, 2])), G(z, torch.tensor([1, 2])))
+    E = build_encoder(SMALL, seed=0).eval()
+    save_encoder(tmp_path / "encoder.safetensors", E, {"epochs": 1})
+    E2, meta = load_encoder(tmp_path / "encoder.safetensors")
+    x = torch.rand(2, 1, 48, 48) * 2 - 1
+    with torch.no_grad():
+        assert all(torch.equal(a, b) for a, b in zip(E(x), E2(x)))
+    assert meta["kind"] == "encoder" and meta["epochs"] == 1
+
+
+def _config(data: Path, out: Path, **overrides) -> TrainConfig:
+    base = TrainConfig(data=str(data), out=str(out), model="conditional", batch_size=16, limit=96, epochs=2,
+                       ngf=8, ndf=8, checkpoint_minutes=0, command="test")
+    return replace(base, **overrides)
+
+
+def test_conditional_training_writes_everything_and_resumes(small_fer, tmp_path):
+    calls = iter(range(1000))
+    stopped = train(_config(small_fer, tmp_path), abort_fn=lambda: next(calls) >= 9)
+    assert not stopped.finished and stopped.epochs_done == 1
+    result = train(_config(small_fer, tmp_path))
+    assert result.finished and result.run_dir.name == "conditional"
+    run = result.run_dir
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "iter" in r]
+    assert [r["iter"] for r in steps] == list(range(12))  # 96 / 16 = 6 steps x 2 epochs, none twice
+    assert {"loss_d", "loss_g", "ac_real", "loss_same"} <= set(steps[0])
+    grid = Image.open(run / "samples" / "epoch_002.png")
+    assert grid.size == (7 * 50 + 2, 8 * 50 + 2)  # 8 fixed z's (rows) x 7 expressions (columns)
+    meta = read_metadata(run / "generator.safetensors")
+    assert meta["model"]["n_classes"] == 7 and meta["epochs"] == 2 and len(meta["dataset_sha256"]) == 64
+    assert (run / "discriminator.safetensors").exists() and (run / "loss.png").exists()
+    with pytest.raises(ValueError, match="drop --expression"):
+        _config(small_fer, tmp_path, expression="happy")
+
+
+def test_sample_cli_same_seed_same_faces_across_expressions(tmp_path):
+    G = _eval_G()
+    path = tmp_path / "conditional.safetensors"
+    save_generator(path, G, {})
+    grids = {}
+    for expression in ("happy", "sad"):
+        out = tmp_path / f"{expression}.png"
+        assert gan_main(["sample", "--checkpoint", str(path), "--expression", expression, "-n", "16",
+                         "--seed", "5", "-o", str(out)]) == 0
+        grids[expression] = np.asarray(Image.open(out))
+    again = tmp_path / "again.png"
+    gan_main(["sample", "--checkpoint", str(path), "--expression", "happy", "-n", "16", "--seed", "5", "-o", str(again)])
+    assert np.array_equal(np.asarray(Image.open(again)), grids["happy"])
+    assert not np.array_equal(grids["happy"], grids["sad"])
+    assert gan_main(["sample", "--checkpoint", str(path), "-o", str(tmp_path / "x.png")]) == 2  # needs --expression
+
+
+@pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
+def test_encoder_training_writes_and_resumes(small_fer, tmp_path):
+    G = _eval_G()
+    generator = tmp_path / "g" / "generator.safetensors"
+    save_generator(generator, G, {})
+    config = EncoderTrainConfig(data=str(small_fer), generator=str(generator),
+                                classifier=str(CHECKPOINTS / "classifier.safetensors"), out=str(tmp_path / "enc"),
+                                epochs=1, batch_size=16, limit=64, command="test")
+    first = train_encoder(config)
+    assert first.finished and set(first.losses) == {"loss", "latent", "class", "pixel", "feature"}
+    E, meta = load_encoder(tmp_path / "enc" / "encoder.safetensors")
+    assert meta["epochs"] == 1 and E(torch.zeros(1, 1, 48, 48))[0].shape == (1, 100)
+    more = train_encoder(replace(config, epochs=2))
+    assert more.epochs_done == 2
+    assert len((tmp_path / "enc" / "metrics.jsonl").read_text().splitlines()) == 2

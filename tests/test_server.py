@@ -1,0 +1,337 @@
+"""The web server under real use: bounded memory per session, every API argument checked,
+its own files deleted at start-up and exit, SIGTERM, passwords and warnings, and a damaged
+checkpoint that takes out only its own model. Real Editor, real photos."""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+
+import editor.__main__ as cli
+from editor import validate
+from editor.app import build_demo, edit_photo, explore, random_face
+from editor.pipeline import Editor, MissingCheckpointsError
+from editor.scratch import LOCK_NAME, ProcessFolder, Scratch, remove_stale
+from editor.session_store import SessionStore
+
+from .app_server import FAST, checkpoint_dir, loaded_editor, serve
+from .conftest import CHECKPOINTS, PHOTOS, requires
+
+gradio_client = pytest.importorskip("gradio_client")
+import gradio as gr  # noqa: E402
+
+OBAMA = PHOTOS / "fr_obama.jpg"
+OBAMA_SMALL = PHOTOS / "fr_obama_small.jpg"
+TWO_PEOPLE = PHOTOS / "fr_two_people.jpg"
+ZERO = [0.0] * 6
+EDIT_DEFAULTS = dict(seed=0, steps=FAST["steps"], restarts=FAST["restarts"], strength=1.0, blend_mode="flow")
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    return checkpoint_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def editor(checkpoints, tmp_path_factory):
+    with loaded_editor(checkpoints, tmp_path_factory) as loaded:
+        yield loaded
+
+
+@pytest.fixture(scope="module")
+def url(editor):
+    with serve(build_demo(editor)) as address:
+        yield address
+
+
+def connect(url):
+    return gradio_client.Client(url, verbose=False)
+
+
+def edit_api(client, photo, faces=(), **overrides):
+    args = {**EDIT_DEFAULTS, **overrides}
+    return client.predict(gradio_client.handle_file(photo), args.pop("expression", "happy"), list(faces),
+                          args["seed"], args["steps"], args["restarts"], args["strength"], args["blend_mode"],
+                          args.get("model", "conditional"), api_name="/edit")
+
+
+def no_progress(*args, **kwargs):
+    pass
+
+
+# ---------------------------------------------------------------- API arguments
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"steps": 2000}, "steps must be a whole number from 5 to 500, got 2000"),
+    ({"steps": 2.5}, "steps must be a whole number from 5 to 500, got 2.5"),
+    ({"restarts": 17}, "restarts must be a whole number from 1 to 16, got 17"),
+    ({"strength": 2.0}, "strength must be a number from 0 to 1.5, got 2.0"),
+    ({"strength": 1.2, "model": "seed", "blend_mode": "alpha"}, "strength must be a number from 0 to 1, got 1.2"),
+    ({"seed": 2**70}, "seed must be a whole number from 0 to 4294967295, got 1.18e+21"),
+    ({"seed": -1}, "seed must be a whole number from 0 to 4294967295, got -1"),
+    ({"blend_mode": "multiply"}, "blend_mode (for the conditional model) must be one of flow, difference, replace; "
+                                 "got 'multiply'"),
+    ({"blend_mode": "alpha"}, "blend_mode (for the conditional model) must be one of flow, difference, replace; "
+                              "got 'alpha'"),
+    ({"faces": ["x"]}, "each face number must be a whole number, got 'x'"),
+    ({"faces": [0.5]}, "each face number must be a whole number, got 0.5"),
+])
+def test_edit_arguments_out_of_range_are_refused_with_the_range(overrides, message):
+    defaults = {"faces": [], **EDIT_DEFAULTS}
+    with pytest.raises(validate.ArgumentError) as info:
+        validate.edit_options(**{**defaults, **overrides})
+    assert str(info.value) == message
+
+
+def test_edit_arguments_in_the_forms_clients_send():
+    options = validate.edit_options(faces=["1", 0.0, "0"], seed="7", steps=30.0, restarts="4", strength="0.5",
+                                    blend_mode="poisson", model="seed")
+    assert options == {"faces": [0, 1], "seed": 7, "steps": 30, "restarts": 4, "strength": 0.5,
+                       "blend_mode": "poisson", "model": "seed"}
+    assert validate.edit_options(faces=[], seed=None, steps=None, restarts=None, strength=None,
+                                 blend_mode=None) == {"faces": None, "seed": 0, "steps": None, "restarts": None,
+                                                      "strength": 1.0, "blend_mode": None, "model": "conditional"}
+    assert validate.face_numbers("2") == [2] and validate.face_numbers(None) is None
+    with pytest.raises(validate.ArgumentError, match="amount_2 must be a number, got nan"):
+        validate.amounts([0.0, float("nan")], 3.0)
+
+
+@requires(OBAMA_SMALL)
+def test_the_server_refuses_bad_arguments_before_any_work(url):
+    client = connect(url)
+    start = time.perf_counter()
+    with pytest.raises(gradio_client.exceptions.AppError, match="steps must be a whole number from 5 to 500"):
+        edit_api(client, OBAMA_SMALL, steps=2000, restarts=16)
+    with pytest.raises(gradio_client.exceptions.AppError, match="seed must be a whole number from 0 to 4294967295"):
+        edit_api(client, OBAMA_SMALL, seed=2**70)
+    with pytest.raises(gradio_client.exceptions.AppError, match="expression must be one of"):
+        edit_api(client, OBAMA_SMALL, expression="smug")
+    assert time.perf_counter() - start < 60  # refused at once, not after 2000 x 16 steps
+    with pytest.raises(gradio_client.exceptions.AppError, match="4294967295"):
+        client.predict("happy", 2**70, *ZERO, api_name="/random")
+
+
+@requires(TWO_PEOPLE)
+def test_faces_as_strings_or_floats_and_empty_means_every_face(url):
+    client = connect(url)
+    client.predict(gradio_client.handle_file(TWO_PEOPLE), api_name="/detect")
+    _, _, summary = edit_api(client, TWO_PEOPLE, faces=[])  # after a detect, as documented: every face
+    assert "edited 2 face(s)" in summary
+    _, _, summary = edit_api(client, TWO_PEOPLE, faces=["1"])  # the form the API page shows
+    assert "edited 1 face(s)" in summary and "Face 2" in summary and "Face 1:" not in summary
+    _, _, summary = edit_api(client, TWO_PEOPLE, faces=[0.0])
+    assert "edited 1 face(s)" in summary and "Face 1" in summary and "Face 2:" not in summary
+    with pytest.raises(gradio_client.exceptions.AppError, match="has 2 faces; face numbers must be 0-1"):
+        edit_api(client, TWO_PEOPLE, faces=["5"])
+
+
+# ---------------------------------------------------------------- what the server accepts
+
+@requires(OBAMA)
+def test_a_9_megapixel_bmp_of_27_mb_is_accepted(url, tmp_path):
+    photo = tmp_path / "scan.bmp"
+    PIL.Image.open(OBAMA).resize((2688, 3358)).save(photo)
+    assert photo.stat().st_size > 25 * 2**20  # over the old upload cap
+    gallery, _, _ = connect(url).predict(gradio_client.handle_file(photo), api_name="/detect")
+    assert len(gallery) == 1
+
+
+@requires(OBAMA_SMALL)
+def test_a_multi_page_tiff_edit_says_only_page_1_was_read(url, tmp_path):
+    first = PIL.Image.open(OBAMA_SMALL).convert("RGB")
+    photo = tmp_path / "pages.tif"
+    first.save(photo, save_all=True, append_images=[first.transpose(PIL.Image.Transpose.FLIP_LEFT_RIGHT)])
+    _, _, summary = edit_api(connect(url), photo)
+    assert "pages.tif has 2 pages; only page 1 is read and edited" in summary
+
+
+# ---------------------------------------------------------------- sessions
+
+@requires(OBAMA)
+def test_a_session_keeps_no_photo_in_memory(editor, tmp_path):
+    """Memory held per session: the old Session kept the original and the edited photo
+    (and the photo as shown) in RAM for an hour; now the photo is on disk."""
+    photo = tmp_path / "big.png"
+    PIL.Image.open(OBAMA).resize((1820, 2274)).save(photo)  # 4 MP: 12 MB per RGB copy
+    store = SessionStore(Scratch())
+    payload = {"path": str(photo), "orig_name": "big.png"}
+    edit_photo(editor, store, payload, "happy", [], progress=no_progress, **EDIT_DEFAULTS)  # warm caches
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        (_, after), download, _, session = edit_photo(editor, store, payload, "happy", [], progress=no_progress,
+                                                      **EDIT_DEFAULTS)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 2e6, f"a session holds {held / 1e6:.1f} MB"
+    # ...and the photo is all there: the sliders at 0 give back the edit exactly.
+    shown = editor.render(session.result, {})
+    assert np.array_equal(np.asarray(PIL.Image.open(download).convert("RGB")), shown)
+    assert Path(download).is_relative_to(session.folder)
+
+
+@requires(OBAMA_SMALL)
+def test_sessions_are_bounded_and_an_ended_one_says_to_edit_again(editor):
+    result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
+    store = SessionStore(Scratch(), max_sessions=2)
+    first, second, third = (store.add(result) for _ in range(3))
+    assert len(store) == 2 and not first.folder.exists()  # the oldest went, with its files
+    with pytest.raises(gr.Error, match="no longer kept on the server .*last 2 edits.*press Edit"):
+        explore(editor, store.scratch, first, 0, 1.0)
+    explore(editor, store.scratch, second, 0, 1.0)  # used: now the newest
+    store.add(result)
+    assert third.expired_because is not None and second.expired_because is None
+    store.drop(second)  # what Gradio calls when the visitor's state is deleted
+    assert not second.folder.exists() and len(store) == 1
+
+
+# ---------------------------------------------------------------- damaged checkpoints
+
+def _checkpoints_with(tmp_path: Path, damaged: str, expressions=("happy", "sad")) -> Path:
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for name in [*(f"{e}.safetensors" for e in expressions), "mtcnn.safetensors", "classifier.safetensors"]:
+        (folder / name).symlink_to(CHECKPOINTS / name)
+    target = folder / damaged
+    data = (CHECKPOINTS / damaged).read_bytes()
+    target.unlink()
+    target.write_bytes(data[: len(data) // 2])  # truncated, as a broken download or copy leaves it
+    return folder
+
+
+@pytest.mark.skipif(not (CHECKPOINTS / "happy.safetensors").exists(), reason="no shipped generators")
+def test_one_damaged_generator_takes_out_only_its_model(tmp_path, capsys):
+    folder = _checkpoints_with(tmp_path, "happy.safetensors")
+    loaded = Editor.load(folder, device="cpu", expressions=("happy", "sad"))
+    assert loaded.expressions == ("sad",)
+    problem = loaded.unavailable["happy"]
+    assert "happy.safetensors" in problem and "git checkout" in problem
+    assert "happy.safetensors" in capsys.readouterr().err  # said at start-up too
+    demo = build_demo(loaded)
+    assert "The **happy** model is unavailable" in str(demo.config)  # said on the page
+    with pytest.raises(gr.Error, match="the happy model is unavailable: .*git checkout"):
+        edit_photo(loaded, SessionStore(Scratch()), str(OBAMA_SMALL), "happy", [], progress=no_progress,
+                   **EDIT_DEFAULTS)
+    with pytest.raises(gr.Error, match="the happy model is unavailable"):
+        random_face(loaded, "happy", 0, *ZERO)
+    assert random_face(loaded, "sad", 0, *ZERO).shape[:2] == (192, 192)  # the rest works
+
+
+def test_a_damaged_face_detector_gives_a_message_not_a_traceback(tmp_path, capsys):
+    folder = _checkpoints_with(tmp_path, "mtcnn.safetensors", expressions=("sad",))
+    with pytest.raises(MissingCheckpointsError, match=r"mtcnn\.safetensors: the face detector's weights are corrupt"):
+        Editor.load(folder, device="cpu", expressions=("sad",))
+    assert cli.main(["--checkpoints", str(folder), "--device", "cpu"]) == 2
+    assert "error: " in capsys.readouterr().err
+    (folder / "mtcnn.safetensors").unlink()
+    assert cli.main(["edit", str(OBAMA_SMALL), "--expression", "sad", "--output-dir", str(tmp_path / "out"),
+                     "--checkpoints", str(folder), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "mtcnn.safetensors: the face detector's weights are missing" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- start-up, passwords, exit
+
+def test_remove_stale_deletes_only_the_folders_of_ended_processes(tmp_path):
+    live = ProcessFolder(tmp_path)  # this process's, locked
+    ended = tmp_path / "999999-ended"
+    ended.mkdir()
+    (ended / LOCK_NAME).touch()  # nobody holds its lock: its process is gone
+    (ended / "upload.jpg").write_bytes(b"x")
+    starting = tmp_path / "999998-starting"
+    starting.mkdir()  # no lock yet: a process still starting, left alone for a minute
+    died_starting = tmp_path / "999997-died"
+    died_starting.mkdir()
+    os.utime(died_starting, (time.time() - 3600,) * 2)
+    assert sorted(remove_stale(tmp_path)) == sorted([ended, died_starting])
+    assert live.path.exists() and starting.exists()
+    live.remove()
+    assert not live.path.exists()
+
+
+def test_exposure_warnings_and_passwords(tmp_path, monkeypatch):
+    assert cli.exposure_warning("127.0.0.1", False, None) is None
+    assert cli.exposure_warning("localhost", False, None) is None
+    assert "--share puts the editor on a public" in cli.exposure_warning("127.0.0.1", True, None)
+    assert "--host 0.0.0.0 serves the editor to other machines" in cli.exposure_warning("0.0.0.0", False, None)
+    assert cli.exposure_warning("0.0.0.0", True, ("u", "p")) is None
+    parse = cli.build_ui_parser().parse_args
+    secret = tmp_path / "auth.txt"
+    secret.write_text("alice:s3cr:et\n")
+    monkeypatch.setenv(cli.AUTH_ENV, "bob:env-pass")
+    assert cli.resolve_auth(parse(["--auth-file", str(secret)])) == ("alice", "s3cr:et")
+    assert cli.resolve_auth(parse([])) == ("bob", "env-pass")
+    assert cli.resolve_auth(parse(["--auth", "carol:arg"])) == ("carol", "arg")
+    secret.write_text("no colon\n")
+    with pytest.raises(ValueError, match=f"--auth-file {secret}: expected USER:PASS"):
+        cli.resolve_auth(parse(["--auth-file", str(secret)]))
+
+
+def test_start_up_warns_cleans_and_exit_deletes_the_servers_files(editor, tmp_path, monkeypatch, capsys):
+    """`python -m editor` in-process with launch faked: the warning, the password from the
+    environment, analytics off, and its own folder deleted at start-up (a crashed run's) and exit."""
+    import editor.scratch as scratch_module
+
+    calls = {}
+
+    def fake_launch(self, **kwargs):
+        calls.update(kwargs, analytics=self.analytics_enabled, scratch=Path(self.scratch.dir))
+        return None, "http://0.0.0.0:7861/", None
+
+    monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
+    monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
+    monkeypatch.setattr(Editor, "load", classmethod(lambda cls, *a, **k: editor))
+    monkeypatch.setattr(editor, "warm_up", lambda: None)  # no torch thread left running at exit
+    monkeypatch.setattr(scratch_module, "scratch_root", lambda: tmp_path)
+    crashed = tmp_path / "12345-crashed"
+    crashed.mkdir()
+    (crashed / LOCK_NAME).touch()
+    monkeypatch.delenv(cli.AUTH_ENV, raising=False)
+    monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
+
+    assert cli.main(["--host", "0.0.0.0", "--port", "7861"]) == 0
+    err = capsys.readouterr()
+    assert "warning: --host 0.0.0.0 serves the editor to other machines" in err.err
+    assert "deleted the files of 1 earlier run(s)" in err.out
+    assert calls["auth"] is None and calls["analytics"] is False
+    assert calls["scratch"].is_relative_to(tmp_path)  # Gradio's cache and ours, in the process's folder
+    assert list(tmp_path.iterdir()) == [] and "GRADIO_TEMP_DIR" not in os.environ  # all deleted at exit
+
+    monkeypatch.setenv(cli.AUTH_ENV, "alice:from-env")
+    assert cli.main(["--share"]) == 0
+    assert calls["auth"] == ("alice", "from-env") and "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@requires(OBAMA_SMALL)
+def test_the_server_under_load_then_sigterm_leaves_nothing_behind(tmp_path):
+    """benchmarks/server_load.py's helpers: a real `python -m editor` process, two clients,
+    then SIGTERM: it exits like Ctrl-C and deletes its uploads, pages and sessions."""
+    from benchmarks import server_load as bench
+
+    crashed = tmp_path / "tmp" / "expression-editor" / "4242-crashed"
+    crashed.mkdir(parents=True)
+    (crashed / LOCK_NAME).touch()  # its lock, held by nobody now
+    shutil.copy(OBAMA_SMALL, crashed / "upload.jpg")  # left by a SIGKILLed run
+    server = bench.start_server(tmp_path / "tmp", args=["--max-sessions", "1"],
+                                env={"OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
+    try:
+        assert not crashed.exists()
+        load = bench.run_load(server.url, server.pid, clients=2, edits=1, photo=OBAMA_SMALL, **FAST)
+        assert load["errors"] == 0, load["error_messages"]
+        assert load["p50_ms"] > 0 and load["rss_after_mb"] > 0
+        assert any((tmp_path / "tmp").rglob("*.npy"))  # the sessions' photos, while it runs
+    finally:
+        stopped = bench.stop_server(server)
+    assert stopped == {"exit_code": 0, "files_left": []}, server.log.read_text()[-2000:]

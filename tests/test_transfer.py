@@ -1,0 +1,78 @@
+"""Moving the photo's own pixels by the renders' change (editor/transfer.py)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from editor.blend import crop_face_mask
+from editor.transfer import FaceChange, apply_change, expression_flow, face_change, warp_crop
+
+
+def _texture(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A smooth random RGB texture [H, W, 3] uint8 (features a few pixels wide)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (height // 4 + 1, width // 4 + 1, 3)).astype(np.uint8)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def _to_photo(scale: float, x: float, y: float) -> np.ndarray:
+    return np.array([[scale, 0.0, x], [0.0, scale, y]])
+
+
+def test_flow_recovers_a_known_shift():
+    face = cv2.GaussianBlur(_texture(48, 48)[..., 0].astype(np.float32), (0, 0), 1.0)
+    shifted = np.roll(face, 2, axis=1)  # target(x) = source(x - 2)
+    flow = expression_flow(face.astype(np.uint8), shifted.astype(np.uint8))
+    centre = flow[12:36, 12:36]
+    assert abs(float(np.median(centre[..., 0])) + 2.0) < 0.5 and abs(float(np.median(centre[..., 1]))) < 0.5
+    assert np.abs(warp_crop(face, flow)[12:36, 12:36] - shifted[12:36, 12:36]).mean() < 6
+
+
+def test_a_crop_displacement_moves_the_right_photo_pixels():
+    photo = _texture(400, 400)
+    scale = 3.0
+    to_photo = _to_photo(scale, 100.0, 80.0)  # crop (x, y) -> photo (3x + 100, 3y + 80)
+    flow = np.zeros((48, 48, 2), np.float32)
+    flow[..., 0] = 2.0  # out(x) = photo(x + 2 crop px) = photo(x + 6 photo px)
+    out = apply_change(photo, FaceChange(flow, np.zeros((48, 48), np.float32)), to_photo)
+    # Where the face oval is 1 (crop centre 24, 26 -> photo 172, 158) the photo moved by 6 px.
+    ys, xs = slice(150, 170), slice(160, 185)
+    assert np.abs(out[ys, xs].astype(int) - photo[ys, slice(166, 191)].astype(int)).max() <= 1
+    assert np.abs(out[ys, xs].astype(int) - photo[ys, xs].astype(int)).mean() > 10
+
+
+def test_nothing_changes_outside_the_face_mask():
+    photo = _texture(300, 360, seed=1)
+    to_photo = _to_photo(2.5, 90.0, 60.0)
+    rng = np.random.default_rng(0)
+    change = FaceChange(rng.normal(0, 2, (48, 48, 2)).astype(np.float32),
+                        rng.normal(0, 20, (48, 48)).astype(np.float32))
+    out = apply_change(photo, change, to_photo)
+    to_crop = cv2.invertAffineTransform(to_photo)
+    ys, xs = np.mgrid[0:300, 0:360]
+    cx = to_crop[0, 0] * xs + to_crop[0, 2]
+    cy = to_crop[1, 1] * ys + to_crop[1, 2]
+    mask = cv2.remap(crop_face_mask(48), cx.astype(np.float32), cy.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    outside = mask <= 0
+    assert outside.sum() > 0.5 * outside.size
+    assert np.array_equal(out[outside], photo[outside])
+    assert not np.array_equal(out[~outside], photo[~outside])
+
+
+def test_the_residual_changes_luminance_only():
+    photo = np.full((200, 200, 3), (180, 120, 90), np.uint8)
+    residual = np.full((48, 48), 12.0, np.float32)
+    out = apply_change(photo, FaceChange(np.zeros((48, 48, 2), np.float32), residual), _to_photo(3.0, 28.0, 28.0))
+    centre = out[100, 100].astype(int)
+    assert list(centre - np.array([180, 120, 90])) == [12, 12, 12]  # Y moves, Cr and Cb do not
+
+
+def test_identical_renders_change_nothing():
+    face = _texture(48, 48)[..., 0]
+    change = face_change(face, face, face)
+    assert np.abs(change.flow).max() < 1e-3 and np.abs(change.residual).max() < 1e-3
+    with pytest.raises(ValueError, match="mode"):
+        face_change(face, face, face, mode="nope")
