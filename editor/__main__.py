@@ -207,5 +207,20 @@ def main(argv: list[str] | None = None) -> int:
     return run_ui(build_ui_parser().parse_args(argv))
 
 
+def cli() -> None:
+    """`python -m editor` and the `expression-editor` command: `main()`, then exit.
+
+    The warm-up thread may still be inside PyTorch when the server stops (Ctrl-C, SIGTERM);
+    an interpreter shutting down under it aborts the process ("terminate called without an
+    active exception", exit status 134). By then the server has closed and deleted its files,
+    so the process leaves at once instead."""
+    code = main()
+    if any(thread.name == "warm-up" and thread.is_alive() for thread in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()

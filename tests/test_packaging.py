@@ -62,7 +62,7 @@ def test_wheel_carries_every_checkpoint_the_examples_and_the_commands(wheel):
     assert examples and examples <= names
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
-    assert "expression-editor = editor.__main__:main" in entry_points
+    assert "expression-editor = editor.__main__:cli" in entry_points
     assert "expression-gan = gan.__main__:main" in entry_points
 
 
@@ -108,7 +108,10 @@ def test_installed_app_starts_and_edits_through_the_api(installed, tmp_path):
             photo=gradio_client.handle_file(OBAMA_SMALL), expression="happy", api_name="/edit", **FAST)
         assert "1 face" in summary
         assert PIL.Image.open(download).size == PIL.Image.open(OBAMA_SMALL).size
+        server.terminate()  # like Ctrl-C: a clean exit, even with the warm-up thread still busy
+        assert server.wait(timeout=120) == 0, server.stdout.read()
     finally:
         watchdog.cancel()
-        server.terminate()
-        server.wait(timeout=60)
+        if server.poll() is None:
+            server.kill()
+            server.wait()
