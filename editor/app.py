@@ -609,12 +609,13 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
             return {result: None, summary: "", download: gr.DownloadButton(value=None, visible=False),
                     explore_panel: gr.Column(visible=False), crops: [], reading: "", session: None,
                     faces_found: [], faces_read: "", faces: gr.CheckboxGroup(value=[], visible=False),
-                    **{slider: 0.0 for slider in sliders}, **{n: "" for n in notices}}
+                    **{slider: 0.0 for slider in sliders}}
 
         # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
+        photo.change(None, None, notices, js=clear_notices, api_visibility="private", show_progress="hidden")
         photo.change(forget_previous_photo, session,
                      [result, summary, download, explore_panel, crops, reading, session, faces_found, faces_read,
-                      faces, *sliders, *notices], queue=False, api_visibility="private", show_progress="hidden",
+                      faces, *sliders], queue=False, api_visibility="private", show_progress="hidden",
                      cancels=[edit_event])
         photo.change(in_page(partial(detect_faces, editor), len(detect_outputs)), photo,
                      [*detect_outputs, photo_notice], api_visibility="private", show_progress_on=[faces_found],
