@@ -98,7 +98,7 @@ def test_edit_arguments_in_the_forms_clients_send():
                        "blend_mode": "poisson", "model": "seed"}
     assert validate.edit_options(faces=[], seed=None, steps=None, restarts=None, strength=None,
                                  blend_mode=None) == {"faces": None, "seed": 0, "steps": None, "restarts": None,
-                                                      "strength": 1.0, "blend_mode": None, "model": "conditional"}
+                                                      "strength": None, "blend_mode": None, "model": "conditional"}
     assert validate.face_numbers("2") == [2] and validate.face_numbers(None) is None
     with pytest.raises(validate.ArgumentError, match="amount_2 must be a number, got nan"):
         validate.amounts([0.0, float("nan")], 3.0)
