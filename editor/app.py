@@ -15,14 +15,19 @@ Named API endpoints (see the page's "Use via API" link):
 - `/explore` face, amount_1..amount_6 -> (before, after) after moving that face's z
              along the expression's GANSpace directions (call `/edit` first, same client)
 - `/random`  expression, seed, amount_1..amount_6 -> a generated 48x48 face, enlarged
+
+The endpoints raise a visitor's mistake (bad file, no face) as `gr.Error`, which
+an API client receives as an error. The page runs the same handlers through
+`in_page`, which writes the message once beside the control it is about instead.
 """
 
 from __future__ import annotations
 
+import html
 import inspect
 import os
 import time
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 
 import gradio as gr
@@ -33,8 +38,10 @@ from gan.data import EXPRESSIONS
 
 from . import validate
 from .directions import move
+from .face_choice import FaceChoice, main_faces
 from .faces import NoFaceError
 from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
+from .locations import EXAMPLES
 from .pipeline import BLEND_MODES, DEFAULT_STRENGTH, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES, PhotoError, read_photo
 from .scratch import FILE_MAX_AGE, Scratch
@@ -48,8 +55,7 @@ MAX_FACES = 12  # face choices an API client may name without running detection 
 DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size
 FACE_SIDE = 192  # 48x48 generated faces are shown enlarged to this
 DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
-REPO = Path(__file__).resolve().parents[1]
-SHARED_PHOTOS = REPO.parent / "shared" / "data" / "photos"
+SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"  # beside a checkout
 
 TITLE = "Expression editor"
 INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 redraws each face "
@@ -57,6 +63,16 @@ INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained o
 CSS = """
 .gradio-container { max-width: 1280px !important; margin: auto; }
 #intro { margin-bottom: 0.5rem; }
+/* "Faces found": the thumbnails start below the gallery's label, and each caption shows in full below its face */
+#faces-found .grid-wrap { padding-top: 2.6rem; }
+#faces-found .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; overflow: visible; }
+#faces-found .thumbnail-item img { aspect-ratio: 1; height: auto; }
+#faces-found .caption-label { position: static; max-width: none; white-space: normal; overflow: visible; opacity: 1;
+  border: none; background: none; text-align: center; padding: 2px 0 0; font-size: var(--text-sm); line-height: 1.2; }
+/* a mistake, shown once beside its control until the next action; no room taken without one */
+.notice:not(:has(p)) { display: none; }
+.notice p { margin: 0; padding: 0.5rem 0.75rem; border-radius: var(--radius-md); color: var(--error-text-color);
+  background: var(--error-background-fill); border: 1px solid var(--error-border-color); }
 """
 
 USER_ERRORS = (PhotoError, NoFaceError, ValueError)  # messages written for people; shown in the page
@@ -100,6 +116,17 @@ def face_choices(count: int) -> list[tuple[str, int]]:
     return [(f"Face {i + 1}", i) for i in range(count)]
 
 
+def faces_note(readings, choice: FaceChoice) -> str:
+    """Below the gallery: what the classifier reads in each face, and which faces are not ticked, and why."""
+    parts = []
+    if readings and readings[0] is not None:
+        parts.append(" · ".join(face_caption(i, r) for i, r in enumerate(readings)))
+    if choice.left_out:
+        why = "; ".join(f"Face {i + 1} ({reason})" for i, reason in choice.left_out.items())
+        parts.append(f"Not ticked: {why}. Tick a face under **Faces to edit** to edit it too.")
+    return "\n\n".join(parts)
+
+
 def photo_stem(result) -> str:
     name = getattr(getattr(result, "photo", None), "name", None) or "photo"
     return Path(str(name)).stem or "photo"
@@ -117,6 +144,31 @@ def user_error(exc: Exception) -> gr.Error:
 def bad_argument(exc: validate.ArgumentError) -> gr.Error:
     """An API argument out of range or of the wrong kind (the page's own controls never send one)."""
     return refuse(str(exc), "Invalid argument")
+
+
+def notice(error: gr.Error | None) -> str:
+    """The HTML of a page notice: the error's title and message, or nothing."""
+    if error is None:
+        return ""
+    return (f'<p role="alert"><strong>{html.escape(error.title)}:</strong> '
+            f"{html.escape(str(error.message))}</p>")
+
+
+def in_page(fn, outputs: int):
+    """`fn` as the page runs it, with one more output: the notice beside the control that started
+    it. A mistake the visitor can fix (a `gr.Error`) leaves the outputs as they are and goes into
+    that notice, once, where it stays until the visitor's next action (which clears every notice,
+    see `build_demo`); success empties it. Raised, it would be a pop-up that vanishes and leaves an
+    empty "Error" badge on each output."""
+
+    @wraps(fn)  # Gradio reads fn's signature through this (e.g. its gr.Progress argument)
+    def run(*args, **kwargs):
+        try:
+            return (*fn(*args, **kwargs), notice(None))
+        except gr.Error as exc:
+            return (*[gr.skip()] * outputs, notice(exc))
+
+    return run
 
 
 def _mapped(session: Session | None):
@@ -145,7 +197,8 @@ def read_upload(payload):
 
 def detect_faces(editor, photo: str | None):
     """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's
-    expression as the classifier reads it, and the "faces to edit" choices (all ticked)."""
+    expression as the classifier reads it (and which faces are not ticked, and why), and the
+    "faces to edit" choices with the faces a person means ticked (see `main_faces`)."""
     try:
         image = read_upload(photo)
         if image is None:
@@ -156,11 +209,9 @@ def detect_faces(editor, photo: str | None):
     readings = editor.face_expressions(image, faces) or [None] * len(faces)
     gallery = [(face_thumbnail(image.rgb, face.box), face_caption(i, reading))
                for i, (face, reading) in enumerate(zip(faces, readings))]
-    choices = face_choices(len(faces))
-    ticked = gr.CheckboxGroup(choices=choices, value=[value for _, value in choices], visible=len(faces) > 1)
-    # The gallery's captions are cut to the thumbnail's width; the readings also go below it in full.
-    listed = " · ".join(face_caption(i, r) for i, r in enumerate(readings)) if readings and readings[0] is not None else ""
-    listed = "\n\n".join([listed, *(f"_{note}_" for note in image.notes)]).strip()
+    choice = main_faces(faces)
+    ticked = gr.CheckboxGroup(choices=face_choices(len(faces)), value=choice.chosen, visible=len(faces) > 1)
+    listed = "\n\n".join([faces_note(readings, choice), *(f"_{note}_" for note in image.notes)]).strip()
     return gallery, listed, ticked
 
 
@@ -248,8 +299,9 @@ def prepare_explore(editor, session: Session | None):
     """After an edit: the download button, the face chooser, the seven expression sliders at
     the edit's weights (conditional model), the direction sliders at 0 labelled with what
     they do, and the generator's view of each face (photo crop -> its own expression -> edited)."""
-    if session is None:
+    if session is None or session.shown:  # no edit, or a refused one: the page stays as it is
         return [gr.skip()] * (5 + N_VALUES)
+    session.shown = True
     result = session.edit
     labels = editor.direction_labels(direction_key(result), N_SLIDERS)
     choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
@@ -420,20 +472,12 @@ def random_face(editor, expression: str, seed: float, *amounts: float):
     return enlarge(editor.generate(expression, z))
 
 
-def example_photos(folder: Path) -> list[str]:
-    """skimage's astronaut (written to `folder`) and the shared test photos when they are beside the repo."""
-    photos = []
-    try:
-        from skimage import data
-
-        path = folder / "astronaut.png"
-        PIL.Image.fromarray(data.astronaut()).save(path)
-        photos.append(str(path))
-    except (ImportError, OSError):
-        pass
-    for name in ("fr_obama.jpg", "fr_two_people.jpg"):
-        if (SHARED_PHOTOS / name).is_file():
-            photos.append(str(SHARED_PHOTOS / name))
+def example_photos() -> list[str]:
+    """The shipped example photos (public domain: astronaut Eileen Collins, Grace Hopper), then the
+    project's shared test photos (a portrait, two people) when they are beside the checkout."""
+    photos = [str(EXAMPLES / name) for name in ("astronaut.jpg", "grace_hopper.jpg") if (EXAMPLES / name).is_file()]
+    photos += [str(SHARED_PHOTOS / name) for name in ("fr_obama.jpg", "fr_two_people.jpg")
+               if (SHARED_PHOTOS / name).is_file()]
     return photos
 
 
@@ -470,10 +514,11 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                 with gr.Column(scale=2):
                     photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
                                      height=320, elem_id="photo")
-                    examples = example_photos(scratch.dir)
+                    photo_notice = gr.HTML(elem_id="photo-notice", elem_classes="notice")
+                    examples = example_photos()
                     if examples:
                         gr.Examples(examples=[[p] for p in examples], inputs=[photo], label="Example photos")
-                    faces_found = gr.Gallery(label="Faces found", columns=6, height=170, allow_preview=False,
+                    faces_found = gr.Gallery(label="Faces found", columns=4, height=210, allow_preview=False,
                                              fit_columns=False, object_fit="contain", interactive=False,
                                              elem_id="faces-found")
                     faces_read = gr.Markdown(elem_id="faces-read")  # what the classifier reads in each face
@@ -489,11 +534,12 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                         seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
                                          maximum=validate.SEED[1], scale=1)
                         edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
+                    edit_notice = gr.HTML(elem_id="edit-notice", elem_classes="notice")
                     with gr.Accordion("Advanced settings", open=False):
                         steps = gr.Slider(*validate.STEPS, value=DEFAULT_STEPS, step=5, label="Inversion steps",
-                                          info="more: closer to the photo's face, slower")
+                                          info="more: closer to the photo's face, slower", elem_id="steps")
                         restarts = gr.Slider(*validate.RESTARTS, value=DEFAULT_RESTARTS, step=1, label="Restarts",
-                                             info="independent searches; the best is kept")
+                                             info="independent searches; the best is kept", elem_id="restarts")
                         model = gr.Radio(list(editor.models), value=editor.default_model, label="Model",
                                          info="conditional: one generator for every expression, and only the "
                                               "change reaches your photo; seed: the seed paper's per-expression "
@@ -519,10 +565,11 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                         sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"direction-{k + 1}")
                                    for k in range(N_SLIDERS)] + weight_sliders
                         reading = gr.Markdown(elem_id="reading")
+                        sliders_notice = gr.HTML(elem_id="sliders-notice", elem_classes="notice")
                         reset = gr.Button("Reset sliders")
                         with gr.Accordion("What the generator saw", open=False):
                             crops = gr.Gallery(columns=4, height=240, object_fit="contain", fit_columns=False,
-                                               show_label=False)
+                                               show_label=False, elem_id="crops")
 
         with gr.Tab("Random faces"):
             gr.Markdown("Faces the generators draw from random latent vectors; the sliders move along the "
@@ -540,19 +587,43 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                     random_image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
                                             buttons=["download"], interactive=False, elem_id="random-face")
 
-        # -- edit tab
-        photo.change(partial(detect_faces, editor), photo, [faces_found, faces_read, faces], api_name="detect",
-                     api_visibility="undocumented", concurrency_limit=2, preprocess=False)
+        # -- edit tab: the page's events (errors as notices, see in_page) ...
+        notices = [photo_notice, edit_notice, sliders_notice]
+        clear_notices = "() => ['', '', '']"  # in the browser, at once: a new action, so older notices go
+        detect_outputs = [faces_found, faces_read, faces]
+        edit_inputs = [photo, expression, faces, seed, steps, restarts, strength, blend_mode, model]
+        edit_outputs = [result, download, summary, session]
+        explore_inputs, explore_outputs = [session, explore_face, *sliders], [result, session]
+        edit_button.click(None, None, notices, js=clear_notices, api_visibility="private", show_progress="hidden")
         edit_event = edit_button.click(
-            partial(edit_photo, editor, store),
-            [photo, expression, faces, seed, steps, restarts, strength, blend_mode, model],
-            [result, download, summary, session], api_name="edit", api_description=_summary(edit_photo),
+            in_page(partial(edit_photo, editor, store), len(edit_outputs)), edit_inputs,
+            [*edit_outputs, edit_notice], api_visibility="private", show_progress_on=[result, summary],
             concurrency_id="edit", concurrency_limit=1, preprocess=False)
         edit_event.success(partial(prepare_explore, editor), session,
                            [download, explore_panel, explore_face, crops, reading, *sliders],
                            api_visibility="private")
-        gr.on([s.input for s in sliders], partial(explore, editor, scratch), [session, explore_face, *sliders],
-              [result, session], api_name="explore", api_description=_summary(explore),
+
+        def forget_previous_photo(previous: Session | None):
+            """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
+            stays, and its session's files go."""
+            store.drop(previous)
+            return {result: None, summary: "", download: gr.DownloadButton(value=None, visible=False),
+                    explore_panel: gr.Column(visible=False), crops: [], reading: "", session: None,
+                    faces_found: [], faces_read: "", faces: gr.CheckboxGroup(value=[], visible=False),
+                    **{slider: 0.0 for slider in sliders}, **{n: "" for n in notices}}
+
+        # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
+        photo.change(forget_previous_photo, session,
+                     [result, summary, download, explore_panel, crops, reading, session, faces_found, faces_read,
+                      faces, *sliders, *notices], queue=False, api_visibility="private", show_progress="hidden",
+                     cancels=[edit_event])
+        photo.change(in_page(partial(detect_faces, editor), len(detect_outputs)), photo,
+                     [*detect_outputs, photo_notice], api_visibility="private", show_progress_on=[faces_found],
+                     concurrency_limit=2, preprocess=False)
+        gr.on([s.input for s in sliders], None, None, [photo_notice, edit_notice], js="() => ['', '']",
+              api_visibility="private", show_progress="hidden")
+        gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
+              explore_inputs, [*explore_outputs, sliders_notice], api_visibility="private",
               trigger_mode="always_last", show_progress="hidden", concurrency_id="render", concurrency_limit=2)
         gr.on([s.change for s in sliders], partial(save_download, editor, scratch), [session, explore_face, *sliders],
               download, api_visibility="private", trigger_mode="multiple", show_progress="hidden",
@@ -568,6 +639,16 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                      model, [blend_mode, strength], api_visibility="private", show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",
                             show_progress="hidden")
+
+        # ... and the named API endpoints: the same handlers, with no control of the page to start
+        # them (no trigger), raising a visitor's mistake for the client.
+        gr.on([], partial(detect_faces, editor), photo, detect_outputs, api_name="detect",
+              api_visibility="undocumented", concurrency_limit=2, preprocess=False)
+        gr.on([], partial(edit_photo, editor, store), edit_inputs, edit_outputs, api_name="edit",
+              api_description=_summary(edit_photo), concurrency_id="edit", concurrency_limit=1, preprocess=False)
+        gr.on([], partial(explore, editor, scratch), explore_inputs, explore_outputs, api_name="explore",
+              api_description=_summary(explore), show_progress="hidden", concurrency_id="render",
+              concurrency_limit=2)
 
         # -- random tab
         random_inputs = [random_expression, random_seed, *random_sliders]

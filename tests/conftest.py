@@ -21,9 +21,15 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
-def requires(path: Path) -> pytest.MarkDecorator:
+def pytest_addoption(parser):
+    parser.addoption("--update-screenshot", action="store_true",
+                     help="let the browser journey rewrite assets/app_screenshot.png (never done otherwise)")
+
+
+def requires(*paths: Path) -> pytest.MarkDecorator:
     """Skip with the reason when a shared data file is not beside the repo."""
-    return pytest.mark.skipif(not path.exists(), reason=f"{path} not present")
+    missing = [str(path) for path in paths if not path.exists()]
+    return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} not present")
 
 
 def photo_with_a_bystander(folder: Path) -> Path:

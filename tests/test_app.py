@@ -274,3 +274,30 @@ def test_api_passes_strength_and_model_through(url):
     with pytest.raises(gradio_client.exceptions.AppError, match="from 0 to 1, got 1.2"):
         client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.2, "alpha", "seed",
                        api_name="/edit")
+
+
+# ---------------------------------------------------------------- how the page shows mistakes and faces
+
+def test_in_page_shows_a_mistake_in_its_notice_and_leaves_the_outputs_as_they_are():
+    from editor.app import in_page, refuse
+
+    def handler(ok: bool):
+        if not ok:
+            raise refuse("Upload a photo first.")
+        return "image", "summary"
+
+    run = in_page(handler, outputs=2)
+    image, summary, notice = run(False)
+    assert image is summary and not isinstance(image, str)  # gr.skip(): the outputs stay as they are
+    assert "Upload a photo first." in notice and 'role="alert"' in notice
+    assert run(True) == ("image", "summary", "")  # success empties the notice
+
+
+def test_faces_note_says_which_faces_are_not_ticked_and_why():
+    from editor.app import faces_note
+    from editor.face_choice import FaceChoice
+
+    note = faces_note([None, None], FaceChoice([0], {1: "small: 21 px wide, 13% of the largest face"}))
+    assert note == ("Not ticked: Face 2 (small: 21 px wide, 13% of the largest face). "
+                    "Tick a face under **Faces to edit** to edit it too.")
+    assert faces_note([None], FaceChoice([0], {})) == ""
