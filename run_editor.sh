@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up the environment (first run only), then start the editor UI.
+# Set up the environment (first run only; shared with ./run_tests.sh), then start the editor UI.
 # Arguments go to `python -m editor`, e.g. ./run_editor.sh --share
 set -euo pipefail
 cd "$(dirname "$0")"

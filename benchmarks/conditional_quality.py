@@ -42,7 +42,6 @@ from benchmarks.machine import cpu_name  # noqa: E402
 from editor.blend import crop_face_mask  # noqa: E402
 from editor.invert import build_latent_bank, invert  # noqa: E402
 from editor.metrics import pairwise_distance, psnr, ssim  # noqa: E402
-from editor.pipeline import to_uint8  # noqa: E402
 from gan.checkpoint import load_generator  # noqa: E402
 from gan.classifier import load_classifier, predict_proba  # noqa: E402
 from gan.conditional import region_mask  # noqa: E402
@@ -100,7 +99,8 @@ def same_face(images: dict[str, np.ndarray]) -> dict:
             "different_z": reference, "different_z_mean": float(np.mean(list(reference.values())))}
 
 
-def encoder_measures(G, E, classifier, faces: np.ndarray, steps: tuple[int, ...], device) -> dict:
+def encoder_measures(G, E, classifier, faces: np.ndarray, steps: tuple[int, ...], device,
+                     inversion_faces: int) -> dict:
     mask_np = crop_face_mask(48)
     mask = torch.from_numpy(mask_np)[None, None].to(device)
     readings = predict_proba(classifier, torch.from_numpy(faces)[:, None]).to(device)
@@ -111,6 +111,7 @@ def encoder_measures(G, E, classifier, faces: np.ndarray, steps: tuple[int, ...]
     out = {"encoder_only": {"psnr": float(psnr(faces, rebuilt, mask_np).mean()),
                             "ssim": float(ssim(faces, rebuilt, mask_np).mean())}}
     bank = build_latent_bank(G, device=device, label=torch.full((7,), 1 / 7))
+    faces = faces[:inversion_faces]
     for start_name in ("encoder", "bank"):
         for n_steps in steps:
             t0 = time.perf_counter()
@@ -135,6 +136,10 @@ def markdown(report: dict) -> str:
     lines = ["| | " + " | ".join(EXPRESSIONS) + " | mean |", "|---" * (len(EXPRESSIONS) + 2) + "|"]
     lines.append("| conditional: samples read as their expression | " + " | ".join(
         f"{fid[e]:.1%}" for e in EXPRESSIONS) + f" | **{np.mean(list(fid.values())):.1%}** |")
+    if "fidelity_truncated" in report:
+        tr = report["fidelity_truncated"]
+        lines.append(f"| conditional, truncated z (x {report['truncation']}) | " + " | ".join(
+            f"{tr[e]:.1%}" for e in EXPRESSIONS) + f" | {np.mean(list(tr.values())):.1%} |")
     if seed:
         lines.append("| seed (one generator per expression) | " + " | ".join(
             f"{seed[e]:.1%}" for e in EXPRESSIONS) + f" | {np.mean(list(seed.values())):.1%} |")
@@ -151,6 +156,8 @@ def markdown(report: dict) -> str:
     if enc:
         lines += ["", f"Encoder on {report['faces']} PrivateTest faces: G(E(x), p) alone PSNR "
                   f"{enc['encoder_only']['psnr']:.2f} dB, SSIM {enc['encoder_only']['ssim']:.3f} (inside the face oval).",
+                  "", f"The editor's inversion (4 restarts: the encoder's guess + 3 latent-bank starts, or 4 "
+                  f"bank starts) on the first {report['inversion_faces']} of them:",
                   "", "| inversion steps | " + " | ".join(str(s) for s in report["steps"]) + " |",
                   "|---" * (len(report["steps"]) + 1) + "|"]
         for start in ("encoder", "bank"):
@@ -168,7 +175,11 @@ def main() -> None:
     parser.add_argument("--classifier", default=str(ROOT / "checkpoints" / "classifier.safetensors"))
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fer2013.csv.gz"))
     parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--truncation", type=float, default=0.7,
+                        help="also measure fidelity with z scaled by this (the truncation trick); 1: skip")
     parser.add_argument("--faces", type=int, default=200)
+    parser.add_argument("--inversion-faces", type=int, default=50,
+                        help="of those, how many to invert at each step count from each start")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "conditional_quality"))
     args = parser.parse_args()
@@ -179,12 +190,16 @@ def main() -> None:
     z = torch.randn(args.samples, G.config.nz, generator=torch.Generator().manual_seed(0)).to(device)
     images = renders(G, z)
     report = {"generator": args.generator, "generator_epochs": meta.get("epochs"), "samples": args.samples,
-              "faces": args.faces, "steps": list(STEPS),
+              "faces": args.faces, "inversion_faces": args.inversion_faces, "steps": list(STEPS),
               "machine": f"{cpu_name()}, {torch.get_num_threads()} threads, {platform.system()}"
                          if device.type == "cpu" else torch.cuda.get_device_name(device),
               "command": shlex.join(["python", "benchmarks/conditional_quality.py", *sys.argv[1:]])}
     report["fidelity"] = fidelity(classifier, images)
     print("fidelity", {k: f"{v:.1%}" for k, v in report["fidelity"].items()}, flush=True)
+    if args.truncation != 1:
+        report["truncation"] = args.truncation
+        report["fidelity_truncated"] = fidelity(classifier, renders(G, z * args.truncation))
+        print(f"fidelity, z x {args.truncation}", {k: f"{v:.1%}" for k, v in report["fidelity_truncated"].items()})
     report["seed_fidelity"] = seed_fidelity(classifier, Path(args.generator).parent, args.samples, device)
     report["same_face"] = same_face(images)
     print(f"same face: same z {report['same_face']['same_z_mean']:.3f}, different z "
@@ -196,7 +211,8 @@ def main() -> None:
         E, _ = load_encoder(args.encoder, device)
         test = read_fer2013(args.data, split="PrivateTest")
         pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[: args.faces]
-        report["encoder"] = encoder_measures(G, E, classifier, test.images[pick, 0].numpy(), STEPS, device)
+        report["encoder"] = encoder_measures(G, E, classifier, test.images[pick, 0].numpy(), STEPS, device,
+                                             args.inversion_faces)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")

@@ -162,7 +162,8 @@ def edit(client, photo: Path, expression: str, steps: int, restarts: int) -> flo
     from gradio_client import handle_file
 
     start = time.perf_counter()
-    client.predict(handle_file(str(photo)), expression, [], 0, steps, restarts, 1.0, "alpha", api_name="/edit")
+    client.predict(handle_file(str(photo)), expression, [], 0, steps, restarts, None, None, None,
+                   api_name="/edit")  # strength, blend mode and model: the defaults
     return time.perf_counter() - start
 
 

@@ -133,14 +133,16 @@ def _serve(editor, args: argparse.Namespace, auth: tuple[str, str] | None) -> in
     demo = build_demo(editor, max_sessions=args.max_sessions)
     demo.queue(default_concurrency_limit=1, max_size=32)
     try:
+        # quiet: Gradio's own start-up lines tell people to "set share=True in launch()";
+        # this app's switch is --share, so it prints its own lines instead.
         _, local_url, share_url = demo.launch(
             server_name=args.host, server_port=args.port, share=args.share, auth=auth,
-            prevent_thread_lock=True, **launch_options())
+            prevent_thread_lock=True, quiet=True, **launch_options())
     except OSError as exc:
         print(f"error: cannot serve on {args.host}:{args.port} ({exc}); choose another --port", file=sys.stderr)
         return 2
-    public = f" (public link: {share_url})" if share_url else ""
-    print(f"Expression editor on {editor.device}: {local_url}{public}", flush=True)
+    print(f"Expression editor on {editor.device}: {local_url}", flush=True)
+    print(share_line(args.share, share_url), flush=True)
     try:
         demo.block_thread()  # until Ctrl+C or SIGTERM
     finally:
@@ -185,6 +187,15 @@ def _own_scratch():
         if previous is None:
             os.environ.pop("GRADIO_TEMP_DIR", None)
         folder.remove()
+
+
+def share_line(asked: bool, share_url: str | None) -> str:
+    """What to say about a public link: where it is, why there is none, or how to get one."""
+    if share_url:
+        return f"Public link (temporary; anyone with it can use the editor): {share_url}"
+    if asked:
+        return "No public link could be made (it needs the internet); the editor is only served locally."
+    return "For a temporary public link, start it with --share (./run_editor.sh --share); add --auth USER:PASS."
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,14 +15,19 @@ Named API endpoints (see the page's "Use via API" link):
 - `/explore` face, amount_1..amount_6 -> (before, after) after moving that face's z
              along the expression's GANSpace directions (call `/edit` first, same client)
 - `/random`  expression, seed, amount_1..amount_6 -> a generated 48x48 face, enlarged
+
+The endpoints raise a visitor's mistake (bad file, no face) as `gr.Error`, which
+an API client receives as an error. The page runs the same handlers through
+`in_page`, which writes the message once beside the control it is about instead.
 """
 
 from __future__ import annotations
 
+import html
 import inspect
 import os
 import time
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 
 import gradio as gr
@@ -33,20 +38,24 @@ from gan.data import EXPRESSIONS
 
 from . import memory, validate
 from .directions import move
+from .face_choice import FaceChoice, main_faces
 from .faces import NoFaceError
 from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
+from .locations import EXAMPLES
+from .pipeline import BLEND_MODES, DEFAULT_STRENGTH, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES, PhotoError, read_photo
 from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionExpired, SessionStore
 
 N_SLIDERS = 6  # GANSpace directions offered as sliders
+N_VALUES = N_SLIDERS + len(EXPRESSIONS)  # slider values per face: the directions, then the seven expression weights
+MAX_WEIGHT = validate.STRENGTH[1]  # an expression weight goes as far as the strength
 SLIDER_RANGE = 3.0  # in standard deviations of z along each direction
 MAX_FACES = 12  # face choices an API client may name without running detection first
 DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size
 FACE_SIDE = 192  # 48x48 generated faces are shown enlarged to this
 DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
-REPO = Path(__file__).resolve().parents[1]
-SHARED_PHOTOS = REPO.parent / "shared" / "data" / "photos"
+SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"  # beside a checkout
 
 TITLE = "Expression editor"
 INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 redraws each face "
@@ -54,6 +63,16 @@ INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained o
 CSS = """
 .gradio-container { max-width: 1280px !important; margin: auto; }
 #intro { margin-bottom: 0.5rem; }
+/* "Faces found": the thumbnails start below the gallery's label, and each caption shows in full below its face */
+#faces-found .grid-wrap { padding-top: 2.6rem; }
+#faces-found .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; overflow: visible; }
+#faces-found .thumbnail-item img { aspect-ratio: 1; height: auto; }
+#faces-found .caption-label { position: static; max-width: none; white-space: normal; overflow: visible; opacity: 1;
+  border: none; background: none; text-align: center; padding: 2px 0 0; font-size: var(--text-sm); line-height: 1.2; }
+/* a mistake, shown once beside its control until the next action; no room taken without one */
+.notice:not(:has(p)) { display: none; }
+.notice p { margin: 0; padding: 0.5rem 0.75rem; border-radius: var(--radius-md); color: var(--error-text-color);
+  background: var(--error-background-fill); border: 1px solid var(--error-border-color); }
 """
 
 USER_ERRORS = (PhotoError, NoFaceError, ValueError)  # messages written for people; shown in the page
@@ -97,6 +116,17 @@ def face_choices(count: int) -> list[tuple[str, int]]:
     return [(f"Face {i + 1}", i) for i in range(count)]
 
 
+def faces_note(readings, choice: FaceChoice) -> str:
+    """Below the gallery: what the classifier reads in each face, and which faces are not ticked, and why."""
+    parts = []
+    if readings and readings[0] is not None:
+        parts.append(" · ".join(face_caption(i, r) for i, r in enumerate(readings)))
+    if choice.left_out:
+        why = "; ".join(f"Face {i + 1} ({reason})" for i, reason in choice.left_out.items())
+        parts.append(f"Not ticked: {why}. Tick a face under **Faces to edit** to edit it too.")
+    return "\n\n".join(parts)
+
+
 def photo_stem(result) -> str:
     name = getattr(getattr(result, "photo", None), "name", None) or "photo"
     return Path(str(name)).stem or "photo"
@@ -114,6 +144,31 @@ def user_error(exc: Exception) -> gr.Error:
 def bad_argument(exc: validate.ArgumentError) -> gr.Error:
     """An API argument out of range or of the wrong kind (the page's own controls never send one)."""
     return refuse(str(exc), "Invalid argument")
+
+
+def notice(error: gr.Error | None) -> str:
+    """The HTML of a page notice: the error's title and message, or nothing."""
+    if error is None:
+        return ""
+    return (f'<p role="alert"><strong>{html.escape(error.title)}:</strong> '
+            f"{html.escape(str(error.message))}</p>")
+
+
+def in_page(fn, outputs: int):
+    """`fn` as the page runs it, with one more output: the notice beside the control that started
+    it. A mistake the visitor can fix (a `gr.Error`) leaves the outputs as they are and goes into
+    that notice, once, where it stays until the visitor's next action (which clears every notice,
+    see `build_demo`); success empties it. Raised, it would be a pop-up that vanishes and leaves an
+    empty "Error" badge on each output."""
+
+    @wraps(fn)  # Gradio reads fn's signature through this (e.g. its gr.Progress argument)
+    def run(*args, **kwargs):
+        try:
+            return (*fn(*args, **kwargs), notice(None))
+        except gr.Error as exc:
+            return (*[gr.skip()] * outputs, notice(exc))
+
+    return run
 
 
 def _mapped(session: Session | None):
@@ -138,15 +193,12 @@ def read_upload(payload):
     return read_photo(str(payload))
 
 
-def _amounts(values) -> list[float]:
-    return [float(v or 0.0) for v in values]
-
-
 # ---------------------------------------------------------------- handlers
 
 def detect_faces(editor, photo: str | None):
     """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's
-    expression as the classifier reads it, and the "faces to edit" choices (all ticked)."""
+    expression as the classifier reads it (and which faces are not ticked, and why), and the
+    "faces to edit" choices with the faces a person means ticked (see `main_faces`)."""
     try:
         image = read_upload(photo)
         if image is None:
@@ -157,16 +209,14 @@ def detect_faces(editor, photo: str | None):
     readings = editor.face_expressions(image, faces) or [None] * len(faces)
     gallery = [(face_thumbnail(image.rgb, face.box), face_caption(i, reading))
                for i, (face, reading) in enumerate(zip(faces, readings))]
-    choices = face_choices(len(faces))
-    ticked = gr.CheckboxGroup(choices=choices, value=[value for _, value in choices], visible=len(faces) > 1)
-    # The gallery's captions are cut to the thumbnail's width; the readings also go below it in full.
-    listed = " · ".join(face_caption(i, r) for i, r in enumerate(readings)) if readings and readings[0] is not None else ""
-    listed = "\n\n".join([listed, *(f"_{note}_" for note in image.notes)]).strip()
+    choice = main_faces(faces)
+    ticked = gr.CheckboxGroup(choices=face_choices(len(faces)), value=choice.chosen, visible=len(faces) > 1)
+    listed = "\n\n".join([faces_note(readings, choice), *(f"_{note}_" for note in image.notes)]).strip()
     return gallery, listed, ticked
 
 
 def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, faces: list[int] | None,
-               seed: float, steps: float, restarts: float, strength: float, blend_mode: str,
+               seed: float, steps: float, restarts: float, strength: float, blend_mode: str, model: str | None = None,
                progress=gr.Progress()):
     """Change the expression of the faces in a photo.
 
@@ -177,17 +227,22 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         seed: seed of the latent search, 0 to 4294967295 (same seed, same result)
         steps: inversion steps per restart, 5 to 500
         restarts: inversion restarts (the best one is kept), 1 to 16
-        strength: how much of the generated face to blend in, 0-1
-        blend_mode: "alpha" or "poisson"
+        strength: how strong the expression is: 0 leaves the photo unchanged, 1 the full expression,
+            up to 1.5 exaggerates it (the seed model: at most 1)
+        blend_mode: how the edit reaches the photo: "flow" (default), "difference" or "replace" for the
+            conditional model; "alpha" or "poisson" for the seed model; empty for the model's default
+        model: "conditional" (default: one generator for every expression, only the change reaches
+            the photo) or "seed" (the seed's per-expression generators)
     Returns:
         (original, edited) display-sized images, the full-size edited photo as PNG, and a summary
     """
     if photo is None:
         raise refuse("Upload a photo first (or pick one of the examples).")
     try:
-        expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
+        model = validate.one_of("model", model or editor.default_model, editor.models, editor.unavailable)
+        expression = validate.one_of("expression", expression, editor.expressions_of(model), editor.unavailable)
         options = validate.edit_options(faces=faces, seed=seed, steps=steps, restarts=restarts, strength=strength,
-                                        blend_mode=blend_mode)
+                                        blend_mode=blend_mode or None, model=model)
     except validate.ArgumentError as exc:
         raise bad_argument(exc) from None
 
@@ -231,32 +286,54 @@ def edit_summary(editor, result) -> str:
     return "\n".join(lines)
 
 
+def direction_key(result) -> str:
+    """Which generator's directions move a result's faces."""
+    return "conditional" if result.model == "conditional" else result.expression
+
+
+def edit_values(result, face: int) -> list[float]:
+    """A face's slider values right after the edit: directions at 0, its expression weights."""
+    edit = next(f for f in result.faces if f.index == face)
+    weights = edit.weights if edit.weights is not None else np.zeros(len(EXPRESSIONS), np.float32)
+    return [0.0] * N_SLIDERS + [round(float(w), 3) for w in weights]
+
+
 def prepare_explore(editor, session: Session | None):
-    """After an edit: the download button, the face chooser, sliders at 0 labelled with their
-    share of variance, and the generator's view of each face (aligned crop -> generated)."""
-    if session is None:
-        return [gr.skip()] * (5 + N_SLIDERS)
+    """After an edit: the download button, the face chooser, the seven expression sliders at
+    the edit's weights (conditional model), the direction sliders at 0 labelled with what
+    they do, and the generator's view of each face (photo crop -> its own expression -> edited)."""
+    if session is None or session.shown:  # no edit, or a refused one: the page stays as it is
+        return [gr.skip()] * (5 + N_VALUES)
+    session.shown = True
     result = session.edit
-    directions = editor.directions(result.expression)
+    labels = editor.direction_labels(direction_key(result), N_SLIDERS)
     choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
     crops = []
     for f in result.faces:
         seen = f" (reads {f.before})" if f.before is not None else ""
-        crops += [(enlarge(f.aligned), f"Face {f.index + 1}: from the photo{seen}"),
-                  (enlarge(f.generated), f"Face {f.index + 1}: generated ({result.expression})")]
-    sliders = [gr.Slider(value=0.0, label=f"Direction {k + 1}",
-                         info=f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation")
-               for k in range(N_SLIDERS)]
+        crops.append((enlarge(f.aligned), f"Face {f.index + 1}: from the photo{seen}"))
+        if f.source is not None:
+            crops.append((enlarge(f.source), f"Face {f.index + 1}: the model's reconstruction"))
+        crops.append((enlarge(f.generated), f"Face {f.index + 1}: generated ({result.expression})"))
+    values = edit_values(result, choices[0][1])
+    conditional = result.model == "conditional"
+    sliders = [gr.Slider(value=0.0, label=f"Direction {k + 1}: {labels[k]}" if k < len(labels) else
+                         f"Direction {k + 1}") for k in range(N_SLIDERS)]
+    weights = [gr.Slider(value=values[N_SLIDERS + k], visible=conditional) for k in range(len(EXPRESSIONS))]
     face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
-    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders
+    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders, *weights
 
 
-def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
-    """Move one edited face along the expression's GANSpace directions (no new inversion).
+def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *values: float):
+    """Re-render one edited face with other expression weights and moved along the generator's
+    GANSpace directions (no new inversion).
 
     Parameters:
         face: 0-based face number (as in /edit); empty for the first edited face
         amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
+        weight_angry: how far towards angry, 0-1.5 (conditional model); likewise weight_disgust, weight_fear,
+            weight_happy, weight_sad, weight_surprise, weight_neutral; empty: as the /edit left them (its
+            target at its strength, the others 0)
     Returns:
         (original, edited) display-sized images
     """
@@ -265,7 +342,6 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
     try:
         result = session.result
         face = None if face is None else validate.face_number(face)
-        values = validate.amounts(amounts, SLIDER_RANGE)
     except SessionExpired as exc:
         raise refuse(str(exc)) from None
     except validate.ArgumentError as exc:
@@ -275,10 +351,11 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
     if face not in edited:
         raise refuse(f"Face {face + 1} was not edited; choose one of "
                        f"{', '.join(str(i + 1) for i in edited)}.")
-    session.amounts[face] = values
-    directions = editor.directions(result.expression)
-    zs = {i: move(edited[i].z, directions, a) for i, a in session.amounts.items() if any(a)}
-    image = editor.render(result, zs)  # with no moves, the edit itself
+    try:
+        session.amounts[face] = _slider_values(values, result, face)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    image = _render(editor, result, session.amounts)  # with no moves, the edit itself
     after = store_display(scratch, session, image)
     return (session.before, after), session
 
@@ -310,15 +387,41 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
                          compress_level=1)
 
 
-def _render_with_sliders(editor, session: Session, result, face: int | None, amounts) -> np.ndarray:
+def _slider_values(values, result, face: int) -> list[float]:
+    """All N_VALUES slider values of a face, checked: the direction amounts (-3..3; missing: 0),
+    then the seven expression weights (0..MAX_WEIGHT; missing: as the edit left them)."""
+    values = list(values)
+    amounts = validate.amounts([*values[:N_SLIDERS], *[0.0] * (N_SLIDERS - len(values[:N_SLIDERS]))], SLIDER_RANGE)
+    given = values[N_SLIDERS:]
+    weights = edit_values(result, face)[N_SLIDERS:]
+    for k, name in enumerate(EXPRESSIONS):
+        if k < len(given) and given[k] is not None:
+            weights[k] = validate.number(f"weight_{name}", given[k], 0.0, MAX_WEIGHT)
+    return amounts + weights
+
+
+def _render(editor, result, values_by_face: dict[int, list[float]]) -> np.ndarray:
+    """The photo with each face in `values_by_face` at its slider values (weights, amounts)."""
+    edited = {f.index: f for f in result.faces}
+    directions = editor.directions(direction_key(result))
+    zs, weights = {}, {}
+    for index, values in values_by_face.items():
+        if index not in edited:
+            continue
+        amounts = values[:N_SLIDERS]
+        if any(amounts):
+            zs[index] = move(edited[index].z, directions, amounts)
+        if result.model == "conditional":
+            weights[index] = np.asarray(values[N_SLIDERS:], np.float32)
+    return editor.render(result, zs, weights)
+
+
+def _render_with_sliders(editor, session: Session, result, face: int | None, values) -> np.ndarray:
     """The photo with `face` at these slider values and every other face as last moved
     (`result`: the session's edit, with its photo)."""
     edited = {f.index: f for f in result.faces}
     face = next(iter(edited)) if face is None else int(face)
-    current = {**session.amounts, face: _amounts(amounts)}
-    directions = editor.directions(result.expression)
-    zs = {i: move(edited[i].z, directions, a) for i, a in current.items() if i in edited and any(a)}
-    return editor.render(result, zs)
+    return _render(editor, result, {**session.amounts, face: _slider_values(values, result, face)})
 
 
 def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):
@@ -330,24 +433,27 @@ def read_moved_faces(editor, session: Session | None, face: int | None, *amounts
     return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(result.faces, readings))
 
 
-def reset_sliders(editor, scratch: Scratch, session: Session | None):
-    """Every face back to the edit's result; sliders to 0."""
+def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int | None = None):
+    """Every face back to the edit's result; the sliders to the edit's values."""
     result = _mapped(session)
-    if result is None:
-        return [gr.skip()] * (2 + N_SLIDERS)
+    if result is None or not result.faces:
+        return [gr.skip()] * (2 + N_VALUES)
     session.amounts.clear()
     after = store_display(scratch, session, editor.render(result, {}))
-    return (session.before, after), session, *([0.0] * N_SLIDERS)
+    face = result.faces[0].index if face is None else int(face)
+    return (session.before, after), session, *edit_values(session.edit, face)
 
 
 def show_face_amounts(session: Session | None, face: int | None):
-    """The sliders show the chosen face's own amounts."""
-    values = session.amounts.get(face, [0.0] * N_SLIDERS) if session is not None and face is not None else None
-    return [gr.skip()] * N_SLIDERS if values is None else list(values)
+    """The sliders show the chosen face's own values."""
+    if session is None or face is None or not any(f.index == face for f in session.edit.faces):
+        return [gr.skip()] * N_VALUES
+    return list(session.amounts.get(face, edit_values(session.edit, face)))
 
 
 def random_face(editor, expression: str, seed: float, *amounts: float):
-    """A face drawn by an expression's generator from random z, moved along its GANSpace directions.
+    """A face drawn from random z (by the conditional generator, or the expression's own), moved along
+    the generator's GANSpace directions; the same seed gives the same face in every expression.
 
     Parameters:
         expression: one of the expressions with a generator
@@ -364,24 +470,17 @@ def random_face(editor, expression: str, seed: float, *amounts: float):
         raise bad_argument(exc) from None
     z = editor.random_z(expression, seed)  # [1, nz]
     if any(values):
-        z = move(z, editor.directions(expression), values)
+        key = "conditional" if editor.default_model == "conditional" else expression
+        z = move(z, editor.directions(key), values)
     return enlarge(editor.generate(expression, z))
 
 
-def example_photos(folder: Path) -> list[str]:
-    """skimage's astronaut (written to `folder`) and the shared test photos when they are beside the repo."""
-    photos = []
-    try:
-        from skimage import data
-
-        path = folder / "astronaut.png"
-        PIL.Image.fromarray(data.astronaut()).save(path)
-        photos.append(str(path))
-    except (ImportError, OSError):
-        pass
-    for name in ("fr_obama.jpg", "fr_two_people.jpg"):
-        if (SHARED_PHOTOS / name).is_file():
-            photos.append(str(SHARED_PHOTOS / name))
+def example_photos() -> list[str]:
+    """The shipped example photos (public domain: astronaut Eileen Collins, Grace Hopper), then the
+    project's shared test photos (a portrait, two people) when they are beside the checkout."""
+    photos = [str(EXAMPLES / name) for name in ("astronaut.jpg", "grace_hopper.jpg") if (EXAMPLES / name).is_file()]
+    photos += [str(SHARED_PHOTOS / name) for name in ("fr_obama.jpg", "fr_two_people.jpg")
+               if (SHARED_PHOTOS / name).is_file()]
     return photos
 
 
@@ -418,10 +517,11 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                 with gr.Column(scale=2):
                     photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
                                      height=320, elem_id="photo")
-                    examples = example_photos(scratch.dir)
+                    photo_notice = gr.HTML(elem_id="photo-notice", elem_classes="notice")
+                    examples = example_photos()
                     if examples:
                         gr.Examples(examples=[[p] for p in examples], inputs=[photo], label="Example photos")
-                    faces_found = gr.Gallery(label="Faces found", columns=6, height=170, allow_preview=False,
+                    faces_found = gr.Gallery(label="Faces found", columns=4, height=210, allow_preview=False,
                                              fit_columns=False, object_fit="contain", interactive=False,
                                              elem_id="faces-found")
                     faces_read = gr.Markdown(elem_id="faces-read")  # what the classifier reads in each face
@@ -429,35 +529,50 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                                              info="none ticked: every face", elem_id="faces")
                     expression = gr.Radio(expressions, value=default_expression, label="Expression",
                                           elem_id="expression")
+                    strength = gr.Slider(*validate.STRENGTH, value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
+                                         label="Strength",
+                                         info="0: unchanged; 1: the full expression; past 1: exaggerated",
+                                         elem_id="strength")
                     with gr.Row():
                         seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
                                          maximum=validate.SEED[1], scale=1)
                         edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
+                    edit_notice = gr.HTML(elem_id="edit-notice", elem_classes="notice")
                     with gr.Accordion("Advanced settings", open=False):
                         steps = gr.Slider(*validate.STEPS, value=DEFAULT_STEPS, step=5, label="Inversion steps",
-                                          info="more: closer to the photo's face, slower")
+                                          info="more: closer to the photo's face, slower", elem_id="steps")
                         restarts = gr.Slider(*validate.RESTARTS, value=DEFAULT_RESTARTS, step=1, label="Restarts",
-                                             info="independent searches; the best is kept")
-                        strength = gr.Slider(*validate.STRENGTH, value=1.0, step=0.05, label="Blend strength")
-                        blend_mode = gr.Radio(list(validate.BLEND_MODES), value="alpha", label="Blend mode",
-                                              info="poisson matches the photo's lighting at the seams")
+                                             info="independent searches; the best is kept", elem_id="restarts")
+                        model = gr.Radio(list(editor.models), value=editor.default_model, label="Model",
+                                         info="conditional: one generator for every expression, and only the "
+                                              "change reaches your photo; seed: the seed paper's per-expression "
+                                              "generators, whose face is blended in", elem_id="model")
+                        blend_mode = gr.Radio(list(BLEND_MODES[editor.default_model]),
+                                              value=BLEND_MODES[editor.default_model][0], label="Blend mode",
+                                              info="flow: your photo's own pixels move; difference: only "
+                                                   "brightness changes; replace: the generated face is pasted",
+                                              elem_id="blend-mode")
                 with gr.Column(scale=3):
                     result = gr.ImageSlider(label="Before / after", type="filepath", height=520,
                                             buttons=["fullscreen"], interactive=False, elem_id="result")
                     summary = gr.Markdown(elem_id="summary")
                     download = gr.DownloadButton("Download full-size PNG", visible=False, elem_id="download")
                     with gr.Column(visible=False) as explore_panel:
-                        gr.Markdown("### Explore nearby faces\nEach slider moves the face along one of the "
-                                    "generator's main directions of variation (GANSpace).")
+                        gr.Markdown("### Explore nearby faces\nThe expression sliders mix the seven "
+                                    "expressions; the direction sliders move the face along the generator's main "
+                                    "directions of variation (GANSpace), each named by what it was measured to do.")
                         explore_face = gr.Dropdown(face_choices(MAX_FACES), value=0, label="Face to move",
                                                    visible=False)
+                        weight_sliders = [gr.Slider(0.0, MAX_WEIGHT, value=0.0, step=0.05, label=name.capitalize(),
+                                                    elem_id=f"weight-{name}") for name in EXPRESSIONS]
                         sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"direction-{k + 1}")
-                                   for k in range(N_SLIDERS)]
+                                   for k in range(N_SLIDERS)] + weight_sliders
                         reading = gr.Markdown(elem_id="reading")
+                        sliders_notice = gr.HTML(elem_id="sliders-notice", elem_classes="notice")
                         reset = gr.Button("Reset sliders")
                         with gr.Accordion("What the generator saw", open=False):
                             crops = gr.Gallery(columns=4, height=240, object_fit="contain", fit_columns=False,
-                                               show_label=False)
+                                               show_label=False, elem_id="crops")
 
         with gr.Tab("Random faces"):
             gr.Markdown("Faces the generators draw from random latent vectors; the sliders move along the "
@@ -475,19 +590,43 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                     random_image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
                                             buttons=["download"], interactive=False, elem_id="random-face")
 
-        # -- edit tab
-        photo.change(partial(detect_faces, editor), photo, [faces_found, faces_read, faces], api_name="detect",
-                     api_visibility="undocumented", concurrency_limit=2, preprocess=False)
+        # -- edit tab: the page's events (errors as notices, see in_page) ...
+        notices = [photo_notice, edit_notice, sliders_notice]
+        clear_notices = "() => ['', '', '']"  # in the browser, at once: a new action, so older notices go
+        detect_outputs = [faces_found, faces_read, faces]
+        edit_inputs = [photo, expression, faces, seed, steps, restarts, strength, blend_mode, model]
+        edit_outputs = [result, download, summary, session]
+        explore_inputs, explore_outputs = [session, explore_face, *sliders], [result, session]
+        edit_button.click(None, None, notices, js=clear_notices, api_visibility="private", show_progress="hidden")
         edit_event = edit_button.click(
-            partial(edit_photo, editor, store),
-            [photo, expression, faces, seed, steps, restarts, strength, blend_mode],
-            [result, download, summary, session], api_name="edit", api_description=_summary(edit_photo),
+            in_page(partial(edit_photo, editor, store), len(edit_outputs)), edit_inputs,
+            [*edit_outputs, edit_notice], api_visibility="private", show_progress_on=[result, summary],
             concurrency_id="edit", concurrency_limit=1, preprocess=False)
         edit_event.success(partial(prepare_explore, editor), session,
                            [download, explore_panel, explore_face, crops, reading, *sliders],
                            api_visibility="private")
-        gr.on([s.input for s in sliders], partial(explore, editor, scratch), [session, explore_face, *sliders],
-              [result, session], api_name="explore", api_description=_summary(explore),
+
+        def forget_previous_photo(previous: Session | None):
+            """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
+            stays, and its session's files go."""
+            store.drop(previous)
+            return {result: None, summary: "", download: gr.DownloadButton(value=None, visible=False),
+                    explore_panel: gr.Column(visible=False), crops: [], reading: "", session: None,
+                    faces_found: [], faces_read: "", faces: gr.CheckboxGroup(value=[], visible=False),
+                    **{slider: 0.0 for slider in sliders}, **{n: "" for n in notices}}
+
+        # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
+        photo.change(forget_previous_photo, session,
+                     [result, summary, download, explore_panel, crops, reading, session, faces_found, faces_read,
+                      faces, *sliders, *notices], queue=False, api_visibility="private", show_progress="hidden",
+                     cancels=[edit_event])
+        photo.change(in_page(partial(detect_faces, editor), len(detect_outputs)), photo,
+                     [*detect_outputs, photo_notice], api_visibility="private", show_progress_on=[faces_found],
+                     concurrency_limit=2, preprocess=False)
+        gr.on([s.input for s in sliders], None, None, [photo_notice, edit_notice], js="() => ['', '']",
+              api_visibility="private", show_progress="hidden")
+        gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
+              explore_inputs, [*explore_outputs, sliders_notice], api_visibility="private",
               trigger_mode="always_last", show_progress="hidden", concurrency_id="render", concurrency_limit=2)
         gr.on([s.change for s in sliders], partial(save_download, editor, scratch), [session, explore_face, *sliders],
               download, api_visibility="private", trigger_mode="multiple", show_progress="hidden",
@@ -495,10 +634,24 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
         gr.on([s.change for s in sliders], partial(read_moved_faces, editor), [session, explore_face, *sliders],
               reading, api_visibility="private", trigger_mode="always_last", show_progress="hidden",
               concurrency_id="reading", concurrency_limit=1)
-        reset.click(partial(reset_sliders, editor, scratch), session, [result, session, *sliders], api_visibility="private",
-                    show_progress="hidden")
+        reset.click(partial(reset_sliders, editor, scratch), [session, explore_face], [result, session, *sliders],
+                    api_visibility="private", show_progress="hidden")
+        # The blend modes and the strength's range are the chosen model's.
+        model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
+                                gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m])),
+                     model, [blend_mode, strength], api_visibility="private", show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",
                             show_progress="hidden")
+
+        # ... and the named API endpoints: the same handlers, with no control of the page to start
+        # them (no trigger), raising a visitor's mistake for the client.
+        gr.on([], partial(detect_faces, editor), photo, detect_outputs, api_name="detect",
+              api_visibility="undocumented", concurrency_limit=2, preprocess=False)
+        gr.on([], partial(edit_photo, editor, store), edit_inputs, edit_outputs, api_name="edit",
+              api_description=_summary(edit_photo), concurrency_id="edit", concurrency_limit=1, preprocess=False)
+        gr.on([], partial(explore, editor, scratch), explore_inputs, explore_outputs, api_name="explore",
+              api_description=_summary(explore), show_progress="hidden", concurrency_id="render",
+              concurrency_limit=2)
 
         # -- random tab
         random_inputs = [random_expression, random_seed, *random_sliders]

@@ -1,8 +1,8 @@
 """`python -m editor edit PHOTO [PHOTO ...] --expression X --output-dir DIR`.
 
-Edits every face of each photo and writes DIR/<photo name>.png at the input's
-size. A bad photo is named and skipped; the exit status is non-zero at the end
-if any photo failed.
+Edits every face of each photo (or those `--faces` names) and writes
+DIR/<photo name>.png at the input's size. A bad photo is named and skipped; the
+exit status is non-zero at the end if any photo failed.
 """
 
 from __future__ import annotations
@@ -29,13 +29,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", choices=("conditional", "seed"), default=None,
                         help="conditional (default): one generator for every expression, only the change is "
                              "brought into the photo; seed: the seed's per-expression generators")
-    parser.add_argument("--strength", type=float, default=1.0,
+    parser.add_argument("--strength", type=float, default=None,
                         help="how strong the expression is: 0 unchanged, 1 full, up to 1.5 exaggerated "
-                             "(the seed model: 0-1)")
+                             "(default: 1.5 for the conditional model, chosen by measurement; the seed model: "
+                             "0-1, default 1)")
     parser.add_argument("--blend-mode", choices=("flow", "difference", "replace", "alpha", "poisson"), default=None,
                         help="how the edit reaches the photo (conditional: flow (default), difference, replace; "
                              "seed: alpha (default), poisson)")
+    parser.add_argument("--faces", type=_faces, default="all", metavar="all|main|N[,N...]",
+                        help="which faces to edit: all (default); main, the large, clearly detected ones the "
+                             "web page ticks by default; or face numbers counted from the left, e.g. 1,3")
     return parser
+
+
+def _faces(value: str) -> str | list[int]:
+    if value in ("all", "main"):
+        return value
+    try:
+        numbers = [int(n) for n in value.split(",")]
+    except ValueError:
+        numbers = []
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError("expected all, main, or face numbers from 1, e.g. 1,3")
+    return numbers
+
+
+def chosen_faces(editor, photo, faces: str | list[int]) -> list[int] | None:
+    """0-based face indices for `--faces` (None: every face)."""
+    from .face_choice import main_faces
+
+    if faces == "all":
+        return None
+    detected = editor.detect(photo)
+    if faces == "main":
+        return main_faces(detected).chosen
+    if max(faces) > len(detected):
+        raise ValueError(f"{photo.name} has {len(detected)} face(s); --faces counts them from 1 to {len(detected)}")
+    return [n - 1 for n in faces]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             photo = read_photo(path)
             for note in photo.notes:
                 print(f"{path}: note: {note}", file=sys.stderr)
-            result = editor.edit(photo, args.expression, seed=args.seed, steps=args.steps, restarts=args.restarts,
+            result = editor.edit(photo, args.expression, faces=chosen_faces(editor, photo, args.faces),
+                                 seed=args.seed, steps=args.steps, restarts=args.restarts,
                                  strength=args.strength, blend_mode=args.blend_mode, model=args.model)
         except (PhotoError, NoFaceError, ValueError) as exc:
             print(f"{path}: skipped: {exc}", file=sys.stderr)

@@ -32,7 +32,9 @@ from safetensors import SafetensorError, safe_open
 
 from gan.checkpoint import CheckpointError
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "checkpoints" / "mtcnn.safetensors"
+from .locations import CHECKPOINTS
+
+DEFAULT_WEIGHTS = CHECKPOINTS / "mtcnn.safetensors"
 NETS = {"pnet": PNet, "rnet": RNet, "onet": ONet}
 FER_SIZE = 48
 

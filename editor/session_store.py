@@ -45,6 +45,7 @@ class Session:
     edit: EditResult  # without its photos (image, original and photo.rgb are None); see `result`
     before: str = ""  # display-sized JPEG of the original photo
     amounts: dict[int, list[float]] = field(default_factory=dict)  # face index -> slider values
+    shown: bool = False  # the page shows this edit's sliders (a refused edit then leaves them as they are)
     download_requests: int = 0  # slider changes so far; the download follows the last one
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     last_used: float = field(default_factory=time.monotonic)

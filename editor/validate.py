@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+from .pipeline import BLEND_MODES, MAX_STRENGTH
+
 STEPS = (5, 500)  # inversion steps per restart
 RESTARTS = (1, 16)  # inversion restarts
-STRENGTH = (0.0, 1.0)  # blend strength
+STRENGTH = (0.0, MAX_STRENGTH["conditional"])  # how strong the expression is (past 1: exaggerated)
 SEED = (0, 2**32 - 1)
 MAX_FACE_NUMBER = 9_999  # a bound on what a face number can be at all; each photo's count is checked later
-BLEND_MODES = ("alpha", "poisson")
 
 
 class ArgumentError(ValueError):
@@ -79,7 +80,7 @@ def amounts(values: Iterable[object], limit: float) -> list[float]:
 
 
 def edit_options(*, faces: object, seed: object, steps: object, restarts: object, strength: object,
-                 blend_mode: object) -> dict:
+                 blend_mode: object, model: str = "conditional") -> dict:
     """The keyword arguments of `Editor.edit` for what an /edit request sent. None (or a
     missing value) means the default; anything else must be in the page's range."""
     return {
@@ -87,8 +88,11 @@ def edit_options(*, faces: object, seed: object, steps: object, restarts: object
         "seed": seed_number(seed),
         "steps": None if steps is None else whole_number("steps", steps, *STEPS),
         "restarts": None if restarts is None else whole_number("restarts", restarts, *RESTARTS),
-        "strength": 1.0 if strength is None else number("strength", strength, *STRENGTH),
-        "blend_mode": "alpha" if blend_mode is None else one_of("blend_mode", blend_mode, BLEND_MODES),
+        "strength": None if strength is None else number("strength", strength, STRENGTH[0],
+                                                        MAX_STRENGTH[model]),
+        "blend_mode": None if blend_mode is None else one_of(f"blend_mode (for the {model} model)", blend_mode,
+                                                             BLEND_MODES[model]),
+        "model": model,
     }
 
 

@@ -21,9 +21,28 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
-def requires(path: Path) -> pytest.MarkDecorator:
+def pytest_addoption(parser):
+    parser.addoption("--update-screenshot", action="store_true",
+                     help="let the browser journey rewrite assets/app_screenshot.png (never done otherwise)")
+
+
+def requires(*paths: Path) -> pytest.MarkDecorator:
     """Skip with the reason when a shared data file is not beside the repo."""
-    return pytest.mark.skipif(not path.exists(), reason=f"{path} not present")
+    missing = [str(path) for path in paths if not path.exists()]
+    return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} not present")
+
+
+def photo_with_a_bystander(folder: Path) -> Path:
+    """fr_two_people.jpg with a small copy of the left person's face pasted into the
+    background between them, like a bystander far behind (MTCNN finds it, about 21 px wide)."""
+    import PIL.Image
+
+    photo = PIL.Image.open(PHOTOS / "fr_two_people.jpg").convert("RGB")
+    face = photo.crop((172, 0, 452, 300))  # the left person's face (box 234, 25, 390, 227) with a margin
+    photo.paste(face.resize((40, 43), PIL.Image.Resampling.LANCZOS), (500, 40))
+    path = folder / "group_with_bystander.jpg"
+    photo.save(path, quality=92)
+    return path
 
 
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001

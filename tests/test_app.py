@@ -25,6 +25,7 @@ OBAMA = PHOTOS / "fr_obama.jpg"
 OBAMA_SMALL = PHOTOS / "fr_obama_small.jpg"
 TWO_PEOPLE = PHOTOS / "fr_two_people.jpg"
 ZERO = [0.0] * 6
+SURPRISE = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]  # the expression weights an edit to surprise at strength 1 leaves
 
 
 @pytest.fixture(scope="module")
@@ -71,21 +72,26 @@ def test_share_flag_reaches_launch_and_address_is_printed(checkpoints, monkeypat
 
     def fake_launch(self, **kwargs):  # never open a tunnel or a port in this test
         calls.update(kwargs)
-        return None, "http://127.0.0.1:7861/", "https://example.gradio.live"
+        return None, "http://127.0.0.1:7861/", "https://example.gradio.live" if kwargs["share"] else None
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
+    # No warm-up thread left running: one still building at interpreter exit aborts the process.
+    monkeypatch.setattr("editor.pipeline.Editor.warm_up", lambda self: None)
     assert cli.main(["--share", "--checkpoints", str(checkpoints), "--port", "7861", "--device", "cpu",
                      "--auth", "u:p"]) == 0
     assert calls["share"] is True
     assert (calls["server_name"], calls["server_port"], calls["auth"]) == ("127.0.0.1", 7861, ("u", "p"))
     assert calls["theme"] is not None and calls["css"]  # Gradio 6 styles the page at launch
+    assert calls["quiet"] is True  # Gradio's own lines would say "set share=True in launch()"
     out = capsys.readouterr().out
     assert "http://127.0.0.1:7861/" in out and "https://example.gradio.live" in out
 
     calls.clear()
     assert cli.main(["--checkpoints", str(checkpoints), "--device", "cpu"]) == 0
     assert calls["share"] is False and calls["auth"] is None
+    out = capsys.readouterr().out
+    assert "--share" in out and "share=True" not in out  # how to get a public link, in this app's terms
 
 
 def test_missing_checkpoints_say_how_to_train(tmp_path, capsys):
@@ -114,8 +120,8 @@ def test_api_lists_the_named_endpoints(url):
 def test_edit_then_explore_through_the_api(url):
     client = connect(url)
     (before, after), download, summary = client.predict(
-        gradio_client.handle_file(OBAMA), "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(OBAMA), "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "surprise" in summary and "1 face" in summary
     if (CHECKPOINTS / "classifier.safetensors").exists():
         assert "reads as" in summary and "after (surprise" in summary
@@ -125,10 +131,13 @@ def test_edit_then_explore_through_the_api(url):
     assert pixels(before).shape == pixels(after).shape
     assert np.abs(pixels(before) - pixels(after)).max() > 30  # the face was redrawn
 
-    (_, moved) = client.predict(0, 2.5, 0, 0, 0, 0, 0, api_name="/explore")
+    (_, moved) = client.predict(0, 2.5, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
     assert np.abs(pixels(moved) - pixels(after)).mean() > 0.01  # the slider changed the photo...
-    (_, back) = client.predict(0, *ZERO, api_name="/explore")
-    assert np.array_equal(pixels(back), pixels(after))  # ...and all sliders at 0 give the edit back
+    (_, back) = client.predict(0, *ZERO, *SURPRISE, api_name="/explore")
+    assert np.array_equal(pixels(back), pixels(after))  # ...and the edit's own values give the edit back
+    happier = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    (_, happy) = client.predict(0, *ZERO, *happier, api_name="/explore")
+    assert np.abs(pixels(happy) - pixels(after)).mean() > 0.01  # an expression slider re-renders the face
 
 
 def test_random_faces_are_reproducible_and_move_with_sliders(url, editor):
@@ -151,13 +160,13 @@ def test_bad_upload_gives_a_readable_error_and_the_server_keeps_serving(url, tmp
     client = connect(url)
     with pytest.raises(gradio_client.exceptions.AppError) as info:
         client.predict(gradio_client.handle_file(notes), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0,
-                       "alpha", api_name="/edit")
+                       "flow", "conditional", api_name="/edit")
     message = str(info.value)
     assert "notes.txt" in message and "image" in message
 
     (before, after), download, summary = client.predict(
-        gradio_client.handle_file(OBAMA_SMALL), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(OBAMA_SMALL), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "1 face" in summary and PIL.Image.open(download).size == PIL.Image.open(OBAMA_SMALL).size
 
 
@@ -166,12 +175,12 @@ def test_photo_without_a_face_says_what_to_try(url, tmp_path):
     PIL.Image.new("RGB", (320, 240), (128, 120, 110)).save(wall)
     with pytest.raises(gradio_client.exceptions.AppError, match="no face"):
         connect(url).predict(gradio_client.handle_file(wall), "happy", [], 0, FAST["steps"], FAST["restarts"], 1.0,
-                             "alpha", api_name="/edit")
+                             "flow", "conditional", api_name="/edit")
 
 
 def test_explore_before_any_edit_is_explained(url):
     with pytest.raises(gradio_client.exceptions.AppError, match="Edit a photo first"):
-        connect(url).predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")
+        connect(url).predict(0, 1.0, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
 
 
 @requires(TWO_PEOPLE)
@@ -187,14 +196,14 @@ def test_only_the_chosen_face_is_edited(url):
         assert readings == " · ".join(captions)  # also in full below the gallery
     assert choices["value"] == [0, 1]  # every face ticked by default
     (before, after), _, summary = client.predict(
-        gradio_client.handle_file(TWO_PEOPLE), "happy", [1], 0, FAST["steps"], FAST["restarts"], 1.0, "alpha",
-        api_name="/edit")
+        gradio_client.handle_file(TWO_PEOPLE), "happy", [1], 0, FAST["steps"], FAST["restarts"], 1.0, "flow",
+        "conditional", api_name="/edit")
     assert "1 face" in summary and "Face 2" in summary and "Face 1:" not in summary
     changed = np.abs(pixels(before) - pixels(after)).max(axis=2) > 20  # [H, W]
     columns = np.flatnonzero(changed.any(axis=0))
     assert columns.min() > changed.shape[1] // 3  # the left person is untouched
     with pytest.raises(gradio_client.exceptions.AppError, match="not edited"):
-        client.predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")
+        client.predict(0, 1.0, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
 
 
 # ---------------------------------------------------------------- slider speed
@@ -232,7 +241,8 @@ def test_download_follows_the_last_slider_change(editor):
         late = pool.submit(save_download, editor, scratch, session, 0, 1.5, -1.0)
     assert not isinstance(early.result(), str)  # skipped
     png = PIL.Image.open(late.result())
-    shown = editor.render(session.result, {0: move(result.faces[0].z, editor.directions("happy"), [1.5, -1.0])})
+    shown = editor.render(session.result, {0: move(result.faces[0].z, editor.directions("conditional"), [1.5, -1.0])},
+                          {0: result.faces[0].weights})
     assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), shown)
 
 
@@ -249,3 +259,45 @@ def test_expression_reading_follows_the_sliders(editor):
     moved = [read_moved_faces(editor, session, 0, amount, -amount) for amount in (-3.0, 3.0)]
     assert all(m.startswith("Reads now: Face 1 **") and m.endswith("%**") for m in moved)
     assert len({at_rest, *moved}) > 1  # moving the face far changes what the classifier reads
+
+
+@requires(OBAMA_SMALL)
+def test_api_passes_strength_and_model_through(url):
+    client = connect(url)
+    photo = gradio_client.handle_file(OBAMA_SMALL)
+    (before, after), _, _ = client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 0.0, "flow",
+                                           "conditional", api_name="/edit")
+    assert np.array_equal(pixels(before), pixels(after))  # strength 0: the photo as it was
+    (_, seed_after), _, summary = client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.0,
+                                                 "alpha", "seed", api_name="/edit")
+    assert "1 face" in summary and not np.array_equal(pixels(before), pixels(seed_after))
+    with pytest.raises(gradio_client.exceptions.AppError, match="from 0 to 1, got 1.2"):
+        client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.2, "alpha", "seed",
+                       api_name="/edit")
+
+
+# ---------------------------------------------------------------- how the page shows mistakes and faces
+
+def test_in_page_shows_a_mistake_in_its_notice_and_leaves_the_outputs_as_they_are():
+    from editor.app import in_page, refuse
+
+    def handler(ok: bool):
+        if not ok:
+            raise refuse("Upload a photo first.")
+        return "image", "summary"
+
+    run = in_page(handler, outputs=2)
+    image, summary, notice = run(False)
+    assert image is summary and not isinstance(image, str)  # gr.skip(): the outputs stay as they are
+    assert "Upload a photo first." in notice and 'role="alert"' in notice
+    assert run(True) == ("image", "summary", "")  # success empties the notice
+
+
+def test_faces_note_says_which_faces_are_not_ticked_and_why():
+    from editor.app import faces_note
+    from editor.face_choice import FaceChoice
+
+    note = faces_note([None, None], FaceChoice([0], {1: "small: 21 px wide, 13% of the largest face"}))
+    assert note == ("Not ticked: Face 2 (small: 21 px wide, 13% of the largest face). "
+                    "Tick a face under **Faces to edit** to edit it too.")
+    assert faces_note([None], FaceChoice([0], {})) == ""

@@ -16,7 +16,7 @@ from editor.photo import PhotoError
 from editor.pipeline import Editor, MissingCheckpointsError
 from gan.data import EXPRESSIONS
 
-from .conftest import CHECKPOINTS, PHOTOS, requires
+from .conftest import CHECKPOINTS, PHOTOS, photo_with_a_bystander, requires
 
 OBAMA = PHOTOS / "fr_obama.jpg"
 TWO = PHOTOS / "fr_two_people.jpg"
@@ -165,6 +165,19 @@ def test_cli_edits_photos_and_carries_on_past_a_bad_one(tmp_path, capsys):
         assert out is not None and out.shape[:2] == Image.open(source).size[::-1]
 
 
+@requires(TWO)
+def test_cli_edits_every_face_unless_told_which(editor, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)  # loaded once for the four runs
+    group = photo_with_a_bystander(tmp_path)  # two people and a tiny face between them
+    fast = ["--expression", "happy", "--device", "cpu", "--steps", "5", "--restarts", "1"]
+    for faces, edited in ((None, 3), ("main", 2), ("3", 1)):
+        out = tmp_path / f"out-{faces}"
+        assert edit_main([str(group), "--output-dir", str(out), *fast, *(["--faces", faces] if faces else [])]) == 0
+        assert f"{edited} face(s)" in capsys.readouterr().out
+    assert edit_main([str(group), "--output-dir", str(tmp_path / "bad"), "--faces", "1,4", *fast]) == 1
+    assert "has 3 face(s); --faces counts them from 1 to 3" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- the conditional model (the default)
 
 @requires(OBAMA)
@@ -213,3 +226,17 @@ def test_arguments_out_of_range_are_refused(editor):
         editor.edit(OBAMA, "happy", blend_mode="poisson")
     with pytest.raises(ValueError, match="model 'nope' is not available"):
         editor.edit(OBAMA, "happy", model="nope")
+
+
+@requires(PHOTOS / "fr_obama_small.jpg")
+def test_cli_passes_strength_and_model_through(editor, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)
+    small = PHOTOS / "fr_obama_small.jpg"
+    fast = ["--expression", "surprise", "--device", "cpu", "--steps", "5", "--restarts", "1"]
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "zero"), "--strength", "0", *fast]) == 0
+    unchanged = np.asarray(Image.open(tmp_path / "zero" / "fr_obama_small.png").convert("RGB"))
+    assert np.array_equal(unchanged, np.asarray(Image.open(small).convert("RGB")))
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", "--strength", "1.2",
+                      *fast]) == 1
+    assert "between 0 and 1.0 for the seed model" in capsys.readouterr().err
+    assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", *fast]) == 0

@@ -32,7 +32,7 @@ OBAMA = PHOTOS / "fr_obama.jpg"
 OBAMA_SMALL = PHOTOS / "fr_obama_small.jpg"
 TWO_PEOPLE = PHOTOS / "fr_two_people.jpg"
 ZERO = [0.0] * 6
-EDIT_DEFAULTS = dict(seed=0, steps=FAST["steps"], restarts=FAST["restarts"], strength=1.0, blend_mode="alpha")
+EDIT_DEFAULTS = dict(seed=0, steps=FAST["steps"], restarts=FAST["restarts"], strength=1.0, blend_mode="flow")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def edit_api(client, photo, faces=(), **overrides):
     args = {**EDIT_DEFAULTS, **overrides}
     return client.predict(gradio_client.handle_file(photo), args.pop("expression", "happy"), list(faces),
                           args["seed"], args["steps"], args["restarts"], args["strength"], args["blend_mode"],
-                          api_name="/edit")
+                          args.get("model", "conditional"), api_name="/edit")
 
 
 def no_progress(*args, **kwargs):
@@ -73,10 +73,14 @@ def no_progress(*args, **kwargs):
     ({"steps": 2000}, "steps must be a whole number from 5 to 500, got 2000"),
     ({"steps": 2.5}, "steps must be a whole number from 5 to 500, got 2.5"),
     ({"restarts": 17}, "restarts must be a whole number from 1 to 16, got 17"),
-    ({"strength": 1.5}, "strength must be a number from 0 to 1, got 1.5"),
+    ({"strength": 2.0}, "strength must be a number from 0 to 1.5, got 2.0"),
+    ({"strength": 1.2, "model": "seed", "blend_mode": "alpha"}, "strength must be a number from 0 to 1, got 1.2"),
     ({"seed": 2**70}, "seed must be a whole number from 0 to 4294967295, got 1.18e+21"),
     ({"seed": -1}, "seed must be a whole number from 0 to 4294967295, got -1"),
-    ({"blend_mode": "multiply"}, "blend_mode must be one of alpha, poisson; got 'multiply'"),
+    ({"blend_mode": "multiply"}, "blend_mode (for the conditional model) must be one of flow, difference, replace; "
+                                 "got 'multiply'"),
+    ({"blend_mode": "alpha"}, "blend_mode (for the conditional model) must be one of flow, difference, replace; "
+                              "got 'alpha'"),
     ({"faces": ["x"]}, "each face number must be a whole number, got 'x'"),
     ({"faces": [0.5]}, "each face number must be a whole number, got 0.5"),
 ])
@@ -89,12 +93,12 @@ def test_edit_arguments_out_of_range_are_refused_with_the_range(overrides, messa
 
 def test_edit_arguments_in_the_forms_clients_send():
     options = validate.edit_options(faces=["1", 0.0, "0"], seed="7", steps=30.0, restarts="4", strength="0.5",
-                                    blend_mode="poisson")
+                                    blend_mode="poisson", model="seed")
     assert options == {"faces": [0, 1], "seed": 7, "steps": 30, "restarts": 4, "strength": 0.5,
-                       "blend_mode": "poisson"}
+                       "blend_mode": "poisson", "model": "seed"}
     assert validate.edit_options(faces=[], seed=None, steps=None, restarts=None, strength=None,
                                  blend_mode=None) == {"faces": None, "seed": 0, "steps": None, "restarts": None,
-                                                      "strength": 1.0, "blend_mode": "alpha"}
+                                                      "strength": None, "blend_mode": None, "model": "conditional"}
     assert validate.face_numbers("2") == [2] and validate.face_numbers(None) is None
     with pytest.raises(validate.ArgumentError, match="amount_2 must be a number, got nan"):
         validate.amounts([0.0, float("nan")], 3.0)
