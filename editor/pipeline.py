@@ -312,23 +312,30 @@ class Editor:
         return [f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation"
                 for k in range(min(count, len(directions)))]
 
-    def warm_up(self) -> None:
-        """Build every bank and set of directions now (the UI calls this in a
-        background thread at start-up, so the first edit and slider are fast)."""
-        keys = (["conditional"] if self.conditional is not None else []) + list(self.generators)
-        for key in keys:
-            self.bank(key)
-            self.directions(key)
-        # The first inversion in a process also pays ~1 s of kernel set-up.
-        bank = self.bank(keys[0])
-        if keys[0] == "conditional":
+    def warm_up(self, stop: threading.Event | None = None) -> None:
+        """Build the default model's bank, directions and slider labels now (the UI calls
+        this in a background thread at start-up, so the first edit and slider are fast;
+        the seed model's are built on first use). `stop` ends it between steps: a
+        thread still inside torch when the interpreter exits aborts the process."""
+        key = "conditional" if self.default_model == "conditional" else next(iter(self.generators))
+        steps = [lambda: self.bank(key), lambda: self.directions(key),
+                 lambda: self.direction_labels(key, 6), lambda: self._first_inversion(key)]
+        for step in steps:
+            if stop is not None and stop.is_set():
+                return
+            step()
+
+    def _first_inversion(self, key: str) -> None:
+        """The first inversion in a process pays ~1 s of kernel set-up: pay it now."""
+        bank = self.bank(key)
+        if key == "conditional":
             label = torch.full((len(EXPRESSIONS),), 1.0 / len(EXPRESSIONS))
             with torch.no_grad():
                 target = self.conditional(bank.z[:1].to(self.device), label[None].to(self.device))
             invert(self.conditional, target, mask=self._mask, steps=1, restarts=1, device=self.device,
                    init_bank=bank, label=label)
         else:
-            G = self.generator(keys[0])
+            G = self.generator(key)
             with torch.no_grad():
                 target = G(bank.z[:1].to(self.device))
             invert(G, target, mask=self._mask, steps=1, restarts=1, device=self.device, init_bank=bank)

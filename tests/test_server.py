@@ -292,7 +292,7 @@ def test_start_up_warns_cleans_and_exit_deletes_the_servers_files(editor, tmp_pa
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
     monkeypatch.setattr(Editor, "load", classmethod(lambda cls, *a, **k: editor))
-    monkeypatch.setattr(editor, "warm_up", lambda: None)  # no torch thread left running at exit
+    monkeypatch.setattr(editor, "warm_up", lambda stop=None: None)  # no torch thread left running at exit
     monkeypatch.setattr(scratch_module, "scratch_root", lambda: tmp_path)
     crashed = tmp_path / "12345-crashed"
     crashed.mkdir()
