@@ -36,7 +36,7 @@ import PIL.Image
 
 from gan.data import EXPRESSIONS
 
-from . import validate
+from . import memory, validate
 from .directions import move
 from .face_choice import FaceChoice, main_faces
 from .faces import NoFaceError
@@ -259,7 +259,10 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     after = scratch.write(display_size(result.image), "edited.jpg", folder=session.folder, quality=90)
     download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", folder=session.folder,
                              compress_level=1)
-    return (session.before, after), download, edit_summary(editor, result), session
+    summary = edit_summary(editor, result)
+    del result  # the photos are on disk now
+    memory.trim()
+    return (session.before, after), download, summary, session
 
 
 def face_caption(index: int, reading) -> str:
