@@ -16,8 +16,8 @@ measured as a viewer would see it:
 
 Methods, all in one table: the conditional model with its default transfer
 (flow: the photo's own pixels warped by the renders' motion + a low-passed
-luminance residual) at strengths 0.5, 1 and 1.5; the plain luminance
-difference T - S; the replace paste-back of T (the seed's way of blending);
+luminance residual) and the plain luminance difference T - S, at strengths
+0.5, 1 and 1.5; the replace paste-back of T (the seed's way of blending);
 the seed pipeline (per-expression generators, on the first `--compare-faces`
 dev faces: it needs a fit per target); and doing nothing. The difference
 and replace transfers are also measured on those `--compare-faces` only. The conditional
@@ -113,7 +113,7 @@ def conditional_outputs(editor: Editor, photo: Photo, seed: int, methods: tuple[
     outputs = {}
     for method in methods:
         as_method = dataclasses.replace(result, settings=dataclasses.replace(result.settings, blend_mode=method))
-        for strength in (STRENGTHS if method == "flow" else (1.0,)):
+        for strength in (STRENGTHS if method != "replace" else (1.0,)):
             for target, expression in enumerate(EXPRESSIONS):
                 weights = {f.index: expression_weights(expression, strength) for f in result.faces}
                 outputs[(f"conditional/{method}", strength, target)] = editor.render(as_method, weights=weights)

@@ -12,7 +12,9 @@ Load: N clients (a thread each, each its own Gradio session) send M /edit reques
 once. Reports the errors, the p50/p95 latency of an edit as a client sees it (queueing included:
 the server runs one edit at a time) and the server's RSS.
 
-Sessions: S clients one after another, one edit each of the photo scaled to --megapixels. Reports
+Both start once the server is idle (its start-up work, latent banks and slider directions built
+in a background thread, is done). Sessions: S clients one after another, one edit each of the
+photo scaled to --megapixels. Reports
 the server's resident memory (VmRSS of its process, Linux) after each session and its growth from
 the first session to the last, which must stay within 500 MB (--max-growth-mb).
 
@@ -24,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -116,11 +120,37 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time used so far by process `pid` (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_idle(pid: int | None, *, quiet: float = 3.0, timeout: float = 1800) -> float:
+    """Wait until the server has used (almost) no CPU for `quiet` seconds: its start-up
+    work (latent banks, slider directions, in a background thread) is done, so the RSS
+    measured next is the server's own. Returns the seconds waited."""
+    start = time.monotonic()
+    last = cpu_seconds(pid) if pid else None
+    if last is None:
+        return 0.0
+    while time.monotonic() - start < timeout:
+        time.sleep(quiet)
+        now = cpu_seconds(pid)
+        if now is None or now - last < 0.05 * quiet:
+            break
+        last = now
+    return time.monotonic() - start
+
+
 def scaled_photo(source: Path, megapixels: float, folder: Path) -> Path:
     """`source` resized to about `megapixels`, as a JPEG (quality 90) in `folder`."""
     image = Image.open(source).convert("RGB")
     scale = (megapixels * 1e6 / (image.width * image.height)) ** 0.5
-    size = (round(image.width * scale), round(image.height * scale))
+    size = (math.floor(image.width * scale), math.floor(image.height * scale))  # never over the size asked
     path = folder / f"{source.stem}_{megapixels:g}mp.jpg"
     if not path.exists():
         image.resize(size, Image.Resampling.BICUBIC).save(path, quality=90)
@@ -132,7 +162,8 @@ def edit(client, photo: Path, expression: str, steps: int, restarts: int) -> flo
     from gradio_client import handle_file
 
     start = time.perf_counter()
-    client.predict(handle_file(str(photo)), expression, [], 0, steps, restarts, 1.0, "alpha", api_name="/edit")
+    client.predict(handle_file(str(photo)), expression, [], 0, steps, restarts, None, None, None,
+                   api_name="/edit")  # strength, blend mode and model: the defaults
     return time.perf_counter() - start
 
 
@@ -213,7 +244,8 @@ def readme_section(report: dict) -> str:
         lines += [f"- **Load**: {load['clients']} clients x {load['edits_per_client']} edits "
                   f"({report['photo_load']}, {report['steps']} steps, {report['restarts']} restarts): "
                   f"{load['errors']} errors, latency p50 {load['p50_ms'] / 1000:.1f} s, p95 "
-                  f"{load['p95_ms'] / 1000:.1f} s (one edit at a time, so mostly queueing), server RSS "
+                  f"{load['p95_ms'] / 1000:.1f} s (one edit at a time, so mostly queueing: all "
+                  f"{load['requests']} took {load['wall_s']:.0f} s), server RSS "
                   f"{load['rss_before_mb']:.0f} MB before, {load['rss_peak_mb']:.0f} MB at most, "
                   f"{load['rss_after_mb']:.0f} MB after."]
     sessions = report.get("sessions")
@@ -262,6 +294,8 @@ def main() -> int:
                          (f", {args.note}" if args.note else ""),
               "steps": args.steps, "restarts": args.restarts, "max_growth_mb": args.max_growth_mb}
     try:
+        waited = wait_idle(pid)
+        print(f"the server was idle after {waited:.0f} s (start-up work done)", flush=True)
         if args.clients:
             photo = scaled_photo(args.photo, args.load_megapixels, work)
             report["photo_load"] = f"{photo.name} ({Image.open(photo).width}x{Image.open(photo).height})"
@@ -273,6 +307,7 @@ def main() -> int:
             photo = scaled_photo(args.photo, args.megapixels, work)
             width, height = Image.open(photo).size
             report["photo_sessions"] = f"a {width * height / 1e6:.0f} MP photo ({width}x{height} JPEG)"
+            wait_idle(pid)
             print(f"sessions: {args.sessions} x one edit of {report['photo_sessions']} ...", flush=True)
             report["sessions"] = run_sessions(url, pid, sessions=args.sessions, photo=photo)
     finally:
@@ -293,6 +328,10 @@ def main() -> int:
     if stopped and (stopped["exit_code"] != 0 or stopped["files_left"]):
         print(f"FAIL: the server exited with {stopped['exit_code']} and left {stopped['files_left'][:5]}")
         failed = True
+    if failed:
+        print(f"the photos, the server's log and its temporary folder are kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 1 if failed else 0
 
 

@@ -129,7 +129,9 @@ def _serve(editor, args: argparse.Namespace, auth: tuple[str, str] | None) -> in
 
     # Latent banks and slider directions take seconds per generator on a CPU:
     # build them while the page starts, not on a visitor's first click.
-    threading.Thread(target=editor.warm_up, name="warm-up", daemon=True).start()
+    stop_warm_up = threading.Event()
+    warm_up = threading.Thread(target=editor.warm_up, args=(stop_warm_up,), name="warm-up", daemon=True)
+    warm_up.start()
     demo = build_demo(editor, max_sessions=args.max_sessions)
     demo.queue(default_concurrency_limit=1, max_size=32)
     try:
@@ -147,6 +149,10 @@ def _serve(editor, args: argparse.Namespace, auth: tuple[str, str] | None) -> in
         demo.block_thread()  # until Ctrl+C or SIGTERM
     finally:
         demo.close()
+        # A thread still inside torch at interpreter exit aborts the process ("terminate
+        # called without an active exception"): let the warm-up finish its current step.
+        stop_warm_up.set()
+        warm_up.join(timeout=120)
     return 0
 
 

@@ -36,13 +36,13 @@ import PIL.Image
 
 from gan.data import EXPRESSIONS
 
-from . import validate
+from . import memory, validate
 from .directions import move
 from .face_choice import FaceChoice, main_faces
 from .faces import NoFaceError
 from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
 from .locations import EXAMPLES
-from .pipeline import BLEND_MODES, MAX_STRENGTH
+from .pipeline import BLEND_MODES, DEFAULT_STRENGTH, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES, PhotoError, read_photo
 from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionExpired, SessionStore
@@ -259,7 +259,10 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     after = scratch.write(display_size(result.image), "edited.jpg", folder=session.folder, quality=90)
     download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", folder=session.folder,
                              compress_level=1)
-    return (session.before, after), download, edit_summary(editor, result), session
+    summary = edit_summary(editor, result)
+    del result  # the photos are on disk now
+    memory.trim()
+    return (session.before, after), download, summary, session
 
 
 def face_caption(index: int, reading) -> str:
@@ -526,7 +529,8 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                                              info="none ticked: every face", elem_id="faces")
                     expression = gr.Radio(expressions, value=default_expression, label="Expression",
                                           elem_id="expression")
-                    strength = gr.Slider(*validate.STRENGTH, value=1.0, step=0.05, label="Strength",
+                    strength = gr.Slider(*validate.STRENGTH, value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
+                                         label="Strength",
                                          info="0: unchanged; 1: the full expression; past 1: exaggerated",
                                          elem_id="strength")
                     with gr.Row():
@@ -635,7 +639,7 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                     api_visibility="private", show_progress="hidden")
         # The blend modes and the strength's range are the chosen model's.
         model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
-                                gr.Slider(maximum=MAX_STRENGTH[m])),
+                                gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m])),
                      model, [blend_mode, strength], api_visibility="private", show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",
                             show_progress="hidden")

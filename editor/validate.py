@@ -88,7 +88,7 @@ def edit_options(*, faces: object, seed: object, steps: object, restarts: object
         "seed": seed_number(seed),
         "steps": None if steps is None else whole_number("steps", steps, *STEPS),
         "restarts": None if restarts is None else whole_number("restarts", restarts, *RESTARTS),
-        "strength": 1.0 if strength is None else number("strength", strength, STRENGTH[0],
+        "strength": None if strength is None else number("strength", strength, STRENGTH[0],
                                                         MAX_STRENGTH[model]),
         "blend_mode": None if blend_mode is None else one_of(f"blend_mode (for the {model} model)", blend_mode,
                                                              BLEND_MODES[model]),

@@ -77,7 +77,7 @@ def test_share_flag_reaches_launch_and_address_is_printed(checkpoints, monkeypat
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
     # No warm-up thread left running: one still building at interpreter exit aborts the process.
-    monkeypatch.setattr("editor.pipeline.Editor.warm_up", lambda self: None)
+    monkeypatch.setattr("editor.pipeline.Editor.warm_up", lambda self, stop=None: None)
     assert cli.main(["--share", "--checkpoints", str(checkpoints), "--port", "7861", "--device", "cpu",
                      "--auth", "u:p"]) == 0
     assert calls["share"] is True

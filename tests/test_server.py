@@ -98,7 +98,7 @@ def test_edit_arguments_in_the_forms_clients_send():
                        "blend_mode": "poisson", "model": "seed"}
     assert validate.edit_options(faces=[], seed=None, steps=None, restarts=None, strength=None,
                                  blend_mode=None) == {"faces": None, "seed": 0, "steps": None, "restarts": None,
-                                                      "strength": 1.0, "blend_mode": None, "model": "conditional"}
+                                                      "strength": None, "blend_mode": None, "model": "conditional"}
     assert validate.face_numbers("2") == [2] and validate.face_numbers(None) is None
     with pytest.raises(validate.ArgumentError, match="amount_2 must be a number, got nan"):
         validate.amounts([0.0, float("nan")], 3.0)
@@ -292,7 +292,7 @@ def test_start_up_warns_cleans_and_exit_deletes_the_servers_files(editor, tmp_pa
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
     monkeypatch.setattr(Editor, "load", classmethod(lambda cls, *a, **k: editor))
-    monkeypatch.setattr(editor, "warm_up", lambda: None)  # no torch thread left running at exit
+    monkeypatch.setattr(editor, "warm_up", lambda stop=None: None)  # no torch thread left running at exit
     monkeypatch.setattr(scratch_module, "scratch_root", lambda: tmp_path)
     crashed = tmp_path / "12345-crashed"
     crashed.mkdir()
@@ -324,7 +324,9 @@ def test_the_server_under_load_then_sigterm_leaves_nothing_behind(tmp_path):
     crashed.mkdir(parents=True)
     (crashed / LOCK_NAME).touch()  # its lock, held by nobody now
     shutil.copy(OBAMA_SMALL, crashed / "upload.jpg")  # left by a SIGKILLed run
-    server = bench.start_server(tmp_path / "tmp", args=["--max-sessions", "1"],
+    # One session per client: with fewer, a faster client's edit can evict a slower one's
+    # session, and its files, before it downloads them (a 403 that depends on timing).
+    server = bench.start_server(tmp_path / "tmp", args=["--max-sessions", "2"],
                                 env={"OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
     try:
         assert not crashed.exists()
