@@ -324,7 +324,9 @@ def test_the_server_under_load_then_sigterm_leaves_nothing_behind(tmp_path):
     crashed.mkdir(parents=True)
     (crashed / LOCK_NAME).touch()  # its lock, held by nobody now
     shutil.copy(OBAMA_SMALL, crashed / "upload.jpg")  # left by a SIGKILLed run
-    server = bench.start_server(tmp_path / "tmp", args=["--max-sessions", "1"],
+    # One session per client: with fewer, a faster client's edit can evict a slower one's
+    # session, and its files, before it downloads them (a 403 that depends on timing).
+    server = bench.start_server(tmp_path / "tmp", args=["--max-sessions", "2"],
                                 env={"OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
     try:
         assert not crashed.exists()
