@@ -58,8 +58,9 @@ DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size P
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"  # beside a checkout
 
 TITLE = "Expression editor"
-INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 redraws each face "
-         "with that expression and blends it back into your photo. Then use the sliders to explore nearby faces.")
+INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 renders each face as "
+         "it is and with that expression, and your photo's own pixels are moved and shaded by the difference, "
+         "so the person stays themselves. Then use the sliders to mix expressions and explore nearby faces.")
 CSS = """
 .gradio-container { max-width: 1280px !important; margin: auto; }
 #intro { margin-bottom: 0.5rem; }
