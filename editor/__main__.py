@@ -216,10 +216,10 @@ def main(argv: list[str] | None = None) -> int:
 def cli() -> None:
     """`python -m editor` and the `expression-editor` command: `main()`, then exit.
 
-    The warm-up thread may still be inside PyTorch when the server stops (Ctrl-C, SIGTERM);
-    an interpreter shutting down under it aborts the process ("terminate called without an
-    active exception", exit status 134). By then the server has closed and deleted its files,
-    so the process leaves at once instead."""
+    The server asks the warm-up thread to stop and waits for it (`_serve`); should it still be
+    inside PyTorch after that wait, an interpreter shutting down under it would abort the process
+    ("terminate called without an active exception", exit status 134). By then the server has
+    closed and deleted its files, so the process leaves at once instead."""
     code = main()
     if any(thread.name == "warm-up" and thread.is_alive() for thread in threading.enumerate()):
         sys.stdout.flush()
