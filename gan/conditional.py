@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .models import ModelConfig
+from .models import ModelConfig, generator_layers
 
 NORMS = ("batch", "spectral")
 
@@ -46,23 +46,7 @@ class ConditionalGenerator(nn.Module):
         if config.n_classes < 2:
             raise ValueError("a conditional generator needs n_classes >= 2")
         self.config = config
-        ngf, k = config.ngf, config.first_kernel
-        self.main = nn.Sequential(
-            nn.ConvTranspose2d(config.nz + config.n_classes, ngf * 8, k, 1, 0, bias=False),
-            nn.BatchNorm2d(ngf * 8),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf * 4),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf * 2),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(ngf, config.channels, 4, 2, 1, bias=False),
-            nn.Tanh(),
-        )
+        self.main = generator_layers(config, config.nz + config.n_classes)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if z.dim() == 4:

@@ -54,29 +54,35 @@ def init_dcgan_weights(module: nn.Module, generator: torch.Generator | None = No
             module.bias.zero_()
 
 
+def generator_layers(config: ModelConfig, in_channels: int) -> nn.Sequential:
+    """The seed's generator stack: `in_channels` x 1 x 1 -> [C, S, S] in [-1, 1]. The
+    seed's G takes z (nz channels); the conditional one takes z and the expression."""
+    ngf, k = config.ngf, config.first_kernel
+    return nn.Sequential(
+        nn.ConvTranspose2d(in_channels, ngf * 8, k, 1, 0, bias=False),
+        nn.BatchNorm2d(ngf * 8),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ngf * 4),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ngf * 2),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ngf),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(ngf, config.channels, 4, 2, 1, bias=False),
+        nn.Tanh(),
+    )
+
+
 class Generator(nn.Module):
     """z [N, nz] (or [N, nz, 1, 1]) -> image [N, C, S, S] in [-1, 1]."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        ngf, k = config.ngf, config.first_kernel
-        self.main = nn.Sequential(
-            nn.ConvTranspose2d(config.nz, ngf * 8, k, 1, 0, bias=False),
-            nn.BatchNorm2d(ngf * 8),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf * 4),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf * 2),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(ngf, config.channels, 4, 2, 1, bias=False),
-            nn.Tanh(),
-        )
+        self.main = generator_layers(config, config.nz)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() == 2:

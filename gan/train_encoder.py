@@ -31,7 +31,8 @@ from .conditional import ProjectionDiscriminator
 from .data import dataset_fingerprint, read_fer2013
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
-from .train import check_resumable, describe_device, mixed_precision, resolve_device, to_model_range
+from .train import (_adam_state, _adam_tensors, check_resumable, describe_device, mixed_precision, resolve_device,
+                    to_model_range)
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
 
@@ -143,12 +144,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
         tensors, meta = load_tensors(state_path, "cpu")
         try:
             E.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("E.")})
-            opt_state = {int(k.split(".")[1]): {} for k in tensors if k.startswith("opt.")}
-            for k, v in tensors.items():
-                if k.startswith("opt."):
-                    _, index, key = k.split(".", 2)
-                    opt_state[int(index)][key] = v.to(device)
-            opt.load_state_dict({"state": opt_state, "param_groups": meta["param_groups"]})
+            opt.load_state_dict(_adam_state("opt", tensors, meta["opt"]))
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
@@ -195,13 +191,11 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
         E.eval()
         save_encoder(run_dir / "encoder.safetensors", E, {**meta_base, "epochs": epoch, "losses": means})
         tensors = {f"E.{k}": v for k, v in E.state_dict().items()}
-        sd = opt.state_dict()
-        for index, state in sd["state"].items():
-            for key, value in state.items():
-                tensors[f"opt.{index}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+        opt_tensors, opt_meta = _adam_tensors("opt", opt)
+        tensors.update(opt_tensors)
         tensors["rng"] = rng.get_state()
         save_tensors(state_path, tensors, {"kind": "encoder_training_state", "epoch": epoch, "seconds": seconds,
-                                           "param_groups": sd["param_groups"], **meta_base})
+                                           "opt": opt_meta, **meta_base})
         if progress_fn is not None:
             progress_fn(epoch, means)
     return EncoderResult(run_dir, epoch, epoch >= config.epochs, seconds, means)
