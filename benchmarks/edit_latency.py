@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from editor.faces import align_face  # noqa: E402
 from editor.invert import invert  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
-from editor.pipeline import Editor, expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
+from editor.pipeline import DEFAULT_INVERSION, Editor, expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
 from editor.transfer import apply_change, face_change  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"
@@ -65,6 +65,7 @@ def main() -> None:
     editor = Editor.load(args.checkpoints, device=args.device)
     G = editor.conditional
     bank = editor.bank("conditional")
+    steps, restarts = DEFAULT_INVERSION["conditional"]
     editor.edit(data, args.expression)  # warm-up: first calls allocate and pick kernels
     stages = ("read", "detect", "align", "classify", "encode", "invert", "render", "flow", "transfer", "edit")
     times: dict[str, list[float]] = {k: [] for k in stages}
@@ -83,7 +84,7 @@ def main() -> None:
             start = editor.encoder(target)[0] if editor.encoder is not None else None
         marks.append(time.perf_counter())
         fit = invert(G, target, mask=editor._mask, seed=repeat, device=editor.device, init_bank=bank, start=start,
-                     label=torch.from_numpy(source_label))
+                     label=torch.from_numpy(source_label), steps=steps, restarts=restarts)
         marks.append(time.perf_counter())
         source = to_uint8(fit.image)
         rendered = editor._render_conditional(fit.z, target_label(source_label,
@@ -101,9 +102,9 @@ def main() -> None:
     machine = (torch.cuda.get_device_name(device) if device.type == "cuda"
                else f"{platform.machine()} CPU, {torch.get_num_threads()} threads")
     width, height = Image.open(io.BytesIO(data)).size
-    print(f"{width}x{height} photo, 1 face, {args.repeats} runs on {machine}")
+    print(f"{width}x{height} photo, 1 face, {steps} steps x {restarts} restarts, {args.repeats} runs on {machine}")
     row = {"date": time.strftime("%Y-%m-%d"), "machine": machine, "photo": f"{width}x{height}",
-           "repeats": args.repeats, "torch": torch.__version__}
+           "repeats": args.repeats, "torch": torch.__version__, "inversion": f"{steps} steps x {restarts} restarts"}
     for key, samples in times.items():
         p50, p95 = percentiles(samples)
         row[key] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1)}

@@ -50,7 +50,7 @@ from benchmarks.identity import SAME_PERSON, IdentityModel, distance  # noqa: E4
 from benchmarks.machine import cpu_name  # noqa: E402
 from editor.faces import NoFaceError, align_face  # noqa: E402
 from editor.photo import Photo, read_photo  # noqa: E402
-from editor.pipeline import Editor, EditResult, expression_weights  # noqa: E402
+from editor.pipeline import DEFAULT_STRENGTH, Editor, EditResult, expression_weights  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
@@ -146,7 +146,8 @@ def evaluate_set(editor: Editor, judge: FaceJudge, photos: list[Photo], *, seed:
                                  "strength": strength, "target": EXPRESSIONS[t],
                                  **measured, "hit": measured["reads"] == EXPRESSIONS[t]})
         if examples is not None and n % 40 == 0:  # every 40th: a spread of ages, genders, ethnicities
-            examples.append((photo.rgb, [outputs[("conditional/flow", 1.0, t)] for t in range(len(EXPRESSIONS))]))
+            default = DEFAULT_STRENGTH["conditional"]  # what a user gets without touching a slider
+            examples.append((photo.rgb, [outputs[("conditional/flow", default, t)] for t in range(len(EXPRESSIONS))]))
         if (n + 1) % 20 == 0:
             print(f"  {name}: {n + 1}/{len(photos)} photos, {time.perf_counter() - t0:.0f} s", flush=True)
     return rows

@@ -40,9 +40,8 @@ from . import memory, validate
 from .directions import move
 from .face_choice import FaceChoice, main_faces
 from .faces import NoFaceError
-from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
 from .locations import EXAMPLES
-from .pipeline import BLEND_MODES, DEFAULT_STRENGTH, MAX_STRENGTH
+from .pipeline import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES, PhotoError, read_photo
 from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionExpired, SessionStore
@@ -540,9 +539,10 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
                         edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
                     edit_notice = gr.HTML(elem_id="edit-notice", elem_classes="notice")
                     with gr.Accordion("Advanced settings", open=False):
-                        steps = gr.Slider(*validate.STEPS, value=DEFAULT_STEPS, step=5, label="Inversion steps",
+                        default_steps, default_restarts = DEFAULT_INVERSION[editor.default_model]
+                        steps = gr.Slider(*validate.STEPS, value=default_steps, step=5, label="Inversion steps",
                                           info="more: closer to the photo's face, slower", elem_id="steps")
-                        restarts = gr.Slider(*validate.RESTARTS, value=DEFAULT_RESTARTS, step=1, label="Restarts",
+                        restarts = gr.Slider(*validate.RESTARTS, value=default_restarts, step=1, label="Restarts",
                                              info="independent searches; the best is kept", elem_id="restarts")
                         model = gr.Radio(list(editor.models), value=editor.default_model, label="Model",
                                          info="conditional: one generator for every expression, and only the "
@@ -638,10 +638,12 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
               concurrency_id="reading", concurrency_limit=1)
         reset.click(partial(reset_sliders, editor, scratch), [session, explore_face], [result, session, *sliders],
                     api_visibility="private", show_progress="hidden")
-        # The blend modes and the strength's range are the chosen model's.
+        # The blend modes, the strength's range and the inversion's defaults are the chosen model's.
         model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
-                                gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m])),
-                     model, [blend_mode, strength], api_visibility="private", show_progress="hidden")
+                                gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m]),
+                                gr.Slider(value=DEFAULT_INVERSION[m][0]), gr.Slider(value=DEFAULT_INVERSION[m][1])),
+                     model, [blend_mode, strength, steps, restarts], api_visibility="private",
+                     show_progress="hidden")
         explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",
                             show_progress="hidden")
 
