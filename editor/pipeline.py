@@ -11,6 +11,10 @@ Two models can edit:
 - "seed": the seed's seven per-expression generators; the face is inverted into
   the target expression's generator and its luminance pasted back (blend.py).
 
+Around it: model_loading.py reads the checkpoints, edits.py holds what an edit
+is (settings per model, per-face records), generator_extras.py the latent banks
+and slider directions, and apply_edit.py the last stage (change -> photo).
+
 `Editor.load()` reads the models and the face detector once; `edit()` runs the
 stages for one photo and keeps what the sliders need (per-face z, p_src,
 alignment), and `render()` re-runs only the generator and the transfer for new
@@ -21,148 +25,34 @@ instance serves concurrent requests.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable
 
 import numpy as np
 import torch
 
-from gan.checkpoint import CheckpointError, load_generator
-from gan.classifier import ExpressionClassifier, load_classifier, predict_proba
+from gan.classifier import ExpressionClassifier, predict_proba
 from gan.data import EXPRESSIONS
+from gan.encoder import Encoder
 from gan.models import Generator
 from gan.train import resolve_device
-from gan.train import to_model_range as images_to_model_range
 
-from gan.encoder import Encoder, load_encoder
-
-from .blend import crop_face_mask, paste_back
-from .faces import Alignment, Face, FaceDetector, align_face
-from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS, InversionResult, build_latent_bank, invert
+from .apply_edit import apply_face_edit
+from .blend import crop_face_mask
+from .edits import (BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH, MODELS,  # noqa: F401
+                    EditResult, EditSettings, ExpressionGuess, FaceEdit, expression_weights, target_label,
+                    to_model_range, to_uint8)
+from .faces import Face, FaceDetector, align_face
+from .generator_extras import GeneratorExtras
+from .invert import InversionResult, invert
 from .locations import CHECKPOINTS
+from .model_loading import MissingCheckpointsError, load_models, missing_message  # noqa: F401
 from .photo import Photo, read_photo
-from .transfer import FaceChange, apply_change, face_change
 
 DEFAULT_CHECKPOINTS = CHECKPOINTS  # the shipped ones, in the checkout or the installed package
 CROP_SIZE = 48
-CLASSIFIER_FILE = "classifier.safetensors"
-CONDITIONAL_FILE = "conditional.safetensors"
-ENCODER_FILE = "encoder.safetensors"
-MODELS = ("conditional", "seed")
-# How each model's edit reaches the photo; the first is the default.
-BLEND_MODES = {"conditional": ("flow", "difference", "replace"), "seed": ("alpha", "poisson")}
-MAX_STRENGTH = {"conditional": 1.5, "seed": 1.0}  # past 1 the conditional model exaggerates
-# Chosen by numbers (benchmarks/quality.py on faces_dev): the conditional model's edits land
-# most often at 1.5 (hit and same person 29.7%, against 20.3% at 1 and 15.6% at 0.5) and still
-# keep the person (dlib: 98.9% the same) and all the detail.
-DEFAULT_STRENGTH = {"conditional": 1.5, "seed": 1.0}
-# Inversion (steps, restarts) per model. The conditional model starts from the encoder's guess,
-# so one long search beats several short ones: on 30 faces_dev photos 100 x 1 fits the face
-# closer than 30 x 4 (24.1 against 22.4 dB inside the face) and its edits land far more often
-# (hit and same person 43% against 31%) for ~0.2 s more; 200 x 1 adds ~2 points for 0.5 s more.
-# The seed's generators keep invert's defaults (bank starts, 30 x 4).
-DEFAULT_INVERSION = {"conditional": (100, 1), "seed": (DEFAULT_STEPS, DEFAULT_RESTARTS)}
-
 ProgressFn = Callable[[float, str], None]
-T = TypeVar("T")
-
-
-class MissingCheckpointsError(RuntimeError):
-    """No usable generator, or no face detector; the message says how to train or restore them."""
-
-
-def load_each(paths: dict[str, Path], load: Callable[[Path], T]) -> tuple[dict[str, T], dict[str, str]]:
-    """Load every file of `paths` (name -> file). One that is missing or damaged does not stop
-    the others: it is returned in the second dict, name -> what is wrong and how to restore it."""
-    loaded, problems = {}, {}
-    for name, path in paths.items():
-        try:
-            loaded[name] = load(path)
-        except CheckpointError as exc:
-            problems[name] = str(exc)
-    return loaded, problems
-
-
-@dataclass(frozen=True)
-class EditSettings:
-    steps: int | None = None  # None: DEFAULT_INVERSION[model]
-    restarts: int | None = None
-    strength: float = 1.0
-    blend_mode: str = "flow"  # one of BLEND_MODES[model]
-    seed: int = 0
-    model: str = "conditional"
-
-
-@dataclass(frozen=True)
-class ExpressionGuess:
-    """What the expression classifier reads in one face."""
-
-    expression: str  # the most probable expression
-    probability: float  # its probability, 0-1
-    probabilities: dict[str, float]  # every expression's probability
-
-    def __str__(self) -> str:
-        return f"{self.expression} {self.probability:.0%}"
-
-
-@dataclass
-class FaceEdit:
-    index: int  # position in the detected faces (left to right)
-    face: Face
-    alignment: Alignment
-    aligned: np.ndarray  # [48, 48] uint8, the photo's face as the generator sees it
-    z: torch.Tensor  # [1, nz], the inverted latent
-    generated: np.ndarray  # [48, 48] uint8: the target render, T = G(z, y) (seed model: G_expression(z))
-    loss: float
-    before: ExpressionGuess | None = None  # the classifier on the face as it was (None: no classifier)
-    after: ExpressionGuess | None = None  # ... and on the edited face, re-cropped from the edited photo
-    # Conditional model only:
-    source_label: np.ndarray | None = None  # [K] p_src, the expression the face was inverted at
-    source: np.ndarray | None = None  # [48, 48] uint8, S = G(z, p_src): the face as the model sees it
-    weights: np.ndarray | None = None  # [K] how far towards each expression y moved (target: strength)
-
-
-@dataclass
-class EditResult:
-    image: np.ndarray  # [H, W, 3] uint8, the edited photo
-    original: np.ndarray  # [H, W, 3] uint8
-    photo: Photo
-    expression: str
-    faces: list[FaceEdit]
-    settings: EditSettings = field(default_factory=EditSettings)
-
-    @property
-    def model(self) -> str:
-        return self.settings.model
-
-
-def expression_weights(expression: str, strength: float) -> np.ndarray:
-    """[K] weights: `strength` towards `expression`, 0 towards the others."""
-    weights = np.zeros(len(EXPRESSIONS), np.float32)
-    weights[EXPRESSIONS.index(expression)] = strength
-    return weights
-
-
-def target_label(source_label: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """y = (1 - sum w) p_src + sum_k w_k onehot_k: each weight moves the face's own
-    expression towards expression k (one weight a: (1 - a) p_src + a onehot).
-    Past a total of 1 the own expression is subtracted: an exaggeration."""
-    weights = np.asarray(weights, np.float32)
-    return ((1.0 - weights.sum()) * np.asarray(source_label, np.float32) + weights).astype(np.float32)
-
-
-def to_model_range(crop: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
-    """[48, 48] uint8 -> [1, 1, 48, 48] float in [-1, 1], the scaling training used."""
-    return images_to_model_range(torch.from_numpy(crop)[None, None]).to(device)
-
-
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """[1, 1, 48, 48] (or [48, 48]) in [-1, 1] -> [48, 48] uint8."""
-    return ((image.detach().float().cpu().reshape(image.shape[-2:]) + 1) * 127.5).round().clamp(0, 255).to(
-        torch.uint8).numpy()
 
 
 class Editor:
@@ -172,7 +62,7 @@ class Editor:
                  conditional: torch.nn.Module | None = None, encoder: Encoder | None = None,
                  unavailable: dict[str, str] | None = None) -> None:
         if not generators and conditional is None:
-            raise MissingCheckpointsError(_missing_message(checkpoint_dir or DEFAULT_CHECKPOINTS))
+            raise MissingCheckpointsError(missing_message(checkpoint_dir or DEFAULT_CHECKPOINTS))
         self.generators = generators  # the seed's per-expression generators
         self.conditional = conditional  # the one generator for every expression (None: not shipped)
         self.encoder = encoder  # E: crop -> z for the conditional generator (None: start from the bank)
@@ -187,11 +77,7 @@ class Editor:
         # Why there is no classifier (shown in the UI); editing works without one.
         self.classifier_problem = classifier_problem
         self._mask = torch.from_numpy(crop_face_mask(CROP_SIZE))[None, None].to(device)  # [1,1,48,48] in [0,1]
-        self._banks: dict[str, object] = {}
-        self._directions: dict[str, object] = {}
-        self._labels: dict[str, object] = {}
-        self._lock = threading.Lock()
-        self._entry_locks: dict[tuple[int, str], threading.Lock] = {}
+        self.extras = GeneratorExtras(conditional, self.generator, device, classifier, checkpoint_dir)
 
     @classmethod
     def load(cls, checkpoint_dir: str | Path = DEFAULT_CHECKPOINTS, device: str = "auto",
@@ -204,41 +90,9 @@ class Editor:
         is printed. MissingCheckpointsError when no generator loads or the face detector does not."""
         checkpoint_dir = Path(checkpoint_dir)
         dev = resolve_device(device)
-
-        def load_one(path: Path):
-            G, meta = load_generator(path, dev)
-            if path.name == CONDITIONAL_FILE and not getattr(G.config, "n_classes", 0):
-                raise CheckpointError(f"{path}: not a conditional generator")
-            return G, meta
-
-        files = {e: checkpoint_dir / f"{e}.safetensors" for e in expressions}
-        loaded, unavailable = load_each({**files, "conditional": checkpoint_dir / CONDITIONAL_FILE}, load_one)
-        conditional, conditional_meta = loaded.pop("conditional", (None, None))
-        if not loaded and conditional is None:
-            raise MissingCheckpointsError(_missing_message(checkpoint_dir, list(unavailable.values())))
-        for problem in unavailable.values():
-            print(f"warning: starting without this model: {problem}", file=sys.stderr)
-        generators = {name: G for name, (G, _) in loaded.items()}
-        metadata = {name: meta for name, (_, meta) in loaded.items()}
-        encoder = None
-        if conditional is not None:
-            metadata["conditional"] = conditional_meta
-            try:
-                encoder, metadata["encoder"] = load_encoder(checkpoint_dir / ENCODER_FILE, dev)
-            except CheckpointError as exc:
-                print(f"warning: {exc}; inversions start from the latent bank instead", file=sys.stderr)
-        try:
-            detector = FaceDetector(dev, weights=checkpoint_dir / "mtcnn.safetensors")
-        except CheckpointError as exc:
-            raise MissingCheckpointsError(str(exc)) from None
-        classifier, problem = None, None
-        try:
-            classifier, _ = load_classifier(checkpoint_dir / CLASSIFIER_FILE, dev)
-        except CheckpointError as exc:
-            problem = f"The expression read-out is off: {exc}"
-            print(f"warning: {problem}", file=sys.stderr)
-        return cls(generators, detector, dev, metadata, checkpoint_dir, classifier, problem, conditional, encoder,
-                   unavailable)
+        m = load_models(checkpoint_dir, dev, expressions)
+        return cls(m.generators, m.detector, dev, m.metadata, checkpoint_dir, m.classifier, m.classifier_problem,
+                   m.conditional, m.encoder, m.unavailable)
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -274,77 +128,25 @@ class Editor:
         except KeyError:
             raise ValueError(f"unknown expression {expression!r}; choose one of {', '.join(self.generators)}") from None
 
-    def _cached(self, store: dict, key: str, build: Callable[[], object]):
-        """store[key], built once. A lock per entry, so a slow first build
-        for one generator never blocks requests for another."""
-        with self._lock:
-            lock = self._entry_locks.setdefault((id(store), key), threading.Lock())
-        with lock:
-            if key not in store:
-                store[key] = build()
-            return store[key]
-
+    # The generators' banks, directions and slider labels: generator_extras.py.
     def bank(self, key: str):
-        """Latent bank for inversion starts, built once per generator: `key` is
-        an expression (seed model) or "conditional" (rendered at the mean expression)."""
-        if key == "conditional":
-            label = torch.full((len(EXPRESSIONS),), 1.0 / len(EXPRESSIONS))
-            return self._cached(self._banks, key, lambda: build_latent_bank(self.conditional, device=self.device,
-                                                                            label=label))
-        G = self.generator(key)
-        return self._cached(self._banks, key, lambda: build_latent_bank(G, device=self.device))
+        """Latent bank for inversion starts: `key` is "conditional" or a seed expression."""
+        return self.extras.bank(key)
 
     def directions(self, key: str):
-        """GANSpace directions of a generator (computed once, cached): `key` is an
-        expression (seed model) or "conditional"."""
-        from .directions import cached_directions
-
-        G = self.conditional if key == "conditional" else self.generator(key)
-        name = CONDITIONAL_FILE if key == "conditional" else f"{key}.safetensors"
-        checkpoint = self.checkpoint_dir / name if self.checkpoint_dir else None
-        return self._cached(self._directions, key,
-                            lambda: cached_directions(G, device=self.device, checkpoint=checkpoint))
+        """GANSpace directions of a generator, computed once."""
+        return self.extras.directions(key)
 
     def direction_labels(self, key: str, count: int) -> list[str]:
-        """What each of the first `count` directions of a generator does: measured
-        changes in the classifier's reading and the region that moves most
-        (conditional model with a classifier), else their share of the variation."""
-        directions = self.directions(key)
-        if key == "conditional" and self.classifier is not None:
-            from .direction_labels import describe_directions
-
-            return self._cached(self._labels, f"{key}:{count}", lambda: describe_directions(
-                self.conditional, directions, self.classifier, count=count, device=self.device))
-        return [f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation"
-                for k in range(min(count, len(directions)))]
+        """What each of the first `count` directions of a generator was measured to do."""
+        return self.extras.direction_labels(key, count)
 
     def warm_up(self, stop: threading.Event | None = None) -> None:
         """Build the default model's bank, directions and slider labels now (the UI calls
-        this in a background thread at start-up, so the first edit and slider are fast;
-        the seed model's are built on first use). `stop` ends it between steps: a
-        thread still inside torch when the interpreter exits aborts the process."""
+        this in a background thread at start-up; the seed model's are built on first use).
+        `stop` ends it between steps."""
         key = "conditional" if self.default_model == "conditional" else next(iter(self.generators))
-        steps = [lambda: self.bank(key), lambda: self.directions(key),
-                 lambda: self.direction_labels(key, 6), lambda: self._first_inversion(key)]
-        for step in steps:
-            if stop is not None and stop.is_set():
-                return
-            step()
-
-    def _first_inversion(self, key: str) -> None:
-        """The first inversion in a process pays ~1 s of kernel set-up: pay it now."""
-        bank = self.bank(key)
-        if key == "conditional":
-            label = torch.full((len(EXPRESSIONS),), 1.0 / len(EXPRESSIONS))
-            with torch.no_grad():
-                target = self.conditional(bank.z[:1].to(self.device), label[None].to(self.device))
-            invert(self.conditional, target, mask=self._mask, steps=1, restarts=1, device=self.device,
-                   init_bank=bank, label=label)
-        else:
-            G = self.generator(key)
-            with torch.no_grad():
-                target = G(bank.z[:1].to(self.device))
-            invert(G, target, mask=self._mask, steps=1, restarts=1, device=self.device, init_bank=bank)
+        self.extras.warm_up(key, self._mask, stop)
 
     def classify(self, crops: list[np.ndarray]) -> list[ExpressionGuess] | None:
         """The classifier's reading of aligned [48, 48] uint8 crops (None without a classifier)."""
@@ -419,7 +221,7 @@ class Editor:
                 edit.source = to_uint8(fit.image)
                 edit.weights = expression_weights(expression, strength)
                 edit.generated = self._render_conditional(edit.z, target_label(edit.source_label, edit.weights))
-            edited = self._apply(edited, edit, settings)
+            edited = apply_face_edit(edited, edit, settings)
             edits.append(edit)
         self._read_expressions(edits, edited)
         report(1.0, "done")
@@ -462,20 +264,6 @@ class Editor:
         y = torch.as_tensor(label, dtype=torch.float32).reshape(1, -1).to(self.device)
         return to_uint8(self.conditional(z.reshape(1, -1).to(self.device), y))
 
-    def _apply(self, image: np.ndarray, edit: FaceEdit, settings: EditSettings) -> np.ndarray:
-        """`image` with one face's edit brought in, by the settings' model and blend mode."""
-        if settings.model == "seed" and settings.strength == 0.0:
-            return image
-        if settings.model == "conditional" and np.array_equal(edit.source, edit.generated):
-            return image  # no change (strength 0): the photo's bytes, untouched
-        if settings.model == "seed":
-            return paste_back(image, edit.generated, edit.alignment.to_photo, original_crop=edit.aligned,
-                              strength=settings.strength, mode=settings.blend_mode)
-        if settings.blend_mode == "replace":  # the seed's paste-back of the target render, for comparison
-            return paste_back(image, edit.generated, edit.alignment.to_photo, original_crop=edit.aligned)
-        change: FaceChange = face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode)
-        return apply_change(image, change, edit.alignment.to_photo)
-
     def _read_expressions(self, edits: list[FaceEdit], edited: np.ndarray) -> None:
         """Fill in each face's expression before and after, the "after" read from
         the edited photo with the same alignment (what a viewer sees)."""
@@ -509,7 +297,7 @@ class Editor:
             elif edit.index in zs:
                 moved.generated = to_uint8(self.generator(result.expression)(
                     zs[edit.index].reshape(1, -1).to(self.device)))
-            image = self._apply(image, moved, result.settings)
+            image = apply_face_edit(image, moved, result.settings)
         return image
 
     @torch.no_grad()
@@ -527,13 +315,3 @@ class Editor:
 def _aligned_crops(image: np.ndarray, edits: list[FaceEdit]) -> list[np.ndarray]:
     """The edited faces as they show in `image`, aligned as they were for the edit."""
     return [align_face(image, edit.face, size=CROP_SIZE)[0] for edit in edits]
-
-
-def _missing_message(checkpoint_dir: Path, problems: list[str] | None = None) -> str:
-    lines = [f"No usable expression generators in {checkpoint_dir}."]
-    lines += [f"  - {p}" for p in problems or []]
-    lines += ["Restore the shipped ones with `git checkout -- checkpoints/`, or train your own:",
-              "  python -m gan train --data ../shared/data/fer2013.csv.gz --expression all --out runs/fer2013",
-              "  python -m gan export runs/fer2013/<expression>/generator.safetensors -o "
-              f"{checkpoint_dir}/<expression>.safetensors"]
-    return "\n".join(lines)

@@ -1,0 +1,33 @@
+"""How one face's edit reaches the photo, by model and blend mode: the last
+stage of photo -> faces -> crop -> z -> renders -> change -> photo.
+
+- conditional model: only the change from S = G(z, p_src) to T = G(z, y)
+  (transfer.py: "flow", the default, or "difference"); "replace" pastes T
+  itself, the seed's way, kept for comparison;
+- seed model: the target generator's face pasted back (blend.py: "alpha" or
+  "poisson"), faded by the strength.
+A pure function of its arguments; strength 0 returns the image untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .blend import paste_back
+from .edits import EditSettings, FaceEdit
+from .transfer import apply_change, face_change
+
+
+def apply_face_edit(image: np.ndarray, edit: FaceEdit, settings: EditSettings) -> np.ndarray:
+    """`image` [H, W, 3] uint8 with one face's edit brought in."""
+    if settings.model == "seed":
+        if settings.strength == 0.0:
+            return image
+        return paste_back(image, edit.generated, edit.alignment.to_photo, original_crop=edit.aligned,
+                          strength=settings.strength, mode=settings.blend_mode)
+    if np.array_equal(edit.source, edit.generated):
+        return image  # no change (strength 0): the photo's bytes, untouched
+    if settings.blend_mode == "replace":
+        return paste_back(image, edit.generated, edit.alignment.to_photo, original_crop=edit.aligned)
+    change = face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode)
+    return apply_change(image, change, edit.alignment.to_photo)

@@ -1,0 +1,114 @@
+"""What an edit is: each model's settings, the record of one face's edit and of
+one photo's, and the arithmetic of expression labels.
+
+Plain data and pure functions, shared by the editor (pipeline.py), the UI
+(app.py), the CLI and the benchmarks; nothing here loads a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from gan.data import EXPRESSIONS
+from gan.train import to_model_range as images_to_model_range
+
+from .faces import Alignment, Face
+from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS
+from .photo import Photo
+
+MODELS = ("conditional", "seed")
+# How each model's edit reaches the photo; the first is the default.
+BLEND_MODES = {"conditional": ("flow", "difference", "replace"), "seed": ("alpha", "poisson")}
+MAX_STRENGTH = {"conditional": 1.5, "seed": 1.0}  # past 1 the conditional model exaggerates
+# Chosen by numbers (benchmarks/quality.py on faces_dev): the conditional model's edits land
+# most often at 1.5 (hit and same person 29.7%, against 20.3% at 1 and 15.6% at 0.5) and still
+# keep the person (dlib: 98.9% the same) and all the detail.
+DEFAULT_STRENGTH = {"conditional": 1.5, "seed": 1.0}
+# Inversion (steps, restarts) per model. The conditional model starts from the encoder's guess,
+# so one long search beats several short ones: on 30 faces_dev photos 100 x 1 fits the face
+# closer than 30 x 4 (24.1 against 22.4 dB inside the face) and its edits land far more often
+# (hit and same person 43% against 31%) for ~0.2 s more; 200 x 1 adds ~2 points for 0.5 s more.
+# The seed's generators keep invert's defaults (bank starts, 30 x 4).
+DEFAULT_INVERSION = {"conditional": (100, 1), "seed": (DEFAULT_STEPS, DEFAULT_RESTARTS)}
+
+
+@dataclass(frozen=True)
+class EditSettings:
+    steps: int | None = None  # None: DEFAULT_INVERSION[model]
+    restarts: int | None = None
+    strength: float = 1.0
+    blend_mode: str = "flow"  # one of BLEND_MODES[model]
+    seed: int = 0
+    model: str = "conditional"
+
+
+@dataclass(frozen=True)
+class ExpressionGuess:
+    """What the expression classifier reads in one face."""
+
+    expression: str  # the most probable expression
+    probability: float  # its probability, 0-1
+    probabilities: dict[str, float]  # every expression's probability
+
+    def __str__(self) -> str:
+        return f"{self.expression} {self.probability:.0%}"
+
+
+@dataclass
+class FaceEdit:
+    index: int  # position in the detected faces (left to right)
+    face: Face
+    alignment: Alignment
+    aligned: np.ndarray  # [48, 48] uint8, the photo's face as the generator sees it
+    z: torch.Tensor  # [1, nz], the inverted latent
+    generated: np.ndarray  # [48, 48] uint8: the target render, T = G(z, y) (seed model: G_expression(z))
+    loss: float
+    before: ExpressionGuess | None = None  # the classifier on the face as it was (None: no classifier)
+    after: ExpressionGuess | None = None  # ... and on the edited face, re-cropped from the edited photo
+    # Conditional model only:
+    source_label: np.ndarray | None = None  # [K] p_src, the expression the face was inverted at
+    source: np.ndarray | None = None  # [48, 48] uint8, S = G(z, p_src): the face as the model sees it
+    weights: np.ndarray | None = None  # [K] how far towards each expression y moved (target: strength)
+
+
+@dataclass
+class EditResult:
+    image: np.ndarray  # [H, W, 3] uint8, the edited photo
+    original: np.ndarray  # [H, W, 3] uint8
+    photo: Photo
+    expression: str
+    faces: list[FaceEdit]
+    settings: EditSettings = field(default_factory=EditSettings)
+
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
+
+def expression_weights(expression: str, strength: float) -> np.ndarray:
+    """[K] weights: `strength` towards `expression`, 0 towards the others."""
+    weights = np.zeros(len(EXPRESSIONS), np.float32)
+    weights[EXPRESSIONS.index(expression)] = strength
+    return weights
+
+
+def target_label(source_label: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """y = (1 - sum w) p_src + sum_k w_k onehot_k: each weight moves the face's own
+    expression towards expression k (one weight a: (1 - a) p_src + a onehot).
+    Past a total of 1 the own expression is subtracted: an exaggeration."""
+    weights = np.asarray(weights, np.float32)
+    return ((1.0 - weights.sum()) * np.asarray(source_label, np.float32) + weights).astype(np.float32)
+
+
+def to_model_range(crop: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """[48, 48] uint8 -> [1, 1, 48, 48] float in [-1, 1], the scaling training used."""
+    return images_to_model_range(torch.from_numpy(crop)[None, None]).to(device)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """[1, 1, 48, 48] (or [48, 48]) in [-1, 1] -> [48, 48] uint8."""
+    return ((image.detach().float().cpu().reshape(image.shape[-2:]) + 1) * 127.5).round().clamp(0, 255).to(
+        torch.uint8).numpy()

@@ -1,0 +1,112 @@
+"""Loading the editor's models from a checkpoint folder, each on its own.
+
+A missing or damaged checkpoint takes out only its model: the others load, and
+the problem (what is wrong, how to restore it) is kept so the UI can say it.
+Only when no generator or the face detector cannot load does the editor stop,
+with a message that says how to restore or train them.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import torch
+
+from gan.checkpoint import CheckpointError, load_generator
+from gan.classifier import ExpressionClassifier, load_classifier
+from gan.data import EXPRESSIONS
+from gan.encoder import Encoder, load_encoder
+from gan.models import Generator
+
+from .faces import FaceDetector
+
+CLASSIFIER_FILE = "classifier.safetensors"
+CONDITIONAL_FILE = "conditional.safetensors"
+ENCODER_FILE = "encoder.safetensors"
+DETECTOR_FILE = "mtcnn.safetensors"
+T = TypeVar("T")
+
+
+class MissingCheckpointsError(RuntimeError):
+    """No usable generator, or no face detector; the message says how to train or restore them."""
+
+
+def load_each(paths: dict[str, Path], load: Callable[[Path], T]) -> tuple[dict[str, T], dict[str, str]]:
+    """Load every file of `paths` (name -> file). One that is missing or damaged does not stop
+    the others: it is returned in the second dict, name -> what is wrong and how to restore it."""
+    loaded, problems = {}, {}
+    for name, path in paths.items():
+        try:
+            loaded[name] = load(path)
+        except CheckpointError as exc:
+            problems[name] = str(exc)
+    return loaded, problems
+
+
+@dataclass
+class LoadedModels:
+    """Everything `load_models` found; None (or empty) where a checkpoint did not load."""
+
+    generators: dict[str, Generator]  # the seed's per-expression generators
+    detector: FaceDetector
+    metadata: dict[str, dict] = field(default_factory=dict)
+    classifier: ExpressionClassifier | None = None
+    classifier_problem: str | None = None  # why there is no classifier (shown in the UI)
+    conditional: torch.nn.Module | None = None
+    encoder: Encoder | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)  # model -> what is wrong, how to restore it
+
+
+def load_models(checkpoint_dir: Path, device: torch.device,
+                expressions: tuple[str, ...] = EXPRESSIONS) -> LoadedModels:
+    """The conditional generator and its encoder, every `<expression>.safetensors` of the
+    seed's model, the classifier and the detector from `checkpoint_dir`, each on its own
+    (warnings on stderr for those that do not load). MissingCheckpointsError when no
+    generator loads or the face detector does not."""
+
+    def load_one(path: Path):
+        G, meta = load_generator(path, device)
+        if path.name == CONDITIONAL_FILE and not getattr(G.config, "n_classes", 0):
+            raise CheckpointError(f"{path}: not a conditional generator")
+        return G, meta
+
+    files = {e: checkpoint_dir / f"{e}.safetensors" for e in expressions}
+    loaded, unavailable = load_each({**files, "conditional": checkpoint_dir / CONDITIONAL_FILE}, load_one)
+    conditional, conditional_meta = loaded.pop("conditional", (None, None))
+    if not loaded and conditional is None:
+        raise MissingCheckpointsError(missing_message(checkpoint_dir, list(unavailable.values())))
+    for problem in unavailable.values():
+        print(f"warning: starting without this model: {problem}", file=sys.stderr)
+    metadata = {name: meta for name, (_, meta) in loaded.items()}
+    encoder = None
+    if conditional is not None:
+        metadata["conditional"] = conditional_meta
+        try:
+            encoder, metadata["encoder"] = load_encoder(checkpoint_dir / ENCODER_FILE, device)
+        except CheckpointError as exc:
+            print(f"warning: {exc}; inversions start from the latent bank instead", file=sys.stderr)
+    try:
+        detector = FaceDetector(device, weights=checkpoint_dir / DETECTOR_FILE)
+    except CheckpointError as exc:
+        raise MissingCheckpointsError(str(exc)) from None
+    classifier, classifier_problem = None, None
+    try:
+        classifier, _ = load_classifier(checkpoint_dir / CLASSIFIER_FILE, device)
+    except CheckpointError as exc:
+        classifier_problem = f"The expression read-out is off: {exc}"
+        print(f"warning: {classifier_problem}", file=sys.stderr)
+    return LoadedModels({name: G for name, (G, _) in loaded.items()}, detector, metadata, classifier,
+                        classifier_problem, conditional, encoder, unavailable)
+
+
+def missing_message(checkpoint_dir: Path, problems: list[str] | None = None) -> str:
+    lines = [f"No usable expression generators in {checkpoint_dir}."]
+    lines += [f"  - {p}" for p in problems or []]
+    lines += ["Restore the shipped ones with `git checkout -- checkpoints/`, or train your own:",
+              "  python -m gan train --data ../shared/data/fer2013.csv.gz --expression all --out runs/fer2013",
+              "  python -m gan export runs/fer2013/<expression>/generator.safetensors -o "
+              f"{checkpoint_dir}/<expression>.safetensors"]
+    return "\n".join(lines)
