@@ -5,9 +5,11 @@ functions take the (shared, read-only) `Editor` first and keep per-visitor
 state in `gr.State`, so one process serves many visitors. That state is a small
 `Session` whose photo lies on disk, and only so many are kept
 (`session_store.py`); every argument a client sends is checked against the
-page's ranges before any work (`validate.py`). Launching belongs to
-`python -m editor` (see `__main__.py`); Gradio 6 takes the theme and CSS there,
-from `launch_options()`.
+page's ranges before any work (`validate.py`). What the page shows comes from
+Gradio-free modules: `page_images.py` (display-sized photos, enlarged faces),
+`page_text.py` (captions, summaries) and `sliders.py` (slider values and the photo
+redrawn at them). Launching belongs to `python -m editor` (see `__main__.py`);
+Gradio 6 takes the theme and CSS there, from `launch_options()`.
 
 Named API endpoints (see the page's "Use via API" link):
 - `/edit`    photo, expression, faces, seed, steps, restarts, strength, blend_mode
@@ -31,35 +33,26 @@ from functools import partial, wraps
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
-import PIL.Image
 
 from gan.data import EXPRESSIONS
 
 from . import memory, validate
 from .directions import move
-from .face_choice import FaceChoice, main_faces
+from .face_choice import main_faces
 from .faces import NoFaceError
-from .locations import EXAMPLES
+from .page_images import FACE_SIDE, display_size, enlarge, example_photos, face_thumbnail, generator_views, write_display
+from .page_text import (INTRO, TITLE, download_name, edit_summary, face_caption, face_choices,
+                        faces_note, moved_reading, slider_labels)
 from .pipeline import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES, PhotoError, read_photo
 from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionExpired, SessionStore
+from .sliders import (MAX_WEIGHT, N_SLIDERS, N_VALUES, SLIDER_RANGE, chosen_face, direction_key, edit_values,
+                      render, render_with_sliders, slider_values)
 
-N_SLIDERS = 6  # GANSpace directions offered as sliders
-N_VALUES = N_SLIDERS + len(EXPRESSIONS)  # slider values per face: the directions, then the seven expression weights
-MAX_WEIGHT = validate.STRENGTH[1]  # an expression weight goes as far as the strength
-SLIDER_RANGE = 3.0  # in standard deviations of z along each direction
 MAX_FACES = 12  # face choices an API client may name without running detection first
-DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size
-FACE_SIDE = 192  # 48x48 generated faces are shown enlarged to this
 DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
-SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"  # beside a checkout
 
-TITLE = "Expression editor"
-INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 renders each face as "
-         "it is and with that expression, and your photo's own pixels are moved and shaded by the difference, "
-         "so the person stays themselves. Then use the sliders to mix expressions and explore nearby faces.")
 CSS = """
 .gradio-container { max-width: 1280px !important; margin: auto; }
 #intro { margin-bottom: 0.5rem; }
@@ -83,54 +76,7 @@ def launch_options() -> dict:
     return {"theme": gr.themes.Soft(primary_hue="indigo"), "css": CSS, "max_file_size": MAX_FILE_BYTES}
 
 
-# ---------------------------------------------------------------- small helpers
-
-def display_size(image: np.ndarray, side: int = DISPLAY_SIDE) -> np.ndarray:
-    """`image` shrunk so its longest side is at most `side` (the page never needs more)."""
-    height, width = image.shape[:2]
-    scale = side / max(height, width)
-    if scale >= 1:
-        return image
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(PIL.Image.fromarray(image).resize(size, PIL.Image.Resampling.BILINEAR, reducing_gap=2.0))
-
-
-def enlarge(face: np.ndarray, side: int = FACE_SIDE) -> np.ndarray:
-    """A [48, 48] uint8 face enlarged for the page."""
-    return np.asarray(PIL.Image.fromarray(face).resize((side, side), PIL.Image.Resampling.LANCZOS))
-
-
-def face_thumbnail(rgb: np.ndarray, box: tuple[float, float, float, float], side: int = 128) -> np.ndarray:
-    """A square crop around a detected face with some margin, for the "faces found" gallery."""
-    x1, y1, x2, y2 = box
-    cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 0.65 * max(x2 - x1, y2 - y1)
-    height, width = rgb.shape[:2]
-    left, top = int(max(0, cx - half)), int(max(0, cy - half))
-    right, bottom = int(min(width, cx + half)), int(min(height, cy + half))
-    crop = PIL.Image.fromarray(rgb[top:bottom, left:right])
-    crop.thumbnail((side, side))
-    return np.asarray(crop)
-
-
-def face_choices(count: int) -> list[tuple[str, int]]:
-    return [(f"Face {i + 1}", i) for i in range(count)]
-
-
-def faces_note(readings, choice: FaceChoice) -> str:
-    """Below the gallery: what the classifier reads in each face, and which faces are not ticked, and why."""
-    parts = []
-    if readings and readings[0] is not None:
-        parts.append(" · ".join(face_caption(i, r) for i, r in enumerate(readings)))
-    if choice.left_out:
-        why = "; ".join(f"Face {i + 1} ({reason})" for i, reason in choice.left_out.items())
-        parts.append(f"Not ticked: {why}. Tick a face under **Faces to edit** to edit it too.")
-    return "\n\n".join(parts)
-
-
-def photo_stem(result) -> str:
-    name = getattr(getattr(result, "photo", None), "name", None) or "photo"
-    return Path(str(name)).stem or "photo"
-
+# ---------------------------------------------------------------- mistakes, shown to the visitor
 
 def refuse(message: str, title: str = "Error") -> gr.Error:
     """A message for the visitor; the server log gets no traceback for a mistake they can fix."""
@@ -256,46 +202,12 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     session = store.add(result)  # the photo goes to disk; the session keeps only what the sliders need
     scratch = store.scratch
     session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
-    after = scratch.write(display_size(result.image), "edited.jpg", folder=session.folder, quality=90)
-    download = scratch.write(result.image, f"{photo_stem(result)}_{expression}.png", folder=session.folder,
-                             compress_level=1)
+    session.after = write_display(scratch, session.folder, result.image)
+    session.download = scratch.write(result.image, download_name(result), folder=session.folder, compress_level=1)
     summary = edit_summary(editor, result)
     del result  # the photos are on disk now
     memory.trim()
-    return (session.before, after), download, summary, session
-
-
-def face_caption(index: int, reading) -> str:
-    """ "Face 1: neutral 64%" (the classifier's reading), or "Face 1" without a classifier."""
-    return f"Face {index + 1}" if reading is None else f"Face {index + 1}: {reading}"
-
-
-def edit_summary(editor, result) -> str:
-    """What was done, and what the expression classifier reads before and after each face."""
-    lines = [f"**{result.expression}**: edited {len(result.faces)} face(s)."]
-    for f in result.faces:
-        line = f"- Face {f.index + 1}: "
-        if f.before is not None and f.after is not None:
-            target = f.after.probabilities.get(result.expression, 0.0)
-            line += (f"reads as **{f.before}** before, **{f.after}** after "
-                     f"({result.expression} {target:.0%}); ")
-        lines.append(line + f"reconstruction loss {f.loss:.3f}")
-    if editor.classifier is None and editor.classifier_problem:
-        lines.append(f"\n_{editor.classifier_problem}_")
-    lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read
-    return "\n".join(lines)
-
-
-def direction_key(result) -> str:
-    """Which generator's directions move a result's faces."""
-    return "conditional" if result.model == "conditional" else result.expression
-
-
-def edit_values(result, face: int) -> list[float]:
-    """A face's slider values right after the edit: directions at 0, its expression weights."""
-    edit = next(f for f in result.faces if f.index == face)
-    weights = edit.weights if edit.weights is not None else np.zeros(len(EXPRESSIONS), np.float32)
-    return [0.0] * N_SLIDERS + [round(float(w), 3) for w in weights]
+    return (session.before, session.after), session.download, summary, session
 
 
 def prepare_explore(editor, session: Session | None):
@@ -306,21 +218,14 @@ def prepare_explore(editor, session: Session | None):
         return [gr.skip()] * (5 + N_VALUES)
     session.shown = True
     result = session.edit
-    labels = editor.direction_labels(direction_key(result), N_SLIDERS)
+    labels = slider_labels(editor.direction_labels(direction_key(result), N_SLIDERS), N_SLIDERS)
     choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
-    crops = []
-    for f in result.faces:
-        seen = f" (reads {f.before})" if f.before is not None else ""
-        crops.append((enlarge(f.aligned), f"Face {f.index + 1}: from the photo{seen}"))
-        if f.source is not None:
-            crops.append((enlarge(f.source), f"Face {f.index + 1}: the model's reconstruction"))
-        crops.append((enlarge(f.generated), f"Face {f.index + 1}: generated ({result.expression})"))
     values = edit_values(result, choices[0][1])
     conditional = result.model == "conditional"
-    sliders = [gr.Slider(value=0.0, label=f"Direction {k + 1}: {labels[k]}" if k < len(labels) else
-                         f"Direction {k + 1}") for k in range(N_SLIDERS)]
+    sliders = [gr.Slider(value=0.0, label=label) for label in labels]
     weights = [gr.Slider(value=values[N_SLIDERS + k], visible=conditional) for k in range(len(EXPRESSIONS))]
     face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
+    crops = generator_views(result)
     return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders, *weights
 
 
@@ -341,28 +246,17 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
         raise refuse("Edit a photo first; the sliders move the faces of the last edit.")
     try:
         result = session.result
-        face = None if face is None else validate.face_number(face)
-    except SessionExpired as exc:
+        face = chosen_face(result, None if face is None else validate.face_number(face))
+        session.amounts[face] = slider_values(values, result, face)
+    except SessionExpired as exc:  # e.g. evicted by newer edits: the message says to press Edit again
         raise refuse(str(exc)) from None
     except validate.ArgumentError as exc:
         raise bad_argument(exc) from None
-    edited = {f.index: f for f in result.faces}
-    face = next(iter(edited)) if face is None else face
-    if face not in edited:
-        raise refuse(f"Face {face + 1} was not edited; choose one of "
-                       f"{', '.join(str(i + 1) for i in edited)}.")
-    try:
-        session.amounts[face] = _slider_values(values, result, face)
-    except validate.ArgumentError as exc:
-        raise bad_argument(exc) from None
-    image = _render(editor, result, session.amounts)  # with no moves, the edit itself
-    after = store_display(scratch, session, image)
-    return (session.before, after), session
-
-
-def store_display(scratch: Scratch, session: Session, image: np.ndarray) -> str:
-    """A display-sized JPEG of `image` in the session's folder (which goes with the session)."""
-    return scratch.write(display_size(image), "edited.jpg", folder=session.folder, quality=90)
+    except ValueError as exc:  # a face that was not edited
+        raise refuse(str(exc)) from None
+    image = render(editor, result, session.amounts)  # with no moves, the edit itself
+    session.after = write_display(scratch, session.folder, image)
+    return (session.before, session.after), session
 
 
 def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
@@ -381,47 +275,16 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
         return gr.skip()  # a newer request will write it
     result = _mapped(session)
     if result is None:
-        return gr.skip()
-    image = _render_with_sliders(editor, session, result, face, amounts)
-    return scratch.write(image, f"{photo_stem(session.edit)}_{session.edit.expression}.png", folder=session.folder,
-                         compress_level=1)
+        return gr.skip()  # expired: the page keeps the last download, which stays on disk (session_store)
+    image = render_with_sliders(editor, session, result, face, amounts)
+    session.download = scratch.write(image, download_name(session.edit), folder=session.folder, compress_level=1)
+    return session.download
 
 
-def _slider_values(values, result, face: int) -> list[float]:
-    """All N_VALUES slider values of a face, checked: the direction amounts (-3..3; missing: 0),
-    then the seven expression weights (0..MAX_WEIGHT; missing: as the edit left them)."""
-    values = list(values)
-    amounts = validate.amounts([*values[:N_SLIDERS], *[0.0] * (N_SLIDERS - len(values[:N_SLIDERS]))], SLIDER_RANGE)
-    given = values[N_SLIDERS:]
-    weights = edit_values(result, face)[N_SLIDERS:]
-    for k, name in enumerate(EXPRESSIONS):
-        if k < len(given) and given[k] is not None:
-            weights[k] = validate.number(f"weight_{name}", given[k], 0.0, MAX_WEIGHT)
-    return amounts + weights
-
-
-def _render(editor, result, values_by_face: dict[int, list[float]]) -> np.ndarray:
-    """The photo with each face in `values_by_face` at its slider values (weights, amounts)."""
-    edited = {f.index: f for f in result.faces}
-    directions = editor.directions(direction_key(result))
-    zs, weights = {}, {}
-    for index, values in values_by_face.items():
-        if index not in edited:
-            continue
-        amounts = values[:N_SLIDERS]
-        if any(amounts):
-            zs[index] = move(edited[index].z, directions, amounts)
-        if result.model == "conditional":
-            weights[index] = np.asarray(values[N_SLIDERS:], np.float32)
-    return editor.render(result, zs, weights)
-
-
-def _render_with_sliders(editor, session: Session, result, face: int | None, values) -> np.ndarray:
-    """The photo with `face` at these slider values and every other face as last moved
-    (`result`: the session's edit, with its photo)."""
-    edited = {f.index: f for f in result.faces}
-    face = next(iter(edited)) if face is None else int(face)
-    return _render(editor, result, {**session.amounts, face: _slider_values(values, result, face)})
+def touch_session(session: Session | None) -> None:
+    """A download counts as a use: the store ends the least recently used edits first."""
+    if isinstance(session, Session):
+        session.touch()
 
 
 def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):
@@ -429,25 +292,29 @@ def read_moved_faces(editor, session: Session | None, face: int | None, *amounts
     result = _mapped(session)
     if result is None or not result.faces or editor.classifier is None:
         return gr.skip()
-    readings = editor.read_edited(result, _render_with_sliders(editor, session, result, face, amounts))
-    return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(result.faces, readings))
+    return moved_reading(result, editor.read_edited(result, render_with_sliders(editor, session, result, face,
+                                                                                amounts)))
 
 
 def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int | None = None):
     """Every face back to the edit's result; the sliders to the edit's values."""
-    result = _mapped(session)
-    if result is None or not result.faces:
+    if session is None or not session.edit.faces:
         return [gr.skip()] * (2 + N_VALUES)
+    try:
+        result = session.result
+    except SessionExpired as exc:
+        raise refuse(str(exc)) from None
     session.amounts.clear()
-    after = store_display(scratch, session, editor.render(result, {}))
+    session.after = write_display(scratch, session.folder, editor.render(result, {}))
     face = result.faces[0].index if face is None else int(face)
-    return (session.before, after), session, *edit_values(session.edit, face)
+    return (session.before, session.after), session, *edit_values(session.edit, face)
 
 
 def show_face_amounts(session: Session | None, face: int | None):
     """The sliders show the chosen face's own values."""
     if session is None or face is None or not any(f.index == face for f in session.edit.faces):
         return [gr.skip()] * N_VALUES
+    session.touch()
     return list(session.amounts.get(face, edit_values(session.edit, face)))
 
 
@@ -473,15 +340,6 @@ def random_face(editor, expression: str, seed: float, *amounts: float):
         key = "conditional" if editor.default_model == "conditional" else expression
         z = move(z, editor.directions(key), values)
     return enlarge(editor.generate(expression, z))
-
-
-def example_photos() -> list[str]:
-    """The shipped example photos (public domain: astronaut Eileen Collins, Grace Hopper), then the
-    project's shared test photos (a portrait, two people) when they are beside the checkout."""
-    photos = [str(EXAMPLES / name) for name in ("astronaut.jpg", "grace_hopper.jpg") if (EXAMPLES / name).is_file()]
-    photos += [str(SHARED_PHOTOS / name) for name in ("fr_obama.jpg", "fr_two_people.jpg")
-               if (SHARED_PHOTOS / name).is_file()]
-    return photos
 
 
 # ---------------------------------------------------------------- the page
@@ -636,8 +494,9 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
         gr.on([s.change for s in sliders], partial(read_moved_faces, editor), [session, explore_face, *sliders],
               reading, api_visibility="private", trigger_mode="always_last", show_progress="hidden",
               concurrency_id="reading", concurrency_limit=1)
-        reset.click(partial(reset_sliders, editor, scratch), [session, explore_face], [result, session, *sliders],
-                    api_visibility="private", show_progress="hidden")
+        reset.click(in_page(partial(reset_sliders, editor, scratch), 2 + N_VALUES), [session, explore_face],
+                    [result, session, *sliders, sliders_notice], api_visibility="private", show_progress="hidden")
+        download.click(touch_session, session, None, queue=False, api_visibility="private", show_progress="hidden")
         # The blend modes, the strength's range and the inversion's defaults are the chosen model's.
         model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
                                 gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m]),

@@ -8,8 +8,12 @@ the original and the faces. So a session of a 40 MP photo costs 120 MB of disk
 and next to nothing in memory, where it used to hold about 230 MB of RAM.
 
 At most `max_sessions` sessions are kept, each until `max_age` seconds after its
-last use; the oldest go first, with their folders (the photo, and the images and
-downloads written for the session). A visitor whose session went asks to edit again.
+last use (an edit, a slider move, a download: see `Session.touch`). Past that
+number, the least recently used session goes first: its photo and the images the
+page no longer shows are deleted at once, but the images the visitor's page still
+links to (the before/after pair and the full-size download) stay until the visitor
+leaves or they are an hour old, so a slow visitor's download link never breaks;
+their next slider move says the edit has expired and to press Edit again.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ class Session:
     folder: Path  # the session's own folder: the photo, and the images written for this session
     edit: EditResult  # without its photos (image, original and photo.rgb are None); see `result`
     before: str = ""  # display-sized JPEG of the original photo
+    after: str = ""  # display-sized JPEG of the edited photo the page shows now
+    download: str = ""  # the full-size PNG the page's download button links to now
     amounts: dict[int, list[float]] = field(default_factory=dict)  # face index -> slider values
     shown: bool = False  # the page shows this edit's sliders (a refused edit then leaves them as they are)
     download_requests: int = 0  # slider changes so far; the download follows the last one
@@ -60,9 +66,17 @@ class Session:
         try:
             original = np.load(self.folder / "original.npy", mmap_mode="r")  # [H, W, 3] uint8
         except FileNotFoundError:
-            raise SessionExpired(_expired_message("was deleted from the server's disk")) from None
-        self.last_used = time.monotonic()
+            raise SessionExpired(_expired_message("its photo was deleted from the server's disk")) from None
+        self.touch()
         return replace(self.edit, original=original, photo=replace(self.edit.photo, rgb=original))
+
+    def touch(self) -> None:
+        """The visitor used this edit now; the store ends the least recently used ones first."""
+        self.last_used = time.monotonic()
+
+    def linked_folders(self) -> set[Path]:
+        """The folders of the files the visitor's page links to now (each file has its own folder)."""
+        return {Path(path).parent for path in (self.before, self.after, self.download) if path}
 
 
 class SessionStore:
@@ -88,8 +102,8 @@ class SessionStore:
         with self._lock:
             self._sessions[key] = session
             ended = self._over_limits()
-        for old, why in ended:
-            self._end(old, why)
+        for old, why, keep_linked in ended:
+            self._end(old, why, keep_linked=keep_linked)
         return session
 
     def drop(self, session: Session | None) -> None:
@@ -97,30 +111,52 @@ class SessionStore:
         if isinstance(session, Session):
             with self._lock:
                 self._sessions.pop(session.key, None)
-            self._end(session, _expired_message("ended with your browser session"))
+            self._end(session, _expired_message("your browser session ended"))
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def _over_limits(self) -> list[tuple[Session, str]]:
-        """Sessions past `max_age`, then the least recently used beyond `max_sessions` (lock held)."""
+    def _over_limits(self) -> list[tuple[Session, str, bool]]:
+        """Sessions past `max_age`, then the least recently used beyond `max_sessions` (lock held):
+        (session, why, whether the files its page links to stay)."""
         now = time.monotonic()
         ended = []
         for key, session in list(self._sessions.items()):
-            if now - session.last_used > self.max_age:
-                ended.append((self._sessions.pop(key), _expired_message(f"was not used for {self.max_age / 60:g} "
-                                                                        "minutes")))
+            if now - session.last_used > self.max_age:  # its files are as old: all go
+                why = _expired_message(f"not used for {self.max_age / 60:g} minutes")
+                ended.append((self._sessions.pop(key), why, False))
         while len(self._sessions) > self.max_sessions:
             oldest = min(self._sessions.values(), key=lambda s: s.last_used)
-            ended.append((self._sessions.pop(oldest.key), _expired_message(
-                f"made way for newer ones (the server keeps the last {self.max_sessions} edits)")))
+            kept = "only the most recently used edit" if self.max_sessions == 1 else \
+                f"the {self.max_sessions} most recently used edits"
+            why = _expired_message(f"the server keeps {kept}")
+            ended.append((self._sessions.pop(oldest.key), why, True))
         return ended
 
     @staticmethod
-    def _end(session: Session, why: str) -> None:
+    def _end(session: Session, why: str, *, keep_linked: bool = False) -> None:
+        """Expire `session` and delete its files; with `keep_linked`, all but those its page links to.
+
+        Deleting a file the page links to would answer the visitor's download with
+        Gradio's HTTP 403; what is kept goes when the visitor leaves (`drop`) or with
+        Scratch's hourly pruning of the session's folder."""
         session.expired_because = why
-        shutil.rmtree(session.folder, ignore_errors=True)
+        keep = session.linked_folders() if keep_linked else set()
+        if not keep:
+            shutil.rmtree(session.folder, ignore_errors=True)
+            return
+        try:
+            entries = list(session.folder.iterdir())
+        except FileNotFoundError:
+            return
+        for entry in entries:  # the photo array and images the page no longer shows
+            if entry in keep:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def _expired_message(why: str) -> str:
-    return f"Your last edit is no longer kept on the server (it {why}); press Edit to edit the photo again."
+    return f"This edit has expired ({why}); press Edit to edit the photo again."

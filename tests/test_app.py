@@ -12,8 +12,9 @@ import pytest
 import torch
 
 import editor.__main__ as cli
-from editor.app import Scratch, build_demo, explore, read_moved_faces, save_download
+from editor.app import build_demo, explore, read_moved_faces, save_download
 from editor.directions import move
+from editor.scratch import Scratch
 from editor.session_store import SessionStore
 from gan.data import EXPRESSIONS
 
@@ -294,7 +295,7 @@ def test_in_page_shows_a_mistake_in_its_notice_and_leaves_the_outputs_as_they_ar
 
 
 def test_faces_note_says_which_faces_are_not_ticked_and_why():
-    from editor.app import faces_note
+    from editor.page_text import faces_note
     from editor.face_choice import FaceChoice
 
     note = faces_note([None, None], FaceChoice([0], {1: "small: 21 px wide, 13% of the largest face"}))

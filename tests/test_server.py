@@ -5,6 +5,7 @@ checkpoint that takes out only its own model. Real Editor, real photos."""
 from __future__ import annotations
 
 import gc
+import io
 import os
 import shutil
 import time
@@ -17,10 +18,11 @@ import pytest
 
 import editor.__main__ as cli
 from editor import validate
-from editor.app import build_demo, edit_photo, explore, random_face
+from editor.app import build_demo, edit_photo, explore, random_face, reset_sliders, show_face_amounts, touch_session
 from editor.pipeline import Editor, MissingCheckpointsError
 from editor.scratch import LOCK_NAME, ProcessFolder, Scratch, remove_stale
 from editor.session_store import SessionStore
+from editor.sliders import N_VALUES
 
 from .app_server import FAST, checkpoint_dir, loaded_editor, serve
 from .conftest import CHECKPOINTS, PHOTOS, requires
@@ -187,13 +189,52 @@ def test_sessions_are_bounded_and_an_ended_one_says_to_edit_again(editor):
     store = SessionStore(Scratch(), max_sessions=2)
     first, second, third = (store.add(result) for _ in range(3))
     assert len(store) == 2 and not first.folder.exists()  # the oldest went, with its files
-    with pytest.raises(gr.Error, match="no longer kept on the server .*last 2 edits.*press Edit"):
+    with pytest.raises(gr.Error, match=r"This edit has expired \(the server keeps the 2 most recently used edits\); "
+                                       "press Edit"):
         explore(editor, store.scratch, first, 0, 1.0)
     explore(editor, store.scratch, second, 0, 1.0)  # used: now the newest
     store.add(result)
     assert third.expired_because is not None and second.expired_because is None
     store.drop(second)  # what Gradio calls when the visitor's state is deleted
     assert not second.folder.exists() and len(store) == 1
+
+
+@requires(OBAMA_SMALL)
+def test_the_least_recently_used_edit_goes_first_and_a_download_counts_as_a_use(editor):
+    result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
+    store = SessionStore(Scratch(), max_sessions=2)
+    first, second = store.add(result), store.add(result)
+    touch_session(first)  # the page's download button: the visitor came back for the PNG
+    third = store.add(result)
+    assert first.expired_because is None and second.expired_because is not None
+    assert len(show_face_amounts(second, 0)) == N_VALUES  # an expired edit's sliders still show...
+    with pytest.raises(gr.Error, match="This edit has expired .*press Edit"):
+        reset_sliders(editor, store.scratch, second, 0)  # ...but a reset says why it cannot redraw
+    show_face_amounts(first, 0)  # choosing a face counts as a use too
+    store.add(result)
+    assert first.expired_because is None and third.expired_because is not None
+
+
+@requires(OBAMA_SMALL)
+def test_an_evicted_edit_keeps_its_download_link_and_its_sliders_say_to_edit_again(editor):
+    """A slow visitor whose edit made way for others' (--max-sessions): the download button
+    their page shows still gives the PNG (Gradio answered 403 once its file was deleted), and
+    the next slider move says in the page what happened and what to do."""
+    import httpx
+
+    with serve(build_demo(editor, max_sessions=1)) as address:
+        slow = gradio_client.Client(address, verbose=False, download_files=False)
+        _, download, _ = edit_api(slow, OBAMA_SMALL)
+        edit_api(connect(address), OBAMA_SMALL)  # another visitor's edit: the slow one's is evicted
+        response = httpx.get(download["url"], timeout=30)
+        assert response.status_code == 200
+        png = PIL.Image.open(io.BytesIO(response.content))
+        assert png.format == "PNG" and png.size == PIL.Image.open(OBAMA_SMALL).size
+        with pytest.raises(gradio_client.exceptions.AppError,
+                           match=r"This edit has expired \(the server keeps only the most recently used edit\); "
+                                 "press Edit to edit the photo again"):
+            slow.predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")
+    assert not list(Path(download["path"]).parent.parent.glob("*.npy"))  # its photo did go
 
 
 # ---------------------------------------------------------------- damaged checkpoints
@@ -245,19 +286,50 @@ def test_a_damaged_face_detector_gives_a_message_not_a_traceback(tmp_path, capsy
 
 def test_remove_stale_deletes_only_the_folders_of_ended_processes(tmp_path):
     live = ProcessFolder(tmp_path)  # this process's, locked
-    ended = tmp_path / "999999-ended"
+    ended = tmp_path / "999999-ended123"
     ended.mkdir()
     (ended / LOCK_NAME).touch()  # nobody holds its lock: its process is gone
     (ended / "upload.jpg").write_bytes(b"x")
     starting = tmp_path / "999998-starting"
     starting.mkdir()  # no lock yet: a process still starting, left alone for a minute
-    died_starting = tmp_path / "999997-died"
+    died_starting = tmp_path / "999997-died1234"
     died_starting.mkdir()
     os.utime(died_starting, (time.time() - 3600,) * 2)
     assert sorted(remove_stale(tmp_path)) == sorted([ended, died_starting])
     assert live.path.exists() and starting.exists()
     live.remove()
     assert not live.path.exists()
+
+
+def test_remove_stale_leaves_folders_that_are_not_ours_and_those_of_running_processes(tmp_path):
+    """<temp>/expression-editor may be something else, e.g. a checkout of this project."""
+    checkout = [tmp_path / name for name in (".git", "editor", "tests", "2024-notes")]
+    starting = tmp_path / f"{os.getpid()}-starting"  # no lock file yet, but its process runs
+    for folder in [*checkout, starting]:
+        folder.mkdir()
+        (folder / "keep.txt").write_text("mine")
+        os.utime(folder, (time.time() - 3600,) * 2)
+    assert remove_stale(tmp_path) == []
+    assert all((folder / "keep.txt").exists() for folder in [*checkout, starting])
+
+
+def test_a_new_scratch_deletes_the_scratch_folders_of_ended_processes(tmp_path):
+    """build_demo outside `python -m editor` (tests, a notebook) puts its Scratch in Gradio's
+    shared cache or <temp>; a killed process's folder there is deleted by the next one."""
+    ended = tmp_path / "expression-editor-999999-abcd1234"
+    ended.mkdir()
+    (ended / LOCK_NAME).touch()  # nobody holds its lock
+    (ended / "edited.png").write_bytes(b"x")
+    unrelated = tmp_path / "expression-editor-notes"  # not a name Scratch makes
+    unrelated.mkdir()
+    live = Scratch(parent=tmp_path)
+    assert live.dir.name.startswith(f"expression-editor-{os.getpid()}-")
+    second = Scratch(parent=tmp_path)  # this process's first Scratch is running: it stays
+    assert not ended.exists() and unrelated.exists() and live.dir.exists() and second.dir.exists()
+    folder = live.dir
+    del live
+    gc.collect()
+    assert not folder.exists()  # deleted with its demo
 
 
 def test_exposure_warnings_and_passwords(tmp_path, monkeypatch):
@@ -294,7 +366,7 @@ def test_start_up_warns_cleans_and_exit_deletes_the_servers_files(editor, tmp_pa
     monkeypatch.setattr(Editor, "load", classmethod(lambda cls, *a, **k: editor))
     monkeypatch.setattr(editor, "warm_up", lambda stop=None: None)  # no torch thread left running at exit
     monkeypatch.setattr(scratch_module, "scratch_root", lambda: tmp_path)
-    crashed = tmp_path / "12345-crashed"
+    crashed = tmp_path / "12345-crashed1"
     crashed.mkdir()
     (crashed / LOCK_NAME).touch()
     monkeypatch.delenv(cli.AUTH_ENV, raising=False)
@@ -320,7 +392,7 @@ def test_the_server_under_load_then_sigterm_leaves_nothing_behind(tmp_path):
     then SIGTERM: it exits like Ctrl-C and deletes its uploads, pages and sessions."""
     from benchmarks import server_load as bench
 
-    crashed = tmp_path / "tmp" / "expression-editor" / "4242-crashed"
+    crashed = tmp_path / "tmp" / "expression-editor" / "4242-crashed1"
     crashed.mkdir(parents=True)
     (crashed / LOCK_NAME).touch()  # its lock, held by nobody now
     shutil.copy(OBAMA_SMALL, crashed / "upload.jpg")  # left by a SIGKILLed run

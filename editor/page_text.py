@@ -1,0 +1,77 @@
+"""The words the page shows: face names, what the classifier reads, an edit's summary,
+file names; no Gradio (app.py places them). Faces are numbered from 1, left to
+right, everywhere a person reads them; the API counts them from 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from .face_choice import FaceChoice
+
+if TYPE_CHECKING:
+    from .pipeline import EditResult, Editor
+
+TITLE = "Expression editor"
+INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 renders each face as "
+         "it is and with that expression, and your photo's own pixels are moved and shaded by the difference, "
+         "so the person stays themselves. Then use the sliders to mix expressions and explore nearby faces.")
+
+
+def face_choices(count: int) -> list[tuple[str, int]]:
+    """(label, 0-based index) pairs for a face chooser: "Face 1", "Face 2", ..."""
+    return [(f"Face {i + 1}", i) for i in range(count)]
+
+
+def face_caption(index: int, reading) -> str:
+    """ "Face 1: neutral 64%" (the classifier's reading), or "Face 1" without a classifier."""
+    return f"Face {index + 1}" if reading is None else f"Face {index + 1}: {reading}"
+
+
+def faces_note(readings: Sequence, choice: FaceChoice) -> str:
+    """Below the gallery: what the classifier reads in each face, and which faces are not ticked, and why."""
+    parts = []
+    if readings and readings[0] is not None:
+        parts.append(" · ".join(face_caption(i, r) for i, r in enumerate(readings)))
+    if choice.left_out:
+        why = "; ".join(f"Face {i + 1} ({reason})" for i, reason in choice.left_out.items())
+        parts.append(f"Not ticked: {why}. Tick a face under **Faces to edit** to edit it too.")
+    return "\n\n".join(parts)
+
+
+def photo_stem(result: EditResult) -> str:
+    """The visitor's file name without its extension ("photo" when there is none), for download names."""
+    name = getattr(getattr(result, "photo", None), "name", None) or "photo"
+    return Path(str(name)).stem or "photo"
+
+
+def download_name(result: EditResult) -> str:
+    """The full-size PNG's name: the visitor's own file name and the expression, e.g. "me_happy.png"."""
+    return f"{photo_stem(result)}_{result.expression}.png"
+
+
+def edit_summary(editor: Editor, result: EditResult) -> str:
+    """What was done, and what the expression classifier reads before and after each face."""
+    lines = [f"**{result.expression}**: edited {len(result.faces)} face(s)."]
+    for f in result.faces:
+        line = f"- Face {f.index + 1}: "
+        if f.before is not None and f.after is not None:
+            target = f.after.probabilities.get(result.expression, 0.0)
+            line += (f"reads as **{f.before}** before, **{f.after}** after "
+                     f"({result.expression} {target:.0%}); ")
+        lines.append(line + f"reconstruction loss {f.loss:.3f}")
+    if editor.classifier is None and editor.classifier_problem:
+        lines.append(f"\n_{editor.classifier_problem}_")
+    lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read
+    return "\n".join(lines)
+
+
+def slider_labels(labels: Sequence[str], count: int) -> list[str]:
+    """The direction sliders' labels: "Direction 1: <what it was measured to do>", or just the number."""
+    return [f"Direction {k + 1}: {labels[k]}" if k < len(labels) else f"Direction {k + 1}" for k in range(count)]
+
+
+def moved_reading(result: EditResult, readings: Sequence) -> str:
+    """What the classifier reads in each edited face with the sliders as they are."""
+    return "Reads now: " + ", ".join(f"Face {f.index + 1} **{r}**" for f, r in zip(result.faces, readings))
