@@ -5,7 +5,8 @@
 Times each stage of the default edit (conditional model, flow transfer): read,
 detect, align, classify (the face's own expression), encode (the encoder's
 starting z), invert, render (S and T), flow (optical flow and residual),
-transfer (warp the photo) and the whole `Editor.edit`, and prints p50 and
+transfer (warp the photo), the whole `Editor.edit`, and a slider move (`Editor.render`
+with other expression weights: no new fit), and prints p50 and
 p95 per stage (milliseconds), with the machine. Appends a JSON
 line to benchmarks/results/edit_latency.jsonl.
 """
@@ -67,7 +68,8 @@ def main() -> None:
     bank = editor.bank("conditional")
     steps, restarts = DEFAULT_INVERSION["conditional"]
     editor.edit(data, args.expression)  # warm-up: first calls allocate and pick kernels
-    stages = ("read", "detect", "align", "classify", "encode", "invert", "render", "flow", "transfer", "edit")
+    stages = ("read", "detect", "align", "classify", "encode", "invert", "render", "flow", "transfer", "edit",
+              "slider")
     times: dict[str, list[float]] = {k: [] for k in stages}
     for repeat in range(args.repeats):
         marks = [time.perf_counter()]
@@ -94,7 +96,11 @@ def main() -> None:
         marks.append(time.perf_counter())
         apply_change(photo.rgb, change, alignment.to_photo)
         marks.append(time.perf_counter())
-        editor.edit(data, args.expression, seed=repeat)
+        result = editor.edit(data, args.expression, seed=repeat)
+        marks.append(time.perf_counter())
+        # A slider move: the edit's face re-rendered with other expression weights and transferred
+        # again (what the UI's sliders do, before the display JPEG), no new fit.
+        editor.render(result, weights={result.faces[0].index: expression_weights("happy", 0.5 + 0.1 * repeat)})
         marks.append(time.perf_counter())
         for key, t_start, t_end in zip(stages, marks, marks[1:]):
             times[key].append(t_end - t_start)
