@@ -43,6 +43,13 @@ def loaded_editor(checkpoints: Path, tmp_factory):
         yield Editor.load(checkpoints, device="cpu")
 
 
+def connect(url: str):
+    """A new visitor (own session, own gr.State) of the app at `url`."""
+    import gradio_client
+
+    return gradio_client.Client(url, verbose=False)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

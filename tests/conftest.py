@@ -1,4 +1,5 @@
-"""Shared test helpers: where the real data lives, and CPU-only defaults."""
+"""Shared test helpers: where the real data lives, CPU-only defaults, and the
+fixtures of the UI tests (a real Editor, the app served on a local port)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,46 @@ def requires(*paths: Path) -> pytest.MarkDecorator:
     """Skip with the reason when a shared data file is not beside the repo."""
     missing = [str(path) for path in paths if not path.exists()]
     return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} not present")
+
+
+def fer_sample(folder: Path, rows: int) -> Path:
+    """The first `rows` rows of the real FER2013 csv (Training rows come first) as a small csv
+    in `folder`; skips the test when the csv is not beside the repo."""
+    import gzip
+    import itertools
+
+    if not FER_CSV.exists():
+        pytest.skip(f"{FER_CSV} not present")
+    path = folder / "fer2013.csv"
+    with gzip.open(FER_CSV, "rt") as src:
+        path.write_text("".join(itertools.islice(src, rows + 1)))  # + the header
+    return path
+
+
+# The UI tests' fixtures, one per test module (a module may define its own instead).
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    from .app_server import checkpoint_dir
+
+    return checkpoint_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def editor(checkpoints, tmp_path_factory):
+    from .app_server import loaded_editor
+
+    with loaded_editor(checkpoints, tmp_path_factory) as loaded:
+        yield loaded
+
+
+@pytest.fixture(scope="module")
+def url(editor):
+    from editor.app import build_demo
+
+    from .app_server import serve
+
+    with serve(build_demo(editor)) as address:
+        yield address
 
 
 def photo_with_a_bystander(folder: Path) -> Path:

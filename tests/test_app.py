@@ -8,16 +8,15 @@ import time
 import numpy as np
 import PIL.Image
 import pytest
-import torch
 
 import editor.__main__ as cli
-from editor.app import build_demo, explore, read_moved_faces, save_download
+from editor.app import explore, read_moved_faces, save_download
 from editor.directions import move
 from editor.scratch import Scratch
 from editor.session_store import SessionStore
 from gan.data import EXPRESSIONS
 
-from .app_server import FAST, checkpoint_dir, loaded_editor, serve
+from .app_server import FAST, connect
 from .conftest import CHECKPOINTS, PHOTOS, requires
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -26,28 +25,6 @@ OBAMA_SMALL = PHOTOS / "fr_obama_small.jpg"
 TWO_PEOPLE = PHOTOS / "fr_two_people.jpg"
 ZERO = [0.0] * 6
 SURPRISE = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]  # the expression weights an edit to surprise at strength 1 leaves
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return checkpoint_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def editor(checkpoints, tmp_path_factory):
-    with loaded_editor(checkpoints, tmp_path_factory) as loaded:
-        yield loaded
-
-
-@pytest.fixture(scope="module")
-def url(editor):
-    with serve(build_demo(editor)) as address:
-        yield address
-
-
-def connect(url):
-    """A new visitor (own session, own gr.State)."""
-    return gradio_client.Client(url, verbose=False)
 
 
 def pixels(path) -> np.ndarray:

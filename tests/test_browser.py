@@ -16,7 +16,7 @@ import pytest
 
 from editor.app import build_demo
 
-from .app_server import checkpoint_dir, loaded_editor, serve
+from .app_server import loaded_editor, serve
 from .conftest import CHECKPOINTS, PHOTOS, REPO, photo_with_a_bystander, requires
 
 pytestmark = [
@@ -30,11 +30,6 @@ OBAMA = PHOTOS / "fr_obama.jpg"
 OBAMA_SMALL = PHOTOS / "fr_obama_small.jpg"
 TWO_PEOPLE = PHOTOS / "fr_two_people.jpg"
 SCREENSHOT = REPO / "assets" / "app_screenshot.png"
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return checkpoint_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

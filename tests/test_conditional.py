@@ -3,8 +3,6 @@ checkpoints, a few real training steps that write everything and resume."""
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +21,7 @@ from gan.train import TrainConfig, train
 from gan.train_encoder import EncoderTrainConfig, train_encoder
 from editor.invert import _FrozenGenerator, invert
 
-from .conftest import CHECKPOINTS, FER_CSV
+from .conftest import CHECKPOINTS, fer_sample
 
 SMALL = ModelConfig(ngf=8, ndf=8, n_classes=7)
 
@@ -31,12 +29,7 @@ SMALL = ModelConfig(ngf=8, ndf=8, n_classes=7)
 @pytest.fixture(scope="module")
 def small_fer(tmp_path_factory) -> Path:
     """300 real Training rows of FER2013 (every class present) as a small csv."""
-    if not FER_CSV.exists():
-        pytest.skip(f"{FER_CSV} not present")
-    path = tmp_path_factory.mktemp("fer") / "fer2013.csv"
-    with gzip.open(FER_CSV, "rt") as src:
-        path.write_text("".join(itertools.islice(src, 301)))
-    return path
+    return fer_sample(tmp_path_factory.mktemp("fer"), 300)
 
 
 def _eval_G(seed: int = 0) -> ConditionalGenerator:

@@ -24,7 +24,7 @@ from editor.scratch import LOCK_NAME, ProcessFolder, Scratch, remove_stale
 from editor.session_store import SessionStore
 from editor.sliders import N_VALUES
 
-from .app_server import FAST, checkpoint_dir, loaded_editor, serve
+from .app_server import FAST, connect, serve
 from .conftest import CHECKPOINTS, PHOTOS, requires
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -35,27 +35,6 @@ OBAMA_SMALL = PHOTOS / "fr_obama_small.jpg"
 TWO_PEOPLE = PHOTOS / "fr_two_people.jpg"
 ZERO = [0.0] * 6
 EDIT_DEFAULTS = dict(seed=0, steps=FAST["steps"], restarts=FAST["restarts"], strength=1.0, blend_mode="flow")
-
-
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return checkpoint_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def editor(checkpoints, tmp_path_factory):
-    with loaded_editor(checkpoints, tmp_path_factory) as loaded:
-        yield loaded
-
-
-@pytest.fixture(scope="module")
-def url(editor):
-    with serve(build_demo(editor)) as address:
-        yield address
-
-
-def connect(url):
-    return gradio_client.Client(url, verbose=False)
 
 
 def edit_api(client, photo, faces=(), **overrides):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -16,18 +14,13 @@ from gan.__main__ import main as gan_main
 from gan.checkpoint import CheckpointError, load_generator, read_metadata
 from gan.train import TrainConfig, train
 
-from .conftest import FER_CSV
+from .conftest import fer_sample
 
 
 @pytest.fixture(scope="module")
 def small_fer(tmp_path_factory) -> Path:
     """200 real Training rows of FER2013 as a small csv."""
-    if not FER_CSV.exists():
-        pytest.skip(f"{FER_CSV} not present")
-    path = tmp_path_factory.mktemp("fer") / "fer2013.csv"
-    with gzip.open(FER_CSV, "rt") as src:
-        path.write_text("".join(itertools.islice(src, 201)))
-    return path
+    return fer_sample(tmp_path_factory.mktemp("fer"), 200)
 
 
 def _config(data: Path, out: Path, **overrides) -> TrainConfig:
