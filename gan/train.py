@@ -278,8 +278,13 @@ def damaged_state_message(path: Path, reason: object) -> str:
             "from it. Run the same command with --fresh to start this run over, or pass another --out")
 
 
-def check_resumable(run_dir: Path, config: object, keys: tuple[str, ...] = _RESUME_KEYS) -> None:
-    """Refuse to continue a run folder whose saved config.json differs in `keys`."""
+def open_run(run_dir: Path, config: object, keys: tuple[str, ...] = _RESUME_KEYS, *, fresh: bool = False) -> None:
+    """Before training into `run_dir`: with `fresh`, forget its saved state, metrics and
+    config (start over); otherwise refuse to continue a run whose saved config.json
+    differs in `keys`."""
+    if fresh:
+        for name in ("state.safetensors", "metrics.jsonl", "config.json"):
+            (run_dir / name).unlink(missing_ok=True)
     saved_path = run_dir / "config.json"
     if not saved_path.exists():
         return
@@ -341,10 +346,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     is_main = rank == 0
     run_dir = Path(config.out) / config.run_name()
     state_path = run_dir / "state.safetensors"
-    if fresh and is_main:
-        for name in ("state.safetensors", "metrics.jsonl", "config.json"):
-            (run_dir / name).unlink(missing_ok=True)
-    check_resumable(run_dir, config)
+    open_run(run_dir, config, fresh=fresh and is_main)
 
     data = data if data is not None else load_training_data(config)
     if config.conditional and data.labels is None:

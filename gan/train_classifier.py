@@ -31,7 +31,7 @@ from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifie
                          save_classifier)
 from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, read_fer2013
 from .run_files import trim_metrics, write_json
-from .train import (check_resumable, damaged_state_message, describe_device, mixed_precision, resolve_device,
+from .train import (damaged_state_message, describe_device, mixed_precision, open_run, resolve_device,
                     to_model_range)
 
 
@@ -202,10 +202,7 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
     device = resolve_device(config.device)
     run_dir = Path(config.out)
     state_path = run_dir / "state.safetensors"
-    if fresh:
-        for name in ("state.safetensors", "metrics.jsonl", "config.json"):
-            (run_dir / name).unlink(missing_ok=True)
-    check_resumable(run_dir, config, _RESUME_KEYS)
+    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
     train_data = read_fer2013(config.data, split="Training")
     public = read_fer2013(config.data, split="PublicTest")
     if config.limit is not None:

@@ -31,7 +31,7 @@ from .conditional import ProjectionDiscriminator
 from .data import dataset_fingerprint, read_fer2013
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
-from .train import (_adam_state, _adam_tensors, check_resumable, describe_device, mixed_precision, resolve_device,
+from .train import (_adam_state, _adam_tensors, describe_device, mixed_precision, open_run, resolve_device,
                     to_model_range)
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
@@ -119,10 +119,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     device = resolve_device(config.device)
     run_dir = Path(config.out)
     state_path = run_dir / "state.safetensors"
-    if fresh:
-        for name in ("state.safetensors", "metrics.jsonl", "config.json"):
-            (run_dir / name).unlink(missing_ok=True)
-    check_resumable(run_dir, config, _RESUME_KEYS)
+    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
     G, g_meta = load_generator(config.generator, device)
     if not getattr(G.config, "n_classes", 0):
         raise CheckpointError(f"{config.generator}: a seed (unconditional) generator; the encoder needs the "
