@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from safetensors import SafetensorError
@@ -88,9 +88,23 @@ def _existing(path: str | Path) -> Path:
     return path
 
 
-def _corrupt(path: Path, exc: Exception) -> str:
+def _corrupt(path: Path, exc: Exception, retrain: str = "python -m gan train") -> str:
     return (f"{path}: the checkpoint is corrupt or truncated ({exc}). Restore it with "
-            f"`git checkout -- {path}` or retrain it with `python -m gan train` (see README)")
+            f"`git checkout -- {path}` or retrain it with `{retrain}` (see README)")
+
+
+def rebuild(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any],
+            build: Callable[[dict[str, Any]], torch.nn.Module], *,
+            retrain: str = "python -m gan train") -> torch.nn.Module:
+    """The module `build(metadata["model"])` with `tensors` loaded as float32 (files may
+    store float16). Metadata or weights that do not fit it are a CheckpointError that says
+    how to restore the file or retrain it (`retrain`: the command)."""
+    try:
+        module = build(metadata["model"])
+        module.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(_corrupt(Path(path), exc, retrain)) from exc
+    return module
 
 
 def generator_metadata(config: ModelConfig, **extra: Any) -> dict[str, Any]:
@@ -117,9 +131,5 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
         tensors = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
     elif kind != "generator":
         raise CheckpointError(f"{path}: holds a {kind!r}, not a generator")
-    try:
-        G = build_generator(ModelConfig(**metadata["model"]))
-        G.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(_corrupt(Path(path), exc)) from exc
+    G = rebuild(path, tensors, metadata, lambda model: build_generator(ModelConfig(**model)))
     return G.to(device).eval(), metadata

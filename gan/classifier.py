@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_tensors, save_tensors
+from .checkpoint import CheckpointError, load_tensors, rebuild, save_tensors
 from .data import EXPRESSIONS
 from .train import to_model_range
 
@@ -124,11 +124,6 @@ def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> tup
     tensors, metadata = load_tensors(path, device)
     if metadata.get("kind") != "classifier":
         raise CheckpointError(f"{path}: holds a {metadata.get('kind')!r}, not an expression classifier")
-    try:
-        model = ExpressionClassifier(ClassifierConfig.from_dict(metadata["model"]))
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: the checkpoint is corrupt or truncated ({exc}). Restore it with "
-                              f"`git checkout -- {path}` or retrain it with `python -m gan train-classifier` "
-                              "(see README)") from exc
+    model = rebuild(path, tensors, metadata, lambda config: ExpressionClassifier(ClassifierConfig.from_dict(config)),
+                    retrain="python -m gan train-classifier")
     return model.to(device).eval(), metadata

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_tensors, save_tensors
+from .checkpoint import CheckpointError, load_tensors, rebuild, save_tensors
 from .models import ModelConfig
 
 
@@ -59,11 +59,6 @@ def load_encoder(path: str | Path, device: str | torch.device = "cpu") -> tuple[
     tensors, metadata = load_tensors(path, device)
     if metadata.get("kind") != "encoder":
         raise CheckpointError(f"{path}: holds a {metadata.get('kind')!r}, not an encoder")
-    try:
-        E = Encoder(ModelConfig(**metadata["model"]))
-        E.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: the checkpoint is corrupt or truncated ({exc}). Restore it with "
-                              f"`git checkout -- {path}` or retrain it with `python -m gan train-encoder` "
-                              "(see README)") from exc
+    E = rebuild(path, tensors, metadata, lambda model: Encoder(ModelConfig(**model)),
+                retrain="python -m gan train-encoder")
     return E.to(device).eval(), metadata
