@@ -203,7 +203,6 @@ class Editor:
         chosen = list(range(len(detected))) if faces is None else sorted(set(faces))
         if any(i < 0 or i >= len(detected) for i in chosen):
             raise ValueError(f"{photo.name} has {len(detected)} faces; face numbers must be 0-{len(detected) - 1}")
-        overrides = {"steps": steps, "restarts": restarts}
         edited = photo.rgb
         edits = []
         for order, index in enumerate(chosen):
@@ -213,7 +212,7 @@ class Editor:
                 report((order + step / max(total, 1)) / len(chosen) * 0.95,
                        f"face {order + 1} of {len(chosen)}: fitting ({step}/{total})")
 
-            fit, source_label = self._fit(model, expression, crop, seed, step_progress, overrides)
+            fit, source_label = self._fit(expression, crop, settings, step_progress)
             edit = FaceEdit(index, detected[index], alignment, crop, fit.z.detach().cpu(), to_uint8(fit.image),
                             float(fit.loss))
             if model == "conditional":
@@ -227,24 +226,25 @@ class Editor:
         report(1.0, "done")
         return EditResult(edited, photo.rgb, photo, expression, edits, settings)
 
-    def _fit(self, model: str, expression: str, crop: np.ndarray, seed: int, progress: Callable,
-             overrides: dict) -> tuple[InversionResult, np.ndarray | None]:
-        """Invert one aligned crop: into the expression's generator (seed model), or
-        into the conditional generator at the face's own expression p_src, started
-        from the encoder's guess. Returns the fit and p_src (None for the seed model)."""
+    def _fit(self, expression: str, crop: np.ndarray, settings: EditSettings,
+             progress: Callable) -> tuple[InversionResult, np.ndarray | None]:
+        """Invert one aligned crop with the settings' steps, restarts and seed: into the
+        expression's generator (seed model), or into the conditional generator at the
+        face's own expression p_src, started from the encoder's guess. Returns the fit
+        and p_src (None for the seed model)."""
+        search = dict(steps=settings.steps, restarts=settings.restarts, seed=settings.seed, device=self.device,
+                      mask=self._mask, progress_fn=progress)
         target = to_model_range(crop, self.device)
-        if model == "seed":
-            fit = invert(self.generator(expression), target, mask=self._mask, seed=seed, device=self.device,
-                         init_bank=self.bank(expression), progress_fn=progress, **overrides)
+        if settings.model == "seed":
+            fit = invert(self.generator(expression), target, init_bank=self.bank(expression), **search)
             return fit, None
         source_label = self.source_label(crop, target)
         start = None
         if self.encoder is not None:
             with torch.no_grad():
                 start = self.encoder(target)[0]
-        fit = invert(self.conditional, target, mask=self._mask, seed=seed, device=self.device,
-                     init_bank=self.bank("conditional"), start=start, label=torch.from_numpy(source_label),
-                     progress_fn=progress, **overrides)
+        fit = invert(self.conditional, target, init_bank=self.bank("conditional"), start=start,
+                     label=torch.from_numpy(source_label), **search)
         return fit, source_label
 
     def source_label(self, crop: np.ndarray, target: torch.Tensor | None = None) -> np.ndarray:

@@ -75,8 +75,7 @@ def render_with_sliders(editor: Editor, session: Session, result: EditResult, fa
     """The photo with `face` at these slider values and every other face as last moved
     (`result`: the session's edit, with its photo). Nothing is stored: the download and
     the classifier's reading ask with the values they saw, so they never race the sliders."""
-    edited = {f.index: f for f in result.faces}
-    face = next(iter(edited)) if face is None else int(face)
+    face = chosen_face(result, None if face is None else int(face))
     return render(editor, result, {**session.amounts, face: slider_values(values, result, face)})
 
 
