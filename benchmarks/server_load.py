@@ -157,8 +157,8 @@ def scaled_photo(source: Path, megapixels: float, folder: Path) -> Path:
     return path
 
 
-def edit(client, photo: Path, expression: str, steps: int, restarts: int) -> float:
-    """One /edit request; its latency in seconds."""
+def edit(client, photo: Path, expression: str, steps: int | None, restarts: int | None) -> float:
+    """One /edit request; its latency in seconds. steps/restarts None: the model's defaults."""
     from gradio_client import handle_file
 
     start = time.perf_counter()
@@ -174,7 +174,7 @@ def connect(url: str):
 
 
 def run_load(url: str, pid: int | None, *, clients: int, edits: int, photo: Path, expression: str = "happy",
-             steps: int = 30, restarts: int = 4) -> dict:
+             steps: int | None = None, restarts: int | None = None) -> dict:
     """`clients` concurrent clients, `edits` edits each; latencies, errors and RSS."""
     latencies, errors, lock = [], [], threading.Lock()
     peak = [rss_mb(pid) if pid else None]
@@ -237,12 +237,18 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def _settings(report: dict) -> str:
+    if report["steps"] is None and report["restarts"] is None:
+        return "the default model's inversion settings"
+    return f"{report['steps'] or 'default'} steps, {report['restarts'] or 'default'} restarts"
+
+
 def readme_section(report: dict) -> str:
     lines = [f"Measured {report['date']} on {report['machine']} with `{report['command']}`.", ""]
     load = report.get("load")
     if load:
         lines += [f"- **Load**: {load['clients']} clients x {load['edits_per_client']} edits "
-                  f"({report['photo_load']}, {report['steps']} steps, {report['restarts']} restarts): "
+                  f"({report['photo_load']}, {_settings(report)}): "
                   f"{load['errors']} errors, latency p50 {load['p50_ms'] / 1000:.1f} s, p95 "
                   f"{load['p95_ms'] / 1000:.1f} s (one edit at a time, so mostly queueing: all "
                   f"{load['requests']} took {load['wall_s']:.0f} s), server RSS "
@@ -272,8 +278,8 @@ def main() -> int:
     parser.add_argument("--photo", type=Path, default=PHOTO)
     parser.add_argument("--megapixels", type=float, default=40.0, help="size of the photo for --sessions")
     parser.add_argument("--load-megapixels", type=float, default=1.0, help="size of the photo for the load")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--restarts", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=None, help="inversion steps (default: the model's, as the UI)")
+    parser.add_argument("--restarts", type=int, default=None, help="inversion restarts (default: the model's)")
     parser.add_argument("--max-growth-mb", type=float, default=500.0)
     parser.add_argument("--server-args", default="", help="extra arguments for python -m editor")
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -150,6 +150,7 @@ def test_upload_edit_and_explore(page, checkpoints, tmp_path, request):
 
 @requires(OBAMA_SMALL, TWO_PEOPLE)
 def test_a_new_photo_leaves_nothing_of_the_previous_result(page):
+    from playwright.sync_api import expect
     fast_settings(page)
     upload(page, OBAMA_SMALL)  # photo A
     page.locator("#faces-found img").first.wait_for()
@@ -166,10 +167,11 @@ def test_a_new_photo_leaves_nothing_of_the_previous_result(page):
 
     upload(page, TWO_PEOPLE)  # photo B: everything of A's result goes at once
     page.locator("#faces-found img").nth(1).wait_for()  # B's two faces
-    assert page.locator("#result img").count() == 0  # no before/after
-    assert "edited" not in page.locator("#summary").inner_text()  # no summary of A's edit
-    assert not page.locator("#download").is_visible()  # no way to download A's edit
-    assert not page.locator("#direction-1").is_visible() and not page.locator("#reading").is_visible()
+    expect(page.locator("#result img")).to_have_count(0)  # no before/after
+    expect(page.locator("#summary")).not_to_contain_text("edited")  # no summary of A's edit
+    expect(page.locator("#download")).to_be_hidden()  # no way to download A's edit
+    expect(page.locator("#direction-1")).to_be_hidden()
+    expect(page.locator("#reading")).to_be_hidden()
     assert not visible_srcs(page) & result_a  # no image of A or its result anywhere
     assert not page.locator("#crops").is_visible()
 
@@ -181,32 +183,35 @@ def test_a_new_photo_leaves_nothing_of_the_previous_result(page):
 
 @requires(OBAMA_SMALL, TWO_PEOPLE)
 def test_an_error_shows_once_beside_its_control_and_stays_until_the_next_action(page, tmp_path):
+    from playwright.sync_api import expect  # assertions that wait for the page, never a fixed instant
+
     fake = tmp_path / "holiday.jpg"  # the browser accepts it by its name; the server reads it
     fake.write_text("not really a photo")
     upload(page, fake)
     message = page.locator("#photo-notice").get_by_text("holiday.jpg is not an image we can read")
     message.wait_for()
-    time.sleep(12)  # longer than a pop-up stays
-    assert message.is_visible()
-    assert page.get_by_text("is not an image we can read").count() == 1  # once, not also as a pop-up
-    assert page.locator(".toast-body").count() == 0
-    assert page.get_by_text(re.compile(r"^Error$")).count() == 0  # no empty red "Error" badge
+    time.sleep(12)  # longer than a pop-up stays: the notice must still be there after it
+    expect(message).to_be_visible(timeout=1)
+    expect(page.get_by_text("is not an image we can read")).to_have_count(1)  # once, not also as a pop-up
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^Error$"))).to_have_count(0)  # no empty red "Error" badge
 
     upload(page, TWO_PEOPLE)  # the next action clears it
     page.locator("#faces-found img").nth(1).wait_for()
-    assert page.locator("#photo-notice p").count() == 0
+    expect(page.locator("#photo-notice p")).to_have_count(0, timeout=60_000)
 
     page.locator("#photo").get_by_role("button", name="Remove Image").click()  # no photo, then Edit
     page.locator("#edit-button").click()
     hint = page.locator("#edit-notice").get_by_text("Upload a photo first")
     hint.wait_for()
     time.sleep(5)
-    assert hint.is_visible() and page.get_by_text("Upload a photo first").count() == 1
-    assert page.locator(".toast-body").count() == 0
+    expect(hint).to_be_visible(timeout=1)
+    expect(page.get_by_text("Upload a photo first")).to_have_count(1)
+    expect(page.locator(".toast-body")).to_have_count(0)
 
     upload(page, OBAMA_SMALL)  # the next action clears it
     page.locator("#faces-found img").first.wait_for()
-    assert page.locator("#edit-notice p").count() == 0
+    expect(page.locator("#edit-notice p")).to_have_count(0, timeout=60_000)
 
 
 @requires(TWO_PEOPLE)
