@@ -1,4 +1,5 @@
-"""Likeness, measured by a model that is not ours: dlib's face recognition ResNet.
+"""Likeness, measured by a model that is not ours: dlib's face recognition ResNet
+(and how far the features moved, by dlib's 68-point landmarks).
 
 dlib (`dlib-bin`) with the weights of `face_recognition_models`, both from the
 package registry, installed by the project's `bench` extra; a benchmark-only
@@ -35,6 +36,7 @@ class IdentityModel:
         self._dlib = dlib
         self.detector = dlib.get_frontal_face_detector()
         self.shapes = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
+        self.shapes68 = dlib.shape_predictor(str(models / "shape_predictor_68_face_landmarks.dat"))
         self.net = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
 
     def box(self, rgb: np.ndarray, hint: tuple[float, float, float, float]):
@@ -49,6 +51,25 @@ class IdentityModel:
         """The 128-d face descriptor of the face in `box` (from `box()`)."""
         shape = self.shapes(np.ascontiguousarray(rgb), box)
         return np.asarray(self.net.compute_face_descriptor(np.ascontiguousarray(rgb), shape))
+
+
+    def landmarks(self, rgb: np.ndarray, box) -> np.ndarray:
+        """dlib's 68 landmarks (iBUG 300-W order) of the face in `box`: [68, 2] float (x, y)."""
+        shape = self.shapes68(np.ascontiguousarray(rgb), box)
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+# The iBUG 300-W points that move with an expression: brows 17-26, eyes 36-47, mouth 48-67.
+EXPRESSION_POINTS = np.r_[17:27, 36:48, 48:68]
+
+
+def feature_motion(before: np.ndarray, after: np.ndarray) -> float:
+    """How far the brows, eyes and mouth moved between two landmark sets of the
+    same face: the mean displacement of those points, in % of the distance
+    between the outer eye corners (points 36 and 45) before."""
+    eyes = float(np.linalg.norm(before[45] - before[36]))
+    moved = np.linalg.norm(after[EXPRESSION_POINTS] - before[EXPRESSION_POINTS], axis=1)
+    return float(100.0 * moved.mean() / max(eyes, 1e-9))
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -12,7 +12,10 @@ measured as a viewer would see it:
   puts the edited face within 0.6 of the original: the same person;
 - both: hit and same;
 - sharpness: variance of the Laplacian of the grey face box in the edited
-  photo over the original's (1.0 keeps all detail).
+  photo over the original's (1.0 keeps all detail);
+- motion: how far brows, eyes and mouth moved, by dlib's 68 landmarks (also
+  not our model), in % of the distance between the outer eye corners: an
+  expression that moves features scores higher than one that only shades them.
 
 Methods, all in one table: the conditional model with its default transfer
 (flow: the photo's own pixels warped by the renders' motion + a low-passed
@@ -46,7 +49,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.identity import SAME_PERSON, IdentityModel, distance  # noqa: E402
+from benchmarks.identity import SAME_PERSON, IdentityModel, distance, feature_motion  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
 from editor.faces import NoFaceError, align_face  # noqa: E402
 from editor.photo import Photo, read_photo  # noqa: E402
@@ -84,12 +87,14 @@ class FaceJudge:
         for face in faces:
             box = self.identity.box(photo.rgb, face.box)
             refs.append({"face": face, "dlib_box": box, "descriptor": self.identity.descriptor(photo.rgb, box),
+                         "landmarks": self.identity.landmarks(photo.rgb, box),
                          "sharpness": sharpness(photo.rgb, face.box)})
         return refs
 
     def measure(self, edited: np.ndarray, refs: list[dict]) -> list[dict]:
         """Per face: what the classifier reads in it (None: not found again),
-        the identity distance, same person or not, and the sharpness ratio."""
+        the identity distance, same person or not, the sharpness ratio, and how
+        far brows, eyes and mouth moved (dlib's landmarks, % of the eye distance)."""
         try:
             found = self.editor.detector.detect(edited, name="edited")
         except NoFaceError:
@@ -102,7 +107,8 @@ class FaceJudge:
                 crop = align_face(edited, match, size=48)[0]
                 reads = self.editor.classify([crop])[0].expression
             d = distance(self.identity.descriptor(edited, ref["dlib_box"]), ref["descriptor"])
-            rows.append({"reads": reads, "distance": d, "same": d < SAME_PERSON,
+            motion = feature_motion(ref["landmarks"], self.identity.landmarks(edited, ref["dlib_box"]))
+            rows.append({"reads": reads, "distance": d, "same": d < SAME_PERSON, "motion": motion,
                          "sharpness": sharpness(edited, ref["face"].box) / max(ref["sharpness"], 1e-9)})
         return rows
 
@@ -170,10 +176,11 @@ def summarise(rows: list[dict]) -> dict:
                                       "same": float(np.mean([r["same"] for r in items])),
                                       "both": float(np.mean([r["hit"] and r["same"] for r in items])),
                                       "sharpness": float(np.median([r["sharpness"] for r in items])),
+                                      "motion": float(np.median([r["motion"] for r in items])),
                                       "distance": float(np.mean([r["distance"] for r in items])),
                                       "n": len(items)}
             per_target["mean"] = {k: float(np.mean([per_target[t][k] for t in EXPRESSIONS if t in per_target]))
-                                  for k in ("hit", "same", "both", "sharpness", "distance")}
+                                  for k in ("hit", "same", "both", "sharpness", "motion", "distance")}
             summary.setdefault(set_name, {})[key] = per_target
     return summary
 
@@ -182,19 +189,21 @@ def markdown(report: dict) -> str:
     meta, summary = report["meta"], report["summary"]
     lines = [f"Measured {meta['date']} on {meta['machine']} with `{meta['command']}` ({meta['minutes']:.0f} min).",
              "hit: our classifier reads the re-detected edited face as the target; same: dlib's ResNet distance "
-             f"< {SAME_PERSON}; both: hit and same; sharpness: median Laplacian variance ratio (1 = all detail kept).",
+             f"< {SAME_PERSON}; both: hit and same; sharpness: median Laplacian variance ratio (1 = all detail kept); "
+             "motion: median distance dlib's 68 landmarks of brows, eyes and mouth moved, in % of the eye distance "
+             "(features moved, not only shaded).",
              ""]
     for set_name, methods in summary.items():
         n_faces = next(iter(methods.values()))[EXPRESSIONS[0]]["n"]
         lines += [f"**{set_name}** ({n_faces} faces; mean over the 7 targets, then hit per target):", "",
-                  "| method | hit | same | both | sharpness | " + " | ".join(EXPRESSIONS) + " |",
-                  "|---" * (5 + len(EXPRESSIONS)) + "|"]
+                  "| method | hit | same | both | sharpness | motion | " + " | ".join(EXPRESSIONS) + " |",
+                  "|---" * (6 + len(EXPRESSIONS)) + "|"]
         for key in sorted(methods, key=_method_order):
             m = methods[key]
             n = m[EXPRESSIONS[0]]["n"]
             label = key.replace("@", " @ ") + (f" ({n} faces)" if n != n_faces else "")
             lines.append(f"| {label} | {m['mean']['hit']:.1%} | {m['mean']['same']:.1%} | {m['mean']['both']:.1%} | "
-                         f"{m['mean']['sharpness']:.2f} | " + " | ".join(f"{m[t]['hit']:.0%}" for t in EXPRESSIONS) + " |")
+                         f"{m['mean']['sharpness']:.2f} | {m['mean']['motion']:.1f}% | " + " | ".join(f"{m[t]['hit']:.0%}" for t in EXPRESSIONS) + " |")
         lines.append("")
     return "\n".join(lines)
 

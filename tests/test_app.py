@@ -10,7 +10,7 @@ import PIL.Image
 import pytest
 
 import editor.__main__ as cli
-from editor.app import explore, read_moved_faces, save_download
+from editor.handlers import explore, read_moved_faces, save_download
 from editor.directions import move
 from editor.scratch import Scratch
 from editor.session_store import SessionStore
@@ -256,7 +256,7 @@ def test_api_passes_strength_and_model_through(url):
 # ---------------------------------------------------------------- how the page shows mistakes and faces
 
 def test_in_page_shows_a_mistake_in_its_notice_and_leaves_the_outputs_as_they_are():
-    from editor.app import in_page, refuse
+    from editor.handlers import in_page, refuse
 
     def handler(ok: bool):
         if not ok:

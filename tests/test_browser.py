@@ -201,6 +201,10 @@ def test_an_error_shows_once_beside_its_control_and_stays_until_the_next_action(
     expect(page.locator("#photo-notice p")).to_have_count(0, timeout=60_000)
 
     page.locator("#photo").get_by_role("button", name="Remove Image").click()  # no photo, then Edit
+    # As a person would, press Edit once the photo is gone: the faces of the removed photo have
+    # left the gallery, so the removal (which clears every notice) has been handled. Pressed
+    # before that, the removal's late clearing could take the Edit's notice with it.
+    expect(page.locator("#faces-found img")).to_have_count(0, timeout=60_000)
     page.locator("#edit-button").click()
     hint = page.locator("#edit-notice").get_by_text("Upload a photo first")
     hint.wait_for()

@@ -40,9 +40,9 @@ def test_summary_counts_hits_same_person_and_both(quality):
     for target in EXPRESSIONS:
         # Two faces per target: one lands and keeps the person, one does neither.
         rows.append({"set": "dev", "method": "flow", "strength": 1.0, "target": target, "hit": True,
-                     "same": True, "distance": 0.3, "sharpness": 1.0})
+                     "same": True, "distance": 0.3, "sharpness": 1.0, "motion": 4.0})
         rows.append({"set": "dev", "method": "flow", "strength": 1.0, "target": target, "hit": False,
-                     "same": False, "distance": 0.8, "sharpness": 0.5})
+                     "same": False, "distance": 0.8, "sharpness": 0.5, "motion": 2.0})
     rows.append({"set": "dev", "photo": "wall.jpg", "method": "no face found"})  # skipped, not counted
     summary = quality.summarise(rows)
     mean = summary["dev"]["flow@1"]["mean"]
@@ -50,4 +50,18 @@ def test_summary_counts_hits_same_person_and_both(quality):
     assert summary["dev"]["flow@1"]["happy"]["n"] == 2
     table = quality.markdown({"meta": {"date": "today", "machine": "cpu", "command": "x", "minutes": 1.0},
                               "summary": summary})
-    assert "| flow @ 1 | 50.0% | 50.0% | 50.0% |" in table
+    assert "| flow @ 1 | 50.0% | 50.0% | 50.0% | 0.75 | 3.0% |" in table
+
+
+def test_feature_motion_is_the_mean_move_of_brows_eyes_and_mouth_in_eye_distances():
+    spec = importlib.util.spec_from_file_location("identity", REPO / "benchmarks" / "identity.py")
+    identity = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(identity)  # dlib is imported only by IdentityModel, not needed here
+    rng = np.random.default_rng(0)
+    before = rng.uniform(0, 100, (68, 2))
+    before[36], before[45] = (20.0, 40.0), (70.0, 40.0)  # outer eye corners 50 px apart
+    assert identity.feature_motion(before, before) == 0.0
+    after = before.copy()
+    after[48:68, 1] += 5.0  # the whole mouth (20 of the 42 points) drops by 10% of the eye distance
+    after[0:17] += 30.0  # the jaw line is not an expression point
+    assert identity.feature_motion(before, after) == pytest.approx(10.0 * 20 / 42)

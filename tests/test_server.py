@@ -18,7 +18,8 @@ import pytest
 
 import editor.__main__ as cli
 from editor import validate
-from editor.app import build_demo, edit_photo, explore, random_face, reset_sliders, show_face_amounts, touch_session
+from editor.app import build_demo
+from editor.handlers import edit_photo, explore, random_face, reset_sliders, show_face_amounts, touch_session
 from editor.pipeline import Editor, MissingCheckpointsError
 from editor.scratch import LOCK_NAME, ProcessFolder, Scratch, remove_stale
 from editor.session_store import SessionStore

@@ -1,0 +1,303 @@
+"""What each control of the page does: the event handlers `app.build_demo` wires.
+
+Each takes the (shared, read-only) `Editor` first and the visitor's `Session`
+(kept in `gr.State`, see `session_store.py`) where it needs one, checks every
+argument a client sends against the page's ranges before any work
+(`validate.py`), and raises a visitor's mistake (bad file, no face) as
+`gr.Error`, which an API client receives as an error; the page runs the same
+handlers through `in_page`, which writes the message once beside the control it
+is about instead. The docstrings of the three named endpoints are their API
+documentation. With `app.py`, the only module that imports Gradio.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from functools import wraps
+
+import gradio as gr
+
+from gan.data import EXPRESSIONS
+
+from . import memory, validate
+from .directions import move
+from .face_choice import main_faces
+from .faces import NoFaceError
+from .page_images import display_size, enlarge, face_thumbnail, generator_views, write_display
+from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, moved_reading, slider_labels
+from .photo import PhotoError, read_photo
+from .scratch import Scratch
+from .session_store import Session, SessionExpired, SessionStore
+from .sliders import (N_SLIDERS, N_VALUES, SLIDER_RANGE, chosen_face, direction_key, edit_values, render,
+                      render_with_sliders, slider_values)
+
+DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
+
+USER_ERRORS = (PhotoError, NoFaceError, ValueError)  # messages written for people; shown in the page
+
+
+# ---------------------------------------------------------------- mistakes, shown to the visitor
+
+def refuse(message: str, title: str = "Error") -> gr.Error:
+    """A message for the visitor; the server log gets no traceback for a mistake they can fix."""
+    return gr.Error(message, title=title, print_exception=False)
+
+
+def user_error(exc: Exception) -> gr.Error:
+    return refuse(str(exc), "Cannot use this photo" if isinstance(exc, (PhotoError, NoFaceError)) else "Error")
+
+
+def bad_argument(exc: validate.ArgumentError) -> gr.Error:
+    """An API argument out of range or of the wrong kind (the page's own controls never send one)."""
+    return refuse(str(exc), "Invalid argument")
+
+
+def notice(error: gr.Error | None) -> str:
+    """The HTML of a page notice: the error's title and message, or nothing."""
+    if error is None:
+        return ""
+    return (f'<p role="alert"><strong>{html.escape(error.title)}:</strong> '
+            f"{html.escape(str(error.message))}</p>")
+
+
+def in_page(fn, outputs: int):
+    """`fn` as the page runs it, with one more output: the notice beside the control that started
+    it. A mistake the visitor can fix (a `gr.Error`) leaves the outputs as they are and goes into
+    that notice, once, where it stays until the visitor's next action (which clears every notice,
+    see `build_demo`); success empties it. Raised, it would be a pop-up that vanishes and leaves an
+    empty "Error" badge on each output."""
+
+    @wraps(fn)  # Gradio reads fn's signature through this (e.g. its gr.Progress argument)
+    def run(*args, **kwargs):
+        try:
+            return (*fn(*args, **kwargs), notice(None))
+        except gr.Error as exc:
+            return (*[gr.skip()] * outputs, notice(exc))
+
+    return run
+
+
+def _mapped(session: Session | None):
+    """The session's edit with its photo mapped in from disk; None when there is none or it expired."""
+    if session is None:
+        return None
+    try:
+        return session.result
+    except SessionExpired:
+        return None
+
+
+def read_upload(payload):
+    """The photo behind an image input of an event with `preprocess=False`, or None.
+
+    Those events skip Gradio's own decoding, whose failures reach the page as a bare
+    "Error"; `read_photo` names the file and says what is wrong with it instead."""
+    if payload is None:
+        return None
+    if isinstance(payload, dict):  # Gradio's FileData: the uploaded copy and the visitor's file name
+        return read_photo(payload["path"], name=payload.get("orig_name") or None)
+    return read_photo(str(payload))
+
+
+# ---------------------------------------------------------------- handlers
+
+def detect_faces(editor, photo: str | None):
+    """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's
+    expression as the classifier reads it (and which faces are not ticked, and why), and the
+    "faces to edit" choices with the faces a person means ticked (see `main_faces`)."""
+    try:
+        image = read_upload(photo)
+        if image is None:
+            return [], "", gr.CheckboxGroup(choices=[], value=[], visible=False)
+        faces = editor.detect(image)
+    except USER_ERRORS as exc:
+        raise user_error(exc) from None
+    readings = editor.face_expressions(image, faces) or [None] * len(faces)
+    gallery = [(face_thumbnail(image.rgb, face.box), face_caption(i, reading))
+               for i, (face, reading) in enumerate(zip(faces, readings))]
+    choice = main_faces(faces)
+    ticked = gr.CheckboxGroup(choices=face_choices(len(faces)), value=choice.chosen, visible=len(faces) > 1)
+    listed = "\n\n".join([faces_note(readings, choice), *(f"_{note}_" for note in image.notes)]).strip()
+    return gallery, listed, ticked
+
+
+def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, faces: list[int] | None,
+               seed: float, steps: float, restarts: float, strength: float, blend_mode: str, model: str | None = None,
+               progress=gr.Progress()):
+    """Change the expression of the faces in a photo.
+
+    Parameters:
+        photo: the photo (JPEG, PNG, WebP, ...)
+        expression: one of angry, disgust, fear, happy, sad, surprise, neutral (those with a generator)
+        faces: 0-based face numbers, left to right; empty for every face
+        seed: seed of the latent search, 0 to 4294967295 (same seed, same result)
+        steps: inversion steps per restart, 5 to 500
+        restarts: inversion restarts (the best one is kept), 1 to 16
+        strength: how strong the expression is: 0 leaves the photo unchanged, 1 the full expression,
+            up to 1.5 exaggerates it (the seed model: at most 1)
+        blend_mode: how the edit reaches the photo: "flow" (default), "difference" or "replace" for the
+            conditional model; "alpha" or "poisson" for the seed model; empty for the model's default
+        model: "conditional" (default: one generator for every expression, only the change reaches
+            the photo) or "seed" (the seed's per-expression generators)
+    Returns:
+        (original, edited) display-sized images, the full-size edited photo as PNG, and a summary
+    """
+    if photo is None:
+        raise refuse("Upload a photo first (or pick one of the examples).")
+    try:
+        model = validate.one_of("model", model or editor.default_model, editor.models, editor.unavailable)
+        expression = validate.one_of("expression", expression, editor.expressions_of(model), editor.unavailable)
+        options = validate.edit_options(faces=faces, seed=seed, steps=steps, restarts=restarts, strength=strength,
+                                        blend_mode=blend_mode or None, model=model)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+
+    def report(fraction: float, message: str) -> None:
+        progress(fraction, desc=message)
+
+    try:
+        result = editor.edit(read_upload(photo), expression, progress_fn=report, **options)
+    except USER_ERRORS as exc:
+        raise user_error(exc) from None
+    session = store.add(result)  # the photo goes to disk; the session keeps only what the sliders need
+    scratch = store.scratch
+    session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
+    session.after = write_display(scratch, session.folder, result.image)
+    session.download = scratch.write(result.image, download_name(result), folder=session.folder, compress_level=1)
+    summary = edit_summary(editor, result)
+    del result  # the photos are on disk now
+    memory.trim()
+    return (session.before, session.after), session.download, summary, session
+
+
+def prepare_explore(editor, session: Session | None):
+    """After an edit: the download button, the face chooser, the seven expression sliders at
+    the edit's weights (conditional model), the direction sliders at 0 labelled with what
+    they do, and the generator's view of each face (photo crop -> its own expression -> edited)."""
+    if session is None or session.shown:  # no edit, or a refused one: the page stays as it is
+        return [gr.skip()] * (5 + N_VALUES)
+    session.shown = True
+    result = session.edit
+    labels = slider_labels(editor.direction_labels(direction_key(result), N_SLIDERS), N_SLIDERS)
+    choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
+    values = edit_values(result, choices[0][1])
+    conditional = result.model == "conditional"
+    sliders = [gr.Slider(value=0.0, label=label) for label in labels]
+    weights = [gr.Slider(value=values[N_SLIDERS + k], visible=conditional) for k in range(len(EXPRESSIONS))]
+    face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
+    crops = generator_views(result)
+    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders, *weights
+
+
+def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *values: float):
+    """Re-render one edited face with other expression weights and moved along the generator's
+    GANSpace directions (no new inversion).
+
+    Parameters:
+        face: 0-based face number (as in /edit); empty for the first edited face
+        amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
+        weight_angry: how far towards angry, 0-1.5 (conditional model); likewise weight_disgust, weight_fear,
+            weight_happy, weight_sad, weight_surprise, weight_neutral; empty: as the /edit left them (its
+            target at its strength, the others 0)
+    Returns:
+        (original, edited) display-sized images
+    """
+    if session is None:
+        raise refuse("Edit a photo first; the sliders move the faces of the last edit.")
+    try:
+        result = session.result
+        face = chosen_face(result, None if face is None else validate.face_number(face))
+        session.amounts[face] = slider_values(values, result, face)
+    except SessionExpired as exc:  # e.g. evicted by newer edits: the message says to press Edit again
+        raise refuse(str(exc)) from None
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    except ValueError as exc:  # a face that was not edited
+        raise refuse(str(exc)) from None
+    image = render(editor, result, session.amounts)  # with no moves, the edit itself
+    session.after = write_display(scratch, session.folder, image)
+    return (session.before, session.after), session
+
+
+def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
+    """The full-size PNG of the photo with the sliders as they are now.
+
+    Every slider change asks for one (mouse, keyboard, reset, face switch), with
+    the slider values themselves, so it never races the image updates; only the
+    last request of a burst writes the file, so dragging stays fast."""
+    if session is None or not session.edit.faces:
+        return gr.skip()
+    with session.lock:
+        session.download_requests += 1
+        mine = session.download_requests
+    time.sleep(DOWNLOAD_DEBOUNCE)
+    if session.download_requests != mine:
+        return gr.skip()  # a newer request will write it
+    result = _mapped(session)
+    if result is None:
+        return gr.skip()  # expired: the page keeps the last download, which stays on disk (session_store)
+    image = render_with_sliders(editor, session, result, face, amounts)
+    session.download = scratch.write(image, download_name(session.edit), folder=session.folder, compress_level=1)
+    return session.download
+
+
+def touch_session(session: Session | None) -> None:
+    """A download counts as a use: the store ends the least recently used edits first."""
+    if isinstance(session, Session):
+        session.touch()
+
+
+def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):
+    """What the expression classifier reads in each edited face with the sliders as they are."""
+    result = _mapped(session)
+    if result is None or not result.faces or editor.classifier is None:
+        return gr.skip()
+    return moved_reading(result, editor.read_edited(result, render_with_sliders(editor, session, result, face,
+                                                                                amounts)))
+
+
+def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int | None = None):
+    """Every face back to the edit's result; the sliders to the edit's values."""
+    if session is None or not session.edit.faces:
+        return [gr.skip()] * (2 + N_VALUES)
+    try:
+        result = session.result
+    except SessionExpired as exc:
+        raise refuse(str(exc)) from None
+    session.amounts.clear()
+    session.after = write_display(scratch, session.folder, editor.render(result, {}))
+    face = result.faces[0].index if face is None else int(face)
+    return (session.before, session.after), session, *edit_values(session.edit, face)
+
+
+def show_face_amounts(session: Session | None, face: int | None):
+    """The sliders show the chosen face's own values."""
+    if session is None or face is None or not any(f.index == face for f in session.edit.faces):
+        return [gr.skip()] * N_VALUES
+    session.touch()
+    return list(session.amounts.get(face, edit_values(session.edit, face)))
+
+
+def random_face(editor, expression: str, seed: float, *amounts: float):
+    """A face drawn from random z (by the conditional generator, or the expression's own), moved along
+    the generator's GANSpace directions; the same seed gives the same face in every expression.
+
+    Parameters:
+        expression: one of the expressions with a generator
+        seed: seed of z ~ N(0, I)
+        amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
+    Returns:
+        the 48x48 face, enlarged
+    """
+    try:
+        expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
+        seed = validate.seed_number(seed)
+        values = validate.amounts(amounts, SLIDER_RANGE)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    z = editor.random_z(expression, seed)  # [1, nz]
+    if any(values):
+        key = "conditional" if editor.default_model == "conditional" else expression
+        z = move(z, editor.directions(key), values)
+    return enlarge(editor.generate(expression, z))
