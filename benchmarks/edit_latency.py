@@ -4,7 +4,8 @@
 
 Times each stage of the default edit (conditional model, flow transfer): read,
 detect, align, classify (the face's own expression), encode (the encoder's
-starting z), invert, render (S and T), flow (optical flow and residual),
+starting z), invert, render (S and T), flow (the renders' landmarks, the flow
+from them and the residual),
 transfer (warp the photo), the whole `Editor.edit`, and a slider move (`Editor.render`
 with other expression weights: no new fit), and prints p50 and
 p95 per stage (milliseconds), with the machine. Appends a JSON
@@ -92,7 +93,10 @@ def main() -> None:
         rendered = editor._render_conditional(fit.z, target_label(source_label,
                                                                   expression_weights(args.expression, 1.0)))
         marks.append(time.perf_counter())
-        change = face_change(source, rendered, crop)
+        points = None
+        if editor.landmarks is not None:  # the renders' landmarks give the motion (editor/motion.py)
+            points = (editor._points(source), editor._points(rendered))
+        change = face_change(source, rendered, crop, points=points)
         marks.append(time.perf_counter())
         apply_change(photo.rgb, change, alignment.to_photo)
         marks.append(time.perf_counter())

@@ -59,7 +59,9 @@ from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 STRENGTHS = (0.5, 1.0, 1.5)
-METHODS = ("flow", "difference", "replace")  # conditional model, blend modes compared at strength 1
+# The conditional model's blend modes; "opticalflow" is "flow" with its motion from dense optical flow
+# between the renders instead of their landmarks (the default before the landmark regressor).
+METHODS = ("flow", "difference", "replace", "opticalflow")
 
 
 def box_iou(a, b) -> float:
@@ -118,8 +120,12 @@ def conditional_outputs(editor: Editor, photo: Photo, seed: int, methods: tuple[
     result = editor.edit(photo, EXPRESSIONS[0], seed=seed, model="conditional")
     outputs = {}
     for method in methods:
-        as_method = dataclasses.replace(result, settings=dataclasses.replace(result.settings, blend_mode=method))
-        for strength in (STRENGTHS if method != "replace" else (1.0,)):
+        as_method = dataclasses.replace(result, settings=dataclasses.replace(
+            result.settings, blend_mode="flow" if method == "opticalflow" else method))
+        if method == "opticalflow":  # the flow transfer as it was before the landmark regressor
+            as_method.faces = [dataclasses.replace(f, source_points=None) for f in result.faces]
+        strengths = {"replace": (1.0,), "opticalflow": (DEFAULT_STRENGTH["conditional"],)}.get(method, STRENGTHS)
+        for strength in strengths:
             for target, expression in enumerate(EXPRESSIONS):
                 weights = {f.index: expression_weights(expression, strength) for f in result.faces}
                 outputs[(f"conditional/{method}", strength, target)] = editor.render(as_method, weights=weights)
@@ -209,7 +215,8 @@ def markdown(report: dict) -> str:
 
 
 def _method_order(key: str) -> tuple:
-    order = ["conditional/flow", "conditional/difference", "conditional/replace", "seed/alpha", "nothing"]
+    order = ["conditional/flow", "conditional/opticalflow", "conditional/difference", "conditional/replace",
+             "seed/alpha", "nothing"]
     method, strength = key.split("@")
     return order.index(method) if method in order else 99, float(strength)
 

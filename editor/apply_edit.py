@@ -29,5 +29,8 @@ def apply_face_edit(image: np.ndarray, edit: FaceEdit, settings: EditSettings) -
         return image  # no change (strength 0): the photo's bytes, untouched
     if settings.blend_mode == "replace":
         return paste_back(image, edit.generated, edit.alignment.to_photo, original_crop=edit.aligned)
-    change = face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode)
+    points = None
+    if edit.source_points is not None and edit.target_points is not None:
+        points = (edit.source_points, edit.target_points)
+    change = face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points)
     return apply_change(image, change, edit.alignment.to_photo)

@@ -72,6 +72,8 @@ class FaceEdit:
     source_label: np.ndarray | None = None  # [K] p_src, the expression the face was inverted at
     source: np.ndarray | None = None  # [48, 48] uint8, S = G(z, p_src): the face as the model sees it
     weights: np.ndarray | None = None  # [K] how far towards each expression y moved (target: strength)
+    source_points: np.ndarray | None = None  # [68, 2] landmarks of S (None: no landmark model)
+    target_points: np.ndarray | None = None  # [68, 2] landmarks of T
 
 
 @dataclass

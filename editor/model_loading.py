@@ -19,6 +19,7 @@ from gan.checkpoint import CheckpointError, load_generator
 from gan.classifier import ExpressionClassifier, load_classifier
 from gan.data import EXPRESSIONS
 from gan.encoder import Encoder, load_encoder
+from gan.landmarks import LandmarkRegressor, load_landmarks
 from gan.models import Generator
 
 from .faces import FaceDetector
@@ -27,6 +28,7 @@ CLASSIFIER_FILE = "classifier.safetensors"
 CONDITIONAL_FILE = "conditional.safetensors"
 ENCODER_FILE = "encoder.safetensors"
 DETECTOR_FILE = "mtcnn.safetensors"
+LANDMARKS_FILE = "landmarks.safetensors"
 T = TypeVar("T")
 
 
@@ -57,6 +59,7 @@ class LoadedModels:
     classifier_problem: str | None = None  # why there is no classifier (shown in the UI)
     conditional: torch.nn.Module | None = None
     encoder: Encoder | None = None
+    landmarks: LandmarkRegressor | None = None  # where the renders' mouth and jaw are (None: optical flow)
     unavailable: dict[str, str] = field(default_factory=dict)  # model -> what is wrong, how to restore it
 
 
@@ -81,13 +84,18 @@ def load_models(checkpoint_dir: Path, device: torch.device,
     for problem in unavailable.values():
         print(f"warning: starting without this model: {problem}", file=sys.stderr)
     metadata = {name: meta for name, (_, meta) in loaded.items()}
-    encoder = None
+    encoder = landmarks = None
     if conditional is not None:
         metadata["conditional"] = conditional_meta
         try:
             encoder, metadata["encoder"] = load_encoder(checkpoint_dir / ENCODER_FILE, device)
         except CheckpointError as exc:
             print(f"warning: {exc}; inversions start from the latent bank instead", file=sys.stderr)
+        try:
+            landmarks, metadata["landmarks"] = load_landmarks(checkpoint_dir / LANDMARKS_FILE, device)
+        except CheckpointError as exc:
+            print(f"warning: {exc}; the flow transfer falls back to optical flow (mouths barely move)",
+                  file=sys.stderr)
     try:
         detector = FaceDetector(device, weights=checkpoint_dir / DETECTOR_FILE)
     except CheckpointError as exc:
@@ -99,7 +107,7 @@ def load_models(checkpoint_dir: Path, device: torch.device,
         classifier_problem = f"The expression read-out is off: {exc}"
         print(f"warning: {classifier_problem}", file=sys.stderr)
     return LoadedModels({name: G for name, (G, _) in loaded.items()}, detector, metadata, classifier,
-                        classifier_problem, conditional, encoder, unavailable)
+                        classifier_problem, conditional, encoder, landmarks, unavailable)
 
 
 def missing_message(checkpoint_dir: Path, problems: list[str] | None = None) -> str:

@@ -35,6 +35,7 @@ import torch
 from gan.classifier import ExpressionClassifier, predict_proba
 from gan.data import EXPRESSIONS
 from gan.encoder import Encoder
+from gan.landmarks import LandmarkRegressor, predict_landmarks
 from gan.models import Generator
 from gan.train import resolve_device
 
@@ -60,12 +61,13 @@ class Editor:
                  metadata: dict[str, dict] | None = None, checkpoint_dir: Path | None = None,
                  classifier: ExpressionClassifier | None = None, classifier_problem: str | None = None,
                  conditional: torch.nn.Module | None = None, encoder: Encoder | None = None,
-                 unavailable: dict[str, str] | None = None) -> None:
+                 unavailable: dict[str, str] | None = None, landmarks: LandmarkRegressor | None = None) -> None:
         if not generators and conditional is None:
             raise MissingCheckpointsError(missing_message(checkpoint_dir or DEFAULT_CHECKPOINTS))
         self.generators = generators  # the seed's per-expression generators
         self.conditional = conditional  # the one generator for every expression (None: not shipped)
         self.encoder = encoder  # E: crop -> z for the conditional generator (None: start from the bank)
+        self.landmarks = landmarks  # the renders' 68 points, for the flow transfer (None: optical flow)
         # Models whose checkpoint is missing or damaged ("conditional", or a seed expression):
         # name -> what is wrong and how to restore it. The others work; only these are refused.
         self.unavailable = dict(unavailable or {})
@@ -92,7 +94,7 @@ class Editor:
         dev = resolve_device(device)
         m = load_models(checkpoint_dir, dev, expressions)
         return cls(m.generators, m.detector, dev, m.metadata, checkpoint_dir, m.classifier, m.classifier_problem,
-                   m.conditional, m.encoder, m.unavailable)
+                   m.conditional, m.encoder, m.unavailable, m.landmarks)
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -220,6 +222,7 @@ class Editor:
                 edit.source = to_uint8(fit.image)
                 edit.weights = expression_weights(expression, strength)
                 edit.generated = self._render_conditional(edit.z, target_label(edit.source_label, edit.weights))
+                edit.source_points, edit.target_points = self._points(edit.source), self._points(edit.generated)
             edited = apply_face_edit(edited, edit, settings)
             edits.append(edit)
         self._read_expressions(edits, edited)
@@ -264,6 +267,12 @@ class Editor:
         y = torch.as_tensor(label, dtype=torch.float32).reshape(1, -1).to(self.device)
         return to_uint8(self.conditional(z.reshape(1, -1).to(self.device), y))
 
+    def _points(self, render: np.ndarray) -> np.ndarray | None:
+        """The 68 landmarks [68, 2] of a 48x48 render, or None without the landmark model."""
+        if self.landmarks is None:
+            return None
+        return predict_landmarks(self.landmarks, render[None])[0]
+
     def _read_expressions(self, edits: list[FaceEdit], edited: np.ndarray) -> None:
         """Fill in each face's expression before and after, the "after" read from
         the edited photo with the same alignment (what a viewer sees)."""
@@ -294,6 +303,7 @@ class Editor:
                     moved.weights = np.asarray(weights.get(edit.index, edit.weights), np.float32)
                     z = zs.get(edit.index, edit.z)
                     moved.generated = self._render_conditional(z, target_label(edit.source_label, moved.weights))
+                    moved.target_points = self._points(moved.generated)
             elif edit.index in zs:
                 moved.generated = to_uint8(self.generator(result.expression)(
                     zs[edit.index].reshape(1, -1).to(self.device)))

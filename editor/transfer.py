@@ -4,13 +4,15 @@ The generator renders the same face twice: S = G(z, p_src) with the face's own
 expression and T = G(z, y) with the chosen one. A 48x48 render cannot replace a
 sharp photo, but the difference between two renders says what moves:
 
-1. motion: dense optical flow from T to S (OpenCV DIS on 4x-upscaled renders)
-   is mapped through the alignment into photo pixels, and the photo's face is
-   warped with it (cv2.remap), so mouth corners, eyelids and brows move with
-   the photo's own texture and colour;
-2. what motion cannot explain (an opening mouth, teeth, creases): the residual
-   T - warp(S), low-passed, scaled to the face's own contrast, added to the
-   luminance only (R, G and B by the same amount, so Cr and Cb stay);
+1. motion: where the renders' mouth and jaw moved, from their landmarks
+   (motion.py: the landmark regressor's 68 points of S and of T, turned into a
+   smooth flow), mapped through the alignment into photo pixels; the photo's
+   face is warped with it (cv2.remap), so lips, mouth corners and chin move
+   with the photo's own texture and colour. Without landmarks, dense optical
+   flow between the renders (OpenCV DIS), which finds almost no motion;
+2. what motion cannot explain (an opening mouth, teeth, creases, shading):
+   the residual T - warp(S), low-passed, scaled to the face's own contrast,
+   added to the luminance only (R, G and B by the same amount, so Cr and Cb stay);
 3. both under the soft face oval; pixels where the oval is 0 are copied.
 
 `transfer_change` is that default ("flow"); `mode="difference"` adds T - S to
@@ -27,6 +29,7 @@ import cv2
 import numpy as np
 
 from .blend import _as_grey255, _crop_face_mask
+from .motion import landmark_flow
 
 MODES = ("flow", "difference")
 FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
@@ -64,9 +67,12 @@ class FaceChange:
 
 
 def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarray, *,
-                mode: str = "flow", residual_sigma: float = 1.0, residual_weight: float = 1.0) -> FaceChange:
+                mode: str = "flow", points: tuple[np.ndarray, np.ndarray] | None = None,
+                residual_sigma: float = 1.0, residual_weight: float = 1.0) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
-    scaled to `original_crop` (the photo's aligned grey face) contrast."""
+    scaled to `original_crop` (the photo's aligned grey face) contrast.
+    `points`: the landmarks [68, 2] of S and of T, which give the motion;
+    None: optical flow between the renders."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -76,7 +82,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     contrast = float(np.clip(_weighted_std(_as_grey255(original_crop), oval) / _weighted_std(s, oval), 0.5, 2.0))
     if mode == "difference":
         return FaceChange(np.zeros((*s.shape, 2), np.float32), ((t - s) * contrast).astype(np.float32))
-    flow = expression_flow(s, t)
+    flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
     residual = t - warp_crop(s, flow)
     if residual_sigma > 0:
         residual = cv2.GaussianBlur(residual, (0, 0), residual_sigma)

@@ -1,4 +1,4 @@
-"""`python -m gan train|train-encoder|train-classifier|sample|export ...`: argparse -> config -> train."""
+"""`python -m gan train|train-encoder|train-classifier|train-landmarks|sample|export ...`: argparse -> config -> train."""
 
 from __future__ import annotations
 
@@ -156,6 +156,28 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_landmarks(args: argparse.Namespace) -> int:
+    from .train_landmarks import LandmarkTrainConfig, train_landmarks
+
+    values = {f.name: getattr(args, f.name) for f in fields(LandmarkTrainConfig) if f.name != "command"}
+    path = train_landmarks(LandmarkTrainConfig(**values), fresh=args.fresh, progress_fn=lambda row: print(
+        f"epoch {row['epoch']}/{args.epochs}  loss {row['loss']:.3f}  PublicTest NME {row['public_nme']:.4f}  "
+        f"{row['seconds']:.0f} s", flush=True))
+    print(f"wrote {path}")
+    return 0
+
+
+_LANDMARK_HELP = {
+    "data": "FER2013 csv/csv.gz (Training trains, PublicTest measures)",
+    "out": "run folder (teacher labels, state, metrics.jsonl, landmarks.safetensors)",
+    "teacher": "labels file (teacher.safetensors layout); default: run dlib (pip install '.[bench]') and cache them",
+    "epochs": "passes over the Training faces", "batch_size": "faces per step", "lr": "AdamW peak learning rate",
+    "weight_decay": "AdamW weight decay", "rotate_degrees": "augmentation: random rotation (+- degrees)",
+    "scale": "augmentation: random zoom (1 +- scale)", "shift": "augmentation: random shift (fraction of the side)",
+    "seed": "seed for init, data order and augmentation", "device": _HELP_OVERRIDES["device"],
+    "limit": _HELP_OVERRIDES["limit"],
+}
+
 _ENCODER_HELP = {
     "data": "FER2013 csv/csv.gz (the Training split's real faces)",
     "generator": "the conditional generator to invert (generator.safetensors of a run, or the shipped one)",
@@ -277,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_dataclass_args(encoder, EncoderTrainConfig, _ENCODER_HELP)
     encoder.set_defaults(func=cmd_train_encoder)
+    landmarks = sub.add_parser("train-landmarks", help="train (or resume) the 68-point landmark regressor (dlib's "
+                                                       "points on FER2013 faces) the editor uses to move mouths")
+    from .train_landmarks import LandmarkTrainConfig
+
+    _add_dataclass_args(landmarks, LandmarkTrainConfig, _LANDMARK_HELP)
+    landmarks.set_defaults(func=cmd_train_landmarks)
     return parser
 
 

@@ -107,6 +107,17 @@ def rebuild(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[s
     return module
 
 
+def load_module(path: str | Path, kind: str, what: str, build: Callable[[dict[str, Any]], torch.nn.Module], *,
+                retrain: str, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
+    """A model of `kind` (metadata "kind", described as `what` in errors) rebuilt from its file
+    alone with `build(metadata["model"])`, in eval mode, on `device`."""
+    tensors, metadata = load_tensors(path, device)
+    if metadata.get("kind") != kind:
+        raise CheckpointError(f"{path}: holds a {metadata.get('kind')!r}, not {what}")
+    module = rebuild(path, tensors, metadata, build, retrain=retrain)
+    return module.to(device).eval(), metadata
+
+
 def generator_metadata(config: ModelConfig, **extra: Any) -> dict[str, Any]:
     return {"kind": "generator", "model": config.to_dict(), **extra}
 

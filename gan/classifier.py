@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_tensors, rebuild, save_tensors
+from .batched import in_batches
+from .checkpoint import load_module, save_tensors
 from .data import EXPRESSIONS
-from .train import to_model_range
 
 
 @dataclass(frozen=True)
@@ -89,18 +89,11 @@ def predict_proba(model: ExpressionClassifier, images: torch.Tensor, *, batch_si
     """Class probabilities [N, 7] for images [N, C, 48, 48]: uint8 in 0..255, or
     any float dtype in [-1, 1]; on any device (answered on the model's device,
     returned on the CPU). uint8 is scaled batch by batch, as training scaled it."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    out = []
-    for start in range(0, images.shape[0], batch_size):
-        batch = images[start: start + batch_size].to(device)
-        batch = to_model_range(batch) if batch.dtype == torch.uint8 else batch.float()
+    def answer(batch: torch.Tensor) -> torch.Tensor:
         probs = model(batch).softmax(1)
-        if tta:
-            probs = (probs + model(batch.flip(3)).softmax(1)) / 2
-        out.append(probs.cpu())
-    model.train(was_training)
+        return (probs + model(batch.flip(3)).softmax(1)) / 2 if tta else probs
+
+    out = in_batches(model, images, answer, batch_size=batch_size)
     if not out:
         return torch.zeros(0, model.config.num_classes)
     return torch.cat(out)
@@ -121,9 +114,6 @@ def save_classifier(path: str | Path, model: ExpressionClassifier, metadata: dic
 
 def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> tuple[ExpressionClassifier, dict[str, Any]]:
     """Rebuild the classifier from its file alone, in eval mode, on `device`."""
-    tensors, metadata = load_tensors(path, device)
-    if metadata.get("kind") != "classifier":
-        raise CheckpointError(f"{path}: holds a {metadata.get('kind')!r}, not an expression classifier")
-    model = rebuild(path, tensors, metadata, lambda config: ExpressionClassifier(ClassifierConfig.from_dict(config)),
-                    retrain="python -m gan train-classifier")
-    return model.to(device).eval(), metadata
+    return load_module(path, "classifier", "an expression classifier",
+                       lambda config: ExpressionClassifier(ClassifierConfig.from_dict(config)),
+                       retrain="python -m gan train-classifier", device=device)

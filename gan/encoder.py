@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_tensors, rebuild, save_tensors
+from .checkpoint import load_module, save_tensors
 from .models import ModelConfig
 
 
@@ -56,9 +56,5 @@ def save_encoder(path: str | Path, E: Encoder, metadata: dict[str, Any]) -> None
 
 def load_encoder(path: str | Path, device: str | torch.device = "cpu") -> tuple[Encoder, dict[str, Any]]:
     """Rebuild the encoder from its file alone, in eval mode, on `device`."""
-    tensors, metadata = load_tensors(path, device)
-    if metadata.get("kind") != "encoder":
-        raise CheckpointError(f"{path}: holds a {metadata.get('kind')!r}, not an encoder")
-    E = rebuild(path, tensors, metadata, lambda model: Encoder(ModelConfig(**model)),
-                retrain="python -m gan train-encoder")
-    return E.to(device).eval(), metadata
+    return load_module(path, "encoder", "an encoder", lambda model: Encoder(ModelConfig(**model)),
+                       retrain="python -m gan train-encoder", device=device)

@@ -11,7 +11,6 @@ metadata (accuracies, confusion matrices, epochs, time, command).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path

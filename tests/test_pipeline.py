@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import cv2
@@ -190,6 +191,13 @@ def test_the_default_edit_uses_the_conditional_model_and_keeps_the_photo(editor)
     assert edit.source.shape == edit.generated.shape == (48, 48)
     changed = np.any(result.image != result.original, axis=2)
     assert changed.any() and not changed[~_face_region(result, 0)].any()
+    # The motion comes from the renders' landmarks: surprise drops the model's jaw, so the
+    # mouth and chin points move, and the photo's lower face moves with them.
+    assert editor.landmarks is not None and edit.source_points.shape == edit.target_points.shape == (68, 2)
+    lower = np.r_[4:13, 48:68]
+    assert np.abs(edit.target_points[lower] - edit.source_points[lower]).mean() > 0.3  # crop pixels
+    without = dataclasses.replace(result, faces=[dataclasses.replace(edit, source_points=None)])
+    assert not np.array_equal(editor.render(without, weights={0: edit.weights}), result.image)  # optical flow
 
 
 @requires(OBAMA)
