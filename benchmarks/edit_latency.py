@@ -114,7 +114,8 @@ def main() -> None:
     width, height = Image.open(io.BytesIO(data)).size
     print(f"{width}x{height} photo, 1 face, {steps} steps x {restarts} restarts, {args.repeats} runs on {machine}")
     row = {"date": time.strftime("%Y-%m-%d"), "machine": machine, "photo": f"{width}x{height}",
-           "repeats": args.repeats, "torch": torch.__version__, "inversion": f"{steps} steps x {restarts} restarts"}
+           "repeats": args.repeats, "torch": torch.__version__, "inversion": f"{steps} steps x {restarts} restarts",
+           "motion": "landmarks" if editor.landmarks is not None else "optical flow"}
     for key, samples in times.items():
         p50, p95 = percentiles(samples)
         row[key] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1)}
