@@ -11,28 +11,18 @@ by the box we give it when HOG finds nothing.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
+
+from gan.train_landmarks import dlib_models_dir
 
 SAME_PERSON = 0.6
 
 
-def _models_dir() -> Path:
-    # face_recognition_models' __init__ imports pkg_resources, which newer
-    # setuptools no longer ships: find the package's folder without running it.
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("face_recognition_models is not installed; pip install '.[bench]'")
-    return Path(spec.submodule_search_locations[0]) / "models"
-
-
 class IdentityModel:
     def __init__(self) -> None:
+        models = dlib_models_dir("benchmarks/identity.py")  # says what to install when dlib is missing
         import dlib
 
-        models = _models_dir()
         self._dlib = dlib
         self.detector = dlib.get_frontal_face_detector()
         self.shapes = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))

@@ -251,13 +251,23 @@ def save_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
                                  "opt_g": og_meta, "opt_d": od_meta})
 
 
+def load_state(path: Path, device: str | torch.device = "cpu", *, kind: str | None = None,
+               what: str = "training state") -> tuple[dict[str, torch.Tensor], dict]:
+    """A run's saved training state: its tensors and metadata. A damaged file, or (with `kind`)
+    one of another kind, is a CheckpointError that says how to start the run over."""
+    try:
+        tensors, meta = load_tensors(path, device)
+    except CheckpointError as exc:
+        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
+    if kind is not None and meta.get("kind") != kind:
+        raise CheckpointError(f"{path}: not a {what}; delete it or pass --fresh")
+    return tensors, meta
+
+
 def restore_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer,
                   opt_d: torch.optim.Optimizer, rng: dict[str, torch.Generator],
                   device: torch.device) -> tuple[torch.Tensor, _RunState, dict]:
-    try:
-        tensors, meta = load_tensors(path, "cpu")
-    except CheckpointError as exc:
-        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
+    tensors, meta = load_state(path)
     try:
         G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
         D.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("D.")})

@@ -26,13 +26,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import CheckpointError, load_tensors, save_tensors
+from .checkpoint import CheckpointError, save_tensors
 from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifier, confusion_matrix, predict_proba,
                          save_classifier)
 from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, read_fer2013
 from .run_files import trim_metrics, write_json
-from .train import (damaged_state_message, describe_device, mixed_precision, open_run, resolve_device,
-                    to_model_range)
+from .train import describe_device, load_state, mixed_precision, open_run, resolve_device, to_model_range
 
 
 @dataclass
@@ -177,12 +176,7 @@ def _state_tensors(model: ExpressionClassifier, best: dict[str, torch.Tensor],
 
 def _restore(path: Path, model: ExpressionClassifier, opt: torch.optim.Optimizer,
              device: torch.device) -> tuple[dict[str, torch.Tensor], dict]:
-    try:
-        tensors, meta = load_tensors(path, device)
-    except CheckpointError as exc:
-        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
-    if meta.get("kind") != "classifier_training_state":
-        raise CheckpointError(f"{path}: not a classifier training state; delete it or pass --fresh")
+    tensors, meta = load_state(path, device, kind="classifier_training_state", what="classifier training state")
     try:
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         best = {k[5:]: v.clone() for k, v in tensors.items() if k.startswith("best.")}

