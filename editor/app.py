@@ -1,5 +1,6 @@
 """The web UI: `build_demo(editor)` lays out the page and wires the event
-handlers (`handlers.py`) to it; with that module, the only one that imports Gradio.
+handlers (`handlers.py`) to it; with that module and `page_errors.py`, the only ones that
+import Gradio.
 
 The handlers take the (shared, read-only) `Editor` first and keep per-visitor
 state in `gr.State`, so one process serves many visitors. That state is a small
@@ -19,7 +20,7 @@ Named API endpoints (see the page's "Use via API" link):
 
 The endpoints raise a visitor's mistake (bad file, no face) as `gr.Error`, which
 an API client receives as an error. The page runs the same handlers through
-`handlers.in_page`, which writes the message once beside the control it is about instead.
+`page_errors.in_page`, which writes the message once beside the control it is about instead.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ import gradio as gr
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .handlers import (detect_faces, edit_photo, explore, in_page, prepare_explore, random_face, read_moved_faces,
+from .handlers import (detect_faces, edit_photo, explore, prepare_explore, random_face, read_moved_faces,
                        reset_sliders, save_download, show_face_amounts, touch_session)
+from .page_errors import in_page
 from .page_images import FACE_SIDE, example_photos
 from .page_text import INTRO, TITLE, face_choices
 from .pipeline import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH

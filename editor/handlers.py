@@ -5,16 +5,15 @@ Each takes the (shared, read-only) `Editor` first and the visitor's `Session`
 argument a client sends against the page's ranges before any work
 (`validate.py`), and raises a visitor's mistake (bad file, no face) as
 `gr.Error`, which an API client receives as an error; the page runs the same
-handlers through `in_page`, which writes the message once beside the control it
-is about instead. The docstrings of the three named endpoints are their API
-documentation. With `app.py`, the only module that imports Gradio.
+handlers through `page_errors.in_page`, which writes the message once beside
+the control it is about instead. The docstrings of the three named endpoints are
+their API documentation. With `app.py` and `page_errors.py`, the only modules
+that import Gradio.
 """
 
 from __future__ import annotations
 
-import html
 import time
-from functools import wraps
 
 import gradio as gr
 
@@ -23,59 +22,16 @@ from gan.data import EXPRESSIONS
 from . import memory, validate
 from .directions import move
 from .face_choice import main_faces
-from .faces import NoFaceError
+from .page_errors import USER_ERRORS, bad_argument, refuse, user_error
 from .page_images import display_size, enlarge, face_thumbnail, generator_views, write_display
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, moved_reading, slider_labels
-from .photo import PhotoError, read_photo
+from .photo import read_photo
 from .scratch import Scratch
 from .session_store import Session, SessionExpired, SessionStore
 from .sliders import (N_SLIDERS, N_VALUES, SLIDER_RANGE, chosen_face, direction_key, edit_values, render,
                       render_with_sliders, slider_values)
 
 DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
-
-USER_ERRORS = (PhotoError, NoFaceError, ValueError)  # messages written for people; shown in the page
-
-
-# ---------------------------------------------------------------- mistakes, shown to the visitor
-
-def refuse(message: str, title: str = "Error") -> gr.Error:
-    """A message for the visitor; the server log gets no traceback for a mistake they can fix."""
-    return gr.Error(message, title=title, print_exception=False)
-
-
-def user_error(exc: Exception) -> gr.Error:
-    return refuse(str(exc), "Cannot use this photo" if isinstance(exc, (PhotoError, NoFaceError)) else "Error")
-
-
-def bad_argument(exc: validate.ArgumentError) -> gr.Error:
-    """An API argument out of range or of the wrong kind (the page's own controls never send one)."""
-    return refuse(str(exc), "Invalid argument")
-
-
-def notice(error: gr.Error | None) -> str:
-    """The HTML of a page notice: the error's title and message, or nothing."""
-    if error is None:
-        return ""
-    return (f'<p role="alert"><strong>{html.escape(error.title)}:</strong> '
-            f"{html.escape(str(error.message))}</p>")
-
-
-def in_page(fn, outputs: int):
-    """`fn` as the page runs it, with one more output: the notice beside the control that started
-    it. A mistake the visitor can fix (a `gr.Error`) leaves the outputs as they are and goes into
-    that notice, once, where it stays until the visitor's next action (which clears every notice,
-    see `build_demo`); success empties it. Raised, it would be a pop-up that vanishes and leaves an
-    empty "Error" badge on each output."""
-
-    @wraps(fn)  # Gradio reads fn's signature through this (e.g. its gr.Progress argument)
-    def run(*args, **kwargs):
-        try:
-            return (*fn(*args, **kwargs), notice(None))
-        except gr.Error as exc:
-            return (*[gr.skip()] * outputs, notice(exc))
-
-    return run
 
 
 def _mapped(session: Session | None):

@@ -288,14 +288,14 @@ class Editor:
         return self.classify(_aligned_crops(image, result.faces))
 
     @torch.no_grad()
-    def render(self, result: EditResult, zs: dict[int, torch.Tensor] | None = None,
-               weights: dict[int, np.ndarray] | None = None) -> np.ndarray:
-        """The photo with the faces in `zs` (face index -> z [1, nz]) and, for the
-        conditional model, `weights` (face index -> [K] expression weights, as in
-        `target_label`) rendered anew, and every other face as it was edited:
-        generator and transfer only, no new fit."""
+    def retarget(self, result: EditResult, zs: dict[int, torch.Tensor] | None = None,
+                 weights: dict[int, np.ndarray] | None = None) -> list[FaceEdit]:
+        """Each face of `result` with the faces in `zs` (face index -> z [1, nz])
+        and, for the conditional model, `weights` (face index -> [K] expression
+        weights, as in `target_label`) rendered anew (T and its landmarks), and
+        every other face as it was edited: generator only, no new fit."""
         zs, weights = zs or {}, weights or {}
-        image = result.original
+        faces = []
         for edit in result.faces:
             moved = dataclasses.replace(edit)
             if result.model == "conditional":
@@ -307,6 +307,15 @@ class Editor:
             elif edit.index in zs:
                 moved.generated = to_uint8(self.generator(result.expression)(
                     zs[edit.index].reshape(1, -1).to(self.device)))
+            faces.append(moved)
+        return faces
+
+    def render(self, result: EditResult, zs: dict[int, torch.Tensor] | None = None,
+               weights: dict[int, np.ndarray] | None = None) -> np.ndarray:
+        """The photo with the faces retargeted as in `retarget`, every face's change
+        brought in again: generator and transfer only, no new fit."""
+        image = result.original
+        for moved in self.retarget(result, zs, weights):
             image = apply_face_edit(image, moved, result.settings)
         return image
 

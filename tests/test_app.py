@@ -256,7 +256,7 @@ def test_api_passes_strength_and_model_through(url):
 # ---------------------------------------------------------------- how the page shows mistakes and faces
 
 def test_in_page_shows_a_mistake_in_its_notice_and_leaves_the_outputs_as_they_are():
-    from editor.handlers import in_page, refuse
+    from editor.page_errors import in_page, refuse
 
     def handler(ok: bool):
         if not ok:

@@ -26,7 +26,8 @@ def test_missing_or_repeated_markers_are_refused_and_the_file_kept(tmp_path, tex
     assert path.read_text() == text
 
 
-@pytest.mark.parametrize(("document", "name"), [("README.md", "quality"), ("checkpoints/MODEL_CARD.md", "summary"),
+@pytest.mark.parametrize(("document", "name"), [("README.md", "quality"), ("README.md", "expression-loss"),
+                                                ("checkpoints/MODEL_CARD.md", "summary"),
                                                 ("checkpoints/MODEL_CARD.md", "classifier")])
 def test_the_shipped_documents_have_the_sections_the_scripts_fill(document, name):
     text = (REPO / document).read_text()

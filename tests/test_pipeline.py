@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import shutil
 
 import cv2
@@ -12,12 +13,12 @@ import torch
 from PIL import Image
 
 from editor.cli_edit import main as edit_main
-from editor.faces import NoFaceError
+from editor.faces import NoFaceError, align_face
 from editor.photo import PhotoError
 from editor.pipeline import Editor, MissingCheckpointsError
 from gan.data import EXPRESSIONS
 
-from .conftest import CHECKPOINTS, PHOTOS, photo_with_a_bystander, requires
+from .conftest import CHECKPOINTS, PHOTOS, REPO, photo_with_a_bystander, requires
 
 OBAMA = PHOTOS / "fr_obama.jpg"
 TWO = PHOTOS / "fr_two_people.jpg"
@@ -248,3 +249,26 @@ def test_cli_passes_strength_and_model_through(editor, tmp_path, capsys, monkeyp
                       *fast]) == 1
     assert "between 0 and 1.0 for the seed model" in capsys.readouterr().err
     assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", *fast]) == 0
+
+
+@requires(OBAMA)
+def test_retarget_renders_only_the_named_faces_and_the_loss_stages_follow_the_edit(editor):
+    spec = importlib.util.spec_from_file_location("expression_loss", REPO / "benchmarks" / "expression_loss.py")
+    stages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stages)
+    result = editor.edit(OBAMA, "happy")
+    [kept] = editor.retarget(result)  # no weights: the face as it was edited
+    assert np.array_equal(kept.generated, result.faces[0].generated)
+    # Weights of zero: T is S, and every stage that adds the change is the photo's own crop.
+    [still] = editor.retarget(result, weights={0: np.zeros(7, np.float32)})
+    assert np.array_equal(still.generated, still.source)
+    crops = stages.stage_crops(result.original, still, result.settings)
+    for stage in ("crop + (T - S)", "crop + low-passed (T - S)", "motion only", "edited"):
+        assert np.array_equal(crops[stage], crops["nothing"]), stage
+    # A new target: the "edited" stage is the rendered photo's face, cropped as for the edit.
+    surprise = {0: 1.5 * np.eye(7, dtype=np.float32)[EXPRESSIONS.index("surprise")]}
+    [moved] = editor.retarget(result, weights=surprise)
+    crops = stages.stage_crops(result.original, moved, result.settings)
+    assert not np.array_equal(crops["T"], crops["S"])
+    rendered = editor.render(result, weights=surprise)
+    assert np.array_equal(crops["edited"], align_face(rendered, moved.face, size=48)[0])
