@@ -22,6 +22,7 @@ is the transfer's, the gap of T itself is the generator's.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import shlex
@@ -37,11 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import cpu_name  # noqa: E402
-from editor.apply_edit import apply_face_edit  # noqa: E402
+from editor.apply_edit import apply_face_edit, conditional_change  # noqa: E402
 from editor.faces import NoFaceError, align_face  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import DEFAULT_STRENGTH, Editor, expression_weights  # noqa: E402
-from editor.transfer import RESIDUAL_SIGMA, apply_change, face_change  # noqa: E402
+from editor.transfer import RESIDUAL_SIGMA, apply_change  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
@@ -57,8 +58,8 @@ def added(crop: np.ndarray, change: np.ndarray) -> np.ndarray:
 def stage_crops(original: np.ndarray, face, settings) -> dict[str, np.ndarray]:
     """The 48x48 crop of every stage for one retargeted face (`face`: a FaceEdit with T)."""
     s, t = face.source.astype(np.float32), face.generated.astype(np.float32)
-    points = (face.source_points, face.target_points) if face.source_points is not None else None
-    still = face_change(face.source, face.generated, face.aligned, points=points, residual_weight=0.0)
+    change = conditional_change(face, settings)
+    still = dataclasses.replace(change, residual=np.zeros_like(change.residual))  # the motion alone
     return {"nothing": face.aligned, "S": face.source, "T": face.generated,
             "crop + (T - S)": added(face.aligned, t - s),
             "crop + low-passed (T - S)": added(face.aligned, cv2.GaussianBlur(t - s, (0, 0), RESIDUAL_SIGMA)),

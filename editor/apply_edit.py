@@ -15,7 +15,7 @@ import numpy as np
 
 from .blend import paste_back
 from .edits import EditSettings, FaceEdit
-from .transfer import apply_change, face_change
+from .transfer import FaceChange, apply_change, face_change
 
 
 def apply_face_edit(image: np.ndarray, edit: FaceEdit, settings: EditSettings) -> np.ndarray:
@@ -29,8 +29,13 @@ def apply_face_edit(image: np.ndarray, edit: FaceEdit, settings: EditSettings) -
         return image  # no change (strength 0): the photo's bytes, untouched
     if settings.blend_mode == "replace":
         return paste_back(image, edit.generated, edit.alignment.to_photo, original_crop=edit.aligned)
+    return apply_change(image, conditional_change(edit, settings), edit.alignment.to_photo)
+
+
+def conditional_change(edit: FaceEdit, settings: EditSettings) -> FaceChange:
+    """The conditional model's change of one face, S -> T, in crop space: its motion from
+    the renders' landmarks where the edit has them (else optical flow) and its residual."""
     points = None
     if edit.source_points is not None and edit.target_points is not None:
         points = (edit.source_points, edit.target_points)
-    change = face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points)
-    return apply_change(image, change, edit.alignment.to_photo)
+    return face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points)
