@@ -1,4 +1,4 @@
-"""`python -m gan train|train-encoder|train-classifier|train-landmarks|sample|export ...`: argparse -> config -> train."""
+"""`python -m gan train|train-encoder|train-change|train-classifier|train-landmarks|sample|export ...`: argparse -> config -> train."""
 
 from __future__ import annotations
 
@@ -6,39 +6,11 @@ import argparse
 import os
 import signal
 import sys
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 
+from .cli_help import CHANGE_HELP, CLASSIFIER_HELP, ENCODER_HELP, HELP_OVERRIDES, LANDMARK_HELP
 from .data import EXPRESSIONS, DataError
-
-_HELP_OVERRIDES = {
-    "data": "FER2013 csv/csv.gz or image folder, CelebA zip/folder, or any folder of images",
-    "model": "seed: one DCGAN per expression (the seed's recipe); conditional: one class-conditional DCGAN "
-             "for all seven expressions with a shared latent space",
-    "lr_d": "discriminator learning rate (default: --lr)",
-    "lambda_ac": "conditional: weight of the auxiliary expression-classifier loss",
-    "lambda_same": "conditional: weight of the same-face loss (G(z, a) vs G(z, b) outside eyes/brows/mouth)",
-    "class_balance": "conditional: 0 draws classes as in the data, 1 all equally often",
-    "d_norm": "conditional: batch (the seed's D and BCE loss) or spectral (spectral norm and hinge loss)",
-    "expression": f"one of {', '.join(EXPRESSIONS)}, or 'all' for one model each",
-    "dataset": "data layout: auto, fer2013, celeba or folder",
-    "out": "folder for run folders (one per expression)",
-    "ferplus": "FER+ fer2013new.csv: relabel FER2013 by majority vote",
-    "split": "FER2013 split: Training, PublicTest or PrivateTest",
-    "image_size": "48 or 64 (default: 48 for FER2013, else 64)",
-    "channels": "1 or 3 (default: 1 for FER2013, else 3)",
-    "limit": "use only the first N images (smoke tests)",
-    "epochs": "epochs to train to (a finished run continues when raised)",
-    "batch_size": "images per step", "lr": "Adam learning rate", "beta1": "Adam beta1", "beta2": "Adam beta2",
-    "nz": "latent size", "ngf": "generator width", "ndf": "discriminator width",
-    "seed": "seed for init, data order and noise",
-    "device": "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps",
-    "amp": "bf16 autocast where the hardware has native bf16",
-    "channels_last": "channels_last memory format on CUDA",
-    "sample_count": "images in the per-epoch fixed-noise grid",
-    "checkpoint_minutes": "also save the training state this often mid-epoch (0: only at epoch ends)",
-    "max_steps": "stop after this many steps in total (smoke tests)",
-}
 
 
 def _add_dataclass_args(parser: argparse.ArgumentParser, cls: type, help_overrides: dict[str, str]) -> None:
@@ -53,7 +25,7 @@ def _add_dataclass_args(parser: argparse.ArgumentParser, cls: type, help_overrid
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
             continue
         kind = {"int": int, "float": float, "int | None": int, "float | None": float}.get(f.type, str)
-        required = f.name == "data"
+        required = f.default is MISSING
         shown = "" if required or "default:" in help_text else f" (default: {default})"
         parser.add_argument(flag, type=kind, default=None if required else default, required=required,
                             help=f"{help_text}{shown}".strip())
@@ -63,25 +35,10 @@ def _add_dataclass_args(parser: argparse.ArgumentParser, cls: type, help_overrid
 def _add_train_args(parser: argparse.ArgumentParser) -> None:
     from .train import TrainConfig
 
-    _add_dataclass_args(parser, TrainConfig, _HELP_OVERRIDES)
+    _add_dataclass_args(parser, TrainConfig, HELP_OVERRIDES)
     parser.add_argument("--interleave", action="store_true",
                         help="with --expression all: advance every model one epoch at a time")
 
-
-_CLASSIFIER_HELP = {
-    "data": "FER2013 csv/csv.gz (Training trains, PublicTest selects, PrivateTest reports)",
-    "out": "run folder (state, metrics.jsonl, classifier.safetensors)",
-    "epochs": "epochs to train", "batch_size": "images per step", "lr": "SGD peak learning rate",
-    "warmup_epochs": "epochs of linear learning-rate warm-up before the cosine decay",
-    "momentum": "SGD (Nesterov) momentum", "weight_decay": "L2 on conv and linear weights",
-    "label_smoothing": "cross-entropy label smoothing",
-    "rotate_degrees": "augmentation: random rotation (+- degrees)", "scale": "augmentation: random zoom (1 +- scale)",
-    "shift": "augmentation: random shift (fraction of the side)",
-    "noise": "augmentation: Gaussian pixel noise up to this std in grey levels, on half the images",
-    "blur": "augmentation: share of images shrunk 1.5-3x and enlarged again",
-    "contrast": "augmentation: contrast scaled by 1 +- this, on half the images", "seed": "seed for init, data order and augmentation",
-    "device": _HELP_OVERRIDES["device"], "amp": _HELP_OVERRIDES["amp"], "limit": _HELP_OVERRIDES["limit"],
-}
 
 
 def _stop_on_signals() -> list[bool]:
@@ -167,32 +124,6 @@ def cmd_train_landmarks(args: argparse.Namespace) -> int:
     return 0
 
 
-_LANDMARK_HELP = {
-    "data": "FER2013 csv/csv.gz (Training trains, PublicTest measures)",
-    "out": "run folder (teacher labels, state, metrics.jsonl, landmarks.safetensors)",
-    "teacher": "labels file (teacher.safetensors layout); default: run dlib (pip install '.[bench]') and cache them",
-    "epochs": "passes over the Training faces", "batch_size": "faces per step", "lr": "AdamW peak learning rate",
-    "weight_decay": "AdamW weight decay", "rotate_degrees": "augmentation: random rotation (+- degrees)",
-    "scale": "augmentation: random zoom (1 +- scale)", "shift": "augmentation: random shift (fraction of the side)",
-    "seed": "seed for init, data order and augmentation", "device": _HELP_OVERRIDES["device"],
-    "limit": _HELP_OVERRIDES["limit"],
-}
-
-_ENCODER_HELP = {
-    "data": "FER2013 csv/csv.gz (the Training split's real faces)",
-    "generator": "the conditional generator to invert (generator.safetensors of a run, or the shipped one)",
-    "discriminator": "its discriminator, for the feature loss (default: discriminator.safetensors beside it)",
-    "classifier": "expression classifier that reads each real face's p",
-    "out": "run folder (state, metrics.jsonl, encoder.safetensors)",
-    "epochs": "passes over the real Training faces", "batch_size": "real faces per step (plus as many samples)",
-    "lr": "Adam learning rate", "lambda_latent": "weight of the latent loss on G's samples",
-    "lambda_class": "weight of the expression head's loss", "lambda_pixel": "weight of the pixel loss on real faces",
-    "lambda_feature": "weight of the discriminator-feature loss on real faces",
-    "lambda_prior": "weight of the pull of ||z|| towards sqrt(nz)", "seed": "seed for init, data order and noise",
-    "limit": _HELP_OVERRIDES["limit"], "device": _HELP_OVERRIDES["device"], "amp": _HELP_OVERRIDES["amp"],
-    "max_steps": _HELP_OVERRIDES["max_steps"],
-}
-
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
     from .train_encoder import EncoderTrainConfig, train_encoder
@@ -209,6 +140,23 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
         print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
         return 130
     print(f"{result.run_dir / 'encoder.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
+    return 0
+
+
+def cmd_train_change(args: argparse.Namespace) -> int:
+    from .train_change import ChangeTuneConfig, train_change
+
+    values = {f.name: getattr(args, f.name) for f in fields(ChangeTuneConfig) if f.name != "command"}
+    stop = _stop_on_signals()
+
+    def report(epoch: int, losses: dict) -> None:
+        print(f"epoch {epoch}/{args.epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()), flush=True)
+
+    result = train_change(ChangeTuneConfig(**values), progress_fn=report, abort_fn=lambda: stop[0], fresh=args.fresh)
+    if not result.finished:
+        print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"{result.run_dir / 'generator.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
     return 0
 
 
@@ -292,18 +240,24 @@ def build_parser() -> argparse.ArgumentParser:
     classifier = sub.add_parser("train-classifier", help="train (or resume) the FER2013 expression classifier")
     from .train_classifier import ClassifierTrainConfig
 
-    _add_dataclass_args(classifier, ClassifierTrainConfig, _CLASSIFIER_HELP)
+    _add_dataclass_args(classifier, ClassifierTrainConfig, CLASSIFIER_HELP)
     classifier.set_defaults(func=cmd_train_classifier)
     encoder = sub.add_parser("train-encoder", help="train (or resume) the encoder of a conditional generator")
     from .train_encoder import EncoderTrainConfig
 
-    _add_dataclass_args(encoder, EncoderTrainConfig, _ENCODER_HELP)
+    _add_dataclass_args(encoder, EncoderTrainConfig, ENCODER_HELP)
     encoder.set_defaults(func=cmd_train_encoder)
+    change = sub.add_parser("train-change", help="fine-tune the conditional generator so that its change, added "
+                                                 "to real faces as the editor adds it, reads as the target")
+    from .train_change import ChangeTuneConfig
+
+    _add_dataclass_args(change, ChangeTuneConfig, CHANGE_HELP)
+    change.set_defaults(func=cmd_train_change)
     landmarks = sub.add_parser("train-landmarks", help="train (or resume) the 68-point landmark regressor (dlib's "
                                                        "points on FER2013 faces) the editor uses to move mouths")
     from .train_landmarks import LandmarkTrainConfig
 
-    _add_dataclass_args(landmarks, LandmarkTrainConfig, _LANDMARK_HELP)
+    _add_dataclass_args(landmarks, LandmarkTrainConfig, LANDMARK_HELP)
     landmarks.set_defaults(func=cmd_train_landmarks)
     return parser
 

@@ -13,6 +13,7 @@ sees pure batches.
 from __future__ import annotations
 
 import contextlib
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -52,10 +53,15 @@ def conditional_train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
                            real: torch.Tensor, labels: torch.Tensor, noise: torch.Tensor, *,
                            mask: torch.Tensor, lambda_ac: float, lambda_same: float,
                            generator: torch.Generator,
-                           autocast: contextlib.AbstractContextManager) -> torch.Tensor:
+                           autocast: contextlib.AbstractContextManager,
+                           extra_g_loss: Callable[[], torch.Tensor] | None = None,
+                           update_g: bool = True) -> torch.Tensor:
     """One D update, then one G update. real: [B, C, H, W] in [-1, 1]; labels:
     [B] int; noise: [B, nz]. The fakes use the real batch's labels, so D sees
-    the same class mix on both sides. Returns a device tensor of STAT_NAMES."""
+    the same class mix on both sides. `extra_g_loss` adds a term to G's loss
+    (the change fine-tuning's, gan/train_change.py); `update_g=False` trains D
+    alone (a fresh D warming up against a trained G). Returns a device tensor
+    of STAT_NAMES."""
     n_classes = G.config.n_classes if hasattr(G, "config") else G.module.config.n_classes
     hinge = (D.norm if hasattr(D, "norm") else D.module.norm) == "spectral"
 
@@ -63,7 +69,7 @@ def conditional_train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
     # The same z with another expression, for the first half of the batch: one
     # G forward makes both the fakes D judges and the pairs the same-face loss compares.
     other = (labels[:half] + torch.randint(1, n_classes, (half,), device=labels.device, generator=generator)) % n_classes
-    with autocast:
+    with autocast, torch.set_grad_enabled(update_g):
         fakes = G(torch.cat([noise, noise[:half]]), torch.cat([labels, other]))
     fake = fakes[:batch]
 
@@ -77,13 +83,16 @@ def conditional_train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
     opt_d.step()
 
     opt_g.zero_grad(set_to_none=True)
-    with autocast:
+    with autocast, torch.set_grad_enabled(update_g):
         score_gen, class_gen = D(fake, labels)
         loss_same = same_face_loss(fakes[:half].float(), fakes[batch:].float(), mask)
         loss_g = (_g_loss(score_gen.float(), hinge) + lambda_ac * F.cross_entropy(class_gen.float(), labels)
                   + lambda_same * loss_same)
-    loss_g.backward()
-    opt_g.step()
+        if extra_g_loss is not None and update_g:
+            loss_g = loss_g + extra_g_loss()
+    if update_g:
+        loss_g.backward()
+        opt_g.step()
     with torch.no_grad():
         accuracy = (class_real.argmax(1) == labels).float().mean()
         return torch.stack([loss_d.detach(), loss_g.detach(), score_real.float().mean(),

@@ -40,6 +40,7 @@ class ClassifierTrainConfig:
 
     data: str
     out: str = "runs/classifier"
+    ferplus: str | None = None  # FER+ fer2013new.csv: train and select on its majority-vote labels
     epochs: int = 50
     batch_size: int = 128
     lr: float = 0.1  # SGD peak learning rate, after warm-up
@@ -86,7 +87,7 @@ class ClassifierResult:
 
 
 # Options that must match for a run folder to be resumed.
-_RESUME_KEYS = ("data", "batch_size", "seed", "limit")
+_RESUME_KEYS = ("data", "ferplus", "batch_size", "seed", "limit")
 
 
 def learning_rate(step: int, total_steps: int, warmup_steps: int, peak: float) -> float:
@@ -197,8 +198,8 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
     run_dir = Path(config.out)
     state_path = run_dir / "state.safetensors"
     open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
-    train_data = read_fer2013(config.data, split="Training")
-    public = read_fer2013(config.data, split="PublicTest")
+    train_data = read_fer2013(config.data, split="Training", ferplus=config.ferplus)
+    public = read_fer2013(config.data, split="PublicTest", ferplus=config.ferplus)
     if config.limit is not None:
         train_data = FaceDataset(train_data.images[: config.limit], train_data.labels[: config.limit],
                                  train_data.source)
@@ -299,7 +300,7 @@ def _finish(run_dir: Path, config: ClassifierTrainConfig, best: dict[str, torch.
     model.load_state_dict(best)
     model.eval()
     public = evaluate(model, public_data)
-    private = evaluate(model, read_fer2013(config.data, split="PrivateTest"))
+    private = evaluate(model, read_fer2013(config.data, split="PrivateTest", ferplus=config.ferplus))
     save_classifier(run_dir / "classifier.safetensors", model,
                     {**meta_base, "epochs": config.epochs, "best_epoch": best_epoch, "train_seconds": round(seconds, 1),
                      "public_test": public, "private_test": private, "selection": "best PublicTest accuracy",

@@ -1,0 +1,280 @@
+"""Fine-tuning the conditional generator so that its change carries the expression onto real faces.
+
+Why: the editor never shows G's face; it adds the change T - S = G(z, y) - G(z, p)
+of the face's own fit to the photo (README, "Where the expression is lost"). G's
+training only asks that G's samples read as their class, and there the change is
+weak: the renders T read as the target in 67% of edits, the photo's crop plus
+the low-passed change in 42.5%. This run asks for the thing the editor uses.
+
+Each step is the conditional GAN step (gan/conditional_step.py: adversarial,
+auxiliary-classifier and same-face losses, so G keeps drawing faces and keeps
+the person), plus, on a batch of real Training faces x:
+- p, the classifier's reading of x (the editor's p_src), and z = E(x) from the
+  frozen encoder (where the editor's inversion starts);
+- a target t other than x's top reading and a strength a in [strength_min,
+  strength_max], y = (1 - a) p + a onehot(t) (the editor's label);
+- edited = x + blur(G(z, y) - G(z, p)), the low-pass the editor applies;
+- the change loss: a frozen *teacher* classifier must read the edited face,
+  mirrored at random, as t. The teacher must not be the classifier the
+  benchmarks judge with (train one on the FER+ labels: `python -m gan
+  train-classifier --ferplus ...`), or the numbers would measure the teacher;
+- the fit loss: G(z, p) stays a reconstruction of x (pixel MSE), so the face's
+  S and T remain the face; and the same-face loss between S and T outside the
+  eyes, brows and mouth, so the change is an expression, not a relighting.
+The run starts from a trained G with a fresh D, which first trains alone for
+`warmup_steps` against the frozen G. Resumable per epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import CheckpointError, load_generator, save_generator, save_tensors
+from .classifier import ExpressionClassifier, load_classifier, predict_proba
+from .conditional import ConditionalGenerator, build_conditional_models, region_mask, same_face_loss
+from .conditional_step import STAT_NAMES as GAN_STAT_NAMES, balanced_order, conditional_train_step
+from .data import dataset_fingerprint, read_fer2013
+from .encoder import load_encoder
+from .run_files import write_json
+from .train import (_adam_state, _adam_tensors, describe_device, load_state, mixed_precision, open_run,
+                    resolve_device, sample_grid_images, save_grid, to_model_range, write_loss_plot)
+
+CHANGE_STAT_NAMES = ("loss_change", "loss_fit", "loss_same_change", "teacher_hit")
+STAT_NAMES = GAN_STAT_NAMES + CHANGE_STAT_NAMES
+
+
+@dataclass
+class ChangeTuneConfig:
+    data: str
+    teacher: str  # a classifier that is not `classifier`, e.g. one trained on the FER+ labels
+    generator: str = "checkpoints/conditional.safetensors"
+    encoder: str = "checkpoints/encoder.safetensors"
+    classifier: str = "checkpoints/classifier.safetensors"  # reads each face's own expression p
+    out: str = "runs/change"
+    epochs: int = 6
+    batch_size: int = 64
+    lr: float = 1e-4  # Adam, both nets (half the from-scratch rate: G is trained already)
+    lambda_change: float = 1.0
+    lambda_fit: float = 5.0
+    lambda_ac: float = 3.0  # the shipped G's final auxiliary-classifier weight
+    lambda_same: float = 5.0  # and its same-face weight, here also between the real faces' S and T
+    strength_min: float = 1.0
+    strength_max: float = 1.5  # the editor's default strength
+    blur: float = 1.0  # Gaussian sigma in 48x48 pixels: the low-pass the editor gives the change
+    warmup_steps: int = 300  # D-only steps before G moves
+    class_balance: float = 0.5
+    limit: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    max_steps: int | None = None
+    command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
+
+
+_RESUME_KEYS = ("data", "teacher", "generator", "encoder", "batch_size", "limit", "seed")
+
+
+@dataclass
+class ChangeTuneResult:
+    run_dir: Path
+    epochs_done: int
+    finished: bool
+    seconds: float
+    losses: dict[str, float]
+
+
+def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of [N, C, H, W] (reflect padding); sigma 0 returns the input."""
+    if sigma <= 0:
+        return images
+    radius = max(1, int(3 * sigma + 0.5))
+    x = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    kernel = torch.exp(-x.square() / (2 * sigma * sigma))
+    kernel = kernel / kernel.sum()
+    channels = images.shape[1]
+    out = F.pad(images, (radius, radius, radius, radius), mode="reflect")
+    out = F.conv2d(out, kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
+    return F.conv2d(out, kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
+
+
+def edit_labels(p: torch.Tensor, target: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+    """The editor's expression vector y = (1 - a) p + a onehot(target), per row."""
+    onehot = F.one_hot(target, p.shape[1]).to(p.dtype)
+    a = strength[:, None].to(p.dtype)
+    return (1 - a) * p + a * onehot
+
+
+def change_losses(G: ConditionalGenerator, teacher: ExpressionClassifier, real: torch.Tensor, z: torch.Tensor,
+                  p: torch.Tensor, target: torch.Tensor, strength: torch.Tensor, *, blur: float,
+                  mirror: torch.Tensor, mask: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(change loss, fit loss, same-face loss, teacher hit rate) for real faces
+    [B, 1, 48, 48] in [-1, 1] with encoder latents z [B, nz], readings p [B, K],
+    targets [B] and strengths [B]; `mirror` [B] bool flips those edited faces
+    for the teacher. The same-face loss holds S and T alike outside the eyes,
+    brows and mouth (`mask`, gan.conditional.region_mask; 0 without one), so the
+    change cannot buy the teacher's reading with shading across the whole face."""
+    y = edit_labels(p, target, strength)
+    renders = G(torch.cat([z, z]), torch.cat([p, y])).float()
+    S, T = renders.chunk(2)
+    edited = (real + gaussian_blur(T - S, blur)).clamp(-1, 1)
+    edited = torch.where(mirror[:, None, None, None], edited.flip(3), edited)
+    logits = teacher(edited).float()
+    change = F.cross_entropy(logits, target)
+    fit = F.mse_loss(S, real)
+    same = same_face_loss(S, T, mask) if mask is not None else torch.zeros((), device=real.device)
+    return change, fit, same, (logits.argmax(1) == target).float().mean()
+
+
+def random_targets(p: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A class per row other than the row's top reading (an edit that changes something)."""
+    k = p.shape[1]
+    offset = torch.randint(1, k, (p.shape[0],), generator=generator).to(p.device)
+    return (p.argmax(1) + offset) % k
+
+
+def _precompute(config: ChangeTuneConfig, images: torch.Tensor, device: torch.device
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every face's reading p (the editor's p_src) and the frozen encoder's z."""
+    classifier, _ = load_classifier(config.classifier, device)
+    readings = predict_proba(classifier, images).to(device)
+    E, _ = load_encoder(config.encoder, device)
+    latents = []
+    with torch.no_grad():
+        for start in range(0, images.shape[0], 512):
+            latents.append(E(to_model_range(images[start:start + 512].to(device)))[0].float())
+    return readings, torch.cat(latents)
+
+
+def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict], None] | None = None,
+                 abort_fn: Callable[[], bool] | None = None, fresh: bool = False) -> ChangeTuneResult:
+    """Fine-tune (or resume); writes generator.safetensors and discriminator.safetensors at every epoch end."""
+    device = resolve_device(config.device)
+    run_dir = Path(config.out)
+    state_path = run_dir / "state.safetensors"
+    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
+    G, g_meta = load_generator(config.generator, device)
+    if not getattr(G.config, "n_classes", 0):
+        raise CheckpointError(f"{config.generator}: a seed (unconditional) generator; this fine-tunes the "
+                              "conditional one (python -m gan train --model conditional)")
+    teacher, teacher_meta = load_classifier(config.teacher, device)
+    teacher.requires_grad_(False)
+    data = read_fer2013(config.data, split="Training")
+    images = data.images[: config.limit] if config.limit else data.images
+    labels = data.labels[: config.limit] if config.limit else data.labels
+    readings, latents = _precompute(config, images, device)
+    images, labels = images.to(device), labels.to(device)
+    n = images.shape[0]
+
+    _, D = build_conditional_models(G.config, seed=config.seed)
+    D = D.to(device)
+    G.train()
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    rng = torch.Generator().manual_seed(config.seed)
+    fixed_noise = torch.randn(8, G.config.nz, generator=torch.Generator().manual_seed(config.seed)).to(device)
+    epoch, seconds, steps_done = 0, 0.0, 0
+    if state_path.exists():
+        tensors, meta = load_state(state_path)
+        try:
+            G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
+            D.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("D.")})
+            opt_g.load_state_dict(_adam_state("opt_g", tensors, meta["opt_g"]))
+            opt_d.load_state_dict(_adam_state("opt_d", tensors, meta["opt_d"]))
+            rng.set_state(tensors["rng"])
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
+        epoch, seconds, steps_done = meta["epoch"], meta["seconds"], meta["steps"]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", asdict(config))
+    meta_base = {"fine_tuned_from": config.generator, "from_epochs": g_meta.get("epochs"),
+                 "from_command": g_meta.get("command"), "teacher": config.teacher,
+                 "teacher_command": teacher_meta.get("command"), "dataset": data.source,
+                 "dataset_sha256": dataset_fingerprint(config.data), "device": describe_device(device),
+                 "command": config.command, "config": asdict(config)}
+    autocast = mixed_precision(device) if config.amp else contextlib.nullcontext()
+    mask = region_mask(G.config.image_size).to(device)
+    steps_per_epoch = max(1, n // config.batch_size)
+    means: dict[str, float] = {}
+    stopped = False
+    while epoch < config.epochs and not stopped:
+        t0 = time.perf_counter()
+        perm = balanced_order(labels.cpu(), config.class_balance, rng).to(device)
+        totals = torch.zeros(len(STAT_NAMES), device=device)
+        counted = 0
+        for step in range(steps_per_epoch):
+            if (abort_fn is not None and abort_fn()) or (config.max_steps is not None
+                                                          and steps_done >= config.max_steps):
+                stopped = True
+                break
+            index = perm[step * config.batch_size:(step + 1) * config.batch_size]
+            real = to_model_range(images[index])
+            noise = torch.randn(len(index), G.config.nz, generator=rng).to(device)
+            p = readings[index]
+            target = random_targets(p, rng)
+            strength = (config.strength_min + (config.strength_max - config.strength_min)
+                        * torch.rand(len(index), generator=rng)).to(device)
+            mirror = (torch.rand(len(index), generator=rng) < 0.5).to(device)
+            extra = torch.zeros(len(CHANGE_STAT_NAMES), device=device)
+
+            def extra_loss() -> torch.Tensor:
+                change, fit, same, hit = change_losses(G, teacher, real, latents[index], p, target, strength,
+                                                       blur=config.blur, mirror=mirror, mask=mask)
+                extra.copy_(torch.stack([change.detach(), fit.detach(), same.detach(), hit]))
+                return config.lambda_change * change + config.lambda_fit * fit + config.lambda_same * same
+
+            warm = steps_done >= config.warmup_steps
+            stats = conditional_train_step(G, D, opt_g, opt_d, real, labels[index], noise, mask=mask,
+                                           lambda_ac=config.lambda_ac, lambda_same=config.lambda_same,
+                                           generator=rng, autocast=autocast, extra_g_loss=extra_loss,
+                                           update_g=warm)
+            steps_done += 1
+            if warm:  # the warm-up's G losses describe the frozen G, not the run
+                totals += torch.cat([stats, extra])
+                counted += 1
+        if stopped:
+            break  # a part-epoch is not kept: the same command redoes this epoch
+        epoch += 1
+        seconds += time.perf_counter() - t0
+        means = dict(zip(STAT_NAMES, (totals / max(1, counted)).tolist()))
+        with open(run_dir / "metrics.jsonl", "a") as out:
+            out.write(json.dumps({"epoch": epoch, "epoch_end": True, "iter": steps_done, "seconds": round(seconds, 1),
+                                  **{k: round(v, 5) for k, v in means.items()}}) + "\n")
+        _write_epoch_files(run_dir, G, D, fixed_noise, epoch, means, meta_base, n)
+        tensors = {**{f"G.{k}": v for k, v in G.state_dict().items()}, **{f"D.{k}": v for k, v in D.state_dict().items()}}
+        opt_g_tensors, opt_g_meta = _adam_tensors("opt_g", opt_g)
+        opt_d_tensors, opt_d_meta = _adam_tensors("opt_d", opt_d)
+        tensors.update(opt_g_tensors)
+        tensors.update(opt_d_tensors)
+        tensors["rng"] = rng.get_state()
+        save_tensors(state_path, tensors, {"kind": "change_training_state", "epoch": epoch, "seconds": seconds,
+                                           "steps": steps_done, "opt_g": opt_g_meta, "opt_d": opt_d_meta, **meta_base})
+        if progress_fn is not None:
+            progress_fn(epoch, means)
+    return ChangeTuneResult(run_dir, epoch, epoch >= config.epochs, seconds, means)
+
+
+def _write_epoch_files(run_dir: Path, G: ConditionalGenerator, D: torch.nn.Module, fixed_noise: torch.Tensor,
+                       epoch: int, means: dict[str, float], meta_base: dict, images: int) -> None:
+    """The generator and discriminator of this epoch, its sample grid and the loss plot."""
+    G.eval()
+    with torch.no_grad():
+        grid, nrow = sample_grid_images(G, fixed_noise)
+    save_grid(grid, run_dir / "samples" / f"epoch_{epoch:03d}.png", nrow=nrow)
+    G.train()
+    shared = {k: v for k, v in meta_base.items() if k != "config"}
+    save_generator(run_dir / "generator.safetensors", G,
+                   {**shared, "epochs": epoch, "images": images * epoch, "losses": means})
+    save_tensors(run_dir / "discriminator.safetensors", D.state_dict(),
+                 {"kind": "discriminator", "model": G.config.to_dict(), "norm": "batch", "epochs": epoch})
+    write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", "change fine-tuning: loss per epoch")

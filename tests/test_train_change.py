@@ -1,0 +1,111 @@
+"""Fine-tuning the conditional generator's change (gan/train_change.py): the editor's label and
+low-pass, a loss that teaches G a change, and a short real run that writes everything and resumes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from gan.__main__ import main as gan_main
+from gan.checkpoint import load_generator, save_generator
+from gan.classifier import ClassifierConfig, build_classifier, save_classifier
+from gan.conditional import build_conditional_models
+from gan.encoder import build_encoder, save_encoder
+from gan.models import ModelConfig
+from gan.train_change import (ChangeTuneConfig, change_losses, edit_labels, gaussian_blur, random_targets,
+                              train_change)
+
+from .conftest import CHECKPOINTS, fer_sample
+
+SMALL = ModelConfig(ngf=8, ndf=8, n_classes=7)
+TINY_CLASSIFIER = ClassifierConfig(widths=(8, 16), depths=(1, 1), dropout=0.0)
+
+
+def _models(seed: int = 0):
+    G, _ = build_conditional_models(SMALL, seed=seed)
+    with torch.no_grad():  # BatchNorm statistics of a trained G, roughly
+        G.train()
+        G(torch.randn(64, 100), torch.randint(0, 7, (64,)))
+    return G.eval(), build_classifier(TINY_CLASSIFIER, seed=seed).eval()
+
+
+def test_gaussian_blur_keeps_flat_images_and_the_mean():
+    flat = torch.full((2, 1, 12, 12), 0.3)
+    assert torch.allclose(gaussian_blur(flat, 1.0), flat, atol=1e-6)
+    spot = torch.zeros(1, 1, 15, 15)
+    spot[0, 0, 7, 7] = 1.0
+    blurred = gaussian_blur(spot, 1.0)
+    assert blurred.sum().item() == pytest.approx(1.0, abs=1e-5) and blurred.max() < 0.2
+    assert torch.equal(gaussian_blur(spot, 0.0), spot)
+
+
+def test_edit_labels_are_the_editors_mix():
+    p = torch.softmax(torch.randn(3, 7), 1)
+    target = torch.tensor([0, 3, 6])
+    assert torch.allclose(edit_labels(p, target, torch.zeros(3)), p)
+    assert torch.equal(edit_labels(p, target, torch.ones(3)), torch.eye(7)[target])
+    y = edit_labels(p, target, torch.full((3,), 1.5))
+    assert torch.allclose(y.sum(1), torch.ones(3), atol=1e-6)
+    assert torch.allclose(y[torch.arange(3), target], 1.5 - 0.5 * p[torch.arange(3), target])
+
+
+def test_random_targets_never_pick_the_faces_own_reading():
+    p = torch.softmax(torch.randn(500, 7), 1)
+    target = random_targets(p, torch.Generator().manual_seed(0))
+    assert not (target == p.argmax(1)).any()
+    assert set(target.tolist()) == set(range(7))
+
+
+def test_change_loss_teaches_G_a_change_the_teacher_reads():
+    torch.manual_seed(0)
+    G, teacher = _models()
+    teacher.requires_grad_(False)
+    teacher.head[-1].weight.mul_(20)  # a decisive teacher: a freshly built one reads every face alike
+    real = torch.rand(16, 1, 48, 48) * 2 - 1
+    z, p = torch.randn(16, 100), torch.softmax(torch.randn(16, 7), 1)
+    target = random_targets(p, torch.Generator().manual_seed(1))
+    strength, mirror = torch.full((16,), 1.5), torch.zeros(16, dtype=torch.bool)
+    G.train()
+    opt = torch.optim.Adam(G.parameters(), lr=3e-3)
+    first = None
+    for _ in range(30):
+        change, fit, same, _ = change_losses(G, teacher, real, z, p, target, strength, blur=1.0, mirror=mirror)
+        first = change.item() if first is None else first
+        opt.zero_grad()
+        change.backward()
+        opt.step()
+    assert all(param.grad is None for param in teacher.parameters())
+    assert change.item() < 0.85 * first  # G learnt a change that moves the teacher's reading to the target
+
+
+@pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
+def test_change_training_writes_everything_and_resumes(tmp_path):
+    data = fer_sample(tmp_path, 120)
+    G, teacher = _models()
+    save_generator(tmp_path / "g.safetensors", G, {"epochs": 22, "command": "test"})
+    save_encoder(tmp_path / "e.safetensors", build_encoder(SMALL, seed=0).eval(), {"epochs": 1})
+    save_classifier(tmp_path / "teacher.safetensors", teacher, {"command": "teacher"})
+    config = ChangeTuneConfig(data=str(data), teacher=str(tmp_path / "teacher.safetensors"),
+                              generator=str(tmp_path / "g.safetensors"), encoder=str(tmp_path / "e.safetensors"),
+                              classifier=str(CHECKPOINTS / "classifier.safetensors"), out=str(tmp_path / "run"),
+                              epochs=1, batch_size=16, limit=64, warmup_steps=2, command="test")
+    calls = iter(range(1000))
+    stopped = train_change(config, abort_fn=lambda: next(calls) >= 3)
+    assert not stopped.finished and stopped.epochs_done == 0 and not (tmp_path / "run" / "metrics.jsonl").exists()
+    first = train_change(config)
+    assert first.finished and {"loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_d", "loss_same"} <= set(first.losses)
+    run = tmp_path / "run"
+    tuned, meta = load_generator(run / "generator.safetensors")
+    assert meta["fine_tuned_from"] == str(tmp_path / "g.safetensors") and meta["teacher_command"] == "teacher"
+    assert meta["epochs"] == 1 and meta["from_epochs"] == 22
+    assert any(not torch.equal(a, b) for a, b in zip(tuned.state_dict().values(), G.state_dict().values()))
+    assert (run / "discriminator.safetensors").exists() and (run / "samples" / "epoch_001.png").exists()
+    more = train_change(replace(config, epochs=2))
+    assert more.epochs_done == 2
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["iter"] == 8  # 64 / 16 = 4 steps an epoch
+    assert gan_main(["train-change", "--data", str(data), "--teacher", str(tmp_path / "teacher.safetensors"),
+                     "--generator", str(tmp_path / "e.safetensors"), "--out", str(tmp_path / "x")]) == 2
