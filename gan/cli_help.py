@@ -84,6 +84,8 @@ CHANGE_HELP = {
     "epochs": "passes over the real Training faces", "batch_size": "images per step", "lr": "Adam learning rate",
     "lambda_change": "weight of the teacher's loss on face + blurred change",
     "lambda_fit": "weight of the pixel loss keeping G(E(x), p) close to x",
+    "lambda_critic": "weight of the edit critic's loss: edited faces must pass as real faces of the target "
+                     "(0: no critic)",
     "lambda_ac": HELP_OVERRIDES["lambda_ac"], "lambda_same": HELP_OVERRIDES["lambda_same"],
     "strength_min": "lowest edit strength drawn", "strength_max": "highest edit strength drawn",
     "blur": "Gaussian sigma (48x48 pixels) of the low-pass applied to the change, as the editor does",

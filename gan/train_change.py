@@ -20,7 +20,11 @@ the person), plus, on a batch of real Training faces x:
   train-classifier --ferplus ...`), or the numbers would measure the teacher;
 - the fit loss: G(z, p) stays a reconstruction of x (pixel MSE), so the face's
   S and T remain the face; and the same-face loss between S and T outside the
-  eyes, brows and mouth, so the change is an expression, not a relighting.
+  eyes, brows and mouth, so the change is an expression, not a relighting;
+- the critic's loss (`lambda_critic`, 0 turns it off): a second discriminator,
+  trained alongside, tells the edited faces from real ones
+  (gan/edit_critic.py), so the change the teacher reads must also look like a
+  real face of the target and not a smudge.
 The run starts from a trained G with a fresh D, which first trains alone for
 `warmup_steps` against the frozen G. Resumable per epoch.
 """
@@ -44,12 +48,13 @@ from .classifier import ExpressionClassifier, load_classifier, predict_proba
 from .conditional import ConditionalGenerator, build_conditional_models, region_mask, same_face_loss
 from .conditional_step import STAT_NAMES as GAN_STAT_NAMES, balanced_order, conditional_train_step
 from .data import dataset_fingerprint, read_fer2013
+from .edit_critic import critic_g_loss, critic_step
 from .encoder import load_encoder
 from .run_files import write_json
 from .train import (_adam_state, _adam_tensors, describe_device, load_state, mixed_precision, open_run,
                     resolve_device, sample_grid_images, save_grid, to_model_range, write_loss_plot)
 
-CHANGE_STAT_NAMES = ("loss_change", "loss_fit", "loss_same_change", "teacher_hit")
+CHANGE_STAT_NAMES = ("loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_critic", "loss_g_critic")
 STAT_NAMES = GAN_STAT_NAMES + CHANGE_STAT_NAMES
 
 
@@ -68,6 +73,7 @@ class ChangeTuneConfig:
     lambda_fit: float = 5.0
     lambda_ac: float = 3.0  # the shipped G's final auxiliary-classifier weight
     lambda_same: float = 5.0  # and its same-face weight, here also between the real faces' S and T
+    lambda_critic: float = 1.0  # weight of the edit critic's loss for G (0: no critic)
     strength_min: float = 1.0
     strength_max: float = 1.5  # the editor's default strength
     blur: float = 1.0  # Gaussian sigma in 48x48 pixels: the low-pass the editor gives the change
@@ -117,23 +123,24 @@ def edit_labels(p: torch.Tensor, target: torch.Tensor, strength: torch.Tensor) -
 def change_losses(G: ConditionalGenerator, teacher: ExpressionClassifier, real: torch.Tensor, z: torch.Tensor,
                   p: torch.Tensor, target: torch.Tensor, strength: torch.Tensor, *, blur: float,
                   mirror: torch.Tensor, mask: torch.Tensor | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(change loss, fit loss, same-face loss, teacher hit rate) for real faces
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(change loss, fit loss, same-face loss, teacher hit rate, edited faces) for real faces
     [B, 1, 48, 48] in [-1, 1] with encoder latents z [B, nz], readings p [B, K],
     targets [B] and strengths [B]; `mirror` [B] bool flips those edited faces
     for the teacher. The same-face loss holds S and T alike outside the eyes,
     brows and mouth (`mask`, gan.conditional.region_mask; 0 without one), so the
-    change cannot buy the teacher's reading with shading across the whole face."""
+    change cannot buy the teacher's reading with shading across the whole face.
+    The edited faces (not mirrored, with their graph) are for the edit critic."""
     y = edit_labels(p, target, strength)
     renders = G(torch.cat([z, z]), torch.cat([p, y])).float()
     S, T = renders.chunk(2)
     edited = (real + gaussian_blur(T - S, blur)).clamp(-1, 1)
-    edited = torch.where(mirror[:, None, None, None], edited.flip(3), edited)
-    logits = teacher(edited).float()
+    shown = torch.where(mirror[:, None, None, None], edited.flip(3), edited)
+    logits = teacher(shown).float()
     change = F.cross_entropy(logits, target)
     fit = F.mse_loss(S, real)
     same = same_face_loss(S, T, mask) if mask is not None else torch.zeros((), device=real.device)
-    return change, fit, same, (logits.argmax(1) == target).float().mean()
+    return change, fit, same, (logits.argmax(1) == target).float().mean(), edited
 
 
 def random_targets(p: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -177,10 +184,13 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     n = images.shape[0]
 
     _, D = build_conditional_models(G.config, seed=config.seed)
-    D = D.to(device)
+    _, critic = build_conditional_models(G.config, seed=config.seed + 1)
+    D, critic = D.to(device), critic.to(device)
     G.train()
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    opt_c = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    use_critic = config.lambda_critic > 0
     rng = torch.Generator().manual_seed(config.seed)
     fixed_noise = torch.randn(8, G.config.nz, generator=torch.Generator().manual_seed(config.seed)).to(device)
     epoch, seconds, steps_done = 0, 0.0, 0
@@ -191,6 +201,9 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
             D.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("D.")})
             opt_g.load_state_dict(_adam_state("opt_g", tensors, meta["opt_g"]))
             opt_d.load_state_dict(_adam_state("opt_d", tensors, meta["opt_d"]))
+            if use_critic:
+                critic.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("C.")})
+                opt_c.load_state_dict(_adam_state("opt_c", tensors, meta["opt_c"]))
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
@@ -226,18 +239,30 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
                         * torch.rand(len(index), generator=rng)).to(device)
             mirror = (torch.rand(len(index), generator=rng) < 0.5).to(device)
             extra = torch.zeros(len(CHANGE_STAT_NAMES), device=device)
+            edits: list[torch.Tensor] = []  # the step's edited faces, for the critic's own update
 
             def extra_loss() -> torch.Tensor:
-                change, fit, same, hit = change_losses(G, teacher, real, latents[index], p, target, strength,
-                                                       blur=config.blur, mirror=mirror, mask=mask)
-                extra.copy_(torch.stack([change.detach(), fit.detach(), same.detach(), hit]))
-                return config.lambda_change * change + config.lambda_fit * fit + config.lambda_same * same
+                change, fit, same, hit, edited = change_losses(G, teacher, real, latents[index], p, target,
+                                                               strength, blur=config.blur, mirror=mirror, mask=mask)
+                fool = critic_g_loss(critic, edited, target) if use_critic else torch.zeros((), device=device)
+                edits.append(edited.detach())
+                extra[:4].copy_(torch.stack([change.detach(), fit.detach(), same.detach(), hit]))
+                extra[5] = fool.detach()
+                return (config.lambda_change * change + config.lambda_fit * fit + config.lambda_same * same
+                        + config.lambda_critic * fool)
 
             warm = steps_done >= config.warmup_steps
             stats = conditional_train_step(G, D, opt_g, opt_d, real, labels[index], noise, mask=mask,
                                            lambda_ac=config.lambda_ac, lambda_same=config.lambda_same,
                                            generator=rng, autocast=autocast, extra_g_loss=extra_loss,
                                            update_g=warm)
+            if use_critic:
+                if not edits:  # warm-up: the frozen G's edits, so the critic starts informed too
+                    with torch.no_grad(), autocast:
+                        edits.append(change_losses(G, teacher, real, latents[index], p, target, strength,
+                                                   blur=config.blur, mirror=mirror)[4])
+                extra[4] = critic_step(critic, opt_c, real, labels[index], edits[0].float(), target,
+                                       autocast=autocast)
             steps_done += 1
             if warm:  # the warm-up's G losses describe the frozen G, not the run
                 totals += torch.cat([stats, extra])
@@ -256,9 +281,15 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
         opt_d_tensors, opt_d_meta = _adam_tensors("opt_d", opt_d)
         tensors.update(opt_g_tensors)
         tensors.update(opt_d_tensors)
+        critic_meta = {}
+        if use_critic:
+            tensors.update({f"C.{k}": v for k, v in critic.state_dict().items()})
+            opt_c_tensors, critic_meta["opt_c"] = _adam_tensors("opt_c", opt_c)
+            tensors.update(opt_c_tensors)
         tensors["rng"] = rng.get_state()
         save_tensors(state_path, tensors, {"kind": "change_training_state", "epoch": epoch, "seconds": seconds,
-                                           "steps": steps_done, "opt_g": opt_g_meta, "opt_d": opt_d_meta, **meta_base})
+                                           "steps": steps_done, "opt_g": opt_g_meta, "opt_d": opt_d_meta,
+                                           **critic_meta, **meta_base})
         if progress_fn is not None:
             progress_fn(epoch, means)
     return ChangeTuneResult(run_dir, epoch, epoch >= config.epochs, seconds, means)

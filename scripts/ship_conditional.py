@@ -5,7 +5,8 @@
 
 - `python -m gan export` of the run's generator to checkpoints/conditional.safetensors
   (float16 when no output moves by 1/255 or more, measured in every expression);
-- the encoder's file to checkpoints/encoder.safetensors;
+- the encoder's file to checkpoints/encoder.safetensors (without --encoder-run the shipped
+  encoder stays: a change fine-tuning, `python -m gan train-change`, keeps it frozen);
 - assets/conditional_expressions.png: rows are fixed z's, columns the seven
   expressions (the same face in each row), and assets/loss_conditional.png;
 - a row per model in checkpoints/training_summary.json (epochs, losses, time).
@@ -51,28 +52,34 @@ def expression_figure(generator: Path, out: Path, rows: int = 6, seed: int = 0, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, required=True, help="run folder of python -m gan train --model conditional")
-    parser.add_argument("--encoder-run", type=Path, required=True, help="run folder of python -m gan train-encoder")
+    parser.add_argument("--encoder-run", type=Path, help="run folder of python -m gan train-encoder "
+                        "(default: keep the shipped encoder)")
     parser.add_argument("--device-note", required=True, help="the machine it was trained on, for the model card")
     args = parser.parse_args()
     generator = ROOT / "checkpoints" / "conditional.safetensors"
     assert gan_main(["export", str(args.run / "generator.safetensors"), "-o", str(generator)]) == 0
-    shutil.copy(args.encoder_run / "encoder.safetensors", ROOT / "checkpoints" / "encoder.safetensors")
+    if args.encoder_run is not None:
+        shutil.copy(args.encoder_run / "encoder.safetensors", ROOT / "checkpoints" / "encoder.safetensors")
     expression_figure(generator, ROOT / "assets" / "conditional_expressions.png")
     shutil.copy(args.run / "loss.png", ROOT / "assets" / "loss_conditional.png")
     rows = [json.loads(line) for line in (args.run / "metrics.jsonl").read_text().splitlines()]
     ends = [r for r in rows if r.get("epoch_end")]
-    encoder_rows = [json.loads(line) for line in (args.encoder_run / "metrics.jsonl").read_text().splitlines()]
     meta, encoder_meta = read_metadata(generator), read_metadata(ROOT / "checkpoints" / "encoder.safetensors")
     summary_path = ROOT / "checkpoints" / "training_summary.json"
-    summary = [r for r in json.loads(summary_path.read_text()) if r["model"] not in ("conditional", "encoder")]
+    replaced = ("conditional", "encoder") if args.encoder_run is not None else ("conditional",)
+    summary = [r for r in json.loads(summary_path.read_text()) if r["model"] not in replaced]
     summary.append({"model": "conditional", "epochs": meta["epochs"], "images": meta["images"],
                     **{k: ends[-1][k] for k in ("loss_d", "loss_g", "ac_real", "loss_same")},
                     "seconds": ends[-1]["seconds"], "seconds_per_epoch": round(ends[-1]["seconds"] / len(ends), 1),
                     "dtype": meta["dtype"], "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3),
-                    "device": args.device_note, "command": meta["command"]})
-    summary.append({"model": "encoder", "epochs": encoder_meta["epochs"], "losses": encoder_meta["losses"],
-                     "seconds": encoder_rows[-1]["seconds"], "device": args.device_note,
-                     "command": encoder_meta["command"]})
+                    "device": args.device_note, "command": meta["command"],
+                    **({"fine_tuned_from_command": meta["from_command"], "from_epochs": meta["from_epochs"],
+                        "teacher_command": meta["teacher_command"]} if "from_command" in meta else {})})
+    if args.encoder_run is not None:
+        encoder_rows = [json.loads(line) for line in (args.encoder_run / "metrics.jsonl").read_text().splitlines()]
+        summary.append({"model": "encoder", "epochs": encoder_meta["epochs"], "losses": encoder_meta["losses"],
+                        "seconds": encoder_rows[-1]["seconds"], "device": args.device_note,
+                        "command": encoder_meta["command"]})
     summary_path.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"shipped {generator} (epoch {meta['epochs']}) and the encoder (epoch {encoder_meta['epochs']})")
 

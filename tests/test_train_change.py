@@ -3,6 +3,7 @@ low-pass, a loss that teaches G a change, and a short real run that writes every
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import replace
 
@@ -13,6 +14,7 @@ from gan.__main__ import main as gan_main
 from gan.checkpoint import load_generator, save_generator
 from gan.classifier import ClassifierConfig, build_classifier, save_classifier
 from gan.conditional import build_conditional_models
+from gan.edit_critic import critic_g_loss, critic_step
 from gan.encoder import build_encoder, save_encoder
 from gan.models import ModelConfig
 from gan.train_change import (ChangeTuneConfig, change_losses, edit_labels, gaussian_blur, random_targets,
@@ -72,13 +74,33 @@ def test_change_loss_teaches_G_a_change_the_teacher_reads():
     opt = torch.optim.Adam(G.parameters(), lr=3e-3)
     first = None
     for _ in range(30):
-        change, fit, same, _ = change_losses(G, teacher, real, z, p, target, strength, blur=1.0, mirror=mirror)
+        change, fit, same, _, _ = change_losses(G, teacher, real, z, p, target, strength, blur=1.0, mirror=mirror)
         first = change.item() if first is None else first
         opt.zero_grad()
         change.backward()
         opt.step()
     assert all(param.grad is None for param in teacher.parameters())
     assert change.item() < 0.85 * first  # G learnt a change that moves the teacher's reading to the target
+
+
+def test_edit_critic_learns_to_tell_a_smudge_and_G_is_told_to_avoid_it():
+    torch.manual_seed(0)
+    _, critic = build_conditional_models(SMALL, seed=1)
+    opt = torch.optim.Adam(critic.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    yy, xx = torch.meshgrid(torch.arange(48.0), torch.arange(48.0), indexing="ij")
+    faces = lambda n: (torch.sin(xx / 5 + torch.rand(n, 1, 1, 1) * 6) * 0.3).expand(n, 1, 48, 48).clone()  # noqa: E731
+    smudge = -1.5 * torch.exp(-((xx - 24) ** 2 + (yy - 34) ** 2) / 40)  # a dark blob where a mouth is
+    labels = torch.randint(0, 7, (32,))
+    for _ in range(40):
+        loss = critic_step(critic, opt, faces(32), labels, (faces(32) + smudge).clamp(-1, 1), labels,
+                           autocast=contextlib.nullcontext())
+    assert loss.item() < 0.5  # the critic tells the smudged faces from the clean ones
+    critic.eval()
+    clean, smudged = faces(32), (faces(32) + smudge).clamp(-1, 1)
+    assert critic_g_loss(critic, clean, labels) < critic_g_loss(critic, smudged, labels)
+    edit = smudged.clone().requires_grad_(True)
+    critic_g_loss(critic, edit, labels).backward()
+    assert edit.grad.abs().sum() > 0  # G gets a gradient through the critic
 
 
 @pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
@@ -96,7 +118,8 @@ def test_change_training_writes_everything_and_resumes(tmp_path):
     stopped = train_change(config, abort_fn=lambda: next(calls) >= 3)
     assert not stopped.finished and stopped.epochs_done == 0 and not (tmp_path / "run" / "metrics.jsonl").exists()
     first = train_change(config)
-    assert first.finished and {"loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_d", "loss_same"} <= set(first.losses)
+    assert first.finished and {"loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_d", "loss_same", "loss_critic",
+                               "loss_g_critic"} <= set(first.losses)
     run = tmp_path / "run"
     tuned, meta = load_generator(run / "generator.safetensors")
     assert meta["fine_tuned_from"] == str(tmp_path / "g.safetensors") and meta["teacher_command"] == "teacher"
