@@ -66,14 +66,14 @@ class ChangeTuneConfig:
     encoder: str = "checkpoints/encoder.safetensors"
     classifier: str = "checkpoints/classifier.safetensors"  # reads each face's own expression p
     out: str = "runs/change"
-    epochs: int = 6
+    epochs: int = 4
     batch_size: int = 64
     lr: float = 1e-4  # Adam, both nets (half the from-scratch rate: G is trained already)
     lambda_change: float = 1.0
     lambda_fit: float = 5.0
     lambda_ac: float = 3.0  # the shipped G's final auxiliary-classifier weight
     lambda_same: float = 5.0  # and its same-face weight, here also between the real faces' S and T
-    lambda_critic: float = 1.0  # weight of the edit critic's loss for G (0: no critic)
+    lambda_critic: float = 0.2  # weight of the edit critic's loss for G (0: no critic; 1 undid the gain, model card)
     strength_min: float = 1.0
     strength_max: float = 1.5  # the editor's default strength
     blur: float = 1.0  # Gaussian sigma in 48x48 pixels: the low-pass the editor gives the change

@@ -8,7 +8,8 @@
 - the encoder's file to checkpoints/encoder.safetensors (without --encoder-run the shipped
   encoder stays: a change fine-tuning, `python -m gan train-change`, keeps it frozen);
 - assets/conditional_expressions.png: rows are fixed z's, columns the seven
-  expressions (the same face in each row), and assets/loss_conditional.png;
+  expressions (the same face in each row), and assets/loss_conditional.png (a train-change
+  run's plot goes to assets/loss_change.png);
 - a row per model in checkpoints/training_summary.json (epochs, losses, time).
 """
 
@@ -61,10 +62,12 @@ def main() -> None:
     if args.encoder_run is not None:
         shutil.copy(args.encoder_run / "encoder.safetensors", ROOT / "checkpoints" / "encoder.safetensors")
     expression_figure(generator, ROOT / "assets" / "conditional_expressions.png")
-    shutil.copy(args.run / "loss.png", ROOT / "assets" / "loss_conditional.png")
     rows = [json.loads(line) for line in (args.run / "metrics.jsonl").read_text().splitlines()]
     ends = [r for r in rows if r.get("epoch_end")]
     meta, encoder_meta = read_metadata(generator), read_metadata(ROOT / "checkpoints" / "encoder.safetensors")
+    # a change fine-tuning (train-change) keeps the GAN training's plot beside its own
+    plot = "loss_change.png" if "fine_tuned_from" in meta else "loss_conditional.png"
+    shutil.copy(args.run / "loss.png", ROOT / "assets" / plot)
     summary_path = ROOT / "checkpoints" / "training_summary.json"
     replaced = ("conditional", "encoder") if args.encoder_run is not None else ("conditional",)
     summary = [r for r in json.loads(summary_path.read_text()) if r["model"] not in replaced]
