@@ -18,9 +18,9 @@ from __future__ import annotations
 import contextlib
 
 import torch
-import torch.nn.functional as F
 
 from .conditional import ProjectionDiscriminator
+from .conditional_step import _d_loss, _g_loss
 
 
 def critic_step(critic: ProjectionDiscriminator, opt: torch.optim.Optimizer, real: torch.Tensor,
@@ -34,8 +34,7 @@ def critic_step(critic: ProjectionDiscriminator, opt: torch.optim.Optimizer, rea
     with autocast:
         score_real, _ = critic(real, labels)
         score_edit, _ = critic(edited.detach(), targets)
-        loss = (F.binary_cross_entropy_with_logits(score_real.float(), torch.ones_like(score_real.float()))
-                + F.binary_cross_entropy_with_logits(score_edit.float(), torch.zeros_like(score_edit.float())))
+        loss = _d_loss(score_real.float(), score_edit.float(), hinge=False)
     loss.backward()
     opt.step()
     return loss.detach()
@@ -44,5 +43,4 @@ def critic_step(critic: ProjectionDiscriminator, opt: torch.optim.Optimizer, rea
 def critic_g_loss(critic: ProjectionDiscriminator, edited: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """G's non-saturating loss for edits the critic takes for real faces of the target."""
     score, _ = critic(edited, targets)
-    score = score.float()
-    return F.binary_cross_entropy_with_logits(score, torch.ones_like(score))
+    return _g_loss(score.float(), hinge=False)

@@ -65,8 +65,9 @@ def main() -> None:
     rows = [json.loads(line) for line in (args.run / "metrics.jsonl").read_text().splitlines()]
     ends = [r for r in rows if r.get("epoch_end")]
     meta, encoder_meta = read_metadata(generator), read_metadata(ROOT / "checkpoints" / "encoder.safetensors")
-    # a change fine-tuning (train-change) keeps the GAN training's plot beside its own
-    plot = "loss_change.png" if "fine_tuned_from" in meta else "loss_conditional.png"
+    tuned = "fine_tuned_from" in meta  # a change fine-tuning (train-change) of a conditional run
+    # keeps the GAN training's plot beside its own
+    plot = "loss_change.png" if tuned else "loss_conditional.png"
     shutil.copy(args.run / "loss.png", ROOT / "assets" / plot)
     summary_path = ROOT / "checkpoints" / "training_summary.json"
     replaced = ("conditional", "encoder") if args.encoder_run is not None else ("conditional",)
@@ -77,14 +78,15 @@ def main() -> None:
                     "dtype": meta["dtype"], "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3),
                     "device": args.device_note, "command": meta["command"],
                     **({"fine_tuned_from_command": meta["from_command"], "from_epochs": meta["from_epochs"],
-                        "teacher_command": meta["teacher_command"]} if "from_command" in meta else {})})
+                        "teacher_command": meta["teacher_command"]} if tuned else {})})
     if args.encoder_run is not None:
         encoder_rows = [json.loads(line) for line in (args.encoder_run / "metrics.jsonl").read_text().splitlines()]
         summary.append({"model": "encoder", "epochs": encoder_meta["epochs"], "losses": encoder_meta["losses"],
                         "seconds": encoder_rows[-1]["seconds"], "device": args.device_note,
                         "command": encoder_meta["command"]})
     summary_path.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"shipped {generator} (epoch {meta['epochs']}) and the encoder (epoch {encoder_meta['epochs']})")
+    encoder_note = f"the encoder (epoch {encoder_meta['epochs']})" if args.encoder_run else "kept the shipped encoder"
+    print(f"shipped {generator} (epoch {meta['epochs']}); {encoder_note}")
 
 
 if __name__ == "__main__":
