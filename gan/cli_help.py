@@ -46,6 +46,7 @@ CLASSIFIER_HELP = {
     "contrast": "augmentation: contrast scaled by 1 +- this, on half the images", "seed": "seed for init, data order and augmentation",
     "device": HELP_OVERRIDES["device"], "amp": HELP_OVERRIDES["amp"], "limit": HELP_OVERRIDES["limit"],
     "ferplus": "FER+ fer2013new.csv: train and select on its majority-vote labels (rows without one are dropped)",
+    "class_balance": "draw class c in proportion to count_c ** (1 - this): 0 plain shuffling, 1 equal shares",
 }
 
 LANDMARK_HELP = {

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from .checkpoint import CheckpointError, save_tensors
 from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifier, confusion_matrix, predict_proba,
                          save_classifier)
+from .conditional_step import balanced_order
 from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, read_fer2013
 from .run_files import trim_metrics, write_json
 from .train import describe_device, load_state, mixed_precision, open_run, resolve_device, to_model_range
@@ -41,6 +42,10 @@ class ClassifierTrainConfig:
     data: str
     out: str = "runs/classifier"
     ferplus: str | None = None  # FER+ fer2013new.csv: train and select on its majority-vote labels
+    # Class c is drawn in proportion to count_c ** (1 - class_balance) (balanced_order): 0 is
+    # plain shuffling; FER+ has 175 disgust faces of 26,778, too few for a classifier to ever
+    # say disgust without it (the FER+ teacher of train-change never did: MODEL_CARD.md).
+    class_balance: float = 0.0
     epochs: int = 50
     batch_size: int = 128
     lr: float = 0.1  # SGD peak learning rate, after warm-up
@@ -268,7 +273,7 @@ def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images:
     warmup_steps = int(config.warmup_epochs * steps_per_epoch)
     rng = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
     torch.manual_seed(config.seed * 100_003 + epoch)
-    perm = torch.randperm(n, generator=rng).to(images.device)
+    perm = balanced_order(labels.cpu(), config.class_balance, rng).to(images.device)
     model.train()
     loss_sum, correct, seen = torch.zeros((), device=images.device), torch.zeros((), device=images.device), 0
     for step in range(steps_per_epoch):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 
@@ -17,7 +18,9 @@ from gan.classifier import (ClassifierConfig, build_classifier, confusion_matrix
                             save_classifier)
 from gan.data import EXPRESSIONS, read_fer2013
 from gan.train import to_model_range
-from gan.train_classifier import ClassifierTrainConfig, augment, degrade, learning_rate, train_classifier
+import gan.train_classifier as train_classifier_module
+from gan.train_classifier import (ClassifierTrainConfig, augment, degrade, learning_rate, train_classifier,
+                                  train_epoch)
 
 from .conftest import CHECKPOINTS, FER_CSV, requires
 
@@ -128,6 +131,26 @@ def test_degrade_adds_noise_blur_and_contrast_changes_to_some_images():
     # Blur alone lowers the difference between neighbouring pixels of the images it touches.
     blurred = degrade(batch, torch.Generator().manual_seed(3), noise=0, blur=1.0, contrast=0)
     assert (blurred.diff(dim=3).abs().mean() < 0.5 * batch.diff(dim=3).abs().mean())
+
+
+@pytest.mark.parametrize("balance, least, most", [(0.0, 0.0, 0.2), (1.0, 0.35, 0.65)])
+def test_class_balance_sets_the_share_of_a_rare_class_in_an_epoch(monkeypatch, tmp_path, balance, least, most):
+    drawn, draw = [], train_classifier_module.balanced_order
+
+    def spy(labels, power, generator):
+        order = draw(labels, power, generator)
+        drawn.append(labels[order])
+        return order
+
+    monkeypatch.setattr(train_classifier_module, "balanced_order", spy)
+    labels = torch.tensor([0] * 180 + [1] * 20)  # a class of 10%, like disgust against the rest
+    images = torch.randint(0, 256, (200, 1, 48, 48), dtype=torch.uint8)
+    model = build_classifier(ClassifierConfig(), seed=0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    config = _config("unused.csv", tmp_path, batch_size=50, class_balance=balance)
+    train_epoch(model, opt, images, labels, config, 0, contextlib.nullcontext())
+    share = (drawn[0] == 1).float().mean().item()
+    assert least <= share <= most
 
 
 def test_training_learns_selects_on_publictest_and_reports_privatetest(toy_csv, tmp_path):
