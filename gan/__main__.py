@@ -1,4 +1,4 @@
-"""`python -m gan train|train-encoder|train-change|train-classifier|train-landmarks|sample|export ...`: argparse -> config -> train."""
+"""`python -m gan train|train-encoder|train-change|train-classifier|train-landmarks|sample|export|average ...`: argparse -> config -> train."""
 
 from __future__ import annotations
 
@@ -215,6 +215,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_average(args: argparse.Namespace) -> int:
+    """Average generators' weights (a model soup) into one generator file."""
+    import shlex
+
+    from .average import average_generators
+    from .checkpoint import save_generator
+
+    G, meta = average_generators(args.generators, args.weights)
+    command = shlex.join(["python", "-m", "gan", "average", *args.generators, "-o", args.output,
+                          *(["--weights", *map(str, args.weights)] if args.weights else [])])
+    save_generator(args.output, G, {**meta, "command": command})
+    shares = ", ".join(f"{i['weight']:.2f} {i['path']}" for i in meta["averaged_from"])
+    print(f"wrote {args.output}: the average of {shares}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -237,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--half", action=argparse.BooleanOptionalAction, default=True,
                         help="store float16 when outputs differ by < 1/255")
     export.set_defaults(func=cmd_export)
+    average = sub.add_parser("average", help="average the weights of fine-tunings of one generator (a model soup)")
+    average.add_argument("generators", nargs="+", help="generator.safetensors files of the same architecture")
+    average.add_argument("-o", "--output", required=True)
+    average.add_argument("--weights", type=float, nargs="+", help="one share per generator (default: equal)")
+    average.set_defaults(func=cmd_average)
     classifier = sub.add_parser("train-classifier", help="train (or resume) the FER2013 expression classifier")
     from .train_classifier import ClassifierTrainConfig
 

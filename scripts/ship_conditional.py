@@ -11,6 +11,10 @@
   expressions (the same face in each row), and assets/loss_conditional.png (a train-change
   run's plot goes to assets/loss_change.png);
 - a row per model in checkpoints/training_summary.json (epochs, losses, time).
+
+`--generator FILE` ships a generator that is no run's own, such as the average of two
+fine-tunings (`python -m gan average`): its summary row names the ingredients and the
+loss plots stay as they are.
 """
 
 from __future__ import annotations
@@ -50,18 +54,38 @@ def expression_figure(generator: Path, out: Path, rows: int = 6, seed: int = 0, 
     image.save(out)
 
 
+def ship_average(generator: Path, device_note: str) -> None:
+    """The summary row of an averaged generator: its ingredients' commands and shares."""
+    meta = read_metadata(generator)
+    if "averaged_from" not in meta:
+        raise SystemExit(f"{generator}: not made by python -m gan average; ship a run with --run")
+    summary_path = ROOT / "checkpoints" / "training_summary.json"
+    summary = [r for r in json.loads(summary_path.read_text()) if r["model"] != "conditional"]
+    summary.append({"model": "conditional", "epochs": meta["epochs"], "dtype": meta["dtype"],
+                    "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3), "device": device_note,
+                    "command": meta["command"], "averaged_from": meta["averaged_from"]})
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"shipped {generator}: the average of {len(meta['averaged_from'])} generators; kept the shipped encoder")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", type=Path, required=True, help="run folder of python -m gan train --model conditional")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=Path, help="run folder of python -m gan train --model conditional or train-change")
+    source.add_argument("--generator", type=Path, help="a generator file made by python -m gan average")
     parser.add_argument("--encoder-run", type=Path, help="run folder of python -m gan train-encoder "
                         "(default: keep the shipped encoder)")
     parser.add_argument("--device-note", required=True, help="the machine it was trained on, for the model card")
     args = parser.parse_args()
     generator = ROOT / "checkpoints" / "conditional.safetensors"
-    assert gan_main(["export", str(args.run / "generator.safetensors"), "-o", str(generator)]) == 0
+    source = args.generator if args.generator is not None else args.run / "generator.safetensors"
+    assert gan_main(["export", str(source), "-o", str(generator)]) == 0
     if args.encoder_run is not None:
         shutil.copy(args.encoder_run / "encoder.safetensors", ROOT / "checkpoints" / "encoder.safetensors")
     expression_figure(generator, ROOT / "assets" / "conditional_expressions.png")
+    if args.generator is not None:
+        ship_average(generator, args.device_note)
+        return
     rows = [json.loads(line) for line in (args.run / "metrics.jsonl").read_text().splitlines()]
     ends = [r for r in rows if r.get("epoch_end")]
     meta, encoder_meta = read_metadata(generator), read_metadata(ROOT / "checkpoints" / "encoder.safetensors")
