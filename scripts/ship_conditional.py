@@ -54,17 +54,22 @@ def expression_figure(generator: Path, out: Path, rows: int = 6, seed: int = 0, 
     image.save(out)
 
 
+def write_summary(rows: list[dict]) -> None:
+    """Replace the rows of these rows' models in checkpoints/training_summary.json."""
+    path = ROOT / "checkpoints" / "training_summary.json"
+    replaced = {row["model"] for row in rows}
+    kept = [r for r in json.loads(path.read_text()) if r["model"] not in replaced]
+    path.write_text(json.dumps(kept + rows, indent=2) + "\n")
+
+
 def ship_average(generator: Path, device_note: str) -> None:
     """The summary row of an averaged generator: its ingredients' commands and shares."""
     meta = read_metadata(generator)
     if "averaged_from" not in meta:
         raise SystemExit(f"{generator}: not made by python -m gan average; ship a run with --run")
-    summary_path = ROOT / "checkpoints" / "training_summary.json"
-    summary = [r for r in json.loads(summary_path.read_text()) if r["model"] != "conditional"]
-    summary.append({"model": "conditional", "epochs": meta["epochs"], "dtype": meta["dtype"],
+    write_summary([{"model": "conditional", "epochs": meta["epochs"], "dtype": meta["dtype"],
                     "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3), "device": device_note,
-                    "command": meta["command"], "averaged_from": meta["averaged_from"]})
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+                    "command": meta["command"], "averaged_from": meta["averaged_from"]}])
     print(f"shipped {generator}: the average of {len(meta['averaged_from'])} generators; kept the shipped encoder")
 
 
@@ -93,22 +98,19 @@ def main() -> None:
     # keeps the GAN training's plot beside its own
     plot = "loss_change.png" if tuned else "loss_conditional.png"
     shutil.copy(args.run / "loss.png", ROOT / "assets" / plot)
-    summary_path = ROOT / "checkpoints" / "training_summary.json"
-    replaced = ("conditional", "encoder") if args.encoder_run is not None else ("conditional",)
-    summary = [r for r in json.loads(summary_path.read_text()) if r["model"] not in replaced]
-    summary.append({"model": "conditional", "epochs": meta["epochs"], "images": meta["images"],
+    summary = [{"model": "conditional", "epochs": meta["epochs"], "images": meta["images"],
                     **{k: ends[-1][k] for k in ("loss_d", "loss_g", "ac_real", "loss_same")},
                     "seconds": ends[-1]["seconds"], "seconds_per_epoch": round(ends[-1]["seconds"] / len(ends), 1),
                     "dtype": meta["dtype"], "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3),
                     "device": args.device_note, "command": meta["command"],
                     **({"fine_tuned_from_command": meta["from_command"], "from_epochs": meta["from_epochs"],
-                        "teacher_command": meta["teacher_command"]} if tuned else {})})
+                        "teacher_command": meta["teacher_command"]} if tuned else {})}]
     if args.encoder_run is not None:
         encoder_rows = [json.loads(line) for line in (args.encoder_run / "metrics.jsonl").read_text().splitlines()]
         summary.append({"model": "encoder", "epochs": encoder_meta["epochs"], "losses": encoder_meta["losses"],
                         "seconds": encoder_rows[-1]["seconds"], "device": args.device_note,
                         "command": encoder_meta["command"]})
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    write_summary(summary)
     encoder_note = f"the encoder (epoch {encoder_meta['epochs']})" if args.encoder_run else "kept the shipped encoder"
     print(f"shipped {generator} (epoch {meta['epochs']}); {encoder_note}")
 
