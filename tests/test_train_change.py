@@ -103,8 +103,8 @@ def test_edit_critic_learns_to_tell_a_smudge_and_G_is_told_to_avoid_it():
     assert edit.grad.abs().sum() > 0  # G gets a gradient through the critic
 
 
-@pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
-def test_change_training_writes_everything_and_resumes(tmp_path):
+def _small_run(tmp_path, **overrides) -> tuple[ChangeTuneConfig, torch.nn.Module]:
+    """A tiny G, encoder and teacher on disk, and a one-epoch config over 64 real FER faces."""
     data = fer_sample(tmp_path, 120)
     G, teacher = _models()
     save_generator(tmp_path / "g.safetensors", G, {"epochs": 22, "command": "test"})
@@ -114,6 +114,25 @@ def test_change_training_writes_everything_and_resumes(tmp_path):
                               generator=str(tmp_path / "g.safetensors"), encoder=str(tmp_path / "e.safetensors"),
                               classifier=str(CHECKPOINTS / "classifier.safetensors"), out=str(tmp_path / "run"),
                               epochs=1, batch_size=16, limit=64, warmup_steps=2, command="test")
+    return replace(config, **overrides), G
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
+def test_change_training_runs_on_cuda(tmp_path):
+    """The CUDA path: the run's random draws come from a CPU generator while the
+    batches live on the GPU (a mismatch once stopped every step there); skipped without CUDA."""
+    config, _ = _small_run(tmp_path, device="cuda")
+    result = train_change(config)
+    assert result.finished and torch.isfinite(torch.tensor(list(result.losses.values()))).all()
+    _, meta = load_generator(result.run_dir / "generator.safetensors")
+    assert meta["device"].startswith("cuda")
+
+
+@pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
+def test_change_training_writes_everything_and_resumes(tmp_path):
+    config, G = _small_run(tmp_path)
+    data = config.data
     calls = iter(range(1000))
     stopped = train_change(config, abort_fn=lambda: next(calls) >= 3)
     assert not stopped.finished and stopped.epochs_done == 0 and not (tmp_path / "run" / "metrics.jsonl").exists()
