@@ -50,6 +50,8 @@ def average_generators(paths: Sequence[str | Path], weights: Sequence[float] | N
     if len(paths) < 2:
         raise ValueError("averaging needs at least two generators")
     weights = [1.0] * len(paths) if weights is None else list(weights)
+    if len(weights) != len(paths):  # before reading any file: a typo should not cost the loads
+        raise ValueError(f"need one weight per generator, got {len(paths)} generators and {len(weights)} weights")
     loaded = [load_generator(path) for path in paths]
     first_config = loaded[0][0].config
     for path, (G, _) in zip(paths[1:], loaded[1:]):

@@ -24,18 +24,6 @@ from .conditional import same_face_loss
 STAT_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z", "ac_real", "loss_same")
 
 
-def balanced_order(labels: torch.Tensor, power: float, generator: torch.Generator) -> torch.Tensor:
-    """An epoch's image order [N] (with replacement) in which class c is drawn
-    in proportion to count_c ** (1 - power): power 0 is plain shuffling, 1 gives
-    every class the same share, 0.5 (the default) lifts disgust from 1.5% of
-    the batches to 4.9% without repeating its 436 faces 10 times an epoch."""
-    if power == 0:
-        return torch.randperm(labels.numel(), generator=generator)
-    counts = torch.bincount(labels).float()
-    weights = counts[labels].pow(-power)
-    return torch.multinomial(weights, labels.numel(), replacement=True, generator=generator)
-
-
 def _d_loss(real: torch.Tensor, fake: torch.Tensor, hinge: bool) -> torch.Tensor:
     if hinge:
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()

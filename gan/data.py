@@ -328,3 +328,15 @@ def _fingerprint(path: Path, size: int, mtime_ns: int) -> str:  # noqa: ARG001 (
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def balanced_order(labels: torch.Tensor, power: float, generator: torch.Generator) -> torch.Tensor:
+    """An epoch's image order [N] (with replacement) in which class c is drawn
+    in proportion to count_c ** (1 - power): power 0 is plain shuffling, 1 gives
+    every class the same share, 0.5 (the default) lifts disgust from 1.5% of
+    the batches to 4.9% without repeating its 436 faces 10 times an epoch."""
+    if power == 0:
+        return torch.randperm(labels.numel(), generator=generator)
+    counts = torch.bincount(labels).float()
+    weights = counts[labels].pow(-power)
+    return torch.multinomial(weights, labels.numel(), replacement=True, generator=generator)

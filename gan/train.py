@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import CheckpointError, load_tensors, save_generator, save_tensors
-from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, detect_kind, load_dataset
+from .data import EXPRESSIONS, FaceDataset, balanced_order, dataset_fingerprint, detect_kind, load_dataset
 from .conditional import build_conditional_models, region_mask
-from .conditional_step import STAT_NAMES, balanced_order, conditional_train_step
+from .conditional_step import STAT_NAMES, conditional_train_step
 from .models import ModelConfig, build_models
 from .run_files import read_json, read_metrics, trim_metrics, write_json
 

@@ -46,8 +46,8 @@ import torch.nn.functional as F
 from .checkpoint import CheckpointError, load_generator, save_generator, save_tensors
 from .classifier import ExpressionClassifier, load_classifier, predict_proba
 from .conditional import ConditionalGenerator, build_conditional_models, region_mask, same_face_loss
-from .conditional_step import STAT_NAMES as GAN_STAT_NAMES, balanced_order, conditional_train_step
-from .data import dataset_fingerprint, read_fer2013
+from .conditional_step import STAT_NAMES as GAN_STAT_NAMES, conditional_train_step
+from .data import balanced_order, dataset_fingerprint, read_fer2013
 from .edit_critic import critic_g_loss, critic_step
 from .encoder import load_encoder
 from .run_files import write_json

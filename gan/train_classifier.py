@@ -29,8 +29,7 @@ import torch.nn.functional as F
 from .checkpoint import CheckpointError, save_tensors
 from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifier, confusion_matrix, predict_proba,
                          save_classifier)
-from .conditional_step import balanced_order
-from .data import EXPRESSIONS, FaceDataset, dataset_fingerprint, read_fer2013
+from .data import EXPRESSIONS, FaceDataset, balanced_order, dataset_fingerprint, read_fer2013
 from .run_files import trim_metrics, write_json
 from .train import describe_device, load_state, mixed_precision, open_run, resolve_device, to_model_range
 

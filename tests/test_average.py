@@ -51,6 +51,10 @@ def test_average_refuses_other_architectures_and_bad_weights(tmp_path, capsys):
     assert "at least two" in capsys.readouterr().err
     assert gan_main(["average", str(a_path), str(a_path), "-o", str(out), "--weights", "1"]) == 2
     assert "one weight per" in capsys.readouterr().err
+    # the weights are checked before any file is read: a missing file is not what is reported
+    assert gan_main(["average", str(a_path), str(tmp_path / "missing.safetensors"), "-o", str(out),
+                     "--weights", "1"]) == 2
+    assert "one weight per generator" in capsys.readouterr().err
 
 
 def test_average_state_dicts_keeps_integer_counters_of_the_first():
