@@ -24,8 +24,8 @@ MODELS = ("conditional", "seed")
 BLEND_MODES = {"conditional": ("flow", "difference", "replace"), "seed": ("alpha", "poisson")}
 MAX_STRENGTH = {"conditional": 1.5, "seed": 1.0}  # past 1 the conditional model exaggerates
 # Chosen by numbers (benchmarks/quality.py on faces_dev): the conditional model's edits land
-# most often at 1.5 (hit and same person 52.4%, against 35.9% at 1 and 21.6% at 0.5) and still
-# keep the person (dlib: 97.9% the same) and the detail (sharpness 0.95).
+# most often at 1.5 (hit and same person 56.6%, against 40.9% at 1 and 22.0% at 0.5) and still
+# keep the person (dlib: 96.7% the same) and the detail (sharpness 0.95).
 DEFAULT_STRENGTH = {"conditional": 1.5, "seed": 1.0}
 # Inversion (steps, restarts) per model. The conditional model starts from the encoder's guess,
 # so one long search beats several short ones: on 30 faces_dev photos 100 x 1 fits the face
