@@ -305,6 +305,12 @@ def open_run(run_dir: Path, config: object, keys: tuple[str, ...] = _RESUME_KEYS
                          "pass another --out, or --fresh to overwrite it")
 
 
+def loss_plot_steps(rows: list[dict]) -> list[int]:
+    """The x of each metrics row: its optimiser step ("iter") where it has one, so a run that
+    logs once an epoch is not drawn as if it had logged every iteration; else its row number."""
+    return [int(r.get("iter", i)) for i, r in enumerate(rows)]
+
+
 def write_loss_plot(metrics_path: Path, out_path: Path, title: str) -> None:
     """G and D loss per iteration, like the seed's loss figures."""
     import matplotlib
@@ -315,9 +321,11 @@ def write_loss_plot(metrics_path: Path, out_path: Path, title: str) -> None:
     rows = [r for r in read_metrics(metrics_path) if "loss_d" in r]
     if not rows:
         return
+    steps = loss_plot_steps(rows)
+    marker = "o" if len(rows) < 50 else None  # per-epoch rows (train-change): show each one
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
-    ax.plot([r["loss_g"] for r in rows], label="G", linewidth=0.6)
-    ax.plot([r["loss_d"] for r in rows], label="D", linewidth=0.6)
+    ax.plot(steps, [r["loss_g"] for r in rows], label="G", linewidth=0.6, marker=marker)
+    ax.plot(steps, [r["loss_d"] for r in rows], label="D", linewidth=0.6, marker=marker)
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
     ax.set_title(title)

@@ -12,7 +12,7 @@ from safetensors import safe_open
 
 from gan.__main__ import main as gan_main
 from gan.checkpoint import CheckpointError, load_generator, read_metadata
-from gan.train import TrainConfig, train
+from gan.train import TrainConfig, loss_plot_steps, train
 
 from .conftest import fer_sample
 
@@ -261,3 +261,10 @@ def test_cuda_training_keeps_data_on_the_device_and_resumes(small_fer, tmp_path)
     with torch.no_grad():
         assert torch.isfinite(G(torch.randn(4, 100, device="cuda"))).all()
     assert train(replace(config, epochs=2)).epochs_done == 2
+
+
+def test_loss_plot_puts_each_row_at_its_optimiser_step():
+    """train-change logs once an epoch: its rows sit at their steps, not at 0, 1, 2 as iterations."""
+    per_epoch = [{"epoch": 1, "iter": 448, "loss_d": 1.0}, {"epoch": 2, "iter": 897, "loss_d": 0.9}]
+    assert loss_plot_steps(per_epoch) == [448, 897]
+    assert loss_plot_steps([{"loss_d": 1.0}, {"loss_d": 0.5}]) == [0, 1]  # rows without a step: their order
