@@ -57,8 +57,7 @@ def conditional_train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimi
     # The same z with another expression, for the first half of the batch: one
     # G forward makes both the fakes D judges and the pairs the same-face loss compares.
     # Drawn where the generator lives (train-change passes a CPU one on CUDA too), then moved.
-    draw_on = generator.device if generator is not None else labels.device
-    offset = torch.randint(1, n_classes, (half,), device=draw_on, generator=generator).to(labels.device)
+    offset = torch.randint(1, n_classes, (half,), device=generator.device, generator=generator).to(labels.device)
     other = (labels[:half] + offset) % n_classes
     with autocast, torch.set_grad_enabled(update_g):
         fakes = G(torch.cat([noise, noise[:half]]), torch.cat([labels, other]))
