@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gan.data import read_fer2013  # noqa: E402
 from gan.models import ModelConfig, build_models  # noqa: E402
-from gan.train import TrainConfig, resolve_device, train  # noqa: E402
+from gan.device import resolve_device  # noqa: E402
+from gan.train import TrainConfig, train  # noqa: E402
 
 RECIPE_IMAGES = 28_709 * 50  # every Training image, 50 epochs (7 models together)
 

@@ -37,7 +37,7 @@ from gan.data import EXPRESSIONS
 from gan.encoder import Encoder
 from gan.landmarks import LandmarkRegressor, predict_landmarks
 from gan.models import Generator
-from gan.train import resolve_device
+from gan.device import resolve_device
 
 from .apply_edit import apply_face_edit
 from .blend import crop_face_mask

@@ -165,7 +165,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     from .checkpoint import load_generator
     from .data import expression_index
-    from .train import resolve_device, save_grid
+    from .device import resolve_device
+    from .run_figures import save_grid
 
     device = resolve_device(args.device)
     G, meta = load_generator(args.checkpoint, device)

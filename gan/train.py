@@ -25,12 +25,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checkpoint import CheckpointError, load_tensors, save_generator, save_tensors
+from .checkpoint import save_generator, save_tensors
 from .data import EXPRESSIONS, FaceDataset, balanced_order, dataset_fingerprint, detect_kind, load_dataset
 from .conditional import build_conditional_models, region_mask
 from .conditional_step import STAT_NAMES, conditional_train_step
+from .device import describe_device, distributed, mixed_precision, resolve_device
 from .models import ModelConfig, build_models
-from .run_files import read_json, read_metrics, trim_metrics, write_json
+from .run_figures import save_grid, write_loss_plot
+from .run_files import trim_metrics, write_json
+from .train_state import RunState, open_run, restore_state, save_state
 
 SEED_STAT_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z")
 
@@ -120,40 +123,6 @@ _RESUME_KEYS = ("model", "expression", "dataset", "ferplus", "split", "image_siz
                 "batch_size", "nz", "ngf", "ndf", "seed", "class_balance", "d_norm")
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' picks CUDA, then Apple's MPS, then the CPU."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for but CUDA is not available; use --device auto or cpu")
-    return device
-
-
-def mixed_precision(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast where the hardware does bf16 natively (CUDA; CPUs with
-    AVX512-BF16/AMX, measured 1.75x faster per step on a 2-core EPYC); else none."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    if device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def describe_device(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    if device.type == "cpu":
-        import platform
-
-        return f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)"
-    return device.type
-
-
 def load_training_data(config: TrainConfig) -> FaceDataset:
     kind = detect_kind(config.data) if config.dataset == "auto" else config.dataset
     size = config.image_size or (48 if kind == "fer2013" else 64)
@@ -206,157 +175,10 @@ def train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: 
                             torch.sigmoid(logit_real.float()).mean(), torch.sigmoid(logit_fake.float()).mean()])
 
 
-class _RunState:
-    """What a resumed run needs beyond the weights: where the loop stood."""
-
-    def __init__(self, epoch: int = 0, step: int = 0, perm: torch.Tensor | None = None,
-                 partial: torch.Tensor | None = None, seconds: float = 0.0, images: int = 0) -> None:
-        self.epoch, self.step, self.perm, self.partial = epoch, step, perm, partial
-        self.seconds, self.images = seconds, images
-
-
-def _adam_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
-    sd = opt.state_dict()
-    tensors = {}
-    for index, state in sd["state"].items():
-        for key, value in state.items():
-            tensors[f"{prefix}.state.{index}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
-    return tensors, {"param_groups": sd["param_groups"]}
-
-
-def _adam_state(prefix: str, tensors: dict[str, torch.Tensor], meta: dict) -> dict:
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for name, value in tensors.items():
-        if name.startswith(prefix + ".state."):
-            index, key = name[len(prefix) + 7:].split(".", 1)
-            state.setdefault(int(index), {})[key] = value
-    return {"state": state, "param_groups": meta["param_groups"]}
-
-
-def save_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-               rng: dict[str, torch.Generator], fixed_noise: torch.Tensor, run: _RunState, meta: dict) -> None:
-    tensors = {f"G.{k}": v for k, v in G.state_dict().items()}
-    tensors.update({f"D.{k}": v for k, v in D.state_dict().items()})
-    og, og_meta = _adam_tensors("opt_g", opt_g)
-    od, od_meta = _adam_tensors("opt_d", opt_d)
-    tensors.update(og)
-    tensors.update(od)
-    tensors.update({f"rng.{name}": gen.get_state() for name, gen in rng.items()})
-    tensors["fixed_noise"] = fixed_noise
-    if run.perm is not None:
-        tensors["perm"] = run.perm
-        tensors["partial"] = run.partial
-    save_tensors(path, tensors, {**meta, "kind": "training_state", "epoch": run.epoch, "step": run.step,
-                                 "seconds": run.seconds, "images": run.images,
-                                 "opt_g": og_meta, "opt_d": od_meta})
-
-
-def load_state(path: Path, device: str | torch.device = "cpu", *, kind: str | None = None,
-               what: str = "training state") -> tuple[dict[str, torch.Tensor], dict]:
-    """A run's saved training state: its tensors and metadata. A damaged file, or (with `kind`)
-    one of another kind, is a CheckpointError that says how to start the run over."""
-    try:
-        tensors, meta = load_tensors(path, device)
-    except CheckpointError as exc:
-        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
-    if kind is not None and meta.get("kind") != kind:
-        raise CheckpointError(f"{path}: not a {what}; delete it or pass --fresh")
-    return tensors, meta
-
-
-def restore_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer,
-                  opt_d: torch.optim.Optimizer, rng: dict[str, torch.Generator],
-                  device: torch.device) -> tuple[torch.Tensor, _RunState, dict]:
-    tensors, meta = load_state(path)
-    try:
-        G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
-        D.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("D.")})
-        opt_g.load_state_dict(_adam_state("opt_g", tensors, meta["opt_g"]))
-        opt_d.load_state_dict(_adam_state("opt_d", tensors, meta["opt_d"]))
-        for name, gen in rng.items():
-            gen.set_state(tensors[f"rng.{name}"])
-    except (KeyError, RuntimeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: cannot resume from it ({exc}); delete it or pass --fresh to start over") from exc
-    run = _RunState(meta["epoch"], meta["step"], tensors.get("perm"), tensors.get("partial"),
-                    meta.get("seconds", 0.0), meta.get("images", 0))
-    return tensors["fixed_noise"].to(device), run, meta
-
-
-def damaged_state_message(path: Path, reason: object) -> str:
-    """A training state that cannot be read: the run can only start over (nothing else restores it)."""
-    return (f"{path}: the saved training state is damaged or incomplete ({reason}), so the run cannot resume "
-            "from it. Run the same command with --fresh to start this run over, or pass another --out")
-
-
-def open_run(run_dir: Path, config: object, keys: tuple[str, ...] = _RESUME_KEYS, *, fresh: bool = False) -> None:
-    """Before training into `run_dir`: with `fresh`, forget its saved state, metrics and
-    config (start over); otherwise refuse to continue a run whose saved config.json
-    differs in `keys`."""
-    if fresh:
-        for name in ("state.safetensors", "metrics.jsonl", "config.json"):
-            (run_dir / name).unlink(missing_ok=True)
-    saved_path = run_dir / "config.json"
-    if not saved_path.exists():
-        return
-    saved = read_json(saved_path)
-    changed = [k for k in keys if saved.get(k) != getattr(config, k)]
-    if changed:
-        raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; "
-                         "pass another --out, or --fresh to overwrite it")
-
-
-def loss_plot_steps(rows: list[dict]) -> list[int]:
-    """The x of each metrics row: its optimiser step ("iter") where it has one, so a run that
-    logs once an epoch is not drawn as if it had logged every iteration; else its row number."""
-    return [int(r.get("iter", i)) for i, r in enumerate(rows)]
-
-
-def write_loss_plot(metrics_path: Path, out_path: Path, title: str) -> None:
-    """G and D loss per iteration, like the seed's loss figures."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [r for r in read_metrics(metrics_path) if "loss_d" in r]
-    if not rows:
-        return
-    steps = loss_plot_steps(rows)
-    marker = "o" if len(rows) < 50 else None  # per-epoch rows (train-change): show each one
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
-    ax.plot(steps, [r["loss_g"] for r in rows], label="G", linewidth=0.6, marker=marker)
-    ax.plot(steps, [r["loss_d"] for r in rows], label="D", linewidth=0.6, marker=marker)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("loss")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_path)
-    plt.close(fig)
-
-
-def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
-    """images: [N, C, H, W] in [-1, 1] -> a PNG grid."""
-    from torchvision.utils import save_image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(images.float().cpu(), path, nrow=nrow, normalize=True, value_range=(-1, 1), padding=2)
-
-
-def _distributed() -> tuple[int, int]:
-    """(rank, world size) under torchrun, else (0, 1)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        torch.distributed.init_process_group(backend)
-    rank = int(os.environ.get("RANK", "0"))
-    return rank, world
-
-
 def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
           fresh: bool = False, data: FaceDataset | None = None) -> TrainResult:
     """Train (or resume) one GAN; returns where it stopped."""
-    rank, world = _distributed()
+    rank, world = distributed()
     device = resolve_device(config.device)
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -364,7 +186,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     is_main = rank == 0
     run_dir = Path(config.out) / config.run_name()
     state_path = run_dir / "state.safetensors"
-    open_run(run_dir, config, fresh=fresh and is_main)
+    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh and is_main)
 
     data = data if data is not None else load_training_data(config)
     if config.conditional and data.labels is None:
@@ -388,7 +210,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     fixed_count = 8 if config.conditional else config.sample_count
     fixed_noise = torch.randn(fixed_count, model_config.nz,
                               generator=torch.Generator().manual_seed(config.seed + 12345)).to(device)
-    run = _RunState()
+    run = RunState()
     if state_path.exists() and not fresh:
         fixed_noise, run, _ = restore_state(state_path, G, D, opt_g, opt_d, rng, device)
     if world > 1:
@@ -504,7 +326,7 @@ def sample_grid_images(G: nn.Module, fixed_noise: torch.Tensor) -> tuple[torch.T
     return G(z, y), n_classes
 
 
-def _write_epoch(run_dir: Path, config: TrainConfig, run: _RunState, G: nn.Module, fixed_noise: torch.Tensor,
+def _write_epoch(run_dir: Path, config: TrainConfig, run: RunState, G: nn.Module, fixed_noise: torch.Tensor,
                  steps_per_epoch: int, progress_fn: ProgressFn | None, stat_names: tuple[str, ...]) -> None:
     partial = run.partial
     with open(run_dir / "metrics.jsonl", "a") as out:
@@ -523,7 +345,7 @@ def _write_epoch(run_dir: Path, config: TrainConfig, run: _RunState, G: nn.Modul
         progress_fn(Progress(run.epoch, config.epochs, steps_per_epoch, steps_per_epoch, means))
 
 
-def _progress_bar(config: TrainConfig, steps_per_epoch: int, run: _RunState, enabled: bool):
+def _progress_bar(config: TrainConfig, steps_per_epoch: int, run: RunState, enabled: bool):
     from tqdm import tqdm
 
     total = config.epochs * steps_per_epoch

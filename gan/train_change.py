@@ -51,8 +51,10 @@ from .data import balanced_order, dataset_fingerprint, read_fer2013
 from .edit_critic import critic_g_loss, critic_step
 from .encoder import load_encoder
 from .run_files import write_json
-from .train import (_adam_state, _adam_tensors, describe_device, load_state, mixed_precision, open_run,
-                    resolve_device, sample_grid_images, save_grid, to_model_range, write_loss_plot)
+from .device import describe_device, mixed_precision, resolve_device
+from .run_figures import save_grid, write_loss_plot
+from .train import sample_grid_images, to_model_range
+from .train_state import adam_tensors, load_state, open_run, restore_models
 
 CHANGE_STAT_NAMES = ("loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_critic", "loss_g_critic")
 STAT_NAMES = GAN_STAT_NAMES + CHANGE_STAT_NAMES
@@ -197,13 +199,10 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     if state_path.exists():
         tensors, meta = load_state(state_path)
         try:
-            G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
-            D.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("D.")})
-            opt_g.load_state_dict(_adam_state("opt_g", tensors, meta["opt_g"]))
-            opt_d.load_state_dict(_adam_state("opt_d", tensors, meta["opt_d"]))
+            parts = {"G": (G, "opt_g", opt_g), "D": (D, "opt_d", opt_d)}
             if use_critic:
-                critic.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("C.")})
-                opt_c.load_state_dict(_adam_state("opt_c", tensors, meta["opt_c"]))
+                parts["C"] = (critic, "opt_c", opt_c)
+            restore_models(tensors, meta, parts)
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
@@ -277,14 +276,14 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
                                   **{k: round(v, 5) for k, v in means.items()}}) + "\n")
         _write_epoch_files(run_dir, G, D, fixed_noise, epoch, means, meta_base, n)
         tensors = {**{f"G.{k}": v for k, v in G.state_dict().items()}, **{f"D.{k}": v for k, v in D.state_dict().items()}}
-        opt_g_tensors, opt_g_meta = _adam_tensors("opt_g", opt_g)
-        opt_d_tensors, opt_d_meta = _adam_tensors("opt_d", opt_d)
+        opt_g_tensors, opt_g_meta = adam_tensors("opt_g", opt_g)
+        opt_d_tensors, opt_d_meta = adam_tensors("opt_d", opt_d)
         tensors.update(opt_g_tensors)
         tensors.update(opt_d_tensors)
         critic_meta = {}
         if use_critic:
             tensors.update({f"C.{k}": v for k, v in critic.state_dict().items()})
-            opt_c_tensors, critic_meta["opt_c"] = _adam_tensors("opt_c", opt_c)
+            opt_c_tensors, critic_meta["opt_c"] = adam_tensors("opt_c", opt_c)
             tensors.update(opt_c_tensors)
         tensors["rng"] = rng.get_state()
         save_tensors(state_path, tensors, {"kind": "change_training_state", "epoch": epoch, "seconds": seconds,

@@ -31,7 +31,9 @@ from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifie
                          save_classifier)
 from .data import EXPRESSIONS, FaceDataset, balanced_order, dataset_fingerprint, read_fer2013
 from .run_files import trim_metrics, write_json
-from .train import describe_device, load_state, mixed_precision, open_run, resolve_device, to_model_range
+from .device import describe_device, mixed_precision, resolve_device
+from .train import to_model_range
+from .train_state import load_state, open_run
 
 
 @dataclass

@@ -32,8 +32,9 @@ from .data import dataset_fingerprint, read_fer2013
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
 from .run_files import write_json
-from .train import (_adam_state, _adam_tensors, describe_device, load_state, mixed_precision, open_run,
-                    resolve_device, to_model_range)
+from .device import describe_device, mixed_precision, resolve_device
+from .train import to_model_range
+from .train_state import adam_state, adam_tensors, load_state, open_run
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
 
@@ -142,7 +143,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
         tensors, meta = load_state(state_path)
         try:
             E.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("E.")})
-            opt.load_state_dict(_adam_state("opt", tensors, meta["opt"]))
+            opt.load_state_dict(adam_state("opt", tensors, meta["opt"]))
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
@@ -189,7 +190,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
         E.eval()
         save_encoder(run_dir / "encoder.safetensors", E, {**meta_base, "epochs": epoch, "losses": means})
         tensors = {f"E.{k}": v for k, v in E.state_dict().items()}
-        opt_tensors, opt_meta = _adam_tensors("opt", opt)
+        opt_tensors, opt_meta = adam_tensors("opt", opt)
         tensors.update(opt_tensors)
         tensors["rng"] = rng.get_state()
         save_tensors(state_path, tensors, {"kind": "encoder_training_state", "epoch": epoch, "seconds": seconds,

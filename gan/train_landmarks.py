@@ -33,8 +33,9 @@ from .checkpoint import CheckpointError, load_tensors, save_tensors
 from .data import dataset_fingerprint, read_fer2013
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
-from .train import (_adam_state, _adam_tensors, describe_device, load_state, open_run, resolve_device,
-                    to_model_range)
+from .device import describe_device, resolve_device
+from .train import to_model_range
+from .train_state import adam_state, adam_tensors, load_state, open_run
 
 SPLITS = ("Training", "PublicTest")
 _RESUME_KEYS = ("data", "batch_size", "seed", "limit", "teacher")
@@ -201,7 +202,7 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
 
 def _state_tensors(model: LandmarkRegressor, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
     """The model's weights and the optimiser's state as tensors, and the optimiser's metadata."""
-    opt_tensors, opt_meta = _adam_tensors("opt", opt)
+    opt_tensors, opt_meta = adam_tensors("opt", opt)
     return {**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_tensors}, opt_meta
 
 
@@ -210,7 +211,7 @@ def _restore(path: Path, model: LandmarkRegressor, opt: torch.optim.Optimizer,
     tensors, meta = load_state(path, device, kind="landmark_training_state", what="landmark training state")
     try:
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        opt.load_state_dict(_adam_state("opt", tensors, meta["opt"]))
+        opt.load_state_dict(adam_state("opt", tensors, meta["opt"]))
     except (KeyError, RuntimeError, ValueError) as exc:
         raise CheckpointError(f"{path}: the state does not fit this model ({exc}); pass --fresh to start over") from exc
     return int(meta["epoch"]), float(meta["seconds"])

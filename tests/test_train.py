@@ -12,7 +12,8 @@ from safetensors import safe_open
 
 from gan.__main__ import main as gan_main
 from gan.checkpoint import CheckpointError, load_generator, read_metadata
-from gan.train import TrainConfig, loss_plot_steps, train
+from gan.run_figures import loss_plot_steps
+from gan.train import TrainConfig, train
 
 from .conftest import fer_sample
 

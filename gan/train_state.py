@@ -1,0 +1,122 @@
+"""What lets a training run resume where it stopped: the loop's position, the
+models' and optimisers' state and the random generators, in one safetensors file
+(`state.safetensors`, JSON metadata, nothing pickled), and the checks before a run
+folder is reused. Shared by every `python -m gan train*` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .checkpoint import CheckpointError, load_tensors, save_tensors
+from .run_files import read_json
+
+
+class RunState:
+    """What a resumed run needs beyond the weights: where the loop stood."""
+
+    def __init__(self, epoch: int = 0, step: int = 0, perm: torch.Tensor | None = None,
+                 partial: torch.Tensor | None = None, seconds: float = 0.0, images: int = 0) -> None:
+        self.epoch, self.step, self.perm, self.partial = epoch, step, perm, partial
+        self.seconds, self.images = seconds, images
+
+
+def adam_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """An optimiser's state as flat tensors named `prefix.state.<param>.<key>` plus its
+    param_groups as JSON metadata: what safetensors can hold without pickling."""
+    sd = opt.state_dict()
+    tensors = {}
+    for index, state in sd["state"].items():
+        for key, value in state.items():
+            tensors[f"{prefix}.state.{index}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def adam_state(prefix: str, tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+    """The inverse of `adam_tensors`: a state_dict for `optimizer.load_state_dict`."""
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + ".state."):
+            index, key = name[len(prefix) + 7:].split(".", 1)
+            state.setdefault(int(index), {})[key] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def restore_models(tensors: dict[str, torch.Tensor], meta: dict,
+                   parts: dict[str, tuple[nn.Module, str, torch.optim.Optimizer]]) -> None:
+    """Load each module from its `<key>.` tensors and its optimiser from the `<prefix>` ones:
+    parts = {key: (module, optimiser prefix, optimiser)}. Raises KeyError/RuntimeError on a mismatch."""
+    for key, (module, prefix, opt) in parts.items():
+        module.load_state_dict({k[len(key) + 1:]: v for k, v in tensors.items() if k.startswith(key + ".")})
+        opt.load_state_dict(adam_state(prefix, tensors, meta[prefix]))
+
+
+def save_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+               rng: dict[str, torch.Generator], fixed_noise: torch.Tensor, run: RunState, meta: dict) -> None:
+    tensors = {f"G.{k}": v for k, v in G.state_dict().items()}
+    tensors.update({f"D.{k}": v for k, v in D.state_dict().items()})
+    og, og_meta = adam_tensors("opt_g", opt_g)
+    od, od_meta = adam_tensors("opt_d", opt_d)
+    tensors.update(og)
+    tensors.update(od)
+    tensors.update({f"rng.{name}": gen.get_state() for name, gen in rng.items()})
+    tensors["fixed_noise"] = fixed_noise
+    if run.perm is not None:
+        tensors["perm"] = run.perm
+        tensors["partial"] = run.partial
+    save_tensors(path, tensors, {**meta, "kind": "training_state", "epoch": run.epoch, "step": run.step,
+                                 "seconds": run.seconds, "images": run.images,
+                                 "opt_g": og_meta, "opt_d": od_meta})
+
+
+def load_state(path: Path, device: str | torch.device = "cpu", *, kind: str | None = None,
+               what: str = "training state") -> tuple[dict[str, torch.Tensor], dict]:
+    """A run's saved training state: its tensors and metadata. A damaged file, or (with `kind`)
+    one of another kind, is a CheckpointError that says how to start the run over."""
+    try:
+        tensors, meta = load_tensors(path, device)
+    except CheckpointError as exc:
+        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
+    if kind is not None and meta.get("kind") != kind:
+        raise CheckpointError(f"{path}: not a {what}; delete it or pass --fresh")
+    return tensors, meta
+
+
+def restore_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer,
+                  opt_d: torch.optim.Optimizer, rng: dict[str, torch.Generator],
+                  device: torch.device) -> tuple[torch.Tensor, RunState, dict]:
+    tensors, meta = load_state(path)
+    try:
+        restore_models(tensors, meta, {"G": (G, "opt_g", opt_g), "D": (D, "opt_d", opt_d)})
+        for name, gen in rng.items():
+            gen.set_state(tensors[f"rng.{name}"])
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: cannot resume from it ({exc}); delete it or pass --fresh to start over") from exc
+    run = RunState(meta["epoch"], meta["step"], tensors.get("perm"), tensors.get("partial"),
+                    meta.get("seconds", 0.0), meta.get("images", 0))
+    return tensors["fixed_noise"].to(device), run, meta
+
+
+def damaged_state_message(path: Path, reason: object) -> str:
+    """A training state that cannot be read: the run can only start over (nothing else restores it)."""
+    return (f"{path}: the saved training state is damaged or incomplete ({reason}), so the run cannot resume "
+            "from it. Run the same command with --fresh to start this run over, or pass another --out")
+
+
+def open_run(run_dir: Path, config: object, keys: tuple[str, ...], *, fresh: bool = False) -> None:
+    """Before training into `run_dir`: with `fresh`, forget its saved state, metrics and
+    config (start over); otherwise refuse to continue a run whose saved config.json
+    differs in `keys`."""
+    if fresh:
+        for name in ("state.safetensors", "metrics.jsonl", "config.json"):
+            (run_dir / name).unlink(missing_ok=True)
+    saved_path = run_dir / "config.json"
+    if not saved_path.exists():
+        return
+    saved = read_json(saved_path)
+    changed = [k for k in keys if saved.get(k) != getattr(config, k)]
+    if changed:
+        raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; "
+                         "pass another --out, or --fresh to overwrite it")
