@@ -48,11 +48,11 @@ from .classifier import ExpressionClassifier, load_classifier, predict_proba
 from .conditional import ConditionalGenerator, build_conditional_models, region_mask, same_face_loss
 from .conditional_step import STAT_NAMES as GAN_STAT_NAMES, conditional_train_step
 from .data import balanced_order, dataset_fingerprint, read_fer2013
+from .device import describe_device, mixed_precision, resolve_device
 from .edit_critic import critic_g_loss, critic_step
 from .encoder import load_encoder
-from .run_files import write_json
-from .device import describe_device, mixed_precision, resolve_device
 from .run_figures import save_grid, write_loss_plot
+from .run_files import write_json
 from .train import sample_grid_images, to_model_range
 from .train_state import adam_tensors, load_state, open_run, restore_models
 

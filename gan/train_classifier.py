@@ -30,8 +30,8 @@ from .checkpoint import CheckpointError, save_tensors
 from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifier, confusion_matrix, predict_proba,
                          save_classifier)
 from .data import EXPRESSIONS, FaceDataset, balanced_order, dataset_fingerprint, read_fer2013
-from .run_files import trim_metrics, write_json
 from .device import describe_device, mixed_precision, resolve_device
+from .run_files import trim_metrics, write_json
 from .train import to_model_range
 from .train_state import load_state, open_run
 

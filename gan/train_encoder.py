@@ -29,10 +29,10 @@ from .checkpoint import CheckpointError, load_generator, load_tensors, save_tens
 from .classifier import load_classifier, predict_proba
 from .conditional import ProjectionDiscriminator
 from .data import dataset_fingerprint, read_fer2013
+from .device import describe_device, mixed_precision, resolve_device
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
 from .run_files import write_json
-from .device import describe_device, mixed_precision, resolve_device
 from .train import to_model_range
 from .train_state import adam_state, adam_tensors, load_state, open_run
 

@@ -31,9 +31,9 @@ import torch.nn.functional as F
 
 from .checkpoint import CheckpointError, load_tensors, save_tensors
 from .data import dataset_fingerprint, read_fer2013
+from .device import describe_device, resolve_device
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
-from .device import describe_device, resolve_device
 from .train import to_model_range
 from .train_state import adam_state, adam_tensors, load_state, open_run
 
