@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import cpu_name  # noqa: E402
 from editor.blend import crop_face_mask  # noqa: E402
-from editor.invert import DEFAULT_RESTARTS, DEFAULT_STEPS, build_latent_bank, fast_dtype, invert  # noqa: E402
+from editor.folded_generator import fast_dtype  # noqa: E402
+from editor.invert import DEFAULT_RESTARTS, DEFAULT_STEPS, build_latent_bank, invert  # noqa: E402
 from gan.models import ModelConfig, build_models  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ from gan.encoder import build_encoder, load_encoder, save_encoder
 from gan.models import ModelConfig
 from gan.train import TrainConfig, train
 from gan.train_encoder import EncoderTrainConfig, train_encoder
-from editor.invert import _FrozenGenerator, invert
+from editor.folded_generator import FoldedGenerator
+from editor.invert import invert
 
 from .conftest import CHECKPOINTS, fer_sample
 
@@ -80,11 +81,11 @@ def test_frozen_generator_with_a_label_matches_G():
     G = _eval_G()
     z = torch.randn(3, 100, generator=torch.Generator().manual_seed(1))
     label = torch.tensor([0.1, 0.0, 0.2, 0.6, 0.0, 0.1, 0.0])
-    frozen = _FrozenGenerator(G, dtype=torch.float32, device=torch.device("cpu"), label=label)
+    frozen = FoldedGenerator(G, dtype=torch.float32, device=torch.device("cpu"), label=label)
     with torch.no_grad():
         assert torch.allclose(frozen(z), G(z, label.expand(3, 7)), atol=1e-5)
     with pytest.raises(ValueError, match="needs `label`"):
-        _FrozenGenerator(G, dtype=torch.float32, device=torch.device("cpu"))
+        FoldedGenerator(G, dtype=torch.float32, device=torch.device("cpu"))
 
 
 def test_invert_at_a_label_from_a_start_latent_recovers_a_sample():
