@@ -34,10 +34,10 @@ import torch
 
 from gan.classifier import ExpressionClassifier, predict_proba
 from gan.data import EXPRESSIONS
+from gan.device import resolve_device
 from gan.encoder import Encoder
 from gan.landmarks import LandmarkRegressor, predict_landmarks
 from gan.models import Generator
-from gan.device import resolve_device
 
 from .apply_edit import apply_face_edit
 from .blend import crop_face_mask
