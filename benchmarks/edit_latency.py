@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from editor.faces import align_face  # noqa: E402
 from editor.invert import invert  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
-from editor.pipeline import DEFAULT_INVERSION, Editor, expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
+from editor.edits import DEFAULT_INVERSION  # noqa: E402
+from editor.pipeline import Editor, expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
 from editor.transfer import apply_change, face_change  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"

@@ -40,7 +40,7 @@ from .handlers import (detect_faces, edit_photo, explore, prepare_explore, rando
 from .page_errors import in_page
 from .page_images import FACE_SIDE, example_photos
 from .page_text import INTRO, TITLE, face_choices
-from .pipeline import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
+from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES
 from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionStore

@@ -45,6 +45,27 @@ class EditSettings:
     model: str = "conditional"
 
 
+def edit_settings(model: str, expression: str, expressions: tuple[str, ...], *, steps: int | None = None,
+                  restarts: int | None = None, strength: float | None = None, blend_mode: str | None = None,
+                  seed: int = 0) -> EditSettings:
+    """An edit's settings with each model's defaults filled in; ValueError (saying what is
+    allowed) for an expression the model does not have, a blend mode of the other model or a
+    strength out of its range."""
+    if expression not in expressions:
+        raise ValueError(f"unknown expression {expression!r}; choose one of {', '.join(expressions)}")
+    blend_mode = blend_mode or BLEND_MODES[model][0]
+    if blend_mode not in BLEND_MODES[model]:
+        raise ValueError(f"blend mode {blend_mode!r} does not apply to the {model} model; "
+                         f"choose one of {', '.join(BLEND_MODES[model])}")
+    strength = DEFAULT_STRENGTH[model] if strength is None else float(strength)
+    if not 0.0 <= strength <= MAX_STRENGTH[model]:
+        raise ValueError(f"strength must be between 0 and {MAX_STRENGTH[model]} for the {model} model, "
+                         f"got {strength}")
+    steps = DEFAULT_INVERSION[model][0] if steps is None else steps
+    restarts = DEFAULT_INVERSION[model][1] if restarts is None else restarts
+    return EditSettings(steps, restarts, strength, blend_mode, seed, model)
+
+
 @dataclass(frozen=True)
 class ExpressionGuess:
     """What the expression classifier reads in one face."""

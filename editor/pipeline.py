@@ -41,9 +41,8 @@ from gan.models import Generator
 
 from .apply_edit import apply_face_edit
 from .blend import crop_face_mask
-from .edits import (BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH, MODELS,  # noqa: F401
-                    EditResult, EditSettings, ExpressionGuess, FaceEdit, expression_weights, target_label,
-                    to_model_range, to_uint8)
+from .edits import (MODELS, EditResult, EditSettings, ExpressionGuess, FaceEdit, edit_settings, expression_weights,
+                    target_label, to_model_range, to_uint8)
 from .faces import Face, FaceDetector, align_face
 from .generator_extras import GeneratorExtras
 from .invert import InversionResult, invert
@@ -184,20 +183,9 @@ class Editor:
         `model` is "conditional" (default) or "seed"; `blend_mode` one of
         BLEND_MODES[model] (None: that model's default)."""
         model = self._model(model)
-        if expression not in self.expressions_of(model):
-            raise ValueError(f"unknown expression {expression!r}; choose one of "
-                             f"{', '.join(self.expressions_of(model))}")
-        blend_mode = blend_mode or BLEND_MODES[model][0]
-        if blend_mode not in BLEND_MODES[model]:
-            raise ValueError(f"blend mode {blend_mode!r} does not apply to the {model} model; "
-                             f"choose one of {', '.join(BLEND_MODES[model])}")
-        strength = DEFAULT_STRENGTH[model] if strength is None else float(strength)
-        if not 0.0 <= strength <= MAX_STRENGTH[model]:
-            raise ValueError(f"strength must be between 0 and {MAX_STRENGTH[model]} for the {model} model, "
-                             f"got {strength}")
-        steps = DEFAULT_INVERSION[model][0] if steps is None else steps
-        restarts = DEFAULT_INVERSION[model][1] if restarts is None else restarts
-        settings = EditSettings(steps, restarts, strength, blend_mode, seed, model)
+        settings = edit_settings(model, expression, self.expressions_of(model), steps=steps, restarts=restarts,
+                                 strength=strength, blend_mode=blend_mode, seed=seed)
+        strength = settings.strength
         report = progress_fn or (lambda fraction, message: None)
         photo = image if isinstance(image, Photo) else read_photo(image, name=name)
         report(0.0, "finding faces")

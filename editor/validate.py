@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from .pipeline import BLEND_MODES, MAX_STRENGTH
+from .edits import BLEND_MODES, MAX_STRENGTH
 
 STEPS = (5, 500)  # inversion steps per restart
 RESTARTS = (1, 16)  # inversion restarts

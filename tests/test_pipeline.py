@@ -272,3 +272,19 @@ def test_retarget_renders_only_the_named_faces_and_the_loss_stages_follow_the_ed
     assert not np.array_equal(crops["T"], crops["S"])
     rendered = editor.render(result, weights=surprise)
     assert np.array_equal(crops["edited"], align_face(rendered, moved.face, size=48)[0])
+
+
+def test_edit_settings_fill_each_models_defaults_and_refuse_what_does_not_apply():
+    from editor.edits import DEFAULT_INVERSION, DEFAULT_STRENGTH, edit_settings
+
+    conditional = edit_settings("conditional", "happy", EXPRESSIONS)
+    assert (conditional.steps, conditional.restarts) == DEFAULT_INVERSION["conditional"]
+    assert conditional.strength == DEFAULT_STRENGTH["conditional"] and conditional.blend_mode == "flow"
+    seed = edit_settings("seed", "sad", ("sad",), strength=0.5, steps=7, seed=3)
+    assert (seed.blend_mode, seed.strength, seed.steps, seed.seed, seed.model) == ("alpha", 0.5, 7, 3, "seed")
+    with pytest.raises(ValueError, match="does not apply to the seed model; choose one of alpha, poisson"):
+        edit_settings("seed", "sad", ("sad",), blend_mode="flow")
+    with pytest.raises(ValueError, match="strength must be between 0 and 1.0 for the seed model"):
+        edit_settings("seed", "sad", ("sad",), strength=1.2)
+    with pytest.raises(ValueError, match="unknown expression 'happy'; choose one of sad"):
+        edit_settings("seed", "happy", ("sad",))
