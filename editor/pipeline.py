@@ -185,7 +185,6 @@ class Editor:
         model = self._model(model)
         settings = edit_settings(model, expression, self.expressions_of(model), steps=steps, restarts=restarts,
                                  strength=strength, blend_mode=blend_mode, seed=seed)
-        strength = settings.strength
         report = progress_fn or (lambda fraction, message: None)
         photo = image if isinstance(image, Photo) else read_photo(image, name=name)
         report(0.0, "finding faces")
@@ -208,7 +207,7 @@ class Editor:
             if model == "conditional":
                 edit.source_label = source_label
                 edit.source = to_uint8(fit.image)
-                edit.weights = expression_weights(expression, strength)
+                edit.weights = expression_weights(expression, settings.strength)
                 edit.generated = self._render_conditional(edit.z, target_label(edit.source_label, edit.weights))
                 edit.source_points, edit.target_points = self._points(edit.source), self._points(edit.generated)
             edited = apply_face_edit(edited, edit, settings)

@@ -34,7 +34,7 @@ from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
 from .run_files import write_json
 from .train import to_model_range
-from .train_state import adam_state, adam_tensors, load_state, open_run
+from .train_state import adam_tensors, load_state, open_run, restore_models
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
 
@@ -142,8 +142,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     if state_path.exists():
         tensors, meta = load_state(state_path)
         try:
-            E.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("E.")})
-            opt.load_state_dict(adam_state("opt", tensors, meta["opt"]))
+            restore_models(tensors, meta, {"E": (E, "opt", opt)})
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc

@@ -35,7 +35,7 @@ from .device import describe_device, resolve_device
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
 from .train import to_model_range
-from .train_state import adam_state, adam_tensors, load_state, open_run
+from .train_state import adam_tensors, load_state, open_run, restore_models
 
 SPLITS = ("Training", "PublicTest")
 _RESUME_KEYS = ("data", "batch_size", "seed", "limit", "teacher")
@@ -210,8 +210,7 @@ def _restore(path: Path, model: LandmarkRegressor, opt: torch.optim.Optimizer,
              device: torch.device) -> tuple[int, float]:
     tensors, meta = load_state(path, device, kind="landmark_training_state", what="landmark training state")
     try:
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        opt.load_state_dict(adam_state("opt", tensors, meta["opt"]))
+        restore_models(tensors, meta, {"model": (model, "opt", opt)})
     except (KeyError, RuntimeError, ValueError) as exc:
         raise CheckpointError(f"{path}: the state does not fit this model ({exc}); pass --fresh to start over") from exc
     return int(meta["epoch"]), float(meta["seconds"])
