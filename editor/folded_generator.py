@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan.device import native_bf16
+
 
 class FoldedGenerator:
     """G's eval-mode forward as 5 transposed convolutions (BatchNorm folded in)
@@ -103,11 +105,5 @@ def _conv_args(layer: nn.ConvTranspose2d) -> dict:
 
 
 def fast_dtype(device: torch.device | str) -> torch.dtype:
-    """bfloat16 where the hardware runs it natively (CUDA; CPUs with AVX512-BF16
-    or AMX), else float32."""
-    device = torch.device(device)
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    if device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return torch.bfloat16
-    return torch.float32
+    """bfloat16 where the hardware runs it natively (gan.device.native_bf16), else float32."""
+    return torch.bfloat16 if native_bf16(device) else torch.float32
