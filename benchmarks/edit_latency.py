@@ -33,7 +33,9 @@ from editor.faces import align_face  # noqa: E402
 from editor.invert import invert  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.edits import DEFAULT_INVERSION  # noqa: E402
-from editor.pipeline import Editor, expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
+from editor.edits import expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
+from editor.pipeline import Editor  # noqa: E402
+from editor.renders import render_conditional, render_points  # noqa: E402
 from editor.transfer import apply_change, face_change  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"
@@ -87,16 +89,16 @@ def main() -> None:
         with torch.no_grad():
             start = editor.encoder(target)[0] if editor.encoder is not None else None
         marks.append(time.perf_counter())
-        fit = invert(G, target, mask=editor._mask, seed=repeat, device=editor.device, init_bank=bank, start=start,
+        fit = invert(G, target, mask=editor.face_mask, seed=repeat, device=editor.device, init_bank=bank, start=start,
                      label=torch.from_numpy(source_label), steps=steps, restarts=restarts)
         marks.append(time.perf_counter())
         source = to_uint8(fit.image)
-        rendered = editor._render_conditional(fit.z, target_label(source_label,
-                                                                  expression_weights(args.expression, 1.0)))
+        label = target_label(source_label, expression_weights(args.expression, 1.0))
+        rendered = render_conditional(editor.conditional, fit.z, label, editor.device)
         marks.append(time.perf_counter())
         points = None
         if editor.landmarks is not None:  # the renders' landmarks give the motion (editor/motion.py)
-            points = (editor._points(source), editor._points(rendered))
+            points = (render_points(editor.landmarks, source), render_points(editor.landmarks, rendered))
         change = face_change(source, rendered, crop, points=points)
         marks.append(time.perf_counter())
         apply_change(photo.rgb, change, alignment.to_photo)

@@ -42,7 +42,8 @@ from editor.apply_edit import apply_face_edit, conditional_change  # noqa: E402
 from editor.faces import NoFaceError, align_face  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH  # noqa: E402
-from editor.pipeline import Editor, expression_weights  # noqa: E402
+from editor.edits import expression_weights  # noqa: E402
+from editor.pipeline import Editor  # noqa: E402
 from editor.transfer import RESIDUAL_SIGMA, apply_change  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402

@@ -54,7 +54,8 @@ from benchmarks.machine import cpu_name  # noqa: E402
 from editor.faces import NoFaceError, align_face  # noqa: E402
 from editor.photo import Photo, read_photo  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH  # noqa: E402
-from editor.pipeline import Editor, EditResult, expression_weights  # noqa: E402
+from editor.edits import EditResult, expression_weights  # noqa: E402
+from editor.pipeline import Editor  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 

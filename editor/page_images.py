@@ -16,7 +16,7 @@ import PIL.Image
 from .locations import EXAMPLES
 
 if TYPE_CHECKING:
-    from .pipeline import EditResult
+    from .edits import EditResult
     from .scratch import Scratch
 
 DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Sequence
 from .face_choice import FaceChoice
 
 if TYPE_CHECKING:
-    from .pipeline import EditResult, Editor
+    from .edits import EditResult
+    from .pipeline import Editor
 
 TITLE = "Expression editor"
 INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 renders each face as "

@@ -31,7 +31,7 @@ import numpy as np
 from .scratch import FILE_MAX_AGE, Scratch
 
 if TYPE_CHECKING:
-    from .pipeline import EditResult
+    from .edits import EditResult
 
 MAX_SESSIONS = 32  # live edits kept for the sliders; a 40 MP one takes 120 MB of disk, 200 MB with its download
 

@@ -19,7 +19,8 @@ from . import validate
 from .directions import move
 
 if TYPE_CHECKING:
-    from .pipeline import EditResult, Editor
+    from .edits import EditResult
+    from .pipeline import Editor
     from .session_store import Session
 
 N_SLIDERS = 6  # GANSpace directions offered as sliders

@@ -27,11 +27,12 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import CheckpointError, save_tensors
-from .classifier import (ClassifierConfig, ExpressionClassifier, build_classifier, confusion_matrix, predict_proba,
-                         save_classifier)
-from .data import EXPRESSIONS, FaceDataset, balanced_order, dataset_fingerprint, read_fer2013
+from .classifier import ClassifierConfig, ExpressionClassifier, build_classifier, save_classifier
+from .classifier_eval import evaluate, write_confusion_plot
+from .data import FaceDataset, balanced_order, dataset_fingerprint, read_fer2013
 from .device import describe_device, mixed_precision, resolve_device
 from .run_files import trim_metrics, write_json
+from .image_augment import augment, degrade
 from .train import to_model_range
 from .train_state import load_state, open_run
 
@@ -103,72 +104,6 @@ def learning_rate(step: int, total_steps: int, warmup_steps: int, peak: float) -
         return peak * (0.1 + 0.9 * step / max(1, warmup_steps))
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
-def augment(batch: torch.Tensor, generator: torch.Generator, *, rotate_degrees: float, scale: float,
-            shift: float) -> torch.Tensor:
-    """Random mirror, rotation, zoom and shift of a [N, C, H, W] batch in one
-    resampling (affine_grid), with border padding so no black corners appear."""
-    n = batch.shape[0]
-    rand = torch.rand(n, 5, generator=generator).to(batch.device)
-    angle = (rand[:, 0] * 2 - 1) * math.radians(rotate_degrees)
-    zoom = 1 + (rand[:, 1] * 2 - 1) * scale
-    flip = torch.where(rand[:, 2] < 0.5, -1.0, 1.0)
-    tx, ty = (rand[:, 3] * 2 - 1) * 2 * shift, (rand[:, 4] * 2 - 1) * 2 * shift  # grid coords span 2
-    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-    theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
-    return F.grid_sample(batch, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-
-def degrade(batch: torch.Tensor, generator: torch.Generator, *, noise: float, blur: float,
-            contrast: float) -> torch.Tensor:
-    """Random loss of image quality on a [N, C, H, W] batch in [-1, 1]: blur (shrink
-    and enlarge), contrast change about the image mean, and Gaussian pixel noise
-    (`noise` in grey levels), then clipped back to [-1, 1]."""
-    n, _, h, w = batch.shape
-    rand = torch.rand(n, 5, generator=generator).to(batch.device)
-    out = batch
-    if blur > 0:
-        factor = 1.5 + 1.5 * rand[:, 0]  # 1.5-3x
-        blurred = torch.stack([
-            F.interpolate(F.interpolate(image[None], size=(max(2, round(h / f)), max(2, round(w / f))),
-                                        mode="area"), size=(h, w), mode="bilinear", align_corners=False)[0]
-            for image, f in zip(batch, factor.tolist())])
-        out = torch.where((rand[:, 1] < blur)[:, None, None, None], blurred, out)
-    if contrast > 0:
-        gain = 1 + (rand[:, 2] * 2 - 1) * contrast
-        gain = torch.where(rand[:, 3] < 0.5, gain, torch.ones_like(gain))[:, None, None, None]
-        mean = out.mean((1, 2, 3), keepdim=True)
-        out = mean + (out - mean) * gain
-    if noise > 0:
-        sigma = torch.where(rand[:, 4] < 0.5, rand[:, 4] * 2, torch.zeros_like(rand[:, 4])) * noise / 127.5
-        out = out + torch.randn(out.shape, generator=generator).to(out.device) * sigma[:, None, None, None]
-    return out.clamp(-1, 1)
-
-
-def evaluate(model: ExpressionClassifier, data: FaceDataset, *, tta: bool = True) -> dict:
-    """Accuracy and confusion matrix of `model` on a labelled dataset."""
-    probs = predict_proba(model, data.images, tta=tta)
-    predictions = probs.argmax(1).numpy()
-    labels = data.labels.numpy()
-    matrix = confusion_matrix(labels, predictions)
-    return {"accuracy": float((predictions == labels).mean()), "confusion": matrix.tolist(), "images": len(labels)}
-
-
-def robustness(model: ExpressionClassifier, data: FaceDataset, *, seed: int = 0) -> dict[str, float]:
-    """Accuracy on a labelled dataset as it is, with Gaussian pixel noise of 15
-    grey levels, and shrunk 2x and enlarged again (blur): does the classifier read
-    the expression or the image quality?"""
-    images = to_model_range(data.images)
-    noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(seed)) * 15 / 127.5
-    blurred = F.interpolate(F.interpolate(images, scale_factor=0.5, mode="area"), size=images.shape[-2:],
-                            mode="bilinear", align_corners=False)
-    out = {}
-    for name, version in (("clean", images), ("noise_15", (images + noise).clamp(-1, 1)), ("blur_2x", blurred)):
-        predictions = predict_proba(model, version).argmax(1)
-        out[name] = float((predictions == data.labels).float().mean())
-    return out
 
 
 def _state_tensors(model: ExpressionClassifier, best: dict[str, torch.Tensor],
@@ -314,28 +249,3 @@ def _finish(run_dir: Path, config: ClassifierTrainConfig, best: dict[str, torch.
     write_confusion_plot(np.array(private["confusion"]), run_dir / "confusion_private.png",
                          f"PrivateTest confusion (accuracy {private['accuracy']:.1%})")
     return ClassifierResult(run_dir, config.epochs, True, best_epoch, public["accuracy"], private["accuracy"])
-
-
-def write_confusion_plot(matrix: np.ndarray, path: Path, title: str) -> None:
-    """Row-normalised confusion matrix as a PNG (rows: true, columns: predicted)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shares = matrix / np.maximum(1, matrix.sum(1, keepdims=True))
-    fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=100)
-    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(EXPRESSIONS)), EXPRESSIONS, rotation=45, ha="right")
-    ax.set_yticks(range(len(EXPRESSIONS)), EXPRESSIONS)
-    for i in range(len(EXPRESSIONS)):
-        for j in range(len(EXPRESSIONS)):
-            ax.text(j, i, f"{shares[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if shares[i, j] > 0.5 else "black")
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)

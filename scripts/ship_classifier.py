@@ -24,7 +24,7 @@ from gan.checkpoint import read_metadata  # noqa: E402
 from gan.classifier import load_classifier  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from gan.run_files import read_metrics  # noqa: E402
-from gan.train_classifier import robustness, write_confusion_plot  # noqa: E402
+from gan.classifier_eval import robustness, write_confusion_plot  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 

@@ -196,7 +196,7 @@ def test_a_slider_move_renders_without_a_new_fit(editor, monkeypatch):
     def no_work(*args, **kwargs):
         raise AssertionError("a slider move must not invert or detect again")
 
-    monkeypatch.setattr("editor.pipeline.invert", no_work)
+    monkeypatch.setattr("editor.face_fit.invert", no_work)
     monkeypatch.setattr(editor.detector, "detect", no_work)
     (_, first), _ = explore(editor, scratch, session, 0, 0.5)
     (_, second), _ = explore(editor, scratch, session, 0, -1.5, 0.5)

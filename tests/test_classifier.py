@@ -19,8 +19,8 @@ from gan.classifier import (ClassifierConfig, build_classifier, confusion_matrix
 from gan.data import EXPRESSIONS, read_fer2013
 from gan.train import to_model_range
 import gan.train_classifier as train_classifier_module
-from gan.train_classifier import (ClassifierTrainConfig, augment, degrade, learning_rate, train_classifier,
-                                  train_epoch)
+from gan.image_augment import augment, degrade
+from gan.train_classifier import ClassifierTrainConfig, learning_rate, train_classifier, train_epoch
 
 from .conftest import CHECKPOINTS, FER_CSV, requires
 

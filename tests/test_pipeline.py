@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+from editor import readings
 from editor.cli_edit import main as edit_main
 from editor.faces import NoFaceError, align_face
 from editor.photo import PhotoError
@@ -141,6 +142,21 @@ def test_without_a_classifier_the_editor_still_edits_and_says_why(tmp_path, caps
     result = editor.edit(OBAMA, "happy", steps=2, restarts=1)
     assert result.faces[0].before is None and result.faces[0].after is None
     assert editor.face_expressions(OBAMA, [result.faces[0].face]) is None
+
+
+@requires(OBAMA)
+def test_the_faces_own_expression_falls_back_to_the_encoder_then_neutral(editor):
+    """p_src, the expression the conditional fit is made at: the classifier's reading,
+    without a classifier the encoder's expression head, without either neutral."""
+    crop = np.array(Image.open(OBAMA).convert("L").resize((48, 48)))
+    read = readings.source_label(editor.classifier, editor.encoder, crop)
+    guessed = readings.source_label(None, editor.encoder, crop)
+    neutral = readings.source_label(None, None, crop)
+    for p in (read, guessed, neutral):
+        assert p.shape == (len(EXPRESSIONS),) and p.dtype == np.float32 and abs(float(p.sum()) - 1) < 1e-5
+    assert not np.allclose(read, guessed)  # two different models
+    assert EXPRESSIONS[int(np.argmax(neutral))] == "neutral" and neutral.max() == 1.0
+    assert readings.classify(None, [crop]) is None and readings.classify(editor.classifier, []) == []
 
 
 def test_missing_or_corrupt_checkpoints_say_how_to_fix(tmp_path):
