@@ -30,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="conditional (default): one generator for every expression, only the change is "
                              "brought into the photo; seed: the seed's per-expression generators")
     parser.add_argument("--strength", type=float, default=None,
-                        help="how strong the expression is: 0 unchanged, 1 full, up to 1.5 exaggerated "
-                             "(default: 1.5 for the conditional model, chosen by measurement; the seed model: "
+                        help="how strong the expression is: 0 unchanged, 1 full, up to 2 exaggerated "
+                             "(default: 1.75 for the conditional model, chosen by measurement; the seed model: "
                              "0-1, default 1)")
     parser.add_argument("--blend-mode", choices=("flow", "difference", "replace", "alpha", "poisson"), default=None,
                         help="how the edit reaches the photo (conditional: flow (default), difference, replace; "

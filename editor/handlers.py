@@ -91,7 +91,7 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         steps: inversion steps per restart, 5 to 500
         restarts: inversion restarts (the best one is kept), 1 to 16
         strength: how strong the expression is: 0 leaves the photo unchanged, 1 the full expression,
-            up to 1.5 exaggerates it (the seed model: at most 1)
+            up to 2 exaggerates it (default 1.75; the seed model: at most 1)
         blend_mode: how the edit reaches the photo: "flow" (default), "difference" or "replace" for the
             conditional model; "alpha" or "poisson" for the seed model; empty for the model's default
         model: "conditional" (default: one generator for every expression, only the change reaches
@@ -153,7 +153,7 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
     Parameters:
         face: 0-based face number (as in /edit); empty for the first edited face
         amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
-        weight_angry: how far towards angry, 0-1.5 (conditional model); likewise weight_disgust, weight_fear,
+        weight_angry: how far towards angry, 0-2 (conditional model); likewise weight_disgust, weight_fear,
             weight_happy, weight_sad, weight_surprise, weight_neutral; empty: as the /edit left them (its
             target at its strength, the others 0)
     Returns:

@@ -139,7 +139,7 @@ class Editor(ModelChoice):
         """Edit the chosen faces (all by default) of a photo to `expression`.
 
         `strength` is how far: 0 returns the photo unchanged, 1 is the full
-        expression, up to 1.5 exaggerates it (the seed model stops at 1); None:
+        expression, up to 2 exaggerates it (the seed model stops at 1); None:
         DEFAULT_STRENGTH[model].
         `model` is "conditional" (default) or "seed"; `blend_mode` one of
         BLEND_MODES[model] (None: that model's default)."""

@@ -243,8 +243,8 @@ def test_render_with_the_edits_own_weights_reproduces_it(editor):
 
 
 def test_arguments_out_of_range_are_refused(editor):
-    with pytest.raises(ValueError, match="strength must be between 0 and 1.5"):
-        editor.edit(OBAMA, "happy", strength=2.0)
+    with pytest.raises(ValueError, match="strength must be between 0 and 2.0"):
+        editor.edit(OBAMA, "happy", strength=2.5)
     with pytest.raises(ValueError, match="between 0 and 1.0 for the seed model"):
         editor.edit(OBAMA, "happy", strength=1.2, model="seed")
     with pytest.raises(ValueError, match="does not apply to the conditional model"):

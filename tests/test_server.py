@@ -55,7 +55,7 @@ def no_progress(*args, **kwargs):
     ({"steps": 2000}, "steps must be a whole number from 5 to 500, got 2000"),
     ({"steps": 2.5}, "steps must be a whole number from 5 to 500, got 2.5"),
     ({"restarts": 17}, "restarts must be a whole number from 1 to 16, got 17"),
-    ({"strength": 2.0}, "strength must be a number from 0 to 1.5, got 2.0"),
+    ({"strength": 2.5}, "strength must be a number from 0 to 2, got 2.5"),
     ({"strength": 1.2, "model": "seed", "blend_mode": "alpha"}, "strength must be a number from 0 to 1, got 1.2"),
     ({"seed": 2**70}, "seed must be a whole number from 0 to 4294967295, got 1.18e+21"),
     ({"seed": -1}, "seed must be a whole number from 0 to 4294967295, got -1"),
