@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import save_generator, save_tensors
@@ -33,9 +32,8 @@ from .device import describe_device, distributed, mixed_precision, resolve_devic
 from .models import ModelConfig, build_models
 from .run_figures import save_grid, write_loss_plot
 from .run_files import trim_metrics, write_json
+from .seed_step import SEED_STAT_NAMES, train_step
 from .train_state import RunState, open_run, restore_state, save_state
-
-SEED_STAT_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z")
 
 ProgressFn = Callable[["Progress"], None]
 AbortFn = Callable[[], bool]
@@ -138,41 +136,6 @@ def load_training_data(config: TrainConfig) -> FaceDataset:
 def to_model_range(batch: torch.Tensor) -> torch.Tensor:
     """uint8 [N, C, H, W] in 0..255 -> float [N, C, H, W] in [-1, 1]."""
     return batch.float().div_(127.5).sub_(1.0)
-
-
-def train_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-               real: torch.Tensor, noise: torch.Tensor, autocast: contextlib.AbstractContextManager) -> torch.Tensor:
-    """One DCGAN update of D then G (the paper's alternating scheme, non-saturating
-    G loss). real: [B, C, H, W] in [-1, 1]; noise: [B, nz]. Returns a device
-    tensor [4]: loss_d, loss_g, D(x), D(G(z)), so the caller decides when to sync."""
-    ones = torch.ones(real.shape[0], device=real.device)
-    zeros = torch.zeros_like(ones)
-
-    opt_d.zero_grad(set_to_none=True)
-    # Real and fake go through D separately, as in the paper, so BatchNorm sees
-    # pure batches; one backward each (as pytorch/examples does), which also
-    # keeps DistributedDataParallel's one-forward-one-backward rhythm.
-    with autocast:
-        logit_real = D(real, logits=True)
-        loss_real = F.binary_cross_entropy_with_logits(logit_real.float(), ones)
-    loss_real.backward()
-    with autocast:
-        fake = G(noise)
-        logit_fake = D(fake.detach(), logits=True)
-        loss_fake = F.binary_cross_entropy_with_logits(logit_fake.float(), zeros)
-    loss_fake.backward()
-    opt_d.step()
-    loss_d = loss_real + loss_fake
-
-    opt_g.zero_grad(set_to_none=True)
-    with autocast:
-        logit_gen = D(fake, logits=True)
-        loss_g = F.binary_cross_entropy_with_logits(logit_gen.float(), ones)
-    loss_g.backward()
-    opt_g.step()
-    with torch.no_grad():
-        return torch.stack([loss_d.detach(), loss_g.detach(),
-                            torch.sigmoid(logit_real.float()).mean(), torch.sigmoid(logit_fake.float()).mean()])
 
 
 def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
