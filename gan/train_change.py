@@ -77,7 +77,7 @@ class ChangeTuneConfig:
     lambda_same: float = 5.0  # and its same-face weight, here also between the real faces' S and T
     lambda_critic: float = 0.2  # weight of the edit critic's loss for G (0: no critic; 1 undid the gain, model card)
     strength_min: float = 1.0
-    strength_max: float = 1.5  # the editor's default strength
+    strength_max: float = 1.5  # the editor's default strength when the shipped model was tuned (now 1.75)
     blur: float = 1.0  # Gaussian sigma in 48x48 pixels: the low-pass the editor gives the change
     warmup_steps: int = 300  # D-only steps before G moves
     class_balance: float = 0.5
