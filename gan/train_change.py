@@ -54,7 +54,7 @@ from .encoder import load_encoder
 from .run_figures import save_grid, write_loss_plot
 from .run_files import write_json
 from .train import sample_grid_images, to_model_range
-from .train_state import adam_tensors, load_state, open_run, restore_models
+from .train_state import load_state, models_tensors, open_run, restore_models
 
 CHANGE_STAT_NAMES = ("loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_critic", "loss_g_critic")
 STAT_NAMES = GAN_STAT_NAMES + CHANGE_STAT_NAMES
@@ -196,12 +196,13 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     rng = torch.Generator().manual_seed(config.seed)
     fixed_noise = torch.randn(8, G.config.nz, generator=torch.Generator().manual_seed(config.seed)).to(device)
     epoch, seconds, steps_done = 0, 0.0, 0
+    # What the state file holds: each module with its optimiser (the critic only when it trains).
+    parts = {"G": (G, "opt_g", opt_g), "D": (D, "opt_d", opt_d)}
+    if use_critic:
+        parts["C"] = (critic, "opt_c", opt_c)
     if state_path.exists():
         tensors, meta = load_state(state_path)
         try:
-            parts = {"G": (G, "opt_g", opt_g), "D": (D, "opt_d", opt_d)}
-            if use_critic:
-                parts["C"] = (critic, "opt_c", opt_c)
             restore_models(tensors, meta, parts)
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
@@ -275,20 +276,10 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
             out.write(json.dumps({"epoch": epoch, "epoch_end": True, "iter": steps_done, "seconds": round(seconds, 1),
                                   **{k: round(v, 5) for k, v in means.items()}}) + "\n")
         _write_epoch_files(run_dir, G, D, fixed_noise, epoch, means, meta_base, n)
-        tensors = {**{f"G.{k}": v for k, v in G.state_dict().items()}, **{f"D.{k}": v for k, v in D.state_dict().items()}}
-        opt_g_tensors, opt_g_meta = adam_tensors("opt_g", opt_g)
-        opt_d_tensors, opt_d_meta = adam_tensors("opt_d", opt_d)
-        tensors.update(opt_g_tensors)
-        tensors.update(opt_d_tensors)
-        critic_meta = {}
-        if use_critic:
-            tensors.update({f"C.{k}": v for k, v in critic.state_dict().items()})
-            opt_c_tensors, critic_meta["opt_c"] = adam_tensors("opt_c", opt_c)
-            tensors.update(opt_c_tensors)
+        tensors, opt_meta = models_tensors(parts)
         tensors["rng"] = rng.get_state()
         save_tensors(state_path, tensors, {"kind": "change_training_state", "epoch": epoch, "seconds": seconds,
-                                           "steps": steps_done, "opt_g": opt_g_meta, "opt_d": opt_d_meta,
-                                           **critic_meta, **meta_base})
+                                           "steps": steps_done, **opt_meta, **meta_base})
         if progress_fn is not None:
             progress_fn(epoch, means)
     return ChangeTuneResult(run_dir, epoch, epoch >= config.epochs, seconds, means)

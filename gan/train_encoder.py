@@ -34,7 +34,7 @@ from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
 from .run_files import write_json
 from .train import to_model_range
-from .train_state import adam_tensors, load_state, open_run, restore_models
+from .train_state import load_state, models_tensors, open_run, restore_models
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
 
@@ -139,10 +139,11 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     opt = torch.optim.Adam(E.parameters(), lr=config.lr, betas=(0.9, 0.999))
     rng = torch.Generator().manual_seed(config.seed)
     epoch, seconds = 0, 0.0
+    parts = {"E": (E, "opt", opt)}  # what the state file holds
     if state_path.exists():
         tensors, meta = load_state(state_path)
         try:
-            restore_models(tensors, meta, {"E": (E, "opt", opt)})
+            restore_models(tensors, meta, parts)
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
@@ -188,12 +189,10 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
                                   **{k: round(v, 5) for k, v in means.items()}}) + "\n")
         E.eval()
         save_encoder(run_dir / "encoder.safetensors", E, {**meta_base, "epochs": epoch, "losses": means})
-        tensors = {f"E.{k}": v for k, v in E.state_dict().items()}
-        opt_tensors, opt_meta = adam_tensors("opt", opt)
-        tensors.update(opt_tensors)
+        tensors, opt_meta = models_tensors(parts)
         tensors["rng"] = rng.get_state()
         save_tensors(state_path, tensors, {"kind": "encoder_training_state", "epoch": epoch, "seconds": seconds,
-                                           "opt": opt_meta, **meta_base})
+                                           **opt_meta, **meta_base})
         if progress_fn is not None:
             progress_fn(epoch, means)
     return EncoderResult(run_dir, epoch, epoch >= config.epochs, seconds, means)

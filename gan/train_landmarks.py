@@ -35,7 +35,7 @@ from .device import describe_device, resolve_device
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
 from .train import to_model_range
-from .train_state import adam_tensors, load_state, open_run, restore_models
+from .train_state import load_state, models_tensors, open_run, restore_models
 
 SPLITS = ("Training", "PublicTest")
 _RESUME_KEYS = ("data", "batch_size", "seed", "limit", "teacher")
@@ -185,9 +185,9 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
                "public_nme": round(public, 5)}
         with open(run_dir / "metrics.jsonl", "a") as out:
             out.write(json.dumps(row) + "\n")
-        state, opt_meta = _state_tensors(model, opt)
+        state, opt_meta = models_tensors({"model": (model, "opt", opt)})
         save_tensors(state_path, state, {"kind": "landmark_training_state", "epoch": epoch, "seconds": seconds,
-                                         "opt": opt_meta, **meta_base})
+                                         **opt_meta, **meta_base})
         if progress_fn is not None:
             progress_fn(row)
     final = run_dir / "landmarks.safetensors"
@@ -198,12 +198,6 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
                                   "public_test_nme": round(public, 5), "mean_shape_nme": round(mean_shape, 5),
                                   "teacher": "dlib shape_predictor_68_face_landmarks (4x upscaled faces)"})
     return final
-
-
-def _state_tensors(model: LandmarkRegressor, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
-    """The model's weights and the optimiser's state as tensors, and the optimiser's metadata."""
-    opt_tensors, opt_meta = adam_tensors("opt", opt)
-    return {**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_tensors}, opt_meta
 
 
 def _restore(path: Path, model: LandmarkRegressor, opt: torch.optim.Optimizer,

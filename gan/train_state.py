@@ -44,6 +44,18 @@ def adam_state(prefix: str, tensors: dict[str, torch.Tensor], meta: dict) -> dic
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
+def models_tensors(parts: dict[str, tuple[nn.Module, str, torch.optim.Optimizer]]) -> tuple[dict[str, torch.Tensor],
+                                                                                           dict[str, dict]]:
+    """The inverse of `restore_models`: each module's weights as `<key>.` tensors and its
+    optimiser's state under its prefix, and {prefix: the optimiser's metadata}."""
+    tensors, meta = {}, {}
+    for key, (module, prefix, opt) in parts.items():
+        tensors.update({f"{key}.{k}": v for k, v in module.state_dict().items()})
+        opt_tensors, meta[prefix] = adam_tensors(prefix, opt)
+        tensors.update(opt_tensors)
+    return tensors, meta
+
+
 def restore_models(tensors: dict[str, torch.Tensor], meta: dict,
                    parts: dict[str, tuple[nn.Module, str, torch.optim.Optimizer]]) -> None:
     """Load each module from its `<key>.` tensors and its optimiser from the `<prefix>` ones:
@@ -55,20 +67,14 @@ def restore_models(tensors: dict[str, torch.Tensor], meta: dict,
 
 def save_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
                rng: dict[str, torch.Generator], fixed_noise: torch.Tensor, run: RunState, meta: dict) -> None:
-    tensors = {f"G.{k}": v for k, v in G.state_dict().items()}
-    tensors.update({f"D.{k}": v for k, v in D.state_dict().items()})
-    og, og_meta = adam_tensors("opt_g", opt_g)
-    od, od_meta = adam_tensors("opt_d", opt_d)
-    tensors.update(og)
-    tensors.update(od)
+    tensors, opt_meta = models_tensors({"G": (G, "opt_g", opt_g), "D": (D, "opt_d", opt_d)})
     tensors.update({f"rng.{name}": gen.get_state() for name, gen in rng.items()})
     tensors["fixed_noise"] = fixed_noise
     if run.perm is not None:
         tensors["perm"] = run.perm
         tensors["partial"] = run.partial
     save_tensors(path, tensors, {**meta, "kind": "training_state", "epoch": run.epoch, "step": run.step,
-                                 "seconds": run.seconds, "images": run.images,
-                                 "opt_g": og_meta, "opt_d": od_meta})
+                                 "seconds": run.seconds, "images": run.images, **opt_meta})
 
 
 def load_state(path: Path, device: str | torch.device = "cpu", *, kind: str | None = None,
