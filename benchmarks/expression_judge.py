@@ -80,10 +80,8 @@ class ExpressionJudge:
         return x.mean((2, 3))
 
     def read(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
-        """Grey uint8 face crops [N, H, W] (resized to 64x64 here) -> probabilities [N, 7]."""
-        crops = [np.asarray(c, np.float32) for c in crops]
-        resized = [c if c.shape == (SIDE, SIDE) else
-                   F.interpolate(torch.from_numpy(c)[None, None], size=(SIDE, SIDE), mode="bilinear",
-                                 align_corners=False, antialias=True)[0, 0].numpy() for c in crops]
-        x = (torch.from_numpy(np.stack(resized))[:, None] / 255.0 - 0.5) * 2.0
-        return self.forward(x).softmax(1).numpy()
+        """Grey uint8 face crops of one size [N, H, W] (resized to 64x64 here) -> probabilities [N, 7]."""
+        x = torch.from_numpy(np.stack([np.asarray(c, np.float32) for c in crops]))[:, None]
+        if x.shape[-2:] != (SIDE, SIDE):
+            x = F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False, antialias=True)
+        return self.forward((x / 255.0 - 0.5) * 2.0).softmax(1).numpy()

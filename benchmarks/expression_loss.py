@@ -93,9 +93,13 @@ def measure(editor: Editor, photos: list[Path], strength: float, seed: int,
                 for stage, guess, second in zip(STAGES, reads, reads2):
                     hits[stage][expression].append(guess.expression == expression)
                     hits2[stage][expression].append(judge.classes[int(second)] == expression)
-    share = lambda table: {stage: {e: float(np.mean(v)) for e, v in per.items()}  # noqa: E731
-                           | {"n": len(per[EXPRESSIONS[0]])} for stage, per in table.items()}
-    return share(hits), share(hits2)
+    return _shares(hits), _shares(hits2)
+
+
+def _shares(hits: dict) -> dict:
+    """stage -> target -> [hit, ...] as stage -> target -> share, with the face count."""
+    return {stage: {e: float(np.mean(v)) for e, v in per.items()} | {"n": len(per[EXPRESSIONS[0]])}
+            for stage, per in hits.items()}
 
 
 def markdown(report: dict) -> str:

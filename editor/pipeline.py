@@ -45,7 +45,7 @@ from . import readings, renders
 from .apply_edit import apply_face_edit
 from .blend import crop_face_mask
 from .edits import (EditResult, EditSettings, ExpressionGuess, FaceEdit, edit_settings, expression_weights,
-                    target_label, to_uint8)
+                    to_uint8)
 from .faces import Face, FaceDetector, align_face
 from .face_fit import fit_face
 from .generator_extras import GeneratorExtras
@@ -163,16 +163,15 @@ class Editor(ModelChoice):
                        f"face {order + 1} of {len(chosen)}: fitting ({step}/{total})")
 
             fit, source_label = self._fit(expression, crop, settings, step_progress)
-            edit = FaceEdit(index, detected[index], alignment, crop, fit.z.detach().cpu(), to_uint8(fit.image),
-                            float(fit.loss))
+            fitted = to_uint8(fit.image)
+            edit = FaceEdit(index, detected[index], alignment, crop, fit.z.detach().cpu(), fitted, float(fit.loss))
             if model == "conditional":
                 edit.source_label = source_label
-                edit.source = to_uint8(fit.image)
+                edit.source = fitted
                 edit.weights = expression_weights(expression, settings.strength)
-                edit.generated = renders.render_conditional(
-                    self.conditional, edit.z, target_label(edit.source_label, edit.weights), self.device)
+                edit.generated, edit.target_points = renders.render_target(
+                    self.conditional, self.landmarks, edit.z, source_label, edit.weights, self.device)
                 edit.source_points = renders.render_points(self.landmarks, edit.source)
-                edit.target_points = renders.render_points(self.landmarks, edit.generated)
             edited = apply_face_edit(edited, edit, settings)
             edits.append(edit)
         readings.read_before_after(self.classifier, edits, edited)

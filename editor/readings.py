@@ -14,9 +14,9 @@ from gan.data import EXPRESSIONS
 from gan.encoder import Encoder
 
 from .edits import EditResult, ExpressionGuess, FaceEdit, expression_weights, to_model_range
-from .faces import align_face
+from .faces import FER_SIZE, align_face
 
-CROP_SIZE = 48
+CROP_SIZE = FER_SIZE  # the classifier's and the generators' input, framed like FER2013
 
 
 def classify(classifier: ExpressionClassifier | None, crops: list[np.ndarray]) -> list[ExpressionGuess] | None:
@@ -34,16 +34,14 @@ def classify(classifier: ExpressionClassifier | None, crops: list[np.ndarray]) -
 
 
 def source_label(classifier: ExpressionClassifier | None, encoder: Encoder | None, crop: np.ndarray,
-                 device: torch.device | str = "cpu", target: torch.Tensor | None = None) -> np.ndarray:
+                 device: torch.device | str = "cpu") -> np.ndarray:
     """p_src [K]: the face's own expression, as the classifier reads it (else the
-    encoder's expression head, else neutral). `target` is the crop in the model's
-    range when the caller has it already."""
+    encoder's expression head, else neutral)."""
     if classifier is not None:
         return predict_proba(classifier, torch.from_numpy(crop)[None, None])[0].numpy().astype(np.float32)
     if encoder is not None:
-        target = to_model_range(crop, device) if target is None else target
         with torch.no_grad():
-            return encoder(target)[1].softmax(1)[0].cpu().numpy().astype(np.float32)
+            return encoder(to_model_range(crop, device))[1].softmax(1)[0].cpu().numpy().astype(np.float32)
     return expression_weights("neutral", 1.0)
 
 

@@ -40,6 +40,15 @@ def render_points(landmarks: LandmarkRegressor | None, render: np.ndarray) -> np
     return predict_landmarks(landmarks, render[None])[0]
 
 
+def render_target(conditional: torch.nn.Module, landmarks: LandmarkRegressor | None, z: torch.Tensor,
+                  source_label: np.ndarray, weights: np.ndarray,
+                  device: torch.device | str = "cpu") -> tuple[np.ndarray, np.ndarray | None]:
+    """T = G(z, y) with y = target_label(p_src, weights), and its landmarks (None without
+    the landmark model): what an edit and every slider move render."""
+    generated = render_conditional(conditional, z, target_label(source_label, weights), device)
+    return generated, render_points(landmarks, generated)
+
+
 def retarget(result: EditResult, *, conditional: torch.nn.Module | None, seed_generator: Generator | None,
              landmarks: LandmarkRegressor | None, device: torch.device | str = "cpu",
              zs: dict[int, torch.Tensor] | None = None,
@@ -55,10 +64,8 @@ def retarget(result: EditResult, *, conditional: torch.nn.Module | None, seed_ge
         if result.model == "conditional":
             if edit.index in zs or edit.index in weights:
                 moved.weights = np.asarray(weights.get(edit.index, edit.weights), np.float32)
-                z = zs.get(edit.index, edit.z)
-                moved.generated = render_conditional(conditional, z, target_label(edit.source_label, moved.weights),
-                                                     device)
-                moved.target_points = render_points(landmarks, moved.generated)
+                moved.generated, moved.target_points = render_target(
+                    conditional, landmarks, zs.get(edit.index, edit.z), edit.source_label, moved.weights, device)
         elif edit.index in zs:
             moved.generated = render_seed(seed_generator, zs[edit.index], device)
         faces.append(moved)
