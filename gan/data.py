@@ -1,140 +1,42 @@
-"""Readers for the training data: FER2013 (every common layout), FER+ labels,
-CelebA and any folder of images.
+"""Readers for the training data: FER2013 (every common layout), CelebA and any
+folder of images; the dataset's fingerprint and a class-balanced epoch order.
 
-Every reader returns a `FaceDataset` of uint8 images [N, C, H, W]; training
-moves that one tensor to the device once and batches from there. Malformed
-input raises `DataError` naming the file and line, and saying what to do.
+Every reader returns a `FaceDataset` of uint8 images [N, C, H, W]
+(face_dataset.py); training moves that one tensor to the device once and
+batches from there. Malformed input raises `DataError` naming the file and
+line, and saying what to do. The csv rows and FER+ labels are read in
+fer_csv.py; the shared names are re-exported here, where callers look for them.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import gzip
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-# FER2013's label order: the `emotion` column's integers index this tuple.
-EXPRESSIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
-FER_SIDE = 48
+from .face_dataset import EXPRESSIONS, FER_SIDE, SPLITS, DataError, FaceDataset, expression_index
+from .fer_csv import fer_csv_rows, parse_pixels, read_ferplus_labels
+
+__all__ = ["EXPRESSIONS", "FER_SIDE", "SPLITS", "DataError", "FaceDataset", "expression_index", "read_ferplus_labels",
+           "read_fer2013", "split_by_expression", "read_celeba", "read_image_folder", "detect_kind", "load_dataset",
+           "dataset_fingerprint", "balanced_order", "IMAGE_SUFFIXES"]
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
-# FER+ vote columns -> FER2013 label; contempt, unknown and "not a face" have none.
-_FERPLUS_TO_FER = {
-    "neutral": 6, "happiness": 3, "surprise": 5, "sadness": 4,
-    "anger": 0, "disgust": 1, "fear": 2,
-}
-_FERPLUS_VOTES = ("neutral", "happiness", "surprise", "sadness", "anger",
-                  "disgust", "fear", "contempt", "unknown", "NF")
 # The Kaggle image-folder variant names its class folders like this.
 _FOLDER_SPLIT = {"Training": "train", "PublicTest": "test", "PrivateTest": "test"}
-
-
-class DataError(ValueError):
-    """A data file that cannot be used as given; the message says what to do."""
-
-
-@dataclass
-class FaceDataset:
-    images: torch.Tensor  # [N, C, H, W] uint8
-    labels: torch.Tensor | None  # [N] int64 FER2013 class, or None when unlabelled
-    source: str  # human-readable description of where the images came from
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        return tuple(self.images.shape[1:])  # type: ignore[return-value]
-
-
-def expression_index(expression: str) -> int:
-    try:
-        return EXPRESSIONS.index(expression.lower())
-    except ValueError:
-        raise DataError(f"unknown expression {expression!r}; choose one of {', '.join(EXPRESSIONS)}") from None
 
 
 def _check_split(split: str) -> str:
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     return split
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", newline="")
-    return open(path, "r", newline="")
-
-
-def _parse_pixels(text: str, where: str) -> np.ndarray:
-    values = text.split()
-    if len(values) != FER_SIDE * FER_SIDE:
-        raise DataError(f"{where}: expected {FER_SIDE * FER_SIDE} pixel values, found {len(values)}; "
-                        "fix or delete that row (each row holds one 48x48 grey image)")
-    try:
-        pixels = np.array(values, dtype=np.int32)
-    except ValueError:
-        raise DataError(f"{where}: pixel values must be integers 0-255; fix or delete that row") from None
-    if pixels.min() < 0 or pixels.max() > 255:
-        raise DataError(f"{where}: pixel values must lie in 0-255; fix or delete that row")
-    return pixels.astype(np.uint8).reshape(FER_SIDE, FER_SIDE)
-
-
-def _fer_csv_rows(path: Path, required: Iterable[str] = ("pixels",),
-                  expected: str = "the Kaggle FER2013 csv (emotion,pixels,Usage)") -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) with header names normalised (icml_face_data.csv
-    writes ' Usage' and ' pixels' with a leading space)."""
-    if not path.is_file():
-        raise DataError(f"{path}: no such file; expected {expected}")
-    try:
-        with _open_text(path) as handle:
-            reader = csv.reader(handle)
-            header = [name.strip().lower() for name in next(reader, [])]
-            if not header:
-                raise DataError(f"{path}: the file is empty; download it again")
-            missing = [name for name in required if name not in header]
-            if missing:
-                raise DataError(f"{path}, line 1: missing columns {missing} in header {header}; expected {expected}")
-            for row in reader:
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    raise DataError(f"{path}, line {reader.line_num}: expected {len(header)} fields "
-                                    f"({','.join(header)}), found {len(row)}; fix or delete that row")
-                yield reader.line_num, dict(zip(header, row))
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path}: cannot read it ({exc}); the file may be truncated, download it again") from exc
-
-
-def read_ferplus_labels(path: str | Path) -> np.ndarray:
-    """FER+ majority-vote labels per FER2013 row: a FER2013 class index, or -1
-    where FER+ dropped the image, the majority is "not a face", contempt or
-    unknown (no FER2013 class), or the vote is tied."""
-    path = Path(path)
-    labels = []
-    required = ("image name",) + tuple(v.lower() for v in _FERPLUS_VOTES)
-    for line, row in _fer_csv_rows(path, required, expected="the FER+ fer2013new.csv"):
-        if not row["image name"].strip():
-            labels.append(-1)
-            continue
-        try:
-            votes = np.array([int(row[v.lower()]) for v in _FERPLUS_VOTES])
-        except ValueError:
-            raise DataError(f"{path}, line {line}: vote counts must be integers; fix or delete that row") from None
-        top = np.flatnonzero(votes == votes.max())
-        name = _FERPLUS_VOTES[top[0]]
-        labels.append(_FERPLUS_TO_FER.get(name, -1) if len(top) == 1 and votes.max() > 0 else -1)
-    return np.array(labels, dtype=np.int64)
 
 
 def read_fer2013(path: str | Path, *, split: str = "Training", expression: str | None = None,
@@ -157,7 +59,7 @@ def read_fer2013(path: str | Path, *, split: str = "Training", expression: str |
     relabel = read_ferplus_labels(ferplus) if ferplus is not None else None
     images, labels = [], []
     unlabelled = False
-    for row_index, (line, row) in enumerate(_fer_csv_rows(path)):
+    for row_index, (line, row) in enumerate(fer_csv_rows(path)):
         where = f"{path}, line {line}"
         usage = row.get("usage", "Training").strip() or "Training"
         if usage not in SPLITS:
@@ -182,7 +84,7 @@ def read_fer2013(path: str | Path, *, split: str = "Training", expression: str |
                 continue
         if wanted is not None and label != wanted:
             continue
-        images.append(_parse_pixels(row["pixels"], where))
+        images.append(parse_pixels(row["pixels"], where))
         labels.append(label)
     if wanted is not None and unlabelled:
         raise DataError(f"{path}: has no emotion column, so it cannot be filtered by expression; "
