@@ -1,6 +1,7 @@
 """The web UI: `build_demo(editor)` lays out the page and wires the event
-handlers (`handlers.py`) to it; with that module and `page_errors.py`, the only ones that
-import Gradio.
+handlers (`handlers.py`) to it: the edit tab here, the random-faces tab in `random_tab.py`,
+what both use in `page_parts.py`. With those, `handlers.py` and `page_errors.py` are the only
+modules that import Gradio.
 
 The handlers take the (shared, read-only) `Editor` first and keep per-visitor
 state in `gr.State`, so one process serves many visitors. That state is a small
@@ -25,26 +26,28 @@ an API client receives as an error. The page runs the same handlers through
 
 from __future__ import annotations
 
-import inspect
 import os
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .handlers import (detect_faces, edit_photo, explore, prepare_explore, random_face, read_moved_faces,
+from .handlers import (detect_faces, edit_photo, explore, prepare_explore, read_moved_faces,
                        reset_sliders, save_download, show_face_amounts, touch_session)
 from .page_errors import in_page
-from .page_images import FACE_SIDE, example_photos
+from .page_parts import api_summary, default_expression, direction_slider
+from .page_images import example_photos
 from .page_text import INTRO, TITLE, face_choices
 from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES
+from .random_tab import lay_out_random_tab, wire_random_tab
 from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionStore
-from .sliders import MAX_WEIGHT, N_SLIDERS, N_VALUES, SLIDER_RANGE
+from .sliders import MAX_WEIGHT, N_SLIDERS, N_VALUES
 
 MAX_FACES = 12  # face choices an API client may name without running detection first
 
@@ -78,189 +81,176 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
     # In Gradio's cache folder, the files we write are served in place, not copied into it.
     scratch = Scratch(parent=Path(gr.utils.get_upload_folder()))
     store = SessionStore(scratch, max_sessions=max_sessions)
-    expressions = list(editor.expressions)
-    default_expression = "happy" if "happy" in expressions else expressions[0]
-    direction_slider = partial(gr.Slider, minimum=-SLIDER_RANGE, maximum=SLIDER_RANGE, step=0.05, value=0.0)
-
     with gr.Blocks(title=TITLE, delete_cache=(FILE_MAX_AGE // 4, FILE_MAX_AGE),
                    analytics_enabled=analytics_enabled()) as demo:
         demo.scratch = scratch  # the folder lives as long as the demo
         demo.sessions = store
         gr.Markdown(f"# {TITLE}\n{INTRO}", elem_id="intro")
-        if editor.unavailable:  # damaged or missing checkpoints: the rest of the app works
-            gr.Markdown("\n".join(f"- The **{name}** model is unavailable: {problem}"
-                                  for name, problem in editor.unavailable.items()), elem_id="unavailable")
-        missing = [e for e in EXPRESSIONS if e not in expressions and e not in editor.unavailable]
-        if missing:
-            gr.Markdown(f"Not available (no trained generator): {', '.join(missing)}. "
-                        "Train them with `python -m gan train --expression all` (see README).")
-
+        _model_notes(editor)
         with gr.Tab("Edit a photo"):
-            # This visitor's Session; its files go with it.
-            session = gr.State(None, time_to_live=FILE_MAX_AGE, delete_callback=store.drop)
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=2):
-                    photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                     height=320, elem_id="photo")
-                    photo_notice = gr.HTML(elem_id="photo-notice", elem_classes="notice")
-                    examples = example_photos()
-                    if examples:
-                        gr.Examples(examples=[[p] for p in examples], inputs=[photo], label="Example photos")
-                    faces_found = gr.Gallery(label="Faces found", columns=4, height=210, allow_preview=False,
-                                             fit_columns=False, object_fit="contain", interactive=False,
-                                             elem_id="faces-found")
-                    faces_read = gr.Markdown(elem_id="faces-read")  # what the classifier reads in each face
-                    faces = gr.CheckboxGroup(face_choices(MAX_FACES), value=[], label="Faces to edit", visible=False,
-                                             info="none ticked: every face", elem_id="faces")
-                    expression = gr.Radio(expressions, value=default_expression, label="Expression",
-                                          elem_id="expression")
-                    strength = gr.Slider(*validate.STRENGTH, value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
-                                         label="Strength",
-                                         info="0: unchanged; 1: the full expression; past 1: exaggerated",
-                                         elem_id="strength")
-                    with gr.Row():
-                        seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
-                                         maximum=validate.SEED[1], scale=1)
-                        edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
-                    edit_notice = gr.HTML(elem_id="edit-notice", elem_classes="notice")
-                    with gr.Accordion("Advanced settings", open=False):
-                        default_steps, default_restarts = DEFAULT_INVERSION[editor.default_model]
-                        steps = gr.Slider(*validate.STEPS, value=default_steps, step=5, label="Inversion steps",
-                                          info="more: closer to the photo's face, slower", elem_id="steps")
-                        restarts = gr.Slider(*validate.RESTARTS, value=default_restarts, step=1, label="Restarts",
-                                             info="independent searches; the best is kept", elem_id="restarts")
-                        model = gr.Radio(list(editor.models), value=editor.default_model, label="Model",
-                                         info="conditional: one generator for every expression, and only the "
-                                              "change reaches your photo; seed: the seed paper's per-expression "
-                                              "generators, whose face is blended in", elem_id="model")
-                        blend_mode = gr.Radio(list(BLEND_MODES[editor.default_model]),
-                                              value=BLEND_MODES[editor.default_model][0], label="Blend mode",
-                                              info="flow: your photo's own pixels move; difference: only "
-                                                   "brightness changes; replace: the generated face is pasted",
-                                              elem_id="blend-mode")
-                with gr.Column(scale=3):
-                    result = gr.ImageSlider(label="Before / after", type="filepath", height=520,
-                                            buttons=["fullscreen"], interactive=False, elem_id="result")
-                    summary = gr.Markdown(elem_id="summary")
-                    download = gr.DownloadButton("Download full-size PNG", visible=False, elem_id="download")
-                    with gr.Column(visible=False) as explore_panel:
-                        gr.Markdown("### Explore nearby faces\nThe expression sliders mix the seven "
-                                    "expressions; the direction sliders move the face along the generator's main "
-                                    "directions of variation (GANSpace), each named by what it was measured to do.")
-                        explore_face = gr.Dropdown(face_choices(MAX_FACES), value=0, label="Face to move",
-                                                   visible=False)
-                        weight_sliders = [gr.Slider(0.0, MAX_WEIGHT, value=0.0, step=0.05, label=name.capitalize(),
-                                                    elem_id=f"weight-{name}") for name in EXPRESSIONS]
-                        sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"direction-{k + 1}")
-                                   for k in range(N_SLIDERS)] + weight_sliders
-                        reading = gr.Markdown(elem_id="reading")
-                        sliders_notice = gr.HTML(elem_id="sliders-notice", elem_classes="notice")
-                        reset = gr.Button("Reset sliders")
-                        with gr.Accordion("What the generator saw", open=False):
-                            crops = gr.Gallery(columns=4, height=240, object_fit="contain", fit_columns=False,
-                                               show_label=False, elem_id="crops")
-
+            page = _edit_tab(editor, store)
         with gr.Tab("Random faces"):
-            gr.Markdown("Faces the generators draw from random latent vectors; the sliders move along the "
-                        "same directions as in the editor.")
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=1):
-                    random_expression = gr.Radio(expressions, value=default_expression, label="Expression")
-                    with gr.Row():
-                        random_seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
-                                                maximum=validate.SEED[1])
-                        new_face = gr.Button("New face")
-                    random_sliders = [direction_slider(label=f"Direction {k + 1}") for k in range(N_SLIDERS)]
-                    random_reset = gr.Button("Reset sliders")
-                with gr.Column(scale=1):
-                    random_image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
-                                            buttons=["download"], interactive=False, elem_id="random-face")
-
-        # -- edit tab: the page's events (errors as notices, see in_page) ...
-        notices = [photo_notice, edit_notice, sliders_notice]
-        clear_notices = "() => ['', '', '']"  # in the browser, at once: a new action, so older notices go
-        detect_outputs = [faces_found, faces_read, faces]
-        edit_inputs = [photo, expression, faces, seed, steps, restarts, strength, blend_mode, model]
-        edit_outputs = [result, download, summary, session]
-        explore_inputs, explore_outputs = [session, explore_face, *sliders], [result, session]
-        edit_button.click(None, None, notices, js=clear_notices, api_visibility="private", show_progress="hidden")
-        edit_event = edit_button.click(
-            in_page(partial(edit_photo, editor, store), len(edit_outputs)), edit_inputs,
-            [*edit_outputs, edit_notice], api_visibility="private", show_progress_on=[result, summary],
-            concurrency_id="edit", concurrency_limit=1, preprocess=False)
-        edit_event.success(partial(prepare_explore, editor), session,
-                           [download, explore_panel, explore_face, crops, reading, *sliders],
-                           api_visibility="private")
-
-        def forget_previous_photo(previous: Session | None):
-            """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
-            stays, and its session's files go."""
-            store.drop(previous)
-            return {result: None, summary: "", download: gr.DownloadButton(value=None, visible=False),
-                    explore_panel: gr.Column(visible=False), crops: [], reading: "", session: None,
-                    faces_found: [], faces_read: "", faces: gr.CheckboxGroup(value=[], visible=False),
-                    **{slider: 0.0 for slider in sliders}}
-
-        # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
-        photo.change(None, None, notices, js=clear_notices, api_visibility="private", show_progress="hidden")
-        photo.change(forget_previous_photo, session,
-                     [result, summary, download, explore_panel, crops, reading, session, faces_found, faces_read,
-                      faces, *sliders], queue=False, api_visibility="private", show_progress="hidden",
-                     cancels=[edit_event])
-        photo.change(in_page(partial(detect_faces, editor), len(detect_outputs)), photo,
-                     [*detect_outputs, photo_notice], api_visibility="private", show_progress_on=[faces_found],
-                     concurrency_limit=2, preprocess=False)
-        gr.on([s.input for s in sliders], None, None, [photo_notice, edit_notice], js="() => ['', '']",
-              api_visibility="private", show_progress="hidden")
-        gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
-              explore_inputs, [*explore_outputs, sliders_notice], api_visibility="private",
-              trigger_mode="always_last", show_progress="hidden", concurrency_id="render", concurrency_limit=2)
-        gr.on([s.change for s in sliders], partial(save_download, editor, scratch), [session, explore_face, *sliders],
-              download, api_visibility="private", trigger_mode="multiple", show_progress="hidden",
-              concurrency_limit=None)  # requests mostly sleep (debounce)
-        gr.on([s.change for s in sliders], partial(read_moved_faces, editor), [session, explore_face, *sliders],
-              reading, api_visibility="private", trigger_mode="always_last", show_progress="hidden",
-              concurrency_id="reading", concurrency_limit=1)
-        reset.click(in_page(partial(reset_sliders, editor, scratch), 2 + N_VALUES), [session, explore_face],
-                    [result, session, *sliders, sliders_notice], api_visibility="private", show_progress="hidden")
-        download.click(touch_session, session, None, queue=False, api_visibility="private", show_progress="hidden")
-        # The blend modes, the strength's range and the inversion's defaults are the chosen model's.
-        model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
-                                gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m]),
-                                gr.Slider(value=DEFAULT_INVERSION[m][0]), gr.Slider(value=DEFAULT_INVERSION[m][1])),
-                     model, [blend_mode, strength, steps, restarts], api_visibility="private",
-                     show_progress="hidden")
-        explore_face.change(show_face_amounts, [session, explore_face], sliders, api_visibility="private",
-                            show_progress="hidden")
-
-        # ... and the named API endpoints: the same handlers, with no control of the page to start
-        # them (no trigger), raising a visitor's mistake for the client.
-        gr.on([], partial(detect_faces, editor), photo, detect_outputs, api_name="detect",
-              api_visibility="undocumented", concurrency_limit=2, preprocess=False)
-        gr.on([], partial(edit_photo, editor, store), edit_inputs, edit_outputs, api_name="edit",
-              api_description=_summary(edit_photo), concurrency_id="edit", concurrency_limit=1, preprocess=False)
-        gr.on([], partial(explore, editor, scratch), explore_inputs, explore_outputs, api_name="explore",
-              api_description=_summary(explore), show_progress="hidden", concurrency_id="render",
-              concurrency_limit=2)
-
-        # -- random tab
-        random_inputs = [random_expression, random_seed, *random_sliders]
-        gr.on([demo.load, random_expression.change, random_seed.change, *[s.input for s in random_sliders]],
-              partial(random_face, editor), random_inputs, random_image, api_name="random",
-              api_description=_summary(random_face), trigger_mode="always_last", show_progress="hidden",
-              concurrency_id="render", concurrency_limit=2)
-        new_face.click(lambda s: (int(s or 0) + 1) % (validate.SEED[1] + 1), random_seed, random_seed,
-                       api_visibility="private")
-        random_reset.click(lambda *a: [0.0] * N_SLIDERS, None, random_sliders, api_visibility="private").then(
-            partial(random_face, editor), random_inputs, random_image, api_visibility="private")
+            random_tab = lay_out_random_tab(editor)
+        _wire_edit_tab(page, editor, store, scratch)
+        wire_random_tab(random_tab, editor, demo)
     return demo
+
+
+def _model_notes(editor) -> None:
+    """Which models or expressions cannot be used, and how to restore them."""
+    if editor.unavailable:  # damaged or missing checkpoints: the rest of the app works
+        gr.Markdown("\n".join(f"- The **{name}** model is unavailable: {problem}"
+                              for name, problem in editor.unavailable.items()), elem_id="unavailable")
+    missing = [e for e in EXPRESSIONS if e not in editor.expressions and e not in editor.unavailable]
+    if missing:
+        gr.Markdown(f"Not available (no trained generator): {', '.join(missing)}. "
+                    "Train them with `python -m gan train --expression all` (see README).")
+
+
+def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
+    """The edit tab's controls, laid out; returned by name for `_wire_edit_tab`."""
+    expressions = list(editor.expressions)
+    # This visitor's Session; its files go with it.
+    session = gr.State(None, time_to_live=FILE_MAX_AGE, delete_callback=store.drop)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2):
+            photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                             height=320, elem_id="photo")
+            photo_notice = gr.HTML(elem_id="photo-notice", elem_classes="notice")
+            examples = example_photos()
+            if examples:
+                gr.Examples(examples=[[p] for p in examples], inputs=[photo], label="Example photos")
+            faces_found = gr.Gallery(label="Faces found", columns=4, height=210, allow_preview=False,
+                                     fit_columns=False, object_fit="contain", interactive=False,
+                                     elem_id="faces-found")
+            faces_read = gr.Markdown(elem_id="faces-read")  # what the classifier reads in each face
+            faces = gr.CheckboxGroup(face_choices(MAX_FACES), value=[], label="Faces to edit", visible=False,
+                                     info="none ticked: every face", elem_id="faces")
+            expression = gr.Radio(expressions, value=default_expression(editor), label="Expression",
+                                  elem_id="expression")
+            strength = gr.Slider(*validate.STRENGTH, value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
+                                 label="Strength", info="0: unchanged; 1: the full expression; past 1: exaggerated",
+                                 elem_id="strength")
+            with gr.Row():
+                seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
+                                 maximum=validate.SEED[1], scale=1)
+                edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
+            edit_notice = gr.HTML(elem_id="edit-notice", elem_classes="notice")
+            with gr.Accordion("Advanced settings", open=False):
+                default_steps, default_restarts = DEFAULT_INVERSION[editor.default_model]
+                steps = gr.Slider(*validate.STEPS, value=default_steps, step=5, label="Inversion steps",
+                                  info="more: closer to the photo's face, slower", elem_id="steps")
+                restarts = gr.Slider(*validate.RESTARTS, value=default_restarts, step=1, label="Restarts",
+                                     info="independent searches; the best is kept", elem_id="restarts")
+                model = gr.Radio(list(editor.models), value=editor.default_model, label="Model",
+                                 info="conditional: one generator for every expression, and only the "
+                                      "change reaches your photo; seed: the seed paper's per-expression "
+                                      "generators, whose face is blended in", elem_id="model")
+                blend_mode = gr.Radio(list(BLEND_MODES[editor.default_model]),
+                                      value=BLEND_MODES[editor.default_model][0], label="Blend mode",
+                                      info="flow: your photo's own pixels move; difference: only "
+                                           "brightness changes; replace: the generated face is pasted",
+                                      elem_id="blend-mode")
+        with gr.Column(scale=3):
+            result = gr.ImageSlider(label="Before / after", type="filepath", height=520,
+                                    buttons=["fullscreen"], interactive=False, elem_id="result")
+            summary = gr.Markdown(elem_id="summary")
+            download = gr.DownloadButton("Download full-size PNG", visible=False, elem_id="download")
+            with gr.Column(visible=False) as explore_panel:
+                gr.Markdown("### Explore nearby faces\nThe expression sliders mix the seven "
+                            "expressions; the direction sliders move the face along the generator's main "
+                            "directions of variation (GANSpace), each named by what it was measured to do.")
+                explore_face = gr.Dropdown(face_choices(MAX_FACES), value=0, label="Face to move", visible=False)
+                weight_sliders = [gr.Slider(0.0, MAX_WEIGHT, value=0.0, step=0.05, label=name.capitalize(),
+                                            elem_id=f"weight-{name}") for name in EXPRESSIONS]
+                sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"direction-{k + 1}")
+                           for k in range(N_SLIDERS)] + weight_sliders
+                reading = gr.Markdown(elem_id="reading")
+                sliders_notice = gr.HTML(elem_id="sliders-notice", elem_classes="notice")
+                reset = gr.Button("Reset sliders")
+                with gr.Accordion("What the generator saw", open=False):
+                    crops = gr.Gallery(columns=4, height=240, object_fit="contain", fit_columns=False,
+                                       show_label=False, elem_id="crops")
+    return SimpleNamespace(
+        session=session, photo=photo, photo_notice=photo_notice, faces_found=faces_found, faces_read=faces_read,
+        faces=faces, expression=expression, strength=strength, seed=seed, edit_button=edit_button,
+        edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode, result=result,
+        summary=summary, download=download, explore_panel=explore_panel, explore_face=explore_face,
+        sliders=sliders, reading=reading, sliders_notice=sliders_notice, reset=reset, crops=crops)
+
+
+def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: Scratch) -> None:
+    """The edit tab's events (a visitor's mistakes as notices, see in_page) and the named API
+    endpoints, which run the same handlers."""
+    sliders, session = page.sliders, page.session
+    notices = [page.photo_notice, page.edit_notice, page.sliders_notice]
+    clear_notices = "() => ['', '', '']"  # in the browser, at once: a new action, so older notices go
+    detect_outputs = [page.faces_found, page.faces_read, page.faces]
+    edit_inputs = [page.photo, page.expression, page.faces, page.seed, page.steps, page.restarts, page.strength,
+                   page.blend_mode, page.model]
+    edit_outputs = [page.result, page.download, page.summary, session]
+    explore_inputs, explore_outputs = [session, page.explore_face, *sliders], [page.result, session]
+    moved = [session, page.explore_face, *sliders]
+    private = dict(api_visibility="private")
+    quiet = dict(api_visibility="private", show_progress="hidden")
+
+    page.edit_button.click(None, None, notices, js=clear_notices, **quiet)
+    edit_event = page.edit_button.click(
+        in_page(partial(edit_photo, editor, store), len(edit_outputs)), edit_inputs, [*edit_outputs, page.edit_notice],
+        show_progress_on=[page.result, page.summary], concurrency_id="edit", concurrency_limit=1, preprocess=False,
+        **private)
+    edit_event.success(partial(prepare_explore, editor), session,
+                       [page.download, page.explore_panel, page.explore_face, page.crops, page.reading, *sliders],
+                       **private)
+
+    forgotten = [page.result, page.summary, page.download, page.explore_panel, page.crops, page.reading, session,
+                 page.faces_found, page.faces_read, page.faces, *sliders]
+
+    def forget_previous_photo(previous: Session | None):
+        """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
+        stays, and its session's files go."""
+        store.drop(previous)
+        return {page.result: None, page.summary: "", page.download: gr.DownloadButton(value=None, visible=False),
+                page.explore_panel: gr.Column(visible=False), page.crops: [], page.reading: "", session: None,
+                page.faces_found: [], page.faces_read: "", page.faces: gr.CheckboxGroup(value=[], visible=False),
+                **{slider: 0.0 for slider in sliders}}
+
+    # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
+    page.photo.change(None, None, notices, js=clear_notices, **quiet)
+    page.photo.change(forget_previous_photo, session, forgotten, queue=False, cancels=[edit_event], **quiet)
+    page.photo.change(in_page(partial(detect_faces, editor), len(detect_outputs)), page.photo,
+                      [*detect_outputs, page.photo_notice], show_progress_on=[page.faces_found], concurrency_limit=2,
+                      preprocess=False, **private)
+    gr.on([s.input for s in sliders], None, None, [page.photo_notice, page.edit_notice], js="() => ['', '']",
+          **quiet)
+    gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
+          explore_inputs, [*explore_outputs, page.sliders_notice], trigger_mode="always_last",
+          concurrency_id="render", concurrency_limit=2, **quiet)
+    gr.on([s.change for s in sliders], partial(save_download, editor, scratch), moved, page.download,
+          trigger_mode="multiple", concurrency_limit=None, **quiet)  # requests mostly sleep (debounce)
+    gr.on([s.change for s in sliders], partial(read_moved_faces, editor), moved, page.reading,
+          trigger_mode="always_last", concurrency_id="reading", concurrency_limit=1, **quiet)
+    page.reset.click(in_page(partial(reset_sliders, editor, scratch), 2 + N_VALUES), [session, page.explore_face],
+                     [page.result, session, *sliders, page.sliders_notice], **quiet)
+    page.download.click(touch_session, session, None, queue=False, **quiet)
+    # The blend modes, the strength's range and the inversion's defaults are the chosen model's.
+    page.model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
+                                 gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m]),
+                                 gr.Slider(value=DEFAULT_INVERSION[m][0]), gr.Slider(value=DEFAULT_INVERSION[m][1])),
+                      page.model, [page.blend_mode, page.strength, page.steps, page.restarts], **quiet)
+    page.explore_face.change(show_face_amounts, [session, page.explore_face], sliders, **quiet)
+
+    # The named API endpoints: the same handlers, with no control of the page to start them (no
+    # trigger), raising a visitor's mistake for the client.
+    gr.on([], partial(detect_faces, editor), page.photo, detect_outputs, api_name="detect",
+          api_visibility="undocumented", concurrency_limit=2, preprocess=False)
+    gr.on([], partial(edit_photo, editor, store), edit_inputs, edit_outputs, api_name="edit",
+          api_description=api_summary(edit_photo), concurrency_id="edit", concurrency_limit=1, preprocess=False)
+    gr.on([], partial(explore, editor, scratch), explore_inputs, explore_outputs, api_name="explore",
+          api_description=api_summary(explore), show_progress="hidden", concurrency_id="render",
+          concurrency_limit=2)
 
 
 def analytics_enabled() -> bool:
     """Gradio's usage reports are off (an offline tool); GRADIO_ANALYTICS_ENABLED=True turns them on."""
     return os.environ.get("GRADIO_ANALYTICS_ENABLED", "").strip().lower() in ("1", "true", "yes")
-
-
-def _summary(fn) -> str:
-    """A handler's docstring, for the API page."""
-    return inspect.cleandoc(fn.__doc__ or "")

@@ -1,0 +1,47 @@
+"""The page's second tab: faces the generators draw from random latent vectors, moved by the
+same direction sliders as the editor's; its handler is also the `random` API endpoint."""
+
+from __future__ import annotations
+
+from functools import partial
+from types import SimpleNamespace
+
+import gradio as gr
+
+from . import validate
+from .handlers import random_face
+from .page_images import FACE_SIDE
+from .page_parts import api_summary, default_expression, direction_slider
+from .sliders import N_SLIDERS
+
+
+def lay_out_random_tab(editor) -> SimpleNamespace:
+    """The random-faces tab's controls, laid out."""
+    gr.Markdown("Faces the generators draw from random latent vectors; the sliders move along the "
+                "same directions as in the editor.")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1):
+            expression = gr.Radio(list(editor.expressions), value=default_expression(editor), label="Expression")
+            with gr.Row():
+                seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0], maximum=validate.SEED[1])
+                new_face = gr.Button("New face")
+            sliders = [direction_slider(label=f"Direction {k + 1}") for k in range(N_SLIDERS)]
+            reset = gr.Button("Reset sliders")
+        with gr.Column(scale=1):
+            image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
+                             buttons=["download"], interactive=False, elem_id="random-face")
+    return SimpleNamespace(expression=expression, seed=seed, new_face=new_face, sliders=sliders, reset=reset,
+                           image=image)
+
+
+def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
+    """A new face on load, on a new expression or seed, and on every slider move (the `random` endpoint)."""
+    inputs = [tab.expression, tab.seed, *tab.sliders]
+    gr.on([demo.load, tab.expression.change, tab.seed.change, *[s.input for s in tab.sliders]],
+          partial(random_face, editor), inputs, tab.image, api_name="random",
+          api_description=api_summary(random_face), trigger_mode="always_last", show_progress="hidden",
+          concurrency_id="render", concurrency_limit=2)
+    tab.new_face.click(lambda s: (int(s or 0) + 1) % (validate.SEED[1] + 1), tab.seed, tab.seed,
+                       api_visibility="private")
+    tab.reset.click(lambda *a: [0.0] * N_SLIDERS, None, tab.sliders, api_visibility="private").then(
+        partial(random_face, editor), inputs, tab.image, api_visibility="private")
