@@ -155,18 +155,8 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     if config.conditional and data.labels is None:
         raise ValueError(f"{data.source} has no expression labels; --model conditional needs them")
     model_config = config.model_config(data)
-    if config.conditional:
-        G, D = build_conditional_models(model_config, seed=config.seed, norm=config.d_norm)
-    else:
-        G, D = build_models(model_config, seed=config.seed)
-    G.to(device)
-    D.to(device)
+    G, D, opt_g, opt_d = _build_models(config, model_config, device)
     use_cuda = device.type == "cuda"
-    if use_cuda and config.channels_last:
-        G.to(memory_format=torch.channels_last)
-        D.to(memory_format=torch.channels_last)
-    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, config.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, config.beta2))
     rng = {"data": torch.Generator().manual_seed(config.seed),
            "noise": torch.Generator(device).manual_seed(config.seed + 1 + rank)}
     # The conditional grid shows 8 fixed z's, each in all seven expressions.
@@ -250,13 +240,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
         run.epoch, run.step, run.perm, run.partial = run.epoch + 1, 0, None, None
         if is_main:
             save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, meta)
-            save_generator(run_dir / "generator.safetensors", G_plain,
-                           {k: v for k, v in meta.items() if k not in ("config", "model")} | {"epochs": run.epoch})
-            if config.conditional:  # the encoder trains against D's features
-                save_tensors(run_dir / "discriminator.safetensors", D_plain.state_dict(),
-                             {"kind": "discriminator", "model": model_config.to_dict(), "norm": config.d_norm,
-                              "epochs": run.epoch})
-            write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", f"{config.run_name()}: loss per iteration")
+            _save_models(run_dir, config, model_config, G_plain, D_plain, run.epoch, meta)
         last_save = time.monotonic()
     if stopped and is_main and run.step > 0:
         save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, meta)
@@ -264,6 +248,36 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     elapsed = time.perf_counter() - t_start
     ips = (run.images - images_before) / elapsed if elapsed > 0 else 0.0
     return TrainResult(run_dir, run.epoch, run.epoch >= config.epochs, run.seconds, ips)
+
+
+def _build_models(config: TrainConfig, model_config: ModelConfig, device: torch.device
+                  ) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
+    """G and D (seeded from config.seed) on the device, and their Adam optimisers."""
+    if config.conditional:
+        G, D = build_conditional_models(model_config, seed=config.seed, norm=config.d_norm)
+    else:
+        G, D = build_models(model_config, seed=config.seed)
+    G.to(device)
+    D.to(device)
+    if device.type == "cuda" and config.channels_last:
+        G.to(memory_format=torch.channels_last)
+        D.to(memory_format=torch.channels_last)
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, config.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, config.beta2))
+    return G, D, opt_g, opt_d
+
+
+def _save_models(run_dir: Path, config: TrainConfig, model_config: ModelConfig, G: nn.Module, D: nn.Module,
+                 epochs: int, meta: dict) -> None:
+    """An epoch's files besides the state: the generator, the conditional run's discriminator
+    (the encoder trains against its features) and the loss plot."""
+    save_generator(run_dir / "generator.safetensors", G,
+                   {k: v for k, v in meta.items() if k not in ("config", "model")} | {"epochs": epochs})
+    if config.conditional:
+        save_tensors(run_dir / "discriminator.safetensors", D.state_dict(),
+                     {"kind": "discriminator", "model": model_config.to_dict(), "norm": config.d_norm,
+                      "epochs": epochs})
+    write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", f"{config.run_name()}: loss per iteration")
 
 
 def _make_step(config: TrainConfig, model_config: ModelConfig, G: nn.Module, D: nn.Module,
