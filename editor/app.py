@@ -37,7 +37,8 @@ from gan.data import EXPRESSIONS
 
 from . import validate
 from .handlers import (detect_faces, edit_photo, explore, prepare_explore, read_moved_faces,
-                       reset_sliders, save_download, show_face_amounts, touch_session)
+                       reset_sliders, save_download, show_closeup, show_face_amounts,
+                       touch_session)
 from .page_errors import in_page
 from .page_parts import api_summary, default_expression, direction_slider
 from .page_images import example_photos
@@ -156,6 +157,9 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                     buttons=["fullscreen"], interactive=False, elem_id="result")
             summary = gr.Markdown(elem_id="summary")
             download = gr.DownloadButton("Download full-size PNG", visible=False, elem_id="download")
+            closeup = gr.ImageSlider(label="The edited faces, close up (from the full-size photo)", type="filepath",
+                                     height=420, buttons=["fullscreen"], interactive=False, visible=False,
+                                     elem_id="closeup")
             with gr.Column(visible=False) as explore_panel:
                 gr.Markdown("### Explore nearby faces\nThe expression sliders mix the seven "
                             "expressions; the direction sliders move the face along the generator's main "
@@ -175,7 +179,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
         session=session, photo=photo, photo_notice=photo_notice, faces_found=faces_found, faces_read=faces_read,
         faces=faces, expression=expression, strength=strength, seed=seed, edit_button=edit_button,
         edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode, result=result,
-        summary=summary, download=download, explore_panel=explore_panel, explore_face=explore_face,
+        summary=summary, download=download, closeup=closeup, explore_panel=explore_panel, explore_face=explore_face,
         sliders=sliders, reading=reading, sliders_notice=sliders_notice, reset=reset, crops=crops)
 
 
@@ -203,14 +207,15 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                        [page.download, page.explore_panel, page.explore_face, page.crops, page.reading, *sliders],
                        **private)
 
-    forgotten = [page.result, page.summary, page.download, page.explore_panel, page.crops, page.reading, session,
-                 page.faces_found, page.faces_read, page.faces, *sliders]
+    forgotten = [page.result, page.summary, page.download, page.closeup, page.explore_panel, page.crops, page.reading,
+                 session, page.faces_found, page.faces_read, page.faces, *sliders]
 
     def forget_previous_photo(previous: Session | None):
         """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
         stays, and its session's files go."""
         store.drop(previous)
         return {page.result: None, page.summary: "", page.download: gr.DownloadButton(value=None, visible=False),
+                page.closeup: gr.update(value=None, visible=False),
                 page.explore_panel: gr.Column(visible=False), page.crops: [], page.reading: "", session: None,
                 page.faces_found: [], page.faces_read: "", page.faces: gr.CheckboxGroup(value=[], visible=False),
                 **{slider: 0.0 for slider in sliders}}
@@ -233,6 +238,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     page.reset.click(in_page(partial(reset_sliders, editor, scratch), 2 + N_VALUES), [session, page.explore_face],
                      [page.result, session, *sliders, page.sliders_notice], **quiet)
     page.download.click(touch_session, session, None, queue=False, **quiet)
+    # Whatever changed the before/after view (an edit, a slider, a reset, a new photo), the close-up follows.
+    page.result.change(show_closeup, session, page.closeup, queue=False, **quiet)
     # The blend modes, the strength's range and the inversion's defaults are the chosen model's.
     page.model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
                                  gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m]),

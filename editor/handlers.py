@@ -23,7 +23,8 @@ from . import memory, validate
 from .directions import move
 from .face_choice import main_faces
 from .page_errors import USER_ERRORS, bad_argument, refuse, user_error
-from .page_images import display_size, enlarge, face_thumbnail, generator_views, write_display
+from .page_images import (closeup_box, display_size, enlarge, face_thumbnail, generator_views, write_closeup,
+                          write_display)
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, moved_reading, slider_labels
 from .photo import read_photo
 from .scratch import Scratch
@@ -120,6 +121,9 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     scratch = store.scratch
     session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
     session.after = write_display(scratch, session.folder, result.image)
+    session.closeup_box = closeup_box([f.face.box for f in result.faces], result.photo.size)
+    session.closeup_before = write_closeup(scratch, session.folder, result.original, session.closeup_box, "original.jpg")
+    session.closeup_after = write_closeup(scratch, session.folder, result.image, session.closeup_box)
     session.download = scratch.write(result.image, download_name(result), folder=session.folder, compress_level=1)
     summary = edit_summary(editor, result)
     del result  # the photos are on disk now
@@ -173,7 +177,17 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
         raise refuse(str(exc)) from None
     image = render(editor, result, session.amounts)  # with no moves, the edit itself
     session.after = write_display(scratch, session.folder, image)
+    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_box)
     return (session.before, session.after), session
+
+
+def show_closeup(session: Session | None):
+    """The edited faces close up, before and as the page shows them now (page only: it follows
+    every change of the before/after view); hidden without an edit."""
+    # gr.update, not gr.ImageSlider(value=...): a component built here would copy both files at once.
+    if session is None or not session.closeup_before or not session.closeup_after:
+        return gr.update(value=None, visible=False)
+    return gr.update(value=(session.closeup_before, session.closeup_after), visible=True)
 
 
 def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
@@ -222,7 +236,9 @@ def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int |
     except SessionExpired as exc:
         raise refuse(str(exc)) from None
     session.amounts.clear()
-    session.after = write_display(scratch, session.folder, editor.render(result, {}))
+    image = editor.render(result, {})
+    session.after = write_display(scratch, session.folder, image)
+    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_box)
     face = result.faces[0].index if face is None else int(face)
     return (session.before, session.after), session, *edit_values(session.edit, face)
 

@@ -10,7 +10,8 @@ import PIL.Image
 import pytest
 
 import editor.__main__ as cli
-from editor.handlers import explore, read_moved_faces, save_download
+from editor.handlers import edit_photo, explore, read_moved_faces, reset_sliders, save_download, show_closeup
+from editor.page_images import CLOSEUP_SIDE, closeup, closeup_box
 from editor.directions import move
 from editor.scratch import Scratch
 from editor.session_store import SessionStore
@@ -201,6 +202,44 @@ def test_a_slider_move_renders_without_a_new_fit(editor, monkeypatch):
     (_, first), _ = explore(editor, scratch, session, 0, 0.5)
     (_, second), _ = explore(editor, scratch, session, 0, -1.5, 0.5)
     assert not np.array_equal(np.asarray(PIL.Image.open(first)), np.asarray(PIL.Image.open(second)))
+
+
+def test_closeup_box_frames_the_faces_with_a_margin_inside_the_photo():
+    assert closeup_box([], (100, 100)) is None
+    assert closeup_box([(40, 50, 60, 80)], (200, 200)) == (25, 35, 75, 95)  # 0.5 x 30 px around the face
+    assert closeup_box([(5, 5, 25, 25), (150, 20, 170, 40)], (180, 60)) == (0, 0, 180, 50)  # both faces, clipped
+
+
+def test_closeup_scales_photo_and_edit_alike_and_enlarges_a_tiny_face_only_so_far():
+    image = np.random.default_rng(0).integers(0, 256, (400, 600, 3), dtype=np.uint8)
+    big = closeup(image, (0, 0, 600, 300))
+    assert big.shape == (CLOSEUP_SIDE // 2, CLOSEUP_SIDE, 3)
+    assert closeup(image, (10, 10, 40, 30)).shape == (80, 120, 3)  # 4x at most
+    assert np.array_equal(closeup(image, (0, 0, 100, 100), side=100), image[:100, :100])  # no resampling at 1x
+
+
+@requires(OBAMA)
+def test_the_faces_close_up_follow_the_edit_and_the_sliders(editor):
+    store = SessionStore(Scratch())
+    fast = dict(steps=FAST["steps"], restarts=FAST["restarts"])
+    (_, _), _, _, session = edit_photo(editor, store, str(OBAMA), "surprise", [], 0, strength=1.75,
+                                       blend_mode="flow", progress=lambda *a, **k: None, **fast)
+    shown = show_closeup(session)
+    before, after = (pixels(p) for p in shown["value"])  # a gr.update
+    face = session.edit.faces[0].face.box
+    left, top, right, bottom = session.closeup_box
+    assert left <= face[0] and top <= face[1] and right >= face[2] and bottom >= face[3]
+    assert before.shape == after.shape and max(before.shape[:2]) == min(CLOSEUP_SIDE, 4 * max(right - left,
+                                                                                                bottom - top))
+    original = pixels(OBAMA)[top:bottom, left:right]
+    assert abs(before.shape[1] / before.shape[0] - original.shape[1] / original.shape[0]) < 0.02
+    assert np.abs(before - after).mean() > 0.5  # the face changed
+    explore(editor, store.scratch, session, 0, 1.5)
+    moved = pixels(show_closeup(session)["value"][1])
+    assert np.abs(moved - after).mean() > 0.2  # the close-up follows the slider
+    reset_sliders(editor, store.scratch, session, 0)
+    assert np.abs(pixels(show_closeup(session)["value"][1]) - after).mean() < 1.0  # back to the edit (JPEG)
+    assert show_closeup(None)["visible"] is False
 
 
 @requires(OBAMA_SMALL)

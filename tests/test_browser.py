@@ -141,6 +141,14 @@ def test_upload_edit_and_explore(page, checkpoints, tmp_path, request):
         time.sleep(0.5)
     assert moved_src != src and moved != edited
 
+    # The faces close up, cut from the full-size photo: before, and after as the sliders left it.
+    page.locator("#closeup img").nth(1).wait_for()
+    closeup_after = page.locator("#closeup img").nth(1).get_attribute("src")
+    assert page.request.get(closeup_after).ok
+    page.get_by_text("Reset sliders").click()
+    page.wait_for_function("old => document.querySelectorAll('#closeup img')[1].getAttribute('src') !== old",
+                           arg=closeup_after)
+
     page.screenshot(path=tmp_path / "app_screenshot.png", full_page=True)
     # The README's picture changes only when asked (a test run never edits tracked files), and it
     # shows the shipped generators, never stand-ins.
@@ -161,9 +169,11 @@ def test_a_new_photo_leaves_nothing_of_the_previous_result(page):
     assert "edited 1 face" in summary_a
     page.get_by_text("What the generator saw").click()
     page.locator("#crops img").nth(1).wait_for()
-    result_a = visible_srcs(page, "#photo img, #faces-found img, #result img, #crops img")
+    page.locator("#closeup img").nth(1).wait_for()
+    result_a = visible_srcs(page, "#photo img, #faces-found img, #result img, #closeup img, #crops img")
     assert len(visible_srcs(page, "#result img")) == 2 and len(visible_srcs(page, "#crops img")) >= 2
-    assert len(result_a) >= 6  # the photo, its face, before and after, and the generator's view of the face
+    assert len(visible_srcs(page, "#closeup img")) == 2
+    assert len(result_a) >= 8  # the photo, its face, before and after, close up, and the generator's view
 
     upload(page, TWO_PEOPLE)  # photo B: everything of A's result goes at once
     page.locator("#faces-found img").nth(1).wait_for()  # B's two faces
@@ -171,6 +181,7 @@ def test_a_new_photo_leaves_nothing_of_the_previous_result(page):
     expect(page.locator("#summary")).not_to_contain_text("edited")  # no summary of A's edit
     expect(page.locator("#download")).to_be_hidden()  # no way to download A's edit
     expect(page.locator("#direction-1")).to_be_hidden()
+    expect(page.locator("#closeup")).to_be_hidden()
     expect(page.locator("#reading")).to_be_hidden()
     assert not visible_srcs(page) & result_a  # no image of A or its result anywhere
     assert not page.locator("#crops").is_visible()
