@@ -122,7 +122,8 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
     session.after = write_display(scratch, session.folder, result.image)
     session.closeup_box = closeup_box([f.face.box for f in result.faces], result.photo.size)
-    session.closeup_before = write_closeup(scratch, session.folder, result.original, session.closeup_box, "original.jpg")
+    session.closeup_before = write_closeup(scratch, session.folder, result.original, session.closeup_box,
+                                           "original.jpg")
     session.closeup_after = write_closeup(scratch, session.folder, result.image, session.closeup_box)
     session.download = scratch.write(result.image, download_name(result), folder=session.folder, compress_level=1)
     summary = edit_summary(editor, result)
