@@ -6,7 +6,9 @@ Times each stage of the default edit (conditional model, flow transfer): read,
 detect, align, classify (the face's own expression), encode (the encoder's
 starting z), invert, render (S and T), flow (the renders' landmarks, the flow
 from them and the residual),
-transfer (warp the photo), the whole `Editor.edit`, and a slider move (`Editor.render`
+transfer (warp the photo), the whole `Editor.edit` (with nothing remembered: the first
+edit of a photo), another expression of the same photo right after (its faces and fit
+remembered, editor/recent.py), and a slider move (`Editor.render`
 with other expression weights: no new fit), and prints p50 and
 p95 per stage (milliseconds), with the machine. Appends a JSON
 line to benchmarks/results/edit_latency.jsonl.
@@ -73,9 +75,11 @@ def main() -> None:
     steps, restarts = DEFAULT_INVERSION["conditional"]
     editor.edit(data, args.expression)  # warm-up: first calls allocate and pick kernels
     stages = ("read", "detect", "align", "classify", "encode", "invert", "render", "flow", "transfer", "edit",
-              "slider")
+              "another", "slider")
     times: dict[str, list[float]] = {k: [] for k in stages}
+    other = "happy" if args.expression != "happy" else "sad"
     for repeat in range(args.repeats):
+        editor.forget()  # the edit below starts cold: the photo's faces and fit are not remembered
         marks = [time.perf_counter()]
         photo = read_photo(data, name="1mp.jpg")
         marks.append(time.perf_counter())
@@ -104,6 +108,8 @@ def main() -> None:
         apply_change(photo.rgb, change, alignment.to_photo)
         marks.append(time.perf_counter())
         result = editor.edit(data, args.expression, seed=repeat)
+        marks.append(time.perf_counter())
+        editor.edit(data, other, seed=repeat)  # what a person trying expressions waits for next
         marks.append(time.perf_counter())
         # A slider move: the edit's face re-rendered with other expression weights and transferred
         # again (what the UI's sliders do, before the display JPEG), no new fit.

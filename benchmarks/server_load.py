@@ -157,12 +157,14 @@ def scaled_photo(source: Path, megapixels: float, folder: Path) -> Path:
     return path
 
 
-def edit(client, photo: Path, expression: str, steps: int | None, restarts: int | None) -> float:
-    """One /edit request; its latency in seconds. steps/restarts None: the model's defaults."""
+def edit(client, photo: Path, expression: str, steps: int | None, restarts: int | None, seed: int = 0) -> float:
+    """One /edit request; its latency in seconds. steps/restarts None: the model's defaults.
+    Each request of a run gets its own seed, so each needs its own fit (the server remembers
+    a photo's faces and fits: editor/recent.py), as when every visitor brings a new photo."""
     from gradio_client import handle_file
 
     start = time.perf_counter()
-    client.predict(handle_file(str(photo)), expression, [], 0, steps, restarts, None, None, None,
+    client.predict(handle_file(str(photo)), expression, [], seed, steps, restarts, None, None, None,
                    api_name="/edit")  # strength, blend mode and model: the defaults
     return time.perf_counter() - start
 
@@ -188,9 +190,9 @@ def run_load(url: str, pid: int | None, *, clients: int, edits: int, photo: Path
 
     def one_client(index: int) -> None:
         client = connect(url)
-        for _ in range(edits):
+        for number in range(edits):
             try:
-                seconds = edit(client, photo, expression, steps, restarts)
+                seconds = edit(client, photo, expression, steps, restarts, seed=index * edits + number)
                 with lock:
                     latencies.append(seconds)
             except Exception as exc:  # noqa: BLE001 (a benchmark counts failures, whatever they are)
@@ -220,7 +222,7 @@ def run_sessions(url: str, pid: int | None, *, sessions: int, photo: Path, expre
     rss, latencies, errors = [], [], []
     for index in range(sessions):
         try:
-            latencies.append(edit(connect(url), photo, expression, steps, restarts))
+            latencies.append(edit(connect(url), photo, expression, steps, restarts, seed=index))
         except Exception as exc:  # noqa: BLE001
             errors.append(f"session {index + 1}: {type(exc).__name__}: {str(exc)[:200]}")
         rss.append(_round(rss_mb(pid) if pid else None))

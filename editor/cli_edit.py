@@ -1,8 +1,10 @@
-"""`python -m editor edit PHOTO [PHOTO ...] --expression X --output-dir DIR`.
+"""`python -m editor edit PHOTO [PHOTO ...] --expression X[,Y...|all] --output-dir DIR`.
 
 Edits every face of each photo (or those `--faces` names) and writes
-DIR/<photo name>.png at the input's size. A bad photo is named and skipped; the
-exit status is non-zero at the end if any photo failed.
+DIR/<photo name>.png at the input's size; with several expressions,
+DIR/<photo name>_<expression>.png for each, from one fit per face (the
+editor remembers it: recent.py). A bad photo is named and skipped; the exit
+status is non-zero at the end if any photo failed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m editor edit", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("photos", nargs="+", type=Path, help="photos to edit (JPEG, PNG, WebP, ...)")
-    parser.add_argument("--expression", required=True, choices=EXPRESSIONS)
+    parser.add_argument("--expression", required=True, type=_expressions, metavar="EXPRESSION[,...]|all",
+                        help="the expression, several separated by commas (happy,sad), or all")
     parser.add_argument("--output-dir", required=True, type=Path)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
@@ -40,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which faces to edit: all (default); main, the large, clearly detected ones the "
                              "web page ticks by default; or face numbers counted from the left, e.g. 1,3")
     return parser
+
+
+def _expressions(value: str) -> list[str]:
+    names = list(EXPRESSIONS) if value.strip().lower() == "all" else [v.strip().lower() for v in value.split(",")]
+    unknown = [name for name in names if name not in EXPRESSIONS]
+    if unknown or not names:
+        what = ", ".join(unknown) if unknown else repr(value)
+        raise argparse.ArgumentTypeError(f"unknown expression {what}; choose from "
+                                         f"{', '.join(EXPRESSIONS)}, several separated by commas, or all")
+    return list(dict.fromkeys(names))  # each once, in the order given
 
 
 def _faces(value: str) -> str | list[int]:
@@ -76,28 +89,32 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device,
-                             expressions=(args.expression,) if args.model == "seed" else EXPRESSIONS)
+                             expressions=tuple(args.expression) if args.model == "seed" else EXPRESSIONS)
     except MissingCheckpointsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     args.output_dir.mkdir(parents=True, exist_ok=True)
     failed = []
     for path in args.photos:
-        start = time.perf_counter()
         try:
             photo = read_photo(path)
             for note in photo.notes:
                 print(f"{path}: note: {note}", file=sys.stderr)
-            result = editor.edit(photo, args.expression, faces=chosen_faces(editor, photo, args.faces),
-                                 seed=args.seed, steps=args.steps, restarts=args.restarts,
-                                 strength=args.strength, blend_mode=args.blend_mode, model=args.model)
+            faces = chosen_faces(editor, photo, args.faces)
+            for expression in args.expression:
+                start = time.perf_counter()
+                result = editor.edit(photo, expression, faces=faces, seed=args.seed, steps=args.steps,
+                                     restarts=args.restarts, strength=args.strength, blend_mode=args.blend_mode,
+                                     model=args.model)
+                out = args.output_dir / (f"{path.stem}.png" if len(args.expression) == 1
+                                         else f"{path.stem}_{expression}.png")
+                save_photo(to_pil(photo, result.image), out)
+                print(f"{path} -> {out}: {len(result.faces)} face(s), {time.perf_counter() - start:.1f} s",
+                      flush=True)
         except (PhotoError, NoFaceError, ValueError) as exc:
             print(f"{path}: skipped: {exc}", file=sys.stderr)
             failed.append(path)
             continue
-        out = args.output_dir / f"{path.stem}.png"
-        save_photo(to_pil(photo, result.image), out)
-        print(f"{path} -> {out}: {len(result.faces)} face(s), {time.perf_counter() - start:.1f} s", flush=True)
     if failed:
         print(f"{len(failed)} of {len(args.photos)} photos failed: {', '.join(map(str, failed))}", file=sys.stderr)
         return 1

@@ -22,7 +22,8 @@ per-face records), generator_extras.py the latent banks and slider directions.
 stages for one photo and keeps what the sliders need (per-face z, p_src,
 alignment), and `render()` re-runs only the generator and the transfer for new
 z's or expression weights. An Editor holds no per-request state, so one
-instance serves concurrent requests.
+instance serves concurrent requests; it remembers only the last photos' faces
+and the last crops' fits (recent.py), which are the same for every request.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from .locations import CHECKPOINTS
 from .model_choice import ModelChoice
 from .model_loading import MissingCheckpointsError, load_models, missing_message  # noqa: F401
 from .photo import Photo, read_photo
+from .recent import Recent, content_key
 
 DEFAULT_CHECKPOINTS = CHECKPOINTS  # the shipped ones, in the checkout or the installed package
 CROP_SIZE = readings.CROP_SIZE
@@ -83,6 +85,10 @@ class Editor(ModelChoice):
         self.classifier_problem = classifier_problem
         self.face_mask = torch.from_numpy(crop_face_mask(CROP_SIZE))[None, None].to(device)  # [1,1,48,48] in [0,1]
         self.extras = GeneratorExtras(conditional, self.generator, device, classifier, checkpoint_dir)
+        # The last photos' faces and the last crops' fits (recent.py): another expression of
+        # the same photo, or an edit right after the page's detection, skips that work.
+        self.recent_faces: Recent = Recent(8)
+        self.recent_fits: Recent = Recent(64)
 
     @classmethod
     def load(cls, checkpoint_dir: str | Path = DEFAULT_CHECKPOINTS, device: str = "auto",
@@ -129,8 +135,17 @@ class Editor(ModelChoice):
         return self.classify([align_face(photo.rgb, face, size=CROP_SIZE)[0] for face in faces])
 
     def detect(self, image, *, name: str | None = None) -> list[Face]:
+        """The faces of a photo, left to right (NoFaceError when there are none); the last
+        few photos' faces are remembered."""
         photo = image if isinstance(image, Photo) else read_photo(image, name=name)
-        return self.detector.detect(photo.rgb, name=photo.name)
+        faces = self.recent_faces.get(content_key(photo.rgb),
+                                      lambda: self.detector.detect(photo.rgb, name=photo.name))
+        return list(faces)
+
+    def forget(self) -> None:
+        """Drop the remembered faces and fits (benchmarks that time the work itself)."""
+        self.recent_faces.clear()
+        self.recent_fits.clear()
 
     def edit(self, image, expression: str, *, faces: list[int] | None = None, seed: int = 0,
              steps: int | None = None, restarts: int | None = None, strength: float | None = None,
@@ -149,7 +164,7 @@ class Editor(ModelChoice):
         report = progress_fn or (lambda fraction, message: None)
         photo = image if isinstance(image, Photo) else read_photo(image, name=name)
         report(0.0, "finding faces")
-        detected = self.detector.detect(photo.rgb, name=photo.name)
+        detected = self.detect(photo)
         chosen = list(range(len(detected))) if faces is None else sorted(set(faces))
         if any(i < 0 or i >= len(detected) for i in chosen):
             raise ValueError(f"{photo.name} has {len(detected)} faces; face numbers must be 0-{len(detected) - 1}")
@@ -181,15 +196,25 @@ class Editor(ModelChoice):
     def _fit(self, expression: str, crop: np.ndarray, settings: EditSettings,
              progress: Callable) -> tuple[InversionResult, np.ndarray | None]:
         """crop -> z (face_fit.py): into the expression's generator (seed model), or into
-        the conditional generator at the face's own expression p_src. Returns the fit
-        and p_src (None for the seed model)."""
+        the conditional generator at the face's own expression p_src, whatever the target.
+        Returns the fit and p_src (None for the seed model); the last crops' fits are
+        remembered, so another expression of the same face costs no new fit."""
         search = dict(mask=self.face_mask, device=self.device, progress=progress)
-        if settings.model == "seed":
-            return fit_face(self.generator(expression), crop, settings, bank=self.bank(expression), **search), None
-        label = self.source_label(crop)
-        fit = fit_face(self.conditional, crop, settings, bank=self.bank("conditional"), label=label,
-                       encoder=self.encoder, **search)
-        return fit, label
+
+        def fit() -> tuple[InversionResult, np.ndarray | None]:
+            if settings.model == "seed":
+                return fit_face(self.generator(expression), crop, settings, bank=self.bank(expression),
+                                **search), None
+            label = self.source_label(crop)
+            return fit_face(self.conditional, crop, settings, bank=self.bank("conditional"), label=label,
+                            encoder=self.encoder, **search), label
+
+        target = expression if settings.model == "seed" else None  # the conditional fit does not depend on it
+        key = content_key(crop, settings.model, target, settings.steps, settings.restarts, settings.seed)
+        result, label = self.recent_fits.get(key, fit)
+        # Copies: an edit keeps its z and may hand it to the sliders.
+        return (InversionResult(result.z.clone(), result.image.clone(), result.loss, list(result.loss_history)),
+                None if label is None else label.copy())
 
     def source_label(self, crop: np.ndarray) -> np.ndarray:
         """p_src [K]: the face's own expression (readings.source_label)."""

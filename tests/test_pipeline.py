@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from editor import readings
+from editor import face_fit, readings
 from editor.cli_edit import main as edit_main
 from editor.faces import NoFaceError, align_face
 from editor.photo import PhotoError
@@ -61,6 +61,7 @@ def test_edit_changes_the_face_and_nothing_else(editor):
 @requires(OBAMA)
 def test_edit_is_deterministic_for_a_seed(editor):
     a = editor.edit(OBAMA, "happy", seed=3)
+    editor.forget()  # fitted again, not remembered
     b = editor.edit(OBAMA, "happy", seed=3)
     assert np.array_equal(a.image, b.image)
     assert torch.equal(a.faces[0].z, b.faces[0].z)
@@ -196,6 +197,26 @@ def test_cli_edits_every_face_unless_told_which(editor, tmp_path, capsys, monkey
     assert "has 3 face(s); --faces counts them from 1 to 3" in capsys.readouterr().err
 
 
+@requires(PHOTOS / "fr_obama_small.jpg")
+def test_cli_writes_one_photo_per_expression_from_one_fit(editor, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)
+    small = PHOTOS / "fr_obama_small.jpg"
+    fits = []
+    real = face_fit.invert
+    monkeypatch.setattr("editor.face_fit.invert", lambda *a, **k: fits.append(1) or real(*a, **k))
+    editor.forget()
+    fast = ["--device", "cpu", "--steps", "5", "--restarts", "1", "--output-dir", str(tmp_path)]
+    assert edit_main([str(small), "--expression", "happy,sad", *fast]) == 0
+    happy, sad = (np.asarray(Image.open(tmp_path / f"fr_obama_small_{e}.png")) for e in ("happy", "sad"))
+    assert happy.shape == sad.shape and not np.array_equal(happy, sad) and len(fits) == 1
+    assert edit_main([str(small), "--expression", "all", *fast]) == 0
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(f"fr_obama_small_{e}.png" for e in EXPRESSIONS)
+    assert len(fits) == 1  # seven photos, still one fit
+    with pytest.raises(SystemExit):
+        edit_main([str(small), "--expression", "happy,smug", *fast])
+    assert "unknown expression smug" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- the conditional model (the default)
 
 @requires(OBAMA)
@@ -304,3 +325,52 @@ def test_edit_settings_fill_each_models_defaults_and_refuse_what_does_not_apply(
         edit_settings("seed", "sad", ("sad",), strength=1.2)
     with pytest.raises(ValueError, match="unknown expression 'happy'; choose one of sad"):
         edit_settings("seed", "happy", ("sad",))
+
+
+@requires(OBAMA)
+def test_another_expression_of_the_same_photo_reuses_its_faces_and_fit(editor, monkeypatch):
+    """Detection and the fit are remembered by the photo's and the crop's pixels: a second expression
+    costs no MTCNN pass and no inversion, and gives exactly what a cold edit gives."""
+    editor.forget()
+    editor.edit(str(OBAMA), "happy", steps=10, restarts=1)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the same photo and settings must not be detected or fitted again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(editor.detector, "detect", no_work)
+        patch.setattr("editor.face_fit.invert", no_work)
+        warm = editor.edit(str(OBAMA), "surprise", steps=10, restarts=1)
+    editor.forget()
+    cold = editor.edit(str(OBAMA), "surprise", steps=10, restarts=1)
+    assert np.array_equal(warm.image, cold.image) and torch.equal(warm.faces[0].z, cold.faces[0].z)
+    warm.faces[0].z.add_(1.0)  # an edit's z is its own: changing it leaves the remembered fit alone
+    again = editor.edit(str(OBAMA), "surprise", steps=10, restarts=1)
+    assert np.array_equal(again.image, cold.image)
+
+    with monkeypatch.context() as patch:  # other settings, another photo: a new fit
+        calls = []
+        real = face_fit.invert
+        patch.setattr("editor.face_fit.invert", lambda *a, **k: calls.append(k["seed"]) or real(*a, **k))
+        editor.edit(str(OBAMA), "surprise", steps=10, restarts=1, seed=1)
+        flipped = np.ascontiguousarray(np.asarray(Image.open(OBAMA).convert("RGB"))[:, ::-1])
+        editor.edit(flipped, "surprise", steps=10, restarts=1, seed=1)
+    assert calls == [1, 1]
+
+
+def test_recent_keeps_the_last_results_and_not_failures():
+    from editor.recent import Recent, content_key
+
+    recent = Recent(2)
+    computed = []
+
+    def compute(value):
+        return lambda: computed.append(value) or value
+
+    a, b, c = (content_key(np.full((4, 4), v, np.uint8)) for v in (1, 2, 3))
+    assert content_key(np.full((4, 4), 1, np.uint8)) == a != content_key(np.full((2, 8), 1, np.uint8))
+    assert [recent.get(k, compute(v)) for k, v in ((a, 1), (b, 2), (a, 9), (c, 3), (b, 4))] == [1, 2, 1, 3, 4]
+    assert computed == [1, 2, 3, 4]  # a was kept (used again), b went when c came
+    with pytest.raises(ZeroDivisionError):
+        recent.get("bad", lambda: 1 / 0)
+    assert "bad" not in recent._items and len(recent) == 2
