@@ -369,9 +369,10 @@ def test_start_up_warns_cleans_and_exit_deletes_the_servers_files(editor, tmp_pa
 @pytest.mark.slow
 @requires(OBAMA_SMALL)
 def test_the_server_under_load_then_sigterm_leaves_nothing_behind(tmp_path):
-    """benchmarks/server_load.py's helpers: a real `python -m editor` process, two clients,
-    then SIGTERM: it exits like Ctrl-C and deletes its uploads, pages and sessions."""
+    """benchmarks/server_load.py and its server_process.py: a real `python -m editor` process, two
+    clients, then SIGTERM: it exits like Ctrl-C and deletes its uploads, pages and sessions."""
     from benchmarks import server_load as bench
+    from benchmarks import server_process
 
     crashed = tmp_path / "tmp" / "expression-editor" / "4242-crashed1"
     crashed.mkdir(parents=True)
@@ -379,7 +380,7 @@ def test_the_server_under_load_then_sigterm_leaves_nothing_behind(tmp_path):
     shutil.copy(OBAMA_SMALL, crashed / "upload.jpg")  # left by a SIGKILLed run
     # One session per client: with fewer, a faster client's edit can evict a slower one's
     # session, and its files, before it downloads them (a 403 that depends on timing).
-    server = bench.start_server(tmp_path / "tmp", args=["--max-sessions", "2"],
+    server = server_process.start_server(tmp_path / "tmp", args=["--max-sessions", "2"],
                                 env={"OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
     try:
         assert not crashed.exists()
@@ -388,5 +389,5 @@ def test_the_server_under_load_then_sigterm_leaves_nothing_behind(tmp_path):
         assert load["p50_ms"] > 0 and load["rss_after_mb"] > 0
         assert any((tmp_path / "tmp").rglob("*.npy"))  # the sessions' photos, while it runs
     finally:
-        stopped = bench.stop_server(server)
+        stopped = server_process.stop_server(server)
     assert stopped == {"exit_code": 0, "files_left": []}, server.log.read_text()[-2000:]
