@@ -23,7 +23,7 @@ from . import memory, validate
 from .directions import move
 from .face_choice import main_faces
 from .page_errors import USER_ERRORS, bad_argument, refuse, user_error
-from .page_images import (closeup_box, display_size, enlarge, face_thumbnail, generator_views, write_closeup,
+from .page_images import (closeup_boxes, display_size, enlarge, face_thumbnail, generator_views, write_closeup,
                           write_display)
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, moved_reading, slider_labels
 from .photo import read_photo
@@ -121,10 +121,10 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     scratch = store.scratch
     session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
     session.after = write_display(scratch, session.folder, result.image)
-    session.closeup_box = closeup_box([f.face.box for f in result.faces], result.photo.size)
-    session.closeup_before = write_closeup(scratch, session.folder, result.original, session.closeup_box,
+    session.closeup_boxes = closeup_boxes([f.face.box for f in result.faces], result.photo.size)
+    session.closeup_before = write_closeup(scratch, session.folder, result.original, session.closeup_boxes,
                                            "original.jpg")
-    session.closeup_after = write_closeup(scratch, session.folder, result.image, session.closeup_box)
+    session.closeup_after = write_closeup(scratch, session.folder, result.image, session.closeup_boxes)
     session.download = scratch.write(result.image, download_name(result), folder=session.folder, compress_level=1)
     summary = edit_summary(editor, result)
     del result  # the photos are on disk now
@@ -178,7 +178,7 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
         raise refuse(str(exc)) from None
     image = render(editor, result, session.amounts)  # with no moves, the edit itself
     session.after = write_display(scratch, session.folder, image)
-    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_box)
+    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
     return (session.before, session.after), session
 
 
@@ -239,7 +239,7 @@ def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int |
     session.amounts.clear()
     image = editor.render(result, {})
     session.after = write_display(scratch, session.folder, image)
-    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_box)
+    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
     face = result.faces[0].index if face is None else int(face)
     return (session.before, session.after), session, *edit_values(session.edit, face)
 

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 DISPLAY_SIDE = 1280  # longest side of the images the page shows; downloads are full size
 FACE_SIDE = 192  # 48x48 generated faces are shown enlarged to this
-CLOSEUP_SIDE = 720  # longest side of the close-up of the edited faces
-CLOSEUP_MARGIN = 0.5  # around the faces, in units of the largest face's side
-CLOSEUP_MAX_ZOOM = 4.0  # a tiny face is enlarged at most this much: more shows only blur
+CLOSEUP_HEIGHT = 560  # the close-up of the edited faces: their regions side by side, this high
+CLOSEUP_MAX_WIDTH = 1600
+CLOSEUP_GAP = 8  # white pixels between two faces' regions
+CLOSEUP_MARGIN = 0.5  # around each face, in units of its larger side
+CLOSEUP_MAX_ZOOM = 4.0  # a small face is enlarged at most this much: more shows only blur
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"  # beside a checkout
 
 
@@ -57,33 +59,48 @@ def face_thumbnail(rgb: np.ndarray, box: tuple[float, float, float, float], side
     return np.asarray(crop)
 
 
-def closeup_box(boxes: Sequence[tuple[float, float, float, float]], size: tuple[int, int], *,
-                margin: float = CLOSEUP_MARGIN) -> tuple[int, int, int, int] | None:
-    """The part of a (width, height) photo that shows the face boxes (x1, y1, x2, y2) with
-    `margin` x the largest face's side around them, clipped to the photo: (left, top, right,
-    bottom) in whole pixels; None without faces."""
-    if not boxes:
-        return None
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    pad = margin * float(max((b[:, 2] - b[:, 0]).max(), (b[:, 3] - b[:, 1]).max()))
+def closeup_boxes(boxes: Sequence[tuple[float, float, float, float]], size: tuple[int, int], *,
+                  margin: float = CLOSEUP_MARGIN) -> list[tuple[int, int, int, int]]:
+    """For each face box (x1, y1, x2, y2) of a (width, height) photo, the part of the photo
+    that shows it with `margin` x its larger side around it, clipped to the photo: (left, top,
+    right, bottom) in whole pixels. Faces far apart in a group photo each get their own, so
+    none is lost in a close-up of the whole group."""
     width, height = size
-    left, top = max(0, math.floor(b[:, 0].min() - pad)), max(0, math.floor(b[:, 1].min() - pad))
-    right, bottom = min(width, math.ceil(b[:, 2].max() + pad)), min(height, math.ceil(b[:, 3].max() + pad))
-    if right <= left or bottom <= top:
-        return None
-    return left, top, right, bottom
+    regions = []
+    for x1, y1, x2, y2 in boxes:
+        pad = margin * max(x2 - x1, y2 - y1)
+        left, top = max(0, math.floor(x1 - pad)), max(0, math.floor(y1 - pad))
+        right, bottom = min(width, math.ceil(x2 + pad)), min(height, math.ceil(y2 + pad))
+        if right > left and bottom > top:
+            regions.append((left, top, right, bottom))
+    return regions
 
 
-def closeup(image: np.ndarray, box: tuple[int, int, int, int], side: int = CLOSEUP_SIDE) -> np.ndarray:
-    """`image` cut to `box` and scaled so its longest side is `side` (enlarged at most
-    CLOSEUP_MAX_ZOOM times): the same box and size for the photo and its edit, so they line up."""
-    left, top, right, bottom = box
-    region = PIL.Image.fromarray(np.ascontiguousarray(image[top:bottom, left:right]))
-    scale = min(side / max(region.size), CLOSEUP_MAX_ZOOM)
-    size = (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
-    if size != region.size:
-        region = region.resize(size, PIL.Image.Resampling.LANCZOS, reducing_gap=2.0 if scale < 1 else None)
-    return np.asarray(region)
+def closeup(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, height: int = CLOSEUP_HEIGHT,
+            max_width: int = CLOSEUP_MAX_WIDTH) -> np.ndarray:
+    """The `boxes` of `image` side by side, each scaled to the same height: `height`, or less
+    where the largest region would be enlarged more than CLOSEUP_MAX_ZOOM times or the row
+    would be wider than `max_width`. The same boxes give the photo and its edit the same
+    layout, so the two line up in the before/after view."""
+    regions = [PIL.Image.fromarray(np.ascontiguousarray(image[t:b, l:r])) for l, t, r, b in boxes]
+    side = min(float(height), CLOSEUP_MAX_ZOOM * max(r.height for r in regions))
+    widths = [r.width * side / r.height for r in regions]
+    gaps = CLOSEUP_GAP * (len(regions) - 1)
+    if sum(widths) + gaps > max_width:
+        side *= (max_width - gaps) / sum(widths)
+    tiles = []
+    for region in regions:
+        size = (max(1, round(region.width * side / region.height)), max(1, round(side)))
+        tiles.append(np.asarray(region if size == region.size else
+                                region.resize(size, PIL.Image.Resampling.LANCZOS)))
+    row_height = max(t.shape[0] for t in tiles)
+    gap = np.full((row_height, CLOSEUP_GAP, 3), 255, np.uint8)
+    row = []
+    for tile in tiles:
+        if row:
+            row.append(gap)
+        row.append(np.pad(tile, ((0, row_height - tile.shape[0]), (0, 0), (0, 0)), constant_values=255))
+    return np.hstack(row)
 
 
 def generator_views(result: EditResult) -> list[tuple[np.ndarray, str]]:
@@ -104,10 +121,10 @@ def write_display(scratch: Scratch, folder: Path, image: np.ndarray) -> str:
     return scratch.write(display_size(image), "edited.jpg", folder=folder, quality=90)
 
 
-def write_closeup(scratch: Scratch, folder: Path, image: np.ndarray, box: tuple[int, int, int, int] | None,
+def write_closeup(scratch: Scratch, folder: Path, image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]],
                   name: str = "faces.jpg") -> str:
-    """A JPEG of `image`'s faces close up (see `closeup`) in `folder`; "" without a box."""
-    return "" if box is None else scratch.write(closeup(image, box), name, folder=folder, quality=92)
+    """A JPEG of `image`'s faces close up (see `closeup`) in `folder`; "" without boxes."""
+    return scratch.write(closeup(image, boxes), name, folder=folder, quality=92) if boxes else ""
 
 
 def example_photos() -> list[str]:

@@ -50,8 +50,8 @@ class Session:
     before: str = ""  # display-sized JPEG of the original photo
     after: str = ""  # display-sized JPEG of the edited photo the page shows now
     download: str = ""  # the full-size PNG the page's download button links to now
-    closeup_box: tuple[int, int, int, int] | None = None  # the edited faces' region of the full-size photo
-    closeup_before: str = ""  # JPEGs of that region, before and as the page shows it now
+    closeup_boxes: list = field(default_factory=list)  # each edited face's region of the full-size photo
+    closeup_before: str = ""  # JPEGs of those regions side by side, before and as the page shows it now
     closeup_after: str = ""
     amounts: dict[int, list[float]] = field(default_factory=dict)  # face index -> slider values
     shown: bool = False  # the page shows this edit's sliders (a refused edit then leaves them as they are)

@@ -11,7 +11,7 @@ import pytest
 
 import editor.__main__ as cli
 from editor.handlers import edit_photo, explore, read_moved_faces, reset_sliders, save_download, show_closeup
-from editor.page_images import CLOSEUP_SIDE, closeup, closeup_box
+from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes
 from editor.directions import move
 from editor.scratch import Scratch
 from editor.session_store import SessionStore
@@ -204,18 +204,23 @@ def test_a_slider_move_renders_without_a_new_fit(editor, monkeypatch):
     assert not np.array_equal(np.asarray(PIL.Image.open(first)), np.asarray(PIL.Image.open(second)))
 
 
-def test_closeup_box_frames_the_faces_with_a_margin_inside_the_photo():
-    assert closeup_box([], (100, 100)) is None
-    assert closeup_box([(40, 50, 60, 80)], (200, 200)) == (25, 35, 75, 95)  # 0.5 x 30 px around the face
-    assert closeup_box([(5, 5, 25, 25), (150, 20, 170, 40)], (180, 60)) == (0, 0, 180, 50)  # both faces, clipped
+def test_closeup_boxes_frame_each_face_with_a_margin_inside_the_photo():
+    assert closeup_boxes([], (100, 100)) == []
+    assert closeup_boxes([(40, 50, 60, 80)], (200, 200)) == [(25, 35, 75, 95)]  # 0.5 x 30 px around the face
+    assert closeup_boxes([(5, 5, 25, 25), (150, 20, 170, 40)], (180, 60)) == [(0, 0, 35, 35), (140, 10, 180, 50)]
 
 
-def test_closeup_scales_photo_and_edit_alike_and_enlarges_a_tiny_face_only_so_far():
+def test_closeup_puts_the_faces_side_by_side_at_one_height_and_enlarges_only_so_far():
     image = np.random.default_rng(0).integers(0, 256, (400, 600, 3), dtype=np.uint8)
-    big = closeup(image, (0, 0, 600, 300))
-    assert big.shape == (CLOSEUP_SIDE // 2, CLOSEUP_SIDE, 3)
-    assert closeup(image, (10, 10, 40, 30)).shape == (80, 120, 3)  # 4x at most
-    assert np.array_equal(closeup(image, (0, 0, 100, 100), side=100), image[:100, :100])  # no resampling at 1x
+    one = closeup(image, [(0, 0, 300, 200)])
+    assert one.shape == (CLOSEUP_HEIGHT, CLOSEUP_HEIGHT * 3 // 2, 3)
+    assert closeup(image, [(10, 10, 40, 30)]).shape == (80, 120, 3)  # 4x at most
+    assert np.array_equal(closeup(image, [(0, 0, 100, 100)], height=100), image[:100, :100])  # 1x: the pixels
+    two = closeup(image, [(0, 0, 100, 100), (300, 100, 350, 200)], height=200)
+    assert two.shape == (200, 200 + CLOSEUP_GAP + 100, 3)  # the small face enlarged to the same height
+    assert (two[:, 200:200 + CLOSEUP_GAP] == 255).all()
+    wide = closeup(image, [(0, 0, 600, 100)] * 3, height=400, max_width=1000)
+    assert wide.shape[1] <= 1000
 
 
 @requires(OBAMA)
@@ -227,12 +232,13 @@ def test_the_faces_close_up_follow_the_edit_and_the_sliders(editor):
     shown = show_closeup(session)
     before, after = (pixels(p) for p in shown["value"])  # a gr.update
     face = session.edit.faces[0].face.box
-    left, top, right, bottom = session.closeup_box
+    [(left, top, right, bottom)] = session.closeup_boxes
     assert left <= face[0] and top <= face[1] and right >= face[2] and bottom >= face[3]
-    assert before.shape == after.shape and max(before.shape[:2]) == min(CLOSEUP_SIDE, 4 * max(right - left,
-                                                                                                bottom - top))
+    assert before.shape == after.shape and before.shape[0] == min(CLOSEUP_HEIGHT, 4 * (bottom - top))
     original = pixels(OBAMA)[top:bottom, left:right]
     assert abs(before.shape[1] / before.shape[0] - original.shape[1] / original.shape[0]) < 0.02
+    assert np.abs(before - np.asarray(PIL.Image.fromarray(original.astype(np.uint8)).resize(
+        before.shape[1::-1], PIL.Image.Resampling.LANCZOS)).astype(np.int16)).mean() < 3  # the photo's own pixels
     assert np.abs(before - after).mean() > 0.5  # the face changed
     explore(editor, store.scratch, session, 0, 1.5)
     moved = pixels(show_closeup(session)["value"][1])
