@@ -36,9 +36,8 @@ import gradio as gr
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .handlers import (detect_faces, edit_photo, explore, prepare_explore, read_moved_faces,
-                       reset_sliders, save_download, show_closeup, show_face_amounts,
-                       touch_session)
+from .handlers import (apply_strength, detect_faces, edit_photo, edit_strength, explore, prepare_explore,
+                       read_moved_faces, reset_sliders, save_download, show_closeup, show_face_amounts, touch_session)
 from .page_errors import in_page
 from .page_parts import api_summary, default_expression, direction_slider
 from .page_images import example_photos
@@ -235,8 +234,15 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
           trigger_mode="multiple", concurrency_limit=None, **quiet)  # requests mostly sleep (debounce)
     gr.on([s.change for s in sliders], partial(read_moved_faces, editor), moved, page.reading,
           trigger_mode="always_last", concurrency_id="reading", concurrency_limit=1, **quiet)
+    # After an edit, the Strength slider moves the edit's expression weight of every face (no new fit).
+    page.strength.input(None, None, [page.photo_notice, page.edit_notice], js="() => ['', '']", **quiet)
+    page.strength.input(in_page(partial(apply_strength, editor, scratch), 2 + N_VALUES),
+                        [session, page.explore_face, page.strength],
+                        [page.result, session, *sliders, page.sliders_notice], trigger_mode="always_last",
+                        concurrency_id="render", concurrency_limit=2, **quiet)
     page.reset.click(in_page(partial(reset_sliders, editor, scratch), 2 + N_VALUES), [session, page.explore_face],
                      [page.result, session, *sliders, page.sliders_notice], **quiet)
+    page.reset.click(edit_strength, session, page.strength, queue=False, **quiet)
     page.download.click(touch_session, session, None, queue=False, **quiet)
     # Whatever changed the before/after view (an edit, a slider, a reset, a new photo), the close-up follows.
     page.result.change(show_closeup, session, page.closeup, queue=False, **quiet)

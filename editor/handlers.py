@@ -30,7 +30,7 @@ from .photo import read_photo
 from .scratch import Scratch
 from .session_store import Session, SessionExpired, SessionStore
 from .sliders import (N_SLIDERS, N_VALUES, SLIDER_RANGE, chosen_face, direction_key, edit_values, render,
-                      render_with_sliders, slider_values)
+                      render_with_sliders, slider_values, with_strength)
 
 DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
 
@@ -191,6 +191,27 @@ def show_closeup(session: Session | None):
     return gr.update(value=(session.closeup_before, session.closeup_after), visible=True)
 
 
+def apply_strength(editor, scratch: Scratch, session: Session | None, face: int | None, strength: float):
+    """After an edit (conditional model), the Strength slider re-renders every edited face with
+    the edit's expression at that strength, without a new fit; page only. Before an edit, or
+    for the seed model (whose strength blends a pasted face), it waits for the Edit button."""
+    if session is None or session.edit.model != "conditional" or not session.edit.faces:
+        return [gr.skip()] * (2 + N_VALUES)
+    try:
+        result = session.result
+        strength = validate.number("strength", strength, *validate.STRENGTH)
+    except SessionExpired as exc:
+        raise refuse(str(exc)) from None
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    session.amounts.update(with_strength(result, session.amounts, strength))
+    image = render(editor, result, session.amounts)
+    session.after = write_display(scratch, session.folder, image)
+    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
+    shown = chosen_face(result, None if face is None else int(face))
+    return (session.before, session.after), session, *session.amounts[shown]
+
+
 def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
     """The full-size PNG of the photo with the sliders as they are now.
 
@@ -242,6 +263,11 @@ def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int |
     session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
     face = result.faces[0].index if face is None else int(face)
     return (session.before, session.after), session, *edit_values(session.edit, face)
+
+
+def edit_strength(session: Session | None):
+    """The Strength slider back at the strength the edit was made with (a reset)."""
+    return gr.skip() if session is None else session.edit.settings.strength
 
 
 def show_face_amounts(session: Session | None, face: int | None):

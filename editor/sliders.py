@@ -55,6 +55,20 @@ def slider_values(values: Sequence[float | None], result: EditResult, face: int)
     return amounts + weights
 
 
+def with_strength(result: EditResult, values_by_face: dict[int, list[float]],
+                  strength: float) -> dict[int, list[float]]:
+    """Every edited face's slider values with the edit's expression weighted `strength` (the
+    Strength slider moved after an edit, conditional model): directions and the other
+    expressions' weights stay as the visitor left them."""
+    target = N_SLIDERS + EXPRESSIONS.index(result.expression)
+    moved = {}
+    for face in result.faces:
+        values = list(values_by_face.get(face.index, edit_values(result, face.index)))
+        values[target] = round(float(strength), 3)
+        moved[face.index] = values
+    return moved
+
+
 def render(editor: Editor, result: EditResult, values_by_face: dict[int, list[float]]) -> np.ndarray:
     """The photo with each face in `values_by_face` at its slider values (amounts, then weights)."""
     edited = {f.index: f for f in result.faces}

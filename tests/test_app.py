@@ -10,8 +10,9 @@ import PIL.Image
 import pytest
 
 import editor.__main__ as cli
-from editor.handlers import edit_photo, explore, read_moved_faces, reset_sliders, save_download, show_closeup
-from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes
+from editor.handlers import (apply_strength, edit_photo, explore, read_moved_faces, reset_sliders, save_download,
+                             show_closeup)
+from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes, write_display
 from editor.directions import move
 from editor.scratch import Scratch
 from editor.session_store import SessionStore
@@ -246,6 +247,26 @@ def test_the_faces_close_up_follow_the_edit_and_the_sliders(editor):
     reset_sliders(editor, store.scratch, session, 0)
     assert np.abs(pixels(show_closeup(session)["value"][1]) - after).mean() < 1.0  # back to the edit (JPEG)
     assert show_closeup(None)["visible"] is False
+
+
+@requires(OBAMA_SMALL)
+def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, monkeypatch):
+    store = SessionStore(Scratch())
+    fast = dict(steps=FAST["steps"], restarts=FAST["restarts"])
+    (before, edited), _, _, session = edit_photo(editor, store, str(OBAMA_SMALL), "surprise", [], 0, strength=1.75,
+                                                 blend_mode="flow", progress=lambda *a, **k: None, **fast)
+    import gradio as gr
+
+    seed = store.add(editor.edit(str(OBAMA_SMALL), "surprise", model="seed", **fast))
+    assert apply_strength(editor, store.scratch, seed, None, 0.5) == [gr.skip()] * 15  # the seed model: press Edit
+    monkeypatch.setattr("editor.face_fit.invert", lambda *a, **k: pytest.fail("a strength move must not fit again"))
+    (_, after), _, *values = apply_strength(editor, store.scratch, session, None, 0.0)
+    assert values[6 + EXPRESSIONS.index("surprise")] == 0.0  # the surprise slider follows
+    assert np.array_equal(pixels(after), pixels(before))  # strength 0: the photo as it was
+    (_, after), _, *values = apply_strength(editor, store.scratch, session, None, 1.0)
+    at_one = editor.edit(str(OBAMA_SMALL), "surprise", strength=1.0, **fast)  # the remembered fit, strength 1
+    assert np.array_equal(pixels(after), pixels(write_display(store.scratch, session.folder, at_one.image)))
+    assert not np.array_equal(pixels(after), pixels(edited)) and values[6 + EXPRESSIONS.index("surprise")] == 1.0
 
 
 @requires(OBAMA_SMALL)

@@ -141,6 +141,15 @@ def test_upload_edit_and_explore(page, checkpoints, tmp_path, request):
         time.sleep(0.5)
     assert moved_src != src and moved != edited
 
+    # After the edit, the Strength slider re-renders the photo and moves the surprise slider with it.
+    strength_src = page.locator("#result img").nth(1).get_attribute("src")
+    page.locator("#strength input[type=range]").focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function("old => document.querySelectorAll('#result img')[1].getAttribute('src') !== old",
+                           arg=strength_src)
+    page.wait_for_function("() => document.querySelector('#weight-surprise input[type=number]').value < 1.75")
+
     # The faces close up, cut from the full-size photo: before, and after as the sliders left it.
     page.locator("#closeup img").nth(1).wait_for()
     closeup_after = page.locator("#closeup img").nth(1).get_attribute("src")
@@ -148,6 +157,7 @@ def test_upload_edit_and_explore(page, checkpoints, tmp_path, request):
     page.get_by_text("Reset sliders").click()
     page.wait_for_function("old => document.querySelectorAll('#closeup img')[1].getAttribute('src') !== old",
                            arg=closeup_after)
+    page.wait_for_function("() => document.querySelector('#strength input[type=number]').value == 1.75")
 
     page.screenshot(path=tmp_path / "app_screenshot.png", full_page=True)
     # The README's picture changes only when asked (a test run never edits tracked files), and it
