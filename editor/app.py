@@ -1,7 +1,8 @@
 """The web UI: `build_demo(editor)` lays out the page and wires the event
-handlers (`handlers.py`) to it: the edit tab here, the random-faces tab in `random_tab.py`,
-what both use in `page_parts.py`. With those, `handlers.py` and `page_errors.py` are the only
-modules that import Gradio.
+handlers to it (`handlers.py`: until an edit is shown; `result_handlers.py`: the shown
+edit's sliders, close-up and download): the edit tab here, the random-faces tab in
+`random_tab.py`, what both use in `page_parts.py`. With those and `page_errors.py`, the
+only modules that import Gradio.
 
 The handlers take the (shared, read-only) `Editor` first and keep per-visitor
 state in `gr.State`, so one process serves many visitors. That state is a small
@@ -36,8 +37,9 @@ import gradio as gr
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .handlers import (apply_strength, detect_faces, edit_photo, edit_strength, explore, prepare_explore,
-                       read_moved_faces, reset_sliders, save_download, show_closeup, show_face_amounts, touch_session)
+from .handlers import detect_faces, edit_photo
+from .result_handlers import (apply_strength, edit_strength, explore, prepare_explore, read_moved_faces, reset_sliders,
+                              save_download, show_closeup, show_face_amounts, touch_session)
 from .page_errors import in_page
 from .page_parts import api_summary, default_expression, direction_slider
 from .page_images import example_photos

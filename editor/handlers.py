@@ -1,4 +1,6 @@
-"""What each control of the page does: the event handlers `app.build_demo` wires.
+"""What the page's controls do until an edit is shown: a photo's faces found, the edit
+itself, and a random face (the event handlers `app.build_demo` wires; what the controls
+do with a shown edit, its sliders, close-up and download: result_handlers.py).
 
 Each takes the (shared, read-only) `Editor` first and the visitor's `Session`
 (kept in `gr.State`, see `session_store.py`) where it needs one, checks every
@@ -6,43 +8,23 @@ argument a client sends against the page's ranges before any work
 (`validate.py`), and raises a visitor's mistake (bad file, no face) as
 `gr.Error`, which an API client receives as an error; the page runs the same
 handlers through `page_errors.in_page`, which writes the message once beside
-the control it is about instead. The docstrings of the three named endpoints are
-their API documentation. With `app.py` and `page_errors.py`, the only modules
-that import Gradio.
+the control it is about instead. The docstrings of the named endpoints (`edit`,
+`random` here, `explore` in result_handlers.py) are their API documentation.
 """
 
 from __future__ import annotations
 
-import time
-
 import gradio as gr
-
-from gan.data import EXPRESSIONS
 
 from . import memory, validate
 from .directions import move
 from .face_choice import main_faces
 from .page_errors import USER_ERRORS, bad_argument, refuse, user_error
-from .page_images import (closeup_boxes, display_size, enlarge, face_thumbnail, generator_views, write_closeup,
-                          write_display)
-from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, moved_reading, slider_labels
+from .page_images import closeup_boxes, display_size, enlarge, face_thumbnail, write_closeup, write_display
+from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note
 from .photo import read_photo
-from .scratch import Scratch
-from .session_store import Session, SessionExpired, SessionStore
-from .sliders import (N_SLIDERS, N_VALUES, SLIDER_RANGE, chosen_face, direction_key, edit_values, render,
-                      render_with_sliders, slider_values, with_strength)
-
-DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
-
-
-def _mapped(session: Session | None):
-    """The session's edit with its photo mapped in from disk; None when there is none or it expired."""
-    if session is None:
-        return None
-    try:
-        return session.result
-    except SessionExpired:
-        return None
+from .session_store import SessionStore
+from .sliders import SLIDER_RANGE
 
 
 def read_upload(payload):
@@ -130,152 +112,6 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     del result  # the photos are on disk now
     memory.trim()
     return (session.before, session.after), session.download, summary, session
-
-
-def prepare_explore(editor, session: Session | None):
-    """After an edit: the download button, the face chooser, the seven expression sliders at
-    the edit's weights (conditional model), the direction sliders at 0 labelled with what
-    they do, and the generator's view of each face (photo crop -> its own expression -> edited)."""
-    if session is None or session.shown:  # no edit, or a refused one: the page stays as it is
-        return [gr.skip()] * (5 + N_VALUES)
-    session.shown = True
-    result = session.edit
-    labels = slider_labels(editor.direction_labels(direction_key(result), N_SLIDERS), N_SLIDERS)
-    choices = [(f"Face {f.index + 1}", f.index) for f in result.faces]
-    values = edit_values(result, choices[0][1])
-    conditional = result.model == "conditional"
-    sliders = [gr.Slider(value=0.0, label=label) for label in labels]
-    weights = [gr.Slider(value=values[N_SLIDERS + k], visible=conditional) for k in range(len(EXPRESSIONS))]
-    face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
-    crops = generator_views(result)
-    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders, *weights
-
-
-def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *values: float):
-    """Re-render one edited face with other expression weights and moved along the generator's
-    GANSpace directions (no new inversion).
-
-    Parameters:
-        face: 0-based face number (as in /edit); empty for the first edited face
-        amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
-        weight_angry: how far towards angry, 0-2 (conditional model); likewise weight_disgust, weight_fear,
-            weight_happy, weight_sad, weight_surprise, weight_neutral; empty: as the /edit left them (its
-            target at its strength, the others 0)
-    Returns:
-        (original, edited) display-sized images
-    """
-    if session is None:
-        raise refuse("Edit a photo first; the sliders move the faces of the last edit.")
-    try:
-        result = session.result
-        face = chosen_face(result, None if face is None else validate.face_number(face))
-        session.amounts[face] = slider_values(values, result, face)
-    except SessionExpired as exc:  # e.g. evicted by newer edits: the message says to press Edit again
-        raise refuse(str(exc)) from None
-    except validate.ArgumentError as exc:
-        raise bad_argument(exc) from None
-    except ValueError as exc:  # a face that was not edited
-        raise refuse(str(exc)) from None
-    image = render(editor, result, session.amounts)  # with no moves, the edit itself
-    session.after = write_display(scratch, session.folder, image)
-    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
-    return (session.before, session.after), session
-
-
-def show_closeup(session: Session | None):
-    """The edited faces close up, before and as the page shows them now (page only: it follows
-    every change of the before/after view); hidden without an edit."""
-    # gr.update, not gr.ImageSlider(value=...): a component built here would copy both files at once.
-    if session is None or not session.closeup_before or not session.closeup_after:
-        return gr.update(value=None, visible=False)
-    return gr.update(value=(session.closeup_before, session.closeup_after), visible=True)
-
-
-def apply_strength(editor, scratch: Scratch, session: Session | None, face: int | None, strength: float):
-    """After an edit (conditional model), the Strength slider re-renders every edited face with
-    the edit's expression at that strength, without a new fit; page only. Before an edit, or
-    for the seed model (whose strength blends a pasted face), it waits for the Edit button."""
-    if session is None or session.edit.model != "conditional" or not session.edit.faces:
-        return [gr.skip()] * (2 + N_VALUES)
-    try:
-        result = session.result
-        strength = validate.number("strength", strength, *validate.STRENGTH)
-    except SessionExpired as exc:
-        raise refuse(str(exc)) from None
-    except validate.ArgumentError as exc:
-        raise bad_argument(exc) from None
-    session.amounts.update(with_strength(result, session.amounts, strength))
-    image = render(editor, result, session.amounts)
-    session.after = write_display(scratch, session.folder, image)
-    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
-    shown = chosen_face(result, None if face is None else int(face))
-    return (session.before, session.after), session, *session.amounts[shown]
-
-
-def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
-    """The full-size PNG of the photo with the sliders as they are now.
-
-    Every slider change asks for one (mouse, keyboard, reset, face switch), with
-    the slider values themselves, so it never races the image updates; only the
-    last request of a burst writes the file, so dragging stays fast."""
-    if session is None or not session.edit.faces:
-        return gr.skip()
-    with session.lock:
-        session.download_requests += 1
-        mine = session.download_requests
-    time.sleep(DOWNLOAD_DEBOUNCE)
-    if session.download_requests != mine:
-        return gr.skip()  # a newer request will write it
-    result = _mapped(session)
-    if result is None:
-        return gr.skip()  # expired: the page keeps the last download, which stays on disk (session_store)
-    image = render_with_sliders(editor, session, result, face, amounts)
-    session.download = scratch.write(image, download_name(session.edit), folder=session.folder, compress_level=1)
-    return session.download
-
-
-def touch_session(session: Session | None) -> None:
-    """A download counts as a use: the store ends the least recently used edits first."""
-    if isinstance(session, Session):
-        session.touch()
-
-
-def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):
-    """What the expression classifier reads in each edited face with the sliders as they are."""
-    result = _mapped(session)
-    if result is None or not result.faces or editor.classifier is None:
-        return gr.skip()
-    return moved_reading(result, editor.read_edited(result, render_with_sliders(editor, session, result, face,
-                                                                                amounts)))
-
-
-def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int | None = None):
-    """Every face back to the edit's result; the sliders to the edit's values."""
-    if session is None or not session.edit.faces:
-        return [gr.skip()] * (2 + N_VALUES)
-    try:
-        result = session.result
-    except SessionExpired as exc:
-        raise refuse(str(exc)) from None
-    session.amounts.clear()
-    image = editor.render(result, {})
-    session.after = write_display(scratch, session.folder, image)
-    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
-    face = result.faces[0].index if face is None else int(face)
-    return (session.before, session.after), session, *edit_values(session.edit, face)
-
-
-def edit_strength(session: Session | None):
-    """The Strength slider back at the strength the edit was made with (a reset)."""
-    return gr.skip() if session is None else session.edit.settings.strength
-
-
-def show_face_amounts(session: Session | None, face: int | None):
-    """The sliders show the chosen face's own values."""
-    if session is None or face is None or not any(f.index == face for f in session.edit.faces):
-        return [gr.skip()] * N_VALUES
-    session.touch()
-    return list(session.amounts.get(face, edit_values(session.edit, face)))
 
 
 def random_face(editor, expression: str, seed: float, *amounts: float):

@@ -10,8 +10,9 @@ import PIL.Image
 import pytest
 
 import editor.__main__ as cli
-from editor.handlers import (apply_strength, edit_photo, explore, read_moved_faces, reset_sliders, save_download,
-                             show_closeup)
+from editor.handlers import edit_photo
+from editor.result_handlers import (apply_strength, explore, read_moved_faces, reset_sliders, save_download,
+                                    show_closeup)
 from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes, write_display
 from editor.directions import move
 from editor.scratch import Scratch

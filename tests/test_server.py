@@ -19,7 +19,8 @@ import pytest
 import editor.__main__ as cli
 from editor import validate
 from editor.app import build_demo
-from editor.handlers import edit_photo, explore, random_face, reset_sliders, show_face_amounts, touch_session
+from editor.handlers import edit_photo, random_face
+from editor.result_handlers import explore, reset_sliders, show_face_amounts, touch_session
 from editor.pipeline import Editor, MissingCheckpointsError
 from editor.scratch import LOCK_NAME, ProcessFolder, Scratch, remove_stale
 from editor.session_store import SessionStore
