@@ -12,6 +12,9 @@ Load: N clients (a thread each, each its own Gradio session) send M /edit reques
 once. Reports the errors, the p50/p95 latency of an edit as a client sees it (queueing included:
 the server runs one edit at a time) and the server's RSS.
 
+Another (--another R): one client, R times an edit with a new seed, then another expression of
+the same photo, whose fit the server remembers; the p50 latency of each.
+
 Both start once the server is idle (its start-up work, latent banks and slider directions built
 in a background thread, is done). Sessions: S clients one after another, one edit each of the
 photo scaled to --megapixels. Reports
@@ -50,6 +53,7 @@ from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"
 RESULTS = ROOT / "benchmarks" / "results" / "server_load.jsonl"
+ANOTHER_SEEDS = 1_000_000  # --another's first seed: the load's requests use 0, 1, 2, ...
 
 
 def scaled_photo(source: Path, megapixels: float, folder: Path) -> Path:
@@ -141,6 +145,20 @@ def run_sessions(url: str, pid: int | None, *, sessions: int, photo: Path, expre
             "rss_max_mb": max((r for r in rss if r is not None), default=None), "growth_mb": _round(growth)}
 
 
+def run_another(url: str, *, repeats: int, photo: Path, steps: int | None = None,
+                restarts: int | None = None) -> dict:
+    """One client, `repeats` times: an edit with a new seed (a new fit), then another expression of
+    the same photo and seed (the fit remembered, editor/recent.py); the latency of each as the
+    client sees it (upload, edit, the page's images, the full-size PNG)."""
+    client = connect(url)
+    first, another = [], []
+    for seed in range(ANOTHER_SEEDS, ANOTHER_SEEDS + repeats):  # seeds no other part of the run uses
+        first.append(edit(client, photo, "happy", steps, restarts, seed=seed))
+        another.append(edit(client, photo, "sad", steps, restarts, seed=seed))
+    return {"repeats": repeats, "first_p50_ms": round(float(np.percentile(first, 50)) * 1000),
+            "another_p50_ms": round(float(np.percentile(another, 50)) * 1000)}
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -162,6 +180,12 @@ def readme_section(report: dict) -> str:
                   f"{load['requests']} took {load['wall_s']:.0f} s), server RSS "
                   f"{load['rss_before_mb']:.0f} MB before, {load['rss_peak_mb']:.0f} MB at most, "
                   f"{load['rss_after_mb']:.0f} MB after."]
+    another = report.get("another")
+    if another:
+        lines += [f"- **Another expression**: one client, {another['repeats']} times an edit of "
+                  f"{report['photo_load']} with a new seed, then another expression of it: "
+                  f"{another['first_p50_ms'] / 1000:.2f} s p50 for the first, {another['another_p50_ms'] / 1000:.2f} s "
+                  "for the other (the fit remembered), as the client sees them."]
     sessions = report.get("sessions")
     if sessions:
         lines += [f"- **Memory over sessions**: {sessions['sessions']} sessions one after another, one edit each of "
@@ -183,6 +207,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--edits", type=int, default=3, help="edits per client")
     parser.add_argument("--sessions", type=int, default=0, help="sessions one after another, for memory")
+    parser.add_argument("--another", type=int, default=0,
+                        help="repeats of: an edit, then another expression of the same photo (the fit remembered)")
     parser.add_argument("--photo", type=Path, default=PHOTO)
     parser.add_argument("--megapixels", type=float, default=40.0, help="size of the photo for --sessions")
     parser.add_argument("--load-megapixels", type=float, default=1.0, help="size of the photo for the load")
@@ -217,6 +243,11 @@ def main() -> int:
             report["load"] = run_load(url, pid, clients=args.clients, edits=args.edits, photo=photo,
                                       steps=args.steps, restarts=args.restarts)
             print(json.dumps(report["load"]), flush=True)
+        if args.another:
+            photo = scaled_photo(args.photo, args.load_megapixels, work)
+            report["another"] = run_another(url, repeats=args.another, photo=photo, steps=args.steps,
+                                            restarts=args.restarts)
+            print(json.dumps(report["another"]), flush=True)
         if args.sessions:
             photo = scaled_photo(args.photo, args.megapixels, work)
             width, height = Image.open(photo).size
