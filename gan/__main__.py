@@ -59,6 +59,7 @@ def _stop_on_signals() -> list[bool]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from .device import end_distributed
     from .train import TrainConfig, expressions_for, train
 
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "command"}
@@ -68,18 +69,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     # --interleave: every model advances one epoch in turn, so a run cut short
     # (a CPU-only machine, a session limit) leaves all of them equally trained.
     targets = range(1, args.epochs + 1) if args.interleave else [args.epochs]
-    for target in targets:
-        for expression in expressions:
-            config = TrainConfig(**{**values, "expression": expression, "epochs": target})
-            result = train(config, abort_fn=lambda: stop[0], fresh=args.fresh and target == targets[0],
-                           data=datasets.get(expression), progress_fn=_print_epoch)
-            if os.environ.get("RANK", "0") == "0":
-                print(f"{result.run_dir}: {result.epochs_done} epochs, {result.seconds:.0f} s, "
-                      f"{result.images_per_second:.0f} images/s", flush=True)
-            if not result.finished:
-                print("stopped; run the same command again to resume", file=sys.stderr)
-                return 130
-    return 0
+    finished = False  # the loop ended or stopped as asked, not with an error
+    try:
+        for target in targets:
+            for expression in expressions:
+                config = TrainConfig(**{**values, "expression": expression, "epochs": target})
+                result = train(config, abort_fn=lambda: stop[0], fresh=args.fresh and target == targets[0],
+                               data=datasets.get(expression), progress_fn=_print_epoch)
+                if os.environ.get("RANK", "0") == "0":
+                    print(f"{result.run_dir}: {result.epochs_done} epochs, {result.seconds:.0f} s, "
+                          f"{result.images_per_second:.0f} images/s", flush=True)
+                if not result.finished:
+                    print("stopped; run the same command again to resume", file=sys.stderr)
+                    finished = True
+                    return 130
+        finished = True
+        return 0
+    finally:
+        end_distributed(wait=finished)
 
 
 def _print_epoch(p) -> None:

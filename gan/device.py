@@ -62,3 +62,14 @@ def distributed() -> tuple[int, int]:
         torch.distributed.init_process_group(backend)
     rank = int(os.environ.get("RANK", "0"))
     return rank, world
+
+
+def end_distributed(*, wait: bool = True) -> None:
+    """Under torchrun, at the end of a command: wait for every rank (rank 0 may still be writing
+    the last epoch's files), then close the process group. A rank that exits with the group open
+    while another still talks to it can abort (SIGABRT, seen once in a CI run of the DDP test).
+    `wait=False` after an error: the other ranks may never arrive, so close without waiting."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        if wait:
+            torch.distributed.barrier()
+        torch.distributed.destroy_process_group()

@@ -237,13 +237,18 @@ def test_torchrun_two_processes_train_with_ddp(small_fer, tmp_path):
     import subprocess
     import sys
 
+    import socket
+
+    with socket.socket() as sock:  # a free port, not a fixed one another process may hold
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29731", "-m", "gan",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}", "-m", "gan",
            "train", "--data", str(small_fer), "--out", str(tmp_path), "--epochs", "1", "--batch-size", "8",
            "--limit", "64", "--ngf", "8", "--ndf", "8"]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).resolve().parents[1])
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[:2000] + "\n...\n" + done.stderr[-2000:]
     assert done.stdout.count("1 epochs") == 1  # only rank 0 reports and writes
     rows = [json.loads(x) for x in (tmp_path / "fer2013" / "metrics.jsonl").read_text().splitlines()]
     assert [r["iter"] for r in rows if "iter" in r] == [0, 1, 2, 3]  # 64 images / (2 ranks x 8)
