@@ -194,8 +194,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     edit_inputs = [page.photo, page.expression, page.faces, page.seed, page.steps, page.restarts, page.strength,
                    page.blend_mode, page.model]
     edit_outputs = [page.result, page.download, page.summary, session]
-    explore_inputs, explore_outputs = [session, page.explore_face, *sliders], [page.result, session]
-    moved = [session, page.explore_face, *sliders]
+    moved = [session, page.explore_face, *sliders]  # the explore endpoint's inputs, and what follows a move
+    explore_outputs = [page.result, session]
     private = dict(api_visibility="private")
     quiet = dict(api_visibility="private", show_progress="hidden")
 
@@ -230,7 +230,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     gr.on([s.input for s in sliders], None, None, [page.photo_notice, page.edit_notice], js="() => ['', '']",
           **quiet)
     gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
-          explore_inputs, [*explore_outputs, page.sliders_notice], trigger_mode="always_last",
+          moved, [*explore_outputs, page.sliders_notice], trigger_mode="always_last",
           concurrency_id="render", concurrency_limit=2, **quiet)
     gr.on([s.change for s in sliders], partial(save_download, editor, scratch), moved, page.download,
           trigger_mode="multiple", concurrency_limit=None, **quiet)  # requests mostly sleep (debounce)
@@ -261,7 +261,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
           api_visibility="undocumented", concurrency_limit=2, preprocess=False)
     gr.on([], partial(edit_photo, editor, store), edit_inputs, edit_outputs, api_name="edit",
           api_description=api_summary(edit_photo), concurrency_id="edit", concurrency_limit=1, preprocess=False)
-    gr.on([], partial(explore, editor, scratch), explore_inputs, explore_outputs, api_name="explore",
+    gr.on([], partial(explore, editor, scratch), moved, explore_outputs, api_name="explore",
           api_description=api_summary(explore), show_progress="hidden", concurrency_id="render",
           concurrency_limit=2)
 

@@ -20,9 +20,10 @@ from . import memory, validate
 from .directions import move
 from .face_choice import main_faces
 from .page_errors import USER_ERRORS, bad_argument, refuse, user_error
-from .page_images import closeup_boxes, display_size, enlarge, face_thumbnail, write_closeup, write_display
+from .page_images import closeup_boxes, display_size, enlarge, face_thumbnail, write_closeup
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note
 from .photo import read_photo
+from .result_handlers import show
 from .session_store import SessionStore
 from .sliders import SLIDER_RANGE
 
@@ -102,11 +103,10 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     session = store.add(result)  # the photo goes to disk; the session keeps only what the sliders need
     scratch = store.scratch
     session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
-    session.after = write_display(scratch, session.folder, result.image)
     session.closeup_boxes = closeup_boxes([f.face.box for f in result.faces], result.photo.size)
     session.closeup_before = write_closeup(scratch, session.folder, result.original, session.closeup_boxes,
                                            "original.jpg")
-    session.closeup_after = write_closeup(scratch, session.folder, result.image, session.closeup_boxes)
+    show(scratch, session, result.image)
     session.download = scratch.write(result.image, download_name(result), folder=session.folder, compress_level=1)
     summary = edit_summary(editor, result)
     del result  # the photos are on disk now

@@ -88,18 +88,14 @@ def closeup(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, he
     gaps = CLOSEUP_GAP * (len(regions) - 1)
     if sum(widths) + gaps > max_width:
         side *= (max_width - gaps) / sum(widths)
-    tiles = []
-    for region in regions:
-        size = (max(1, round(region.width * side / region.height)), max(1, round(side)))
-        tiles.append(np.asarray(region if size == region.size else
-                                region.resize(size, PIL.Image.Resampling.LANCZOS)))
-    row_height = max(t.shape[0] for t in tiles)
-    gap = np.full((row_height, CLOSEUP_GAP, 3), 255, np.uint8)
+    tile_height = max(1, round(side))
+    gap = np.full((tile_height, CLOSEUP_GAP, 3), 255, np.uint8)
     row = []
-    for tile in tiles:
+    for region in regions:
+        size = (max(1, round(region.width * side / region.height)), tile_height)
         if row:
             row.append(gap)
-        row.append(np.pad(tile, ((0, row_height - tile.shape[0]), (0, 0), (0, 0)), constant_values=255))
+        row.append(np.asarray(region if size == region.size else region.resize(size, PIL.Image.Resampling.LANCZOS)))
     return np.hstack(row)
 
 

@@ -36,6 +36,13 @@ def _mapped(session: Session | None):
         return None
 
 
+def show(scratch: Scratch, session: Session, image) -> None:
+    """`image` [H, W, 3] becomes what the page shows of the session's edit: the display-sized
+    "after" and the faces' close-up (an edit, a slider move, the Strength slider, a reset)."""
+    session.after = write_display(scratch, session.folder, image)
+    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
+
+
 def prepare_explore(editor, session: Session | None):
     """After an edit: the download button, the face chooser, the seven expression sliders at
     the edit's weights (conditional model), the direction sliders at 0 labelled with what
@@ -80,9 +87,7 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
         raise bad_argument(exc) from None
     except ValueError as exc:  # a face that was not edited
         raise refuse(str(exc)) from None
-    image = render(editor, result, session.amounts)  # with no moves, the edit itself
-    session.after = write_display(scratch, session.folder, image)
-    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
+    show(scratch, session, render(editor, result, session.amounts))  # with no moves, the edit itself
     return (session.before, session.after), session
 
 
@@ -109,9 +114,7 @@ def apply_strength(editor, scratch: Scratch, session: Session | None, face: int 
     except validate.ArgumentError as exc:
         raise bad_argument(exc) from None
     session.amounts.update(with_strength(result, session.amounts, strength))
-    image = render(editor, result, session.amounts)
-    session.after = write_display(scratch, session.folder, image)
-    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
+    show(scratch, session, render(editor, result, session.amounts))
     shown = chosen_face(result, None if face is None else int(face))
     return (session.before, session.after), session, *session.amounts[shown]
 
@@ -162,9 +165,7 @@ def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int |
     except SessionExpired as exc:
         raise refuse(str(exc)) from None
     session.amounts.clear()
-    image = editor.render(result, {})
-    session.after = write_display(scratch, session.folder, image)
-    session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
+    show(scratch, session, editor.render(result, {}))
     face = result.faces[0].index if face is None else int(face)
     return (session.before, session.after), session, *edit_values(session.edit, face)
 

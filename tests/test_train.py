@@ -237,11 +237,9 @@ def test_torchrun_two_processes_train_with_ddp(small_fer, tmp_path):
     import subprocess
     import sys
 
-    import socket
+    from benchmarks.server_process import free_port
 
-    with socket.socket() as sock:  # a free port, not a fixed one another process may hold
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # not a fixed one another process may hold
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}", "-m", "gan",
            "train", "--data", str(small_fer), "--out", str(tmp_path), "--epochs", "1", "--batch-size", "8",
