@@ -18,7 +18,7 @@ Named API endpoints (see the page's "Use via API" link):
              -> (before, after) images, full-size PNG, a summary
 - `/explore` face, amount_1..amount_6 -> (before, after) after moving that face's z
              along the expression's GANSpace directions (call `/edit` first, same client)
-- `/random`  expression, seed, amount_1..amount_6 -> a generated 48x48 face, enlarged
+- `/random`  expression, seed, amount_1..amount_6, truncation -> a generated 48x48 face, enlarged
 
 The endpoints raise a visitor's mistake (bad file, no face) as `gr.Error`, which
 an API client receives as an error. The page runs the same handlers through

@@ -248,7 +248,9 @@ class Editor(ModelChoice):
             return renders.render_conditional(self.conditional, z, expression_weights(expression, 1.0), self.device)
         return renders.render_seed(self.generator(expression), z, self.device)
 
-    def random_z(self, expression: str, seed: int) -> torch.Tensor:
+    def random_z(self, expression: str, seed: int, truncation: float = 1.0) -> torch.Tensor:
+        """z [1, nz] ~ N(0, I) from `seed`, scaled by `truncation` (the truncation trick: below 1
+        the faces are more typical and cleaner, less varied)."""
         G = self.conditional if self.conditional is not None else self.generator(expression)
-        return torch.randn(1, G.config.nz, generator=torch.Generator().manual_seed(seed))
+        return torch.randn(1, G.config.nz, generator=torch.Generator().manual_seed(seed)) * float(truncation)
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from . import validate
-from .handlers import random_face
+from .handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
 from .page_images import FACE_SIDE
 from .page_parts import api_summary, default_expression, direction_slider
 from .sliders import N_SLIDERS
@@ -25,19 +25,27 @@ def lay_out_random_tab(editor) -> SimpleNamespace:
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0], maximum=validate.SEED[1])
                 new_face = gr.Button("New face")
-            sliders = [direction_slider(label=f"Direction {k + 1}") for k in range(N_SLIDERS)]
+            truncation = gr.Slider(*validate.TRUNCATION, value=RANDOM_TRUNCATION, step=0.05, label="Truncation",
+                                   info="Lower: more typical, cleaner faces; 1: the model's full variety",
+                                   elem_id="truncation")
+            sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"random-direction-{k + 1}")
+                       for k in range(N_SLIDERS)]
             reset = gr.Button("Reset sliders")
         with gr.Column(scale=1):
             image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
                              buttons=["download"], interactive=False, elem_id="random-face")
-    return SimpleNamespace(expression=expression, seed=seed, new_face=new_face, sliders=sliders, reset=reset,
-                           image=image)
+    return SimpleNamespace(expression=expression, seed=seed, new_face=new_face, truncation=truncation,
+                           sliders=sliders, reset=reset, image=image)
 
 
 def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
-    """A new face on load, on a new expression or seed, and on every slider move (the `random` endpoint)."""
-    inputs = [tab.expression, tab.seed, *tab.sliders]
-    gr.on([demo.load, tab.expression.change, tab.seed.change, *[s.input for s in tab.sliders]],
+    """A new face on load, on a new expression or seed, and on every slider move (the `random` endpoint);
+    the direction sliders say what they do (measured once per generator, as the editor's)."""
+    inputs = [tab.expression, tab.seed, *tab.sliders, tab.truncation]
+    gr.on([demo.load, tab.expression.change], partial(random_slider_labels, editor), tab.expression, tab.sliders,
+          api_visibility="private", show_progress="hidden")
+    gr.on([demo.load, tab.expression.change, tab.seed.change, tab.truncation.input,
+           *[s.input for s in tab.sliders]],
           partial(random_face, editor), inputs, tab.image, api_name="random",
           api_description=api_summary(random_face), trigger_mode="always_last", show_progress="hidden",
           concurrency_id="render", concurrency_limit=2)

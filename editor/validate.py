@@ -20,6 +20,7 @@ STEPS = (5, 500)  # inversion steps per restart
 RESTARTS = (1, 16)  # inversion restarts
 STRENGTH = (0.0, MAX_STRENGTH["conditional"])  # how strong the expression is (past 1: exaggerated)
 SEED = (0, 2**32 - 1)
+TRUNCATION = (0.0, 1.0)  # z scaled towards the mean face: 0 draws only it, 1 the model's full variety
 MAX_FACE_NUMBER = 9_999  # a bound on what a face number can be at all; each photo's count is checked later
 
 

@@ -186,7 +186,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
                          "--expression needs a conditional checkpoint")
     # The same seed gives the same z's whatever the expression, so two grids
     # of a conditional model show the same faces.
+    if not 0.0 <= args.truncation <= 1.0:
+        raise ValueError(f"--truncation must be between 0 and 1, got {args.truncation}")
     z = torch.randn(args.n, G.config.nz, generator=torch.Generator().manual_seed(args.seed)).to(device)
+    z = z * args.truncation  # the truncation trick: towards the mean face, more typical and cleaner
     with torch.no_grad():
         if conditional:
             label = torch.full((args.n,), expression_index(args.expression), device=device)
@@ -253,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--nrow", type=int, default=8, help="images per row (default: 8)")
     sample.add_argument("-o", "--output", default="samples.png", help="PNG to write (default: samples.png)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the z's (default: 0)")
+    sample.add_argument("--truncation", type=float, default=1.0,
+                        help="scale z by this, 0-1: lower draws more typical, cleaner faces (the editor's "
+                             "random tab uses 0.7; default: 1, the model's full variety)")
     sample.add_argument("--device", default="auto")
     sample.set_defaults(func=cmd_sample)
     export = sub.add_parser("export", help="copy a run's generator to a shippable checkpoint")

@@ -3,6 +3,7 @@ and the time a slider move takes. Real Editor, real photos."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -10,13 +11,15 @@ import PIL.Image
 import pytest
 
 import editor.__main__ as cli
-from editor.handlers import edit_photo
+from editor.handlers import RANDOM_TRUNCATION, edit_photo, random_face, random_slider_labels
 from editor.result_handlers import (apply_strength, explore, read_moved_faces, reset_sliders, save_download,
                                     show_closeup)
 from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes, write_display
 from editor.directions import move
 from editor.scratch import Scratch
 from editor.session_store import SessionStore
+from editor.page_text import slider_labels
+from editor.sliders import N_SLIDERS
 from gan.data import EXPRESSIONS
 
 from .app_server import FAST, connect
@@ -131,6 +134,30 @@ def test_random_faces_are_reproducible_and_move_with_sliders(url, editor):
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
     assert not np.array_equal(first, moved)
+
+
+def test_random_faces_truncation_defaults_to_the_tabs_and_pulls_to_the_mean_face(url, editor):
+    client = connect(url)
+    expression = editor.expressions[0]
+    default = pixels(client.predict(expression, 7, *ZERO, api_name="/random"))  # an older client: no truncation
+    assert np.array_equal(default, pixels(client.predict(expression, 7, *ZERO, RANDOM_TRUNCATION, api_name="/random")))
+    full = pixels(client.predict(expression, 7, *ZERO, 1.0, api_name="/random"))
+    assert not np.array_equal(default, full)
+    mean_7, mean_8 = (pixels(client.predict(expression, s, *ZERO, 0.0, api_name="/random")) for s in (7, 8))
+    assert np.array_equal(mean_7, mean_8)  # truncation 0: every seed draws the mean face
+    with pytest.raises(gradio_client.exceptions.AppError, match="1.5 is greater than maximum value 1"):
+        client.predict(expression, 7, *ZERO, 1.5, api_name="/random")  # the slider's own check
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="truncation must be"):
+        random_face(editor, expression, 7, *ZERO, -0.5)  # and the handler's, for any caller
+
+
+def test_random_tab_direction_sliders_say_what_they_do(editor):
+    labels = [slider.label for slider in random_slider_labels(editor, editor.expressions[0])]
+    assert len(labels) == N_SLIDERS
+    assert all(re.fullmatch(rf"Direction {k + 1}: .+", label) for k, label in enumerate(labels)), labels
+    assert labels == slider_labels(editor.direction_labels("conditional", N_SLIDERS), N_SLIDERS)  # the edit tab's
 
 
 @requires(OBAMA_SMALL)

@@ -259,3 +259,10 @@ def test_random_tab_draws_a_face(page):
     page.get_by_role("button", name="New face").click()
     page.wait_for_function("old => document.querySelector('#random-face img').getAttribute('src') !== old",
                            arg=first)
+    # the direction sliders say what they do, as the edit tab's do after an edit
+    page.wait_for_function("() => /Direction 1: \\S/.test(document.querySelector('#random-direction-1').innerText)")
+    second = image.get_attribute("src")
+    page.locator("#truncation input[type=number]").fill("1")  # the model's full variety: another face
+    page.locator("#truncation input[type=number]").press("Enter")
+    page.wait_for_function("old => document.querySelector('#random-face img').getAttribute('src') !== old",
+                           arg=second)

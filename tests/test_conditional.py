@@ -160,6 +160,27 @@ def test_sample_cli_same_seed_same_faces_across_expressions(tmp_path):
     assert gan_main(["sample", "--checkpoint", str(path), "-o", str(tmp_path / "x.png")]) == 2  # needs --expression
 
 
+def test_sample_cli_truncation_pulls_faces_towards_the_mean(tmp_path):
+    path = tmp_path / "conditional.safetensors"
+    save_generator(path, _eval_G(), {})
+
+    def grid(*extra: str) -> np.ndarray:
+        out = tmp_path / f"grid{len(list(tmp_path.glob('grid*')))}.png"
+        assert gan_main(["sample", "--checkpoint", str(path), "--expression", "sad", "-n", "4", "--nrow", "4",
+                         "--seed", "3", "-o", str(out), *extra]) == 0
+        return np.asarray(Image.open(out)).astype(np.int16)
+
+    plain, one, half, zero = grid(), grid("--truncation", "1"), grid("--truncation", "0.5"), grid("--truncation", "0")
+    assert np.array_equal(plain, one)  # 1 is the default: the model's own z's
+    assert not np.array_equal(plain, half)
+    tiles = lambda g: [g[2:50, 2 + 50 * k:50 + 50 * k] for k in range(4)]  # noqa: E731 (save_grid pads by 2)
+    assert all(np.array_equal(tiles(zero)[0], tile) for tile in tiles(zero)[1:])  # 0: every z is the mean face
+    spread = lambda g: np.mean([np.abs(tiles(g)[0] - t).mean() for t in tiles(g)[1:]])  # noqa: E731
+    assert spread(half) < spread(plain)  # closer to the mean face: the samples differ less
+    assert gan_main(["sample", "--checkpoint", str(path), "--expression", "sad", "--truncation", "1.5",
+                     "-o", str(tmp_path / "x.png")]) == 2
+
+
 @pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
 def test_encoder_training_writes_and_resumes(small_fer, tmp_path):
     G = _eval_G()
