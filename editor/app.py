@@ -109,6 +109,10 @@ def _model_notes(editor) -> None:
                     "Train them with `python -m gan train --expression all` (see README).")
 
 
+STRENGTH_INFO = ("0: unchanged; 1: the model's full expression, often faint on a photo; past 1 pushed further "
+                 f"({DEFAULT_STRENGTH['conditional']:g}, the default, shows best on photos by our measures)")
+
+
 def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
     """The edit tab's controls, laid out; returned by name for `_wire_edit_tab`."""
     expressions = list(editor.expressions)
@@ -131,7 +135,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             expression = gr.Radio(expressions, value=default_expression(editor), label="Expression",
                                   elem_id="expression")
             strength = gr.Slider(*validate.STRENGTH, value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
-                                 label="Strength", info="0: unchanged; 1: the full expression; past 1: exaggerated",
+                                 label="Strength", info=STRENGTH_INFO,
                                  elem_id="strength")
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
