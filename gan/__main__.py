@@ -301,11 +301,18 @@ def main(argv: list[str] | None = None) -> int:
     from .checkpoint import CheckpointError
 
     args = build_parser().parse_args(argv)
+    # Each run records its command from sys.argv (the configs' `command`); a caller that passes
+    # `argv` in-process (scripts/retrain_editor.py, tests) gets that command recorded, not its own.
+    saved_argv = sys.argv
+    if argv is not None:
+        sys.argv = [saved_argv[0] if saved_argv else "gan", *argv]
     try:
         return args.func(args)
     except (DataError, CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        sys.argv = saved_argv
 
 
 if __name__ == "__main__":

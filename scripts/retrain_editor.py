@@ -1,0 +1,121 @@
+"""Retrain the editor's default model chain in one command, with the shipped models' recipes.
+
+    python scripts/retrain_editor.py --data ../shared/data/fer2013.csv.gz \
+        [--ferplus ../shared/data/fer2013new.csv] [--out runs/editor] [--device auto] [--ship]
+
+The steps, in the order each needs the one before (model card, "The conditional generator"
+and "The change fine-tuning"):
+ 1. the conditional GAN, epochs 1-11 (auxiliary-classifier weight 1), then 12-22 (weight 3);
+ 2. its encoder, 3 epochs against the frozen generator;
+ 3. a teacher classifier (FER+ labels with --ferplus, else the data's own labels with another
+    seed: it must not be the classifier the benchmarks judge with), 8 epochs;
+ 4. the change fine-tuning, 4 epochs with that teacher (edit critic weight 0.2);
+ 5. a class-balanced teacher (classes drawn as the square root of their size), 8 epochs;
+ 6. a second change stage with it, 3 epochs, change loss weighted 2;
+ 7. the average of the two stages, 0.35 / 0.65: `<out>/conditional_average.safetensors`;
+ 8. with --ship, that generator and the encoder into checkpoints/ (scripts/ship_conditional.py).
+Each real face's own expression is read by `--classifier` (the shipped one by default). The
+landmark regressor and the face detector are not retrained (they do not depend on the GAN).
+
+Every step is resumable: Ctrl-C (or a crash) stops the chain, and the same command carries on
+from the last saved epoch of the step it stopped in; finished steps take a moment to confirm.
+`--quick` runs every step for one epoch on the first `--limit` faces (default 256): a check
+that the chain runs on your data and device before the real run (tests/test_retrain.py).
+On the 2-core CPU the full chain takes about 2.5 hours (the steps as measured when the shipped
+models were made: 60 + 6 + 13 + 34 + 13 + 32 min); the second change stage took 38 s on an H200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gan.__main__ import main as gan_main  # noqa: E402
+
+AVERAGE_WEIGHTS = ("0.35", "0.65")  # first stage, second stage (the shipped soup)
+
+
+def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    """(what, `python -m gan` arguments) for each training step, in order."""
+    out, data = Path(args.out), str(args.data)
+    common = ["--device", args.device]
+    quick = ["--limit", str(args.limit), "--batch-size", "16"] if args.quick else []
+    # the change stages' discriminator warms up alone for 300 steps: in a quick run, for 2, so G moves
+    change_quick = [*quick, "--warmup-steps", "2"] if args.quick else []
+    epochs = (lambda n: ["--epochs", "1" if args.quick else str(n)])  # noqa: E731
+    ferplus = ["--ferplus", str(args.ferplus)] if args.ferplus else []
+    generator = out / "conditional" / "generator.safetensors"
+    encoder = out / "encoder" / "encoder.safetensors"
+    gan = ["train", "--model", "conditional", "--data", data, "--out", str(out), "--lambda-same", "5", *common,
+           *(quick or ["--batch-size", "64"])]
+    return [
+        ("conditional GAN, first phase", [*gan, *epochs(11)]),
+        ("conditional GAN, second phase (auxiliary classifier x3)",
+         [*gan, "--lambda-ac", "3", *(["--epochs", "2"] if args.quick else ["--epochs", "22"])]),
+        ("encoder", ["train-encoder", "--data", data, "--generator", str(generator), "--out", str(out / "encoder"),
+                     "--classifier", str(args.classifier), *epochs(3), *common, *quick]),
+        ("teacher classifier", ["train-classifier", "--data", data, *ferplus, "--out", str(out / "teacher"),
+                                "--seed", "1", *epochs(8), *common, *quick]),
+        ("change fine-tuning, first stage",
+         ["train-change", "--data", data, "--teacher", str(out / "teacher" / "classifier.safetensors"),
+          "--generator", str(generator), "--encoder", str(encoder), "--classifier", str(args.classifier),
+          "--out", str(out / "change"), *epochs(4), *common, *change_quick]),
+        ("class-balanced teacher", ["train-classifier", "--data", data, *ferplus, "--out",
+                                    str(out / "teacher_balanced"), "--seed", "2", "--class-balance", "0.5",
+                                    *epochs(8), *common, *quick]),
+        ("change fine-tuning, second stage (balanced teacher, change loss x2)",
+         ["train-change", "--data", data, "--teacher", str(out / "teacher_balanced" / "classifier.safetensors"),
+          "--generator", str(out / "change" / "generator.safetensors"), "--encoder", str(encoder),
+          "--classifier", str(args.classifier), "--out", str(out / "change_balanced"), "--lambda-change", "2",
+          *epochs(3), *common, *change_quick]),
+        ("average of the two stages",
+         ["average", str(out / "change" / "generator.safetensors"),
+          str(out / "change_balanced" / "generator.safetensors"), "--weights", *AVERAGE_WEIGHTS,
+          "-o", str(out / "conditional_average.safetensors")]),
+    ]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--data", required=True, type=Path, help="FER2013 csv/csv.gz (or another layout gan reads)")
+    parser.add_argument("--ferplus", type=Path, help="FER+ labels (fer2013new.csv) for the teachers")
+    parser.add_argument("--classifier", type=Path, default=ROOT / "checkpoints" / "classifier.safetensors",
+                        help="reads each face's own expression (default: the shipped classifier)")
+    parser.add_argument("--out", type=Path, default=Path("runs/editor"), help="folder for every step's run")
+    parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cuda, cpu, ...")
+    parser.add_argument("--quick", action="store_true", help="one epoch per step on the first --limit faces")
+    parser.add_argument("--limit", type=int, default=256, help="faces per step with --quick (default: 256)")
+    parser.add_argument("--ship", action="store_true",
+                        help="at the end, replace checkpoints/conditional.safetensors and encoder.safetensors")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    chain = steps(args)
+    started = time.perf_counter()
+    for number, (what, command) in enumerate(chain, 1):
+        print(f"[{number}/{len(chain)}] {what}: python -m gan {' '.join(command)}", flush=True)
+        code = gan_main(command)
+        if code != 0:
+            print(f"step {number} ({what}) stopped (exit code {code}); after fixing what it says, the same "
+                  "command keeps the finished steps and resumes this one from its last saved epoch", file=sys.stderr)
+            return code
+    print(f"done in {(time.perf_counter() - started) / 60:.1f} min: {args.out / 'conditional_average.safetensors'}"
+          f" and {args.out / 'encoder' / 'encoder.safetensors'}")
+    if args.ship:
+        return subprocess.call([sys.executable, str(ROOT / "scripts" / "ship_conditional.py"), "--generator",
+                                str(args.out / "conditional_average.safetensors"), "--encoder-run",
+                                str(args.out / "encoder"), "--device-note", f"retrain_editor.py, --device {args.device}"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

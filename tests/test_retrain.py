@@ -1,0 +1,69 @@
+"""scripts/retrain_editor.py: the editor's whole model chain, retrained in one command, runs
+end to end (one epoch per step on a few real faces), resumes without redoing finished steps,
+and stops at a bad step with a message that names it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from gan.checkpoint import load_generator
+from gan.conditional import ConditionalGenerator
+from gan.encoder import load_encoder
+from scripts.retrain_editor import main as retrain
+
+from .conftest import CHECKPOINTS, FER_CSV
+
+pytestmark = pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
+
+
+def fer_splits_sample(folder: Path, per_split: dict[str, int]) -> Path:
+    """The first rows of each split of the real FER2013 csv, as a small csv (the classifiers
+    need PublicTest and PrivateTest rows too)."""
+    if not FER_CSV.exists():
+        pytest.skip(f"{FER_CSV} not present")
+    wanted = dict(per_split)
+    with gzip.open(FER_CSV, "rt") as src:
+        lines = [next(src)]
+        for line in src:
+            split = line.rstrip().rsplit(",", 1)[-1]
+            if wanted.get(split, 0) > 0:
+                lines.append(line)
+                wanted[split] -= 1
+            if not any(wanted.values()):
+                break
+    path = folder / "fer2013.csv"
+    path.write_text("".join(lines))
+    return path
+
+
+def test_the_chain_runs_end_to_end_and_resumes(tmp_path, capsys):
+    data = fer_splits_sample(tmp_path, {"Training": 160, "PublicTest": 48, "PrivateTest": 48})
+    out = tmp_path / "runs"
+    args = ["--data", str(data), "--out", str(out), "--quick", "--limit", "96", "--device", "cpu"]
+    assert retrain(args) == 0
+    average, meta = load_generator(out / "conditional_average.safetensors")
+    assert isinstance(average, ConditionalGenerator)
+    ingredients = meta["averaged_from"]
+    assert [Path(i["path"]).parent.name for i in ingredients] == ["change", "change_balanced"]
+    assert [round(i["weight"], 2) for i in ingredients] == [0.35, 0.65]
+    assert "class-balance" in ingredients[1]["teacher_command"]  # the second stage's teacher is the balanced one
+    load_encoder(out / "encoder" / "encoder.safetensors")
+    config = json.loads((out / "conditional" / "config.json").read_text())
+    assert config["lambda_ac"] == 3 and config["epochs"] == 2  # the second phase resumed the first
+    files = sorted(p for p in out.rglob("*.safetensors"))
+    before = {p: p.read_bytes() for p in files}
+    assert retrain(args) == 0  # every step finished: nothing is trained again
+    assert {p: p.read_bytes() for p in files} == before
+
+
+def test_a_step_that_fails_is_named_and_stops_the_chain(tmp_path, capsys):
+    out = tmp_path / "runs"
+    code = retrain(["--data", str(tmp_path / "missing.csv"), "--out", str(out), "--quick", "--device", "cpu"])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "missing.csv" in err and "step 1 (conditional GAN, first phase) stopped" in err
+    assert not (out / "encoder").exists()  # nothing after it ran
