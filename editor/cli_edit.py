@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                                      model=args.model)
                 out = args.output_dir / (f"{path.stem}.png" if len(args.expression) == 1
                                          else f"{path.stem}_{expression}.png")
-                save_photo(to_pil(photo, result.image), out)
+                save_photo(to_pil(photo, result.image), out, exif=photo.exif)
                 print(f"{path} -> {out}: {len(result.faces)} face(s), {time.perf_counter() - start:.1f} s",
                       flush=True)
         except (PhotoError, NoFaceError, ValueError) as exc:

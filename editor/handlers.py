@@ -22,7 +22,7 @@ from .face_choice import main_faces
 from .page_errors import USER_ERRORS, bad_argument, refuse, user_error
 from .page_images import closeup_boxes, display_size, enlarge, face_thumbnail, write_closeup
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, slider_labels
-from .photo import read_photo
+from .photo import output_metadata, read_photo
 from .result_handlers import show
 from .session_store import SessionStore
 from .sliders import N_SLIDERS, SLIDER_RANGE
@@ -111,7 +111,8 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     session.closeup_before = write_closeup(scratch, session.folder, result.original, session.closeup_boxes,
                                            "original.jpg")
     show(scratch, session, result.image)
-    session.download = scratch.write(result.image, download_name(result), folder=session.folder, compress_level=1)
+    session.download = scratch.write(result.image, download_name(result), folder=session.folder, compress_level=1,
+                                     **output_metadata(result.photo.exif))
     summary = edit_summary(editor, result)
     del result  # the photos are on disk now
     memory.trim()

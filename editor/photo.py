@@ -3,7 +3,8 @@
 `read_photo` takes a path, the file's bytes, a PIL image or a numpy array and
 returns a `Photo`: RGB [H, W, 3] uint8 in the orientation the camera's EXIF tag
 says (as viewers show it), in sRGB when the file carries another colour profile,
-with any transparency kept aside as `alpha`. Whatever PIL decodes is accepted
+with any transparency kept aside as `alpha`, and the camera's EXIF kept aside to be written
+back with the edit (`Photo.exif`; `save_photo` and `output_metadata`). Whatever PIL decodes is accepted
 (JPEG, PNG, WebP, and also BMP, GIF, TIFF); every mode (palette, grey, 16-bit,
 float, CMYK, ...) is converted. Anything that cannot be read raises
 `PhotoError`, a message for the person who uploaded the photo.
@@ -16,8 +17,10 @@ is lowered to the same limit, so PIL refuses anything over twice it by itself.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,7 @@ if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _UPLOAD = "upload a JPEG, PNG or WebP"
+ORIENTATION, SOFTWARE, GPS_IFD = 0x0112, 0x0131, 0x8825  # EXIF tags
 # What PIL's format plugins raise on malformed files (caught only around PIL calls).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
 
@@ -48,6 +52,7 @@ class Photo:
     alpha: np.ndarray | None  # [H, W] uint8 (255 opaque), or None when the photo has no transparency
     name: str  # what to call the photo in messages (its file name, usually)
     notes: tuple[str, ...] = ()  # what the person should know, e.g. that only page 1 of a TIFF was read
+    exif: bytes = b""  # the EXIF an edit of it is saved with (kept_exif): camera, lens, date; b"": none
 
     @property
     def size(self) -> tuple[int, int]:
@@ -85,7 +90,9 @@ def read_photo(source: str | Path | bytes | Image.Image | np.ndarray, *, name: s
         raise PhotoError(f"{name} is empty (0 bytes); {_UPLOAD}")
 
     try:
-        image = Image.open(io.BytesIO(data))  # reads the header only
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": kept_exif drops it
+            image = Image.open(io.BytesIO(data))  # reads the header only
     except Image.DecompressionBombError as exc:
         raise PhotoError(_too_large(name, None, max_pixels)) from exc
     except UnidentifiedImageError as exc:
@@ -119,15 +126,48 @@ def to_pil(photo: Photo, rgb: np.ndarray) -> Image.Image:
     return Image.fromarray(np.dstack([rgb, photo.alpha]), "RGBA")
 
 
-def save_photo(image: Image.Image, path: str | Path, *, quality: int = 95) -> Path:
-    """Save in the format the suffix names; JPEG, which has no alpha, gets the image over white."""
+def save_photo(image: Image.Image, path: str | Path, *, quality: int = 95, exif: bytes = b"") -> Path:
+    """Save in the format the suffix names, tagged sRGB and with `exif` (a `Photo.exif`); JPEG,
+    which has no alpha, gets the image over white."""
     path = Path(path)
     if path.suffix.lower() in (".jpg", ".jpeg") and image.mode in ("RGBA", "LA"):
         background = Image.new("RGB", image.size, (255, 255, 255))
         background.paste(image, mask=image.getchannel("A"))
         image = background
-    image.save(path, quality=quality)
+    image.save(path, quality=quality, **output_metadata(exif))
     return path
+
+
+def output_metadata(exif: bytes = b"") -> dict:
+    """PIL save arguments for an edited photo: the sRGB profile its pixels are in (read_photo
+    converted them), so colour-managed viewers show them as the editor did, and the EXIF kept."""
+    return {"icc_profile": _srgb_profile(), **({"exif": exif} if exif else {})}
+
+
+@functools.lru_cache(maxsize=1)
+def _srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def kept_exif(image: Image.Image) -> bytes:
+    """The EXIF of a photo as an edit of it is saved: the camera's tags (make, model, lens,
+    exposure, date) stay; Orientation becomes 1, since the pixels are upright now; the GPS
+    position goes, since an edit is made to be shared (README); Software names the editor.
+    b"" when the photo has none or it cannot be read."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL warns of corrupt EXIF, then reads what it can
+            stored = image.getexif()
+            if not stored:
+                return b""
+            exif = Image.Exif()  # a copy: the image's own must keep its Orientation for exif_transpose
+            exif.load(stored.tobytes())
+        exif[ORIENTATION] = 1
+        exif.pop(GPS_IFD, None)
+        exif[SOFTWARE] = "expression-editor"
+        return exif.tobytes()
+    except (*_DECODE_ERRORS, TypeError):
+        return b""  # unreadable EXIF: the edit is saved without it rather than refused
 
 
 def _decode(image: Image.Image, name: str) -> None:
@@ -177,8 +217,11 @@ def _from_array(array: np.ndarray, name: str, max_pixels: int) -> Photo:
 
 
 def _from_image(image: Image.Image, name: str) -> Photo:
+    exif = kept_exif(image)
     try:
-        image = ImageOps.exif_transpose(image)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # corrupt EXIF: PIL warns, and the photo is read as stored
+            image = ImageOps.exif_transpose(image)
     except _DECODE_ERRORS:
         pass  # unreadable EXIF: keep the pixels as stored rather than refuse the photo
     image = _to_srgb(image)
@@ -193,7 +236,8 @@ def _from_image(image: Image.Image, name: str) -> Photo:
         rgb = np.repeat(grey[:, :, None], 3, axis=2)
     else:  # RGB, L, 1, P, CMYK, YCbCr, LAB, HSV
         rgb = np.asarray(image.convert("RGB"))
-    return Photo(np.ascontiguousarray(rgb), None if alpha is None else np.ascontiguousarray(alpha), name)
+    return Photo(np.ascontiguousarray(rgb), None if alpha is None else np.ascontiguousarray(alpha), name,
+                 exif=exif)
 
 
 def _high_depth_to_uint8(image: Image.Image) -> np.ndarray:

@@ -18,6 +18,7 @@ from . import validate
 from .page_errors import bad_argument, refuse
 from .page_images import generator_views, write_closeup, write_display
 from .page_text import download_name, moved_reading, slider_labels
+from .photo import output_metadata
 from .scratch import Scratch
 from .session_store import Session, SessionExpired
 from .sliders import (N_SLIDERS, N_VALUES, chosen_face, direction_key, edit_values, render, render_with_sliders,
@@ -137,7 +138,8 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
     if result is None:
         return gr.skip()  # expired: the page keeps the last download, which stays on disk (session_store)
     image = render_with_sliders(editor, session, result, face, amounts)
-    session.download = scratch.write(image, download_name(session.edit), folder=session.folder, compress_level=1)
+    session.download = scratch.write(image, download_name(session.edit), folder=session.folder, compress_level=1,
+                                     **output_metadata(session.edit.photo.exif))
     return session.download
 
 

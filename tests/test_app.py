@@ -298,6 +298,24 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
 
 
 @requires(OBAMA_SMALL)
+def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tmp_path):
+    exif = PIL.Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "EOS R5"
+    exif.get_ifd(0x8825)[2] = (51.0, 30.0, 0.0)
+    upload = tmp_path / "camera.jpg"
+    PIL.Image.open(OBAMA_SMALL).save(upload, exif=exif, quality=95)
+    store = SessionStore(Scratch())
+    _, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75, blend_mode="flow",
+                                         progress=lambda *a, **k: None, steps=FAST["steps"], restarts=FAST["restarts"])
+    moved = save_download(editor, store.scratch, session, 0, 1.0)  # and after a slider move
+    for path in (download, moved):
+        saved = PIL.Image.open(path)
+        tags = saved.getexif()
+        assert (tags[0x010F], tags[0x0110]) == ("Canon", "EOS R5") and 0x8825 not in tags
+        assert "icc_profile" in saved.info
+
+
+@requires(OBAMA_SMALL)
 def test_download_follows_the_last_slider_change(editor):
     result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
     store = SessionStore(Scratch())  # the session's photo lives in the store's folder

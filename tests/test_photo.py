@@ -61,6 +61,40 @@ def test_exif_orientation_is_applied():
     assert bottom[2] > 200 and bottom[0] < 50
 
 
+def camera_exif(orientation: int = 1) -> Image.Exif:
+    """EXIF as a camera writes it: make and model, exposure and date in the Exif IFD, a GPS position."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "Canon", "EOS R5", orientation
+    exif.get_ifd(0x8769).update({0x9003: "2024:05:01 10:00:00", 0x829A: (1, 250)})
+    exif.get_ifd(0x8825)[2] = (51.0, 30.0, 0.0)
+    return exif
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp"])
+def test_an_edit_is_saved_with_the_cameras_exif_upright_without_gps_and_tagged_srgb(tmp_path, suffix):
+    photo = read_photo(encode(Image.fromarray(RGB), "JPEG", exif=camera_exif(orientation=6), quality=95))
+    assert photo.rgb.shape[:2] == RGB.shape[1::-1]  # turned upright
+    saved = Image.open(save_photo(to_pil(photo, photo.rgb), tmp_path / f"edited{suffix}", exif=photo.exif))
+    exif = saved.getexif()
+    assert (exif[0x010F], exif[0x0110]) == ("Canon", "EOS R5")  # the camera's tags stay
+    assert exif.get_ifd(0x8769)[0x9003] == "2024:05:01 10:00:00"  # with the date taken
+    assert exif[0x0112] == 1  # the pixels are upright: a viewer must not turn them again
+    assert not exif.get_ifd(0x8825) and 0x8825 not in exif  # no GPS position in a photo made to share
+    assert exif[0x0131] == "expression-editor"
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(saved.info["icc_profile"]))
+    assert "sRGB" in ImageCms.getProfileDescription(profile)  # the pixels are sRGB, and say so
+    np.testing.assert_array_equal(read_photo(saved).rgb.shape, photo.rgb.shape)  # and read back upright
+
+
+def test_a_photo_without_exif_or_with_broken_exif_saves_without_it(tmp_path):
+    plain = read_photo(encode(Image.fromarray(RGB), "PNG"))
+    assert plain.exif == b""
+    assert not Image.open(save_photo(to_pil(plain, plain.rgb), tmp_path / "plain.png")).getexif()
+    broken = encode(Image.fromarray(RGB), "JPEG", exif=b"Exif\x00\x00II*\x00\xff\xff\xff\x7f", quality=95)
+    photo = read_photo(broken)  # unreadable EXIF costs the metadata, not the photo
+    assert photo.exif == b"" and photo.rgb.shape == RGB.shape
+
+
 def test_rgba_png_keeps_alpha_apart_and_to_pil_restores_it(tmp_path):
     photo = read_photo(encode(Image.fromarray(np.dstack([RGB, ALPHA]), "RGBA"), "PNG"))
     np.testing.assert_array_equal(photo.rgb, RGB)
