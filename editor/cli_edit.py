@@ -1,7 +1,8 @@
 """`python -m editor edit PHOTO [PHOTO ...] --expression X[,Y...|all] --output-dir DIR`.
 
 Edits every face of each photo (or those `--faces` names) and writes
-DIR/<photo name>.png at the input's size; with several expressions,
+DIR/<photo name>.png at the input's size (`--format jpg` or `webp`: those,
+at `--quality`); with several expressions,
 DIR/<photo name>_<expression>.png for each, from one fit per face (the
 editor remembers it: recent.py). A bad photo is named and skipped; the exit
 status is non-zero at the end if any photo failed.
@@ -39,10 +40,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--blend-mode", choices=("flow", "difference", "replace", "alpha", "poisson"), default=None,
                         help="how the edit reaches the photo (conditional: flow (default), difference, replace; "
                              "seed: alpha (default), poisson)")
+    parser.add_argument("--format", choices=FORMATS, default="png",
+                        help="file format of the edited photos: png (default, lossless), jpg or webp")
+    parser.add_argument("--quality", type=_quality, default=95,
+                        help="JPEG or WebP quality, 1-100 (default: 95; png ignores it)")
     parser.add_argument("--faces", type=_faces, default="all", metavar="all|main|N[,N...]",
                         help="which faces to edit: all (default); main, the large, clearly detected ones the "
                              "web page ticks by default; or face numbers counted from the left, e.g. 1,3")
     return parser
+
+
+FORMATS = ("png", "jpg", "webp")
+
+
+def _quality(value: str) -> int:
+    try:
+        quality = int(value)
+    except ValueError:
+        quality = 0
+    if not 1 <= quality <= 100:
+        raise argparse.ArgumentTypeError(f"quality must be a whole number from 1 to 100, got {value!r}")
+    return quality
 
 
 def _expressions(value: str) -> list[str]:
@@ -106,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                 result = editor.edit(photo, expression, faces=faces, seed=args.seed, steps=args.steps,
                                      restarts=args.restarts, strength=args.strength, blend_mode=args.blend_mode,
                                      model=args.model)
-                out = args.output_dir / (f"{path.stem}.png" if len(args.expression) == 1
-                                         else f"{path.stem}_{expression}.png")
-                save_photo(to_pil(photo, result.image), out, exif=photo.exif)
+                out = args.output_dir / (f"{path.stem}.{args.format}" if len(args.expression) == 1
+                                         else f"{path.stem}_{expression}.{args.format}")
+                save_photo(to_pil(photo, result.image), out, exif=photo.exif, quality=args.quality)
                 print(f"{path} -> {out}: {len(result.faces)} face(s), {time.perf_counter() - start:.1f} s",
                       flush=True)
         except (PhotoError, NoFaceError, ValueError) as exc:

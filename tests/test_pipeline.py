@@ -217,6 +217,26 @@ def test_cli_writes_one_photo_per_expression_from_one_fit(editor, tmp_path, caps
     assert "unknown expression smug" in capsys.readouterr().err
 
 
+@requires(PHOTOS / "fr_obama_small.jpg")
+def test_cli_writes_the_format_asked_for(editor, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)
+    small = PHOTOS / "fr_obama_small.jpg"
+    fast = ["--device", "cpu", "--steps", "5", "--restarts", "1", "--expression", "happy"]
+    sizes = {}
+    for fmt, quality in (("png", "95"), ("jpg", "95"), ("jpg", "40"), ("webp", "90")):
+        out = tmp_path / f"{fmt}{quality}"
+        assert edit_main([str(small), *fast, "--output-dir", str(out), "--format", fmt, "--quality", quality]) == 0
+        saved = Image.open(out / f"fr_obama_small.{fmt}")
+        assert saved.format == {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}[fmt]
+        assert saved.size == Image.open(small).size
+        sizes[fmt, quality] = (out / f"fr_obama_small.{fmt}").stat().st_size
+    assert sizes["jpg", "40"] < sizes["jpg", "95"]  # the quality reaches the encoder
+    for bad in ("0", "101", "high"):
+        with pytest.raises(SystemExit):
+            edit_main([str(small), *fast, "--output-dir", str(tmp_path), "--quality", bad])
+    assert "quality must be a whole number from 1 to 100" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- the conditional model (the default)
 
 @requires(OBAMA)
