@@ -37,7 +37,8 @@ if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _UPLOAD = "upload a JPEG, PNG or WebP"
-ORIENTATION, SOFTWARE, GPS_IFD = 0x0112, 0x0131, 0x8825  # EXIF tags
+ORIENTATION, SOFTWARE, EXIF_IFD, GPS_IFD, MAKER_NOTE = 0x0112, 0x0131, 0x8769, 0x8825, 0x927C  # EXIF tags
+MAX_EXIF_BYTES = 65_000  # a JPEG's EXIF segment holds at most 65,533 bytes
 # What PIL's format plugins raise on malformed files (caught only around PIL calls).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
 
@@ -165,7 +166,11 @@ def kept_exif(image: Image.Image) -> bytes:
         exif[ORIENTATION] = 1
         exif.pop(GPS_IFD, None)
         exif[SOFTWARE] = "expression-editor"
-        return exif.tobytes()
+        # The maker note is the camera maker's private block: its inner offsets point into the
+        # original file and break when the EXIF is written anew, and it can be most of the EXIF.
+        exif.get_ifd(EXIF_IFD).pop(MAKER_NOTE, None)
+        data = exif.tobytes()
+        return data if len(data) <= MAX_EXIF_BYTES else b""  # a JPEG cannot hold more
     except (*_DECODE_ERRORS, TypeError):
         return b""  # unreadable EXIF: the edit is saved without it rather than refused
 

@@ -86,6 +86,19 @@ def test_an_edit_is_saved_with_the_cameras_exif_upright_without_gps_and_tagged_s
     np.testing.assert_array_equal(read_photo(saved).rgb.shape, photo.rgb.shape)  # and read back upright
 
 
+def test_the_maker_note_is_dropped_and_an_oversized_exif_is_not_kept(tmp_path):
+    exif = camera_exif()
+    exif.get_ifd(0x8769)[0x927C] = b"private" * 100  # a camera maker's note
+    photo = read_photo(encode(Image.fromarray(RGB), "JPEG", exif=exif, quality=95))
+    saved = Image.open(save_photo(to_pil(photo, photo.rgb), tmp_path / "edited.jpg", exif=photo.exif)).getexif()
+    assert saved[0x0110] == "EOS R5" and 0x927C not in saved.get_ifd(0x8769)
+    huge = camera_exif()
+    huge[0x010E] = "x" * 70_000  # ImageDescription: more than a JPEG's EXIF segment holds
+    photo = read_photo(encode(Image.fromarray(RGB), "PNG", exif=huge))
+    assert photo.exif == b""
+    save_photo(to_pil(photo, photo.rgb), tmp_path / "edited.jpg", exif=photo.exif)  # saves, without it
+
+
 def test_a_photo_without_exif_or_with_broken_exif_saves_without_it(tmp_path):
     plain = read_photo(encode(Image.fromarray(RGB), "PNG"))
     assert plain.exif == b""
