@@ -1,6 +1,6 @@
 """Latency of each editing stage for a 1-megapixel photo with one face.
 
-    python benchmarks/edit_latency.py --repeats 10 [--device cpu|cuda] [--threads 2]
+    python benchmarks/edit_latency.py --repeats 10 [--megapixels 1] [--device cpu|cuda] [--threads 2]
 
 Times each stage of the default edit (conditional model, flow transfer): read,
 detect, align, classify (the face's own expression), encode (the encoder's
@@ -9,7 +9,8 @@ from them and the residual),
 transfer (warp the photo), the whole `Editor.edit` (with nothing remembered: the first
 edit of a photo), another expression of the same photo right after (its faces and fit
 remembered, editor/recent.py), and a slider move (`Editor.render`
-with other expression weights: no new fit), and prints p50 and
+with other expression weights: no new fit), writing the edited photo as the page's
+download does (PNG, zlib level 1) and as a JPEG at 95, and prints p50 and
 p95 per stage (milliseconds), with the machine. Appends a JSON
 line to benchmarks/results/edit_latency.jsonl.
 """
@@ -43,10 +44,11 @@ from editor.transfer import apply_change, face_change  # noqa: E402
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"
 
 
-def one_megapixel_jpeg(path: Path) -> bytes:
-    """The test photo resized to about 1,000,000 pixels, as JPEG bytes."""
+def resized_jpeg(path: Path, megapixels: float = 1.0) -> bytes:
+    """The test photo resized to about `megapixels` million pixels, as JPEG bytes (a camera's
+    photo has more detail than an enlarged one; the stages' times depend on the pixel count)."""
     image = Image.open(path).convert("RGB")
-    scale = (1_000_000 / (image.width * image.height)) ** 0.5
+    scale = (megapixels * 1_000_000 / (image.width * image.height)) ** 0.5
     image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=92)
@@ -62,26 +64,27 @@ def main() -> None:
     parser.add_argument("--photo", type=Path, default=PHOTO)
     parser.add_argument("--expression", default="surprise")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--megapixels", type=float, default=1.0, help="the photo's size (default: 1)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    data = one_megapixel_jpeg(args.photo)
+    data = resized_jpeg(args.photo, args.megapixels)
     editor = Editor.load(args.checkpoints, device=args.device)
     G = editor.conditional
     bank = editor.bank("conditional")
     steps, restarts = DEFAULT_INVERSION["conditional"]
     editor.edit(data, args.expression)  # warm-up: first calls allocate and pick kernels
     stages = ("read", "detect", "align", "classify", "encode", "invert", "render", "flow", "transfer", "edit",
-              "another", "slider")
+              "another", "slider", "png", "jpeg")
     times: dict[str, list[float]] = {k: [] for k in stages}
     other = "happy" if args.expression != "happy" else "sad"
     for repeat in range(args.repeats):
         editor.forget()  # the edit below starts cold: the photo's faces and fit are not remembered
         marks = [time.perf_counter()]
-        photo = read_photo(data, name="1mp.jpg")
+        photo = read_photo(data, name="photo.jpg")
         marks.append(time.perf_counter())
         faces = editor.detector.detect(photo.rgb, name=photo.name)
         marks.append(time.perf_counter())
@@ -114,6 +117,10 @@ def main() -> None:
         # A slider move: the edit's face re-rendered with other expression weights and transferred
         # again (what the UI's sliders do, before the display JPEG), no new fit.
         editor.render(result, weights={result.faces[0].index: expression_weights("happy", 0.5 + 0.1 * repeat)})
+        marks.append(time.perf_counter())
+        Image.fromarray(result.image).save(io.BytesIO(), "PNG", compress_level=1)  # the page's download
+        marks.append(time.perf_counter())
+        Image.fromarray(result.image).save(io.BytesIO(), "JPEG", quality=95)  # the CLI's --format jpg
         marks.append(time.perf_counter())
         for key, t_start, t_end in zip(stages, marks, marks[1:]):
             times[key].append(t_end - t_start)
