@@ -17,6 +17,7 @@ import numpy as np
 import PIL.Image
 
 from .locations import EXAMPLES
+from .photo import output_metadata
 
 if TYPE_CHECKING:
     from .edits import EditResult
@@ -115,6 +116,18 @@ def generator_views(result: EditResult) -> list[tuple[np.ndarray, str]]:
 def write_display(scratch: Scratch, folder: Path, image: np.ndarray) -> str:
     """A display-sized JPEG of `image` in `folder` (a session's, so it goes with the session)."""
     return scratch.write(display_size(image), "edited.jpg", folder=folder, quality=90)
+
+
+# The full-size download's formats: PNG is lossless; JPEG at 95 is a tenth of the time and a third of
+# the size (24 MP: 1.15 s and 17 MB against 0.11 s; README "Camera-sized photos").
+DOWNLOAD_FORMATS = {"PNG": (".png", {"compress_level": 1}), "JPEG": (".jpg", {"quality": 95})}
+
+
+def write_download(scratch: Scratch, folder: Path, image: np.ndarray, stem: str, fmt: str, exif: bytes = b"") -> str:
+    """The full-size edited photo the page offers for download, as `stem` + the format's suffix,
+    tagged sRGB and with the original's EXIF (photo.output_metadata)."""
+    suffix, options = DOWNLOAD_FORMATS[fmt]
+    return scratch.write(image, stem + suffix, folder=folder, **options, **output_metadata(exif))
 
 
 def write_closeup(scratch: Scratch, folder: Path, image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]],

@@ -48,8 +48,9 @@ def photo_stem(result: EditResult) -> str:
 
 
 def download_name(result: EditResult) -> str:
-    """The full-size PNG's name: the visitor's own file name and the expression, e.g. "me_happy.png"."""
-    return f"{photo_stem(result)}_{result.expression}.png"
+    """The full-size download's name without its suffix: the visitor's own file name and the
+    expression, e.g. "me_happy" (.png or .jpg: page_images.write_download)."""
+    return f"{photo_stem(result)}_{result.expression}"
 
 
 def edit_summary(editor: Editor, result: EditResult) -> str:

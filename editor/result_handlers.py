@@ -16,9 +16,8 @@ from gan.data import EXPRESSIONS
 
 from . import validate
 from .page_errors import bad_argument, refuse
-from .page_images import generator_views, write_closeup, write_display
+from .page_images import generator_views, write_closeup, write_display, write_download
 from .page_text import download_name, moved_reading, slider_labels
-from .photo import output_metadata
 from .scratch import Scratch
 from .session_store import Session, SessionExpired
 from .sliders import (N_SLIDERS, N_VALUES, chosen_face, direction_key, edit_values, render, render_with_sliders,
@@ -60,7 +59,8 @@ def prepare_explore(editor, session: Session | None):
     weights = [gr.Slider(value=values[N_SLIDERS + k], visible=conditional) for k in range(len(EXPRESSIONS))]
     face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
     crops = generator_views(result)
-    return gr.DownloadButton(visible=True), gr.Column(visible=True), face, crops, "", *sliders, *weights
+    download = gr.DownloadButton(f"Download full-size {session.download_format}", visible=True)
+    return download, gr.Column(visible=True), face, crops, "", *sliders, *weights
 
 
 def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *values: float):
@@ -138,8 +138,8 @@ def save_download(editor, scratch: Scratch, session: Session | None, face: int |
     if result is None:
         return gr.skip()  # expired: the page keeps the last download, which stays on disk (session_store)
     image = render_with_sliders(editor, session, result, face, amounts)
-    session.download = scratch.write(image, download_name(session.edit), folder=session.folder, compress_level=1,
-                                     **output_metadata(session.edit.photo.exif))
+    session.download = write_download(scratch, session.folder, image, download_name(session.edit),
+                                      session.download_format, session.edit.photo.exif)
     return session.download
 
 

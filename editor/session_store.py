@@ -49,7 +49,8 @@ class Session:
     edit: EditResult  # without its photos (image, original and photo.rgb are None); see `result`
     before: str = ""  # display-sized JPEG of the original photo
     after: str = ""  # display-sized JPEG of the edited photo the page shows now
-    download: str = ""  # the full-size PNG the page's download button links to now
+    download: str = ""  # the full-size photo the page's download button links to now
+    download_format: str = "PNG"  # its format, one of page_images.DOWNLOAD_FORMATS
     closeup_boxes: list = field(default_factory=list)  # each edited face's region of the full-size photo
     closeup_before: str = ""  # JPEGs of those regions side by side, before and as the page shows it now
     closeup_after: str = ""

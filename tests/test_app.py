@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import partial
 
 import numpy as np
 import PIL.Image
@@ -12,8 +13,8 @@ import pytest
 
 import editor.__main__ as cli
 from editor.handlers import RANDOM_TRUNCATION, edit_photo, random_face, random_slider_labels
-from editor.result_handlers import (apply_strength, explore, read_moved_faces, reset_sliders, save_download,
-                                    show_closeup)
+from editor.result_handlers import (apply_strength, explore, prepare_explore, read_moved_faces, reset_sliders,
+                                    save_download, show_closeup)
 from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes, write_display
 from editor.directions import move
 from editor.scratch import Scratch
@@ -313,6 +314,25 @@ def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tm
         tags = saved.getexif()
         assert (tags[0x010F], tags[0x0110]) == ("Canon", "EOS R5") and 0x8825 not in tags
         assert "icc_profile" in saved.info
+
+
+@requires(OBAMA_SMALL)
+def test_the_download_comes_in_the_format_asked_for(editor):
+    import gradio as gr
+
+    store = SessionStore(Scratch())
+    edit = partial(edit_photo, editor, store, str(OBAMA_SMALL), "happy", [], 0, strength=1.75, blend_mode="flow",
+                   progress=lambda *a, **k: None, steps=FAST["steps"], restarts=FAST["restarts"])
+    _, png, _, session = edit()  # the default: lossless
+    assert png.endswith("fr_obama_small_happy.png") and PIL.Image.open(png).format == "PNG"
+    _, jpeg, _, session = edit(download_format="JPEG")
+    assert jpeg.endswith("fr_obama_small_happy.jpg") and PIL.Image.open(jpeg).format == "JPEG"
+    assert np.abs(pixels(jpeg).astype(int) - pixels(png).astype(int)).mean() < 2  # the same photo, at quality 95
+    assert prepare_explore(editor, session)[0].label == "Download full-size JPEG"
+    moved = save_download(editor, store.scratch, session, 0, 1.0)  # a slider move keeps the format
+    assert moved.endswith(".jpg") and PIL.Image.open(moved).format == "JPEG"
+    with pytest.raises(gr.Error, match="download_format must be one of PNG, JPEG"):
+        edit(download_format="TIFF")
 
 
 @requires(OBAMA_SMALL)
