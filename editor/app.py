@@ -41,7 +41,7 @@ from .handlers import detect_faces, edit_photo
 from .result_handlers import (apply_strength, edit_strength, explore, prepare_explore, read_moved_faces, reset_sliders,
                               save_download, show_closeup, show_face_amounts, touch_session)
 from .page_errors import in_page
-from .page_parts import api_summary, default_expression, direction_slider
+from .page_parts import AMOUNT_NAMES, WEIGHT_NAMES, api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
 from .page_text import INTRO, TITLE, face_choices
 from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
@@ -270,9 +270,9 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
           api_visibility="undocumented", concurrency_limit=2, preprocess=False)
     gr.on([], partial(edit_photo, editor, store), edit_inputs, edit_outputs, api_name="edit",
           api_description=api_summary(edit_photo), concurrency_id="edit", concurrency_limit=1, preprocess=False)
-    gr.on([], partial(explore, editor, scratch), moved, explore_outputs, api_name="explore",
-          api_description=api_summary(explore), show_progress="hidden", concurrency_id="render",
-          concurrency_limit=2)
+    gr.on([], named_values(partial(explore, editor, scratch), [*AMOUNT_NAMES, *WEIGHT_NAMES]), moved,
+          explore_outputs, api_name="explore", api_description=api_summary(explore), show_progress="hidden",
+          concurrency_id="render", concurrency_limit=2)
 
 
 def analytics_enabled() -> bool:

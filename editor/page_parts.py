@@ -6,7 +6,29 @@ import inspect
 
 import gradio as gr
 
-from .sliders import SLIDER_RANGE
+from gan.data import EXPRESSIONS
+
+from .sliders import N_SLIDERS, SLIDER_RANGE
+
+# The API's names of the slider values: the directions, then the expression weights (sliders.py).
+AMOUNT_NAMES = [f"amount_{k + 1}" for k in range(N_SLIDERS)]
+WEIGHT_NAMES = [f"weight_{name}" for name in EXPRESSIONS]
+
+
+def named_values(handler, names: list[str]):
+    """`handler` (a function or partial ending in *values) with those values named, for the API
+    page and for clients that pass them by keyword: Gradio takes parameter names from the
+    signature, and *values would show as param_2, param_3, ... Calls pass straight through."""
+    signature = inspect.signature(handler)
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    named = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None) for name in names]
+
+    def call(*args):
+        return handler(*args)
+
+    call.__signature__ = signature.replace(parameters=fixed + named)
+    call.__doc__ = getattr(handler, "__doc__", None) or getattr(getattr(handler, "func", None), "__doc__", None)
+    return call
 
 
 def default_expression(editor) -> str:

@@ -11,7 +11,7 @@ import gradio as gr
 from . import validate
 from .handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
 from .page_images import FACE_SIDE
-from .page_parts import api_summary, default_expression, direction_slider
+from .page_parts import AMOUNT_NAMES, api_summary, default_expression, direction_slider, named_values
 from .sliders import N_SLIDERS
 
 
@@ -46,7 +46,8 @@ def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
           api_visibility="private", show_progress="hidden")
     gr.on([demo.load, tab.expression.change, tab.seed.change, tab.truncation.input,
            *[s.input for s in tab.sliders]],
-          partial(random_face, editor), inputs, tab.image, api_name="random",
+          named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"]), inputs, tab.image,
+          api_name="random",
           api_description=api_summary(random_face), trigger_mode="always_last", show_progress="hidden",
           concurrency_id="render", concurrency_limit=2)
     tab.new_face.click(lambda s: (int(s or 0) + 1) % (validate.SEED[1] + 1), tab.seed, tab.seed,

@@ -98,6 +98,13 @@ def test_edit_subcommand_goes_to_the_cli_editor(monkeypatch):
 def test_api_lists_the_named_endpoints(url):
     endpoints = connect(url).view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert {"/edit", "/explore", "/random"} <= set(endpoints)
+    names = {name: [p["parameter_name"] for p in endpoints[name]["parameters"]] for name in endpoints}
+    # every parameter by its name (a client can pass them by keyword), none as param_N
+    assert names["/edit"] == ["photo", "expression", "faces", "seed", "steps", "restarts", "strength", "blend_mode",
+                              "model", "download_format"]
+    amounts = [f"amount_{k}" for k in range(1, 7)]
+    assert names["/random"] == ["expression", "seed", *amounts, "truncation"]
+    assert names["/explore"] == ["face", *amounts, *(f"weight_{e}" for e in EXPRESSIONS)]
 
 
 @requires(OBAMA)
@@ -144,7 +151,8 @@ def test_random_faces_truncation_defaults_to_the_tabs_and_pulls_to_the_mean_face
     assert np.array_equal(default, pixels(client.predict(expression, 7, *ZERO, RANDOM_TRUNCATION, api_name="/random")))
     full = pixels(client.predict(expression, 7, *ZERO, 1.0, api_name="/random"))
     assert not np.array_equal(default, full)
-    mean_7, mean_8 = (pixels(client.predict(expression, s, *ZERO, 0.0, api_name="/random")) for s in (7, 8))
+    mean_7, mean_8 = (pixels(client.predict(expression=expression, seed=s, truncation=0.0, api_name="/random"))
+                      for s in (7, 8))  # by keyword, the amounts left at 0
     assert np.array_equal(mean_7, mean_8)  # truncation 0: every seed draws the mean face
     with pytest.raises(gradio_client.exceptions.AppError, match="1.5 is greater than maximum value 1"):
         client.predict(expression, 7, *ZERO, 1.5, api_name="/random")  # the slider's own check
