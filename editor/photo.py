@@ -38,6 +38,7 @@ if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
 
 _UPLOAD = "upload a JPEG, PNG or WebP"
 ORIENTATION, SOFTWARE, EXIF_IFD, GPS_IFD, MAKER_NOTE = 0x0112, 0x0131, 0x8769, 0x8825, 0x927C  # EXIF tags
+EXIF_FORMATS = ("JPEG", "MPO", "PNG", "WEBP")
 MAX_EXIF_BYTES = 65_000  # a JPEG's EXIF segment holds at most 65,533 bytes
 # What PIL's format plugins raise on malformed files (caught only around PIL calls).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
@@ -154,7 +155,10 @@ def kept_exif(image: Image.Image) -> bytes:
     """The EXIF of a photo as an edit of it is saved: the camera's tags (make, model, lens,
     exposure, date) stay; Orientation becomes 1, since the pixels are upright now; the GPS
     position goes, since an edit is made to be shared (README); Software names the editor.
-    b"" when the photo has none or it cannot be read."""
+    b"" when the photo has none or it cannot be read. Only formats that carry EXIF as a block of
+    metadata are read: a TIFF's tags describe its own strips and compression, not the camera."""
+    if image.format not in EXIF_FORMATS:
+        return b""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PIL warns of corrupt EXIF, then reads what it can

@@ -99,6 +99,11 @@ def test_the_maker_note_is_dropped_and_an_oversized_exif_is_not_kept(tmp_path):
     save_photo(to_pil(photo, photo.rgb), tmp_path / "edited.jpg", exif=photo.exif)  # saves, without it
 
 
+def test_a_tiffs_own_tags_are_not_taken_for_exif():
+    photo = read_photo(encode(Image.fromarray(RGB), "TIFF", compression="tiff_lzw"))
+    assert photo.exif == b""  # its tags say how its strips are stored, nothing about a camera
+
+
 def test_a_photo_without_exif_or_with_broken_exif_saves_without_it(tmp_path):
     plain = read_photo(encode(Image.fromarray(RGB), "PNG"))
     assert plain.exif == b""
