@@ -159,7 +159,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                       elem_id="blend-mode")
                 download_format = gr.Radio(list(DOWNLOAD_FORMATS), value="PNG", label="Download as",
                                            info="PNG: lossless; JPEG (quality 95): a tenth of the time to write "
-                                                "and a third of the size, for large photos",
+                                                "and a fifth of the size, for large photos",
                                            elem_id="download-format")
         with gr.Column(scale=3):
             result = gr.ImageSlider(label="Before / after", type="filepath", height=520,

@@ -86,7 +86,7 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         model: "conditional" (default: one generator for every expression, only the change reaches
             the photo) or "seed" (the seed's per-expression generators)
         download_format: the full-size edited photo's format: "PNG" (default, lossless) or "JPEG"
-            (quality 95: a tenth of the time to write and a third of the size)
+            (quality 95: a tenth of the time to write and a fifth of the size)
     Returns:
         (original, edited) display-sized images, the full-size edited photo (PNG or JPEG, with the
         original's EXIF but not its GPS position), and a summary
