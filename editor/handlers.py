@@ -14,6 +14,8 @@ the control it is about instead. The docstrings of the named endpoints (`edit`,
 
 from __future__ import annotations
 
+import os
+
 import gradio as gr
 
 from . import memory, validate
@@ -24,6 +26,7 @@ from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, enlarge
                           write_download)
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, slider_labels
 from .photo import read_photo
+from .recent import Recent
 from .result_handlers import show
 from .session_store import SessionStore
 from .sliders import N_SLIDERS, SLIDER_RANGE
@@ -31,6 +34,12 @@ from .sliders import N_SLIDERS, SLIDER_RANGE
 # The random tab's default truncation: the conditional generator's samples read as their expression
 # in 84.0% with z x 0.7 against 73.7% at 1 (model card); benchmarks/truncation.py has the curve.
 RANDOM_TRUNCATION = 0.7
+
+
+# The last upload, decoded: the page's face detection and the Edit after it (and each other
+# expression tried) read the same file; a 24 MP JPEG takes 0.29 s to decode (README). One entry,
+# so a 40 MP photo's 120 MB are held once at most.
+_recent_uploads = Recent(1)
 
 
 def read_upload(payload):
@@ -41,8 +50,25 @@ def read_upload(payload):
     if payload is None:
         return None
     if isinstance(payload, dict):  # Gradio's FileData: the uploaded copy and the visitor's file name
-        return read_photo(payload["path"], name=payload.get("orig_name") or None)
-    return read_photo(str(payload))
+        path, name = payload["path"], payload.get("orig_name") or None
+    else:
+        path, name = str(payload), None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return read_photo(path, name=name)  # read_photo says what is wrong
+    # The file's identity and version: a file written anew at that path is read anew. A Photo is
+    # never changed in place by an edit, so one decoded copy can serve them all.
+    key = (path, name, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return _recent_uploads.get(key, lambda: _read_only(read_photo(path, name=name)))
+
+
+def _read_only(photo):
+    """`photo` with its pixels made read-only: a shared copy must not be written to."""
+    for array in (photo.rgb, photo.alpha):
+        if array is not None:
+            array.setflags(write=False)
+    return photo
 
 
 # ---------------------------------------------------------------- handlers

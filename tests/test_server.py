@@ -166,6 +166,33 @@ def test_a_session_keeps_no_photo_in_memory(editor, tmp_path):
 
 
 @requires(OBAMA_SMALL)
+def test_an_upload_is_decoded_once_for_its_detection_and_edits_and_anew_when_it_changes(editor, tmp_path,
+                                                                                       monkeypatch):
+    import editor.handlers as handlers
+    from editor.handlers import detect_faces
+
+    decoded = []
+    real = handlers.read_photo
+    monkeypatch.setattr(handlers, "read_photo", lambda *a, **k: decoded.append(a[0]) or real(*a, **k))
+    upload = tmp_path / "upload.jpg"
+    shutil.copy(OBAMA_SMALL, upload)
+    payload = {"path": str(upload), "orig_name": "me.jpg"}
+    store = SessionStore(Scratch())
+    detect_faces(editor, payload)
+    _, first, _, _ = edit_photo(editor, store, payload, "happy", [], progress=no_progress, **EDIT_DEFAULTS)
+    edit_photo(editor, store, payload, "sad", [], progress=no_progress, **EDIT_DEFAULTS)
+    assert len(decoded) == 1  # the page's detection, an edit and another expression: one decode
+    assert Path(first).name == "me_happy.png"  # the visitor's own file name still names the download
+    PIL.Image.open(OBAMA_SMALL).transpose(PIL.Image.Transpose.FLIP_LEFT_RIGHT).save(upload, quality=90)
+    os.utime(upload, ns=(time.time_ns(), time.time_ns() + 10**9))  # a new file at the same path
+    (_, after), _, _, _ = edit_photo(editor, store, payload, "happy", [], progress=no_progress, **EDIT_DEFAULTS)
+    assert len(decoded) == 2
+    shown = np.asarray(PIL.Image.open(after).convert("L"), float)
+    flipped = np.asarray(PIL.Image.open(upload).convert("L").resize(shown.shape[::-1]), float)
+    assert np.abs(shown - flipped).mean() < 10  # the edit is of the new photo
+
+
+@requires(OBAMA_SMALL)
 def test_sessions_are_bounded_and_an_ended_one_says_to_edit_again(editor):
     result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
     store = SessionStore(Scratch(), max_sessions=2)
