@@ -5,7 +5,7 @@ returns a `Photo`: RGB [H, W, 3] uint8 in the orientation the camera's EXIF tag
 says (as viewers show it), in sRGB when the file carries another colour profile,
 with any transparency kept aside as `alpha`, and the camera's EXIF kept aside to be written
 back with the edit (`Photo.exif`; `save_photo` and `output_metadata`). Whatever PIL decodes is accepted
-(JPEG, PNG, WebP, and also BMP, GIF, TIFF); every mode (palette, grey, 16-bit,
+(JPEG, PNG, WebP, HEIC as iPhones save photos, and also AVIF, BMP, GIF, TIFF); every mode (palette, grey, 16-bit,
 float, CMYK, ...) is converted. Anything that cannot be read raises
 `PhotoError`, a message for the person who uploaded the photo.
 
@@ -37,8 +37,15 @@ if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _UPLOAD = "upload a JPEG, PNG or WebP"
+try:  # HEIC (iPhones' photos) through pillow-heif, a dependency; without it, _guess_format says what to do
+    from pillow_heif import register_heif_opener
+except ImportError:  # pragma: no cover - an environment without the dependency
+    register_heif_opener = None
+if register_heif_opener is not None:
+    register_heif_opener()
+
 ORIENTATION, SOFTWARE, EXIF_IFD, GPS_IFD, MAKER_NOTE = 0x0112, 0x0131, 0x8769, 0x8825, 0x927C  # EXIF tags
-EXIF_FORMATS = ("JPEG", "MPO", "PNG", "WEBP")
+EXIF_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF")
 MAX_EXIF_BYTES = 65_000  # a JPEG's EXIF segment holds at most 65,533 bytes
 # What PIL's format plugins raise on malformed files (caught only around PIL calls).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
@@ -190,7 +197,7 @@ def _decode(image: Image.Image, name: str) -> None:
 def _guess_format(data: bytes) -> str:
     """Why PIL did not recognise `data`, in words a person can act on."""
     if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif"):
-        return "a HEIC/AVIF photo, as iPhones save them; export it as JPEG first"
+        return "a HEIC/AVIF photo this installation cannot decode; export it as JPEG first"
     if b"<svg" in data[:4096].lower():
         return "an SVG drawing: SVG is not supported, export it as PNG first"
     if all(32 <= b < 127 or b in b"\t\r\n" for b in data[:512]):

@@ -99,6 +99,25 @@ def test_the_maker_note_is_dropped_and_an_oversized_exif_is_not_kept(tmp_path):
     save_photo(to_pil(photo, photo.rgb), tmp_path / "edited.jpg", exif=photo.exif)  # saves, without it
 
 
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_iphone_heic_and_avif_photos_are_read_with_their_exif(tmp_path, fmt):
+    exif = camera_exif(orientation=1)
+    y, x = np.mgrid[0:48, 0:64]
+    smooth = np.dstack([x * 4, y * 5, 255 - x * 2]).astype(np.uint8)  # lossy codecs keep a gradient, not noise
+    data = encode(Image.fromarray(smooth), fmt, quality=95, exif=exif.tobytes())
+    assert data[4:8] == b"ftyp"  # the container iPhones write (HEIC), and AVIF's
+    photo = read_photo(data, name=f"IMG_0001.{fmt.lower()}")
+    assert photo.rgb.shape == smooth.shape and np.abs(photo.rgb.astype(int) - smooth).mean() < 6
+    saved = Image.open(save_photo(to_pil(photo, photo.rgb), tmp_path / "edited.jpg", exif=photo.exif)).getexif()
+    assert saved[0x0110] == "EOS R5" and 0x8825 not in saved
+
+
+def test_a_heic_that_cannot_be_decoded_says_to_export_a_jpeg():
+    fake = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    with pytest.raises(PhotoError, match="HEIC/AVIF photo this installation cannot decode; export it as JPEG"):
+        read_photo(fake, name="IMG_0002.HEIC")
+
+
 def test_a_tiffs_own_tags_are_not_taken_for_exif():
     photo = read_photo(encode(Image.fromarray(RGB), "TIFF", compression="tiff_lzw"))
     assert photo.exif == b""  # its tags say how its strips are stored, nothing about a camera

@@ -129,6 +129,19 @@ def test_a_9_megapixel_bmp_of_27_mb_is_accepted(url, tmp_path):
 
 
 @requires(OBAMA_SMALL)
+def test_an_iphone_heic_photo_is_edited_with_its_camera_exif(url, tmp_path):
+    exif = PIL.Image.Exif()
+    exif[0x010F], exif[0x0110] = "Apple", "iPhone 15"
+    photo = tmp_path / "IMG_0001.HEIC"
+    PIL.Image.open(OBAMA_SMALL).save(photo, "HEIF", quality=90, exif=exif.tobytes())
+    (before, after), download, summary = edit_api(connect(url), photo)
+    assert "edited 1 face" in summary
+    saved = PIL.Image.open(download)
+    assert saved.size == PIL.Image.open(OBAMA_SMALL).size and saved.getexif()[0x0110] == "iPhone 15"
+    assert Path(download).name == "IMG_0001_happy.png"
+
+
+@requires(OBAMA_SMALL)
 def test_a_multi_page_tiff_edit_says_only_page_1_was_read(url, tmp_path):
     first = PIL.Image.open(OBAMA_SMALL).convert("RGB")
     photo = tmp_path / "pages.tif"
