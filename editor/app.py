@@ -91,8 +91,9 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
         _model_notes(editor)
         with gr.Tab("Edit a photo"):
             page = _edit_tab(editor, store)
-        with gr.Tab("Random faces"):
+        with gr.Tab("Random faces") as random_tab_itself:
             random_tab = lay_out_random_tab(editor)
+            random_tab.tab = random_tab_itself
         _wire_edit_tab(page, editor, store, scratch)
         wire_random_tab(random_tab, editor, demo)
     return demo

@@ -38,6 +38,11 @@ class BuildOnce:
                 self._values[key] = build()
             return self._values[key]
 
+    def ready(self, key: str) -> bool:
+        """Whether `key` is built already (asking never builds it)."""
+        with self._lock:
+            return key in self._values
+
 
 class GeneratorExtras:
     """Banks, directions and direction labels of the editor's generators. `key` is
@@ -85,6 +90,12 @@ class GeneratorExtras:
                 self.conditional, directions, self.classifier, count=count, device=self.device))
         return [f"{directions.explained_variance_ratio[k]:.1%} of the generator's variation"
                 for k in range(min(count, len(directions)))]
+
+    def direction_labels_ready(self, key: str, count: int) -> bool:
+        """Whether `direction_labels(key, count)` would answer at once."""
+        if key == "conditional" and self.classifier is not None:
+            return self._built.ready(f"labels:{key}:{count}")
+        return self._built.ready(f"directions:{key}")
 
     def warm_up(self, key: str, mask: torch.Tensor, stop: threading.Event | None = None) -> None:
         """Build `key`'s bank, directions and slider labels and pay the first inversion's

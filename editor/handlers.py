@@ -184,11 +184,15 @@ def random_direction_key(editor, expression: str) -> str:
     return "conditional" if editor.default_model == "conditional" else expression
 
 
-def random_slider_labels(editor, expression: str) -> list[gr.Slider]:
-    """The random tab's direction sliders, labelled with what each was measured to do."""
+def random_slider_labels(editor, expression: str, only_if_ready: bool = False) -> list[gr.Slider]:
+    """The random tab's direction sliders, labelled with what each was measured to do;
+    `only_if_ready`: only if that was measured already (else the sliders stay as they are)."""
     try:
         expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
     except validate.ArgumentError:
         return [gr.skip()] * N_SLIDERS
-    labels = slider_labels(editor.direction_labels(random_direction_key(editor, expression), N_SLIDERS), N_SLIDERS)
+    key = random_direction_key(editor, expression)
+    if only_if_ready and not editor.extras.direction_labels_ready(key, N_SLIDERS):
+        return [gr.skip()] * N_SLIDERS
+    labels = slider_labels(editor.direction_labels(key, N_SLIDERS), N_SLIDERS)
     return [gr.Slider(label=label) for label in labels]

@@ -42,8 +42,12 @@ def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
     """A new face on load, on a new expression or seed, and on every slider move (the `random` endpoint);
     the direction sliders say what they do (measured once per generator, as the editor's)."""
     inputs = [tab.expression, tab.seed, *tab.sliders, tab.truncation]
-    gr.on([demo.load, tab.expression.change], partial(random_slider_labels, editor), tab.expression, tab.sliders,
+    # On load only if the labels are measured already (the app's warm-up does it at start), so a
+    # page load never starts that work; opening the tab or choosing an expression measures them.
+    gr.on([demo.load], partial(random_slider_labels, editor, only_if_ready=True), tab.expression, tab.sliders,
           api_visibility="private", show_progress="hidden")
+    gr.on([tab.tab.select, tab.expression.change], partial(random_slider_labels, editor), tab.expression,
+          tab.sliders, api_visibility="private", show_progress="hidden")
     gr.on([demo.load, tab.expression.change, tab.seed.change, tab.truncation.input,
            *[s.input for s in tab.sliders]],
           named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"]), inputs, tab.image,

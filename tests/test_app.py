@@ -162,11 +162,24 @@ def test_random_faces_truncation_defaults_to_the_tabs_and_pulls_to_the_mean_face
         random_face(editor, expression, 7, *ZERO, -0.5)  # and the handler's, for any caller
 
 
+def test_a_page_load_never_starts_measuring_the_random_tabs_labels(editor, monkeypatch):
+    import gradio as gr
+
+    from editor.generator_extras import GeneratorExtras
+
+    fresh = GeneratorExtras(editor.conditional, editor.generator, editor.device, editor.classifier, None)
+    monkeypatch.setattr(editor, "extras", fresh)  # nothing measured yet, as right after start-up
+    monkeypatch.setattr(fresh, "direction_labels", lambda *a: pytest.fail("a page load measured the directions"))
+    assert random_slider_labels(editor, editor.expressions[0], only_if_ready=True) == [gr.skip()] * N_SLIDERS
+
+
 def test_random_tab_direction_sliders_say_what_they_do(editor):
     labels = [slider.label for slider in random_slider_labels(editor, editor.expressions[0])]
     assert len(labels) == N_SLIDERS
     assert all(re.fullmatch(rf"Direction {k + 1}: .+", label) for k, label in enumerate(labels)), labels
     assert labels == slider_labels(editor.direction_labels("conditional", N_SLIDERS), N_SLIDERS)  # the edit tab's
+    ready = [slider.label for slider in random_slider_labels(editor, editor.expressions[0], only_if_ready=True)]
+    assert ready == labels  # measured once: a page load shows them too
 
 
 @requires(OBAMA_SMALL)

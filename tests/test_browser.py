@@ -251,6 +251,17 @@ def test_the_faces_ticked_by_default_skip_a_tiny_bystander(page, tmp_path):
     assert boxes.nth(1).is_checked()
 
 
+@requires(OBAMA_SMALL)
+def test_an_iphone_heic_photo_uploaded_as_image_heic_finds_its_face(page, tmp_path):
+    heic = tmp_path / "IMG_0001.HEIC"
+    PIL.Image.open(OBAMA_SMALL).save(heic, "HEIF", quality=90)
+    # as a browser that knows the type labels the file (Chromium shows no preview of it)
+    page.locator("#photo input[type=file]").set_input_files(
+        {"name": heic.name, "mimeType": "image/heic", "buffer": heic.read_bytes()})
+    page.locator("#faces-found img").first.wait_for()
+    assert "Face 1" in page.locator("#faces-read").inner_text()
+
+
 def test_random_tab_draws_a_face(page):
     page.get_by_role("tab", name="Random faces").click()
     image = page.locator("#random-face img")
