@@ -41,7 +41,7 @@ from .handlers import detect_faces, edit_photo
 from .result_handlers import (apply_strength, edit_strength, explore, prepare_explore, read_moved_faces, reset_sliders,
                               save_download, show_closeup, show_face_amounts, touch_session)
 from .page_errors import in_page
-from .page_parts import AMOUNT_NAMES, WEIGHT_NAMES, api_summary, default_expression, direction_slider, named_values
+from .page_parts import api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
 from .page_text import INTRO, TITLE, face_choices
 from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
@@ -49,7 +49,7 @@ from .photo import MAX_FILE_BYTES
 from .random_tab import lay_out_random_tab, wire_random_tab
 from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionStore
-from .sliders import MAX_WEIGHT, N_SLIDERS, N_VALUES
+from .sliders import AMOUNT_NAMES, MAX_WEIGHT, N_SLIDERS, N_VALUES, WEIGHT_NAMES
 
 MAX_FACES = 12  # face choices an API client may name without running detection first
 
@@ -91,9 +91,7 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
         _model_notes(editor)
         with gr.Tab("Edit a photo"):
             page = _edit_tab(editor, store)
-        with gr.Tab("Random faces") as random_tab_itself:
-            random_tab = lay_out_random_tab(editor)
-            random_tab.tab = random_tab_itself
+        random_tab = lay_out_random_tab(editor)
         _wire_edit_tab(page, editor, store, scratch)
         wire_random_tab(random_tab, editor, demo)
     return demo

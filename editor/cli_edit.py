@@ -54,13 +54,12 @@ FORMATS = ("png", "jpg", "webp")
 
 
 def _quality(value: str) -> int:
+    from . import validate
+
     try:
-        quality = int(value)
-    except ValueError:
-        quality = 0
-    if not 1 <= quality <= 100:
-        raise argparse.ArgumentTypeError(f"quality must be a whole number from 1 to 100, got {value!r}")
-    return quality
+        return validate.whole_number("quality", value, 1, 100)
+    except validate.ArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _expressions(value: str) -> list[str]:

@@ -6,13 +6,7 @@ import inspect
 
 import gradio as gr
 
-from gan.data import EXPRESSIONS
-
-from .sliders import N_SLIDERS, SLIDER_RANGE
-
-# The API's names of the slider values: the directions, then the expression weights (sliders.py).
-AMOUNT_NAMES = [f"amount_{k + 1}" for k in range(N_SLIDERS)]
-WEIGHT_NAMES = [f"weight_{name}" for name in EXPRESSIONS]
+from .sliders import SLIDER_RANGE
 
 
 def named_values(handler, names: list[str]):
@@ -27,7 +21,7 @@ def named_values(handler, names: list[str]):
         return handler(*args)
 
     call.__signature__ = signature.replace(parameters=fixed + named)
-    call.__doc__ = getattr(handler, "__doc__", None) or getattr(getattr(handler, "func", None), "__doc__", None)
+    call.__doc__ = getattr(handler, "func", handler).__doc__  # a partial's own __doc__ is partial's
     return call
 
 

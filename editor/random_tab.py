@@ -11,31 +11,32 @@ import gradio as gr
 from . import validate
 from .handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
 from .page_images import FACE_SIDE
-from .page_parts import AMOUNT_NAMES, api_summary, default_expression, direction_slider, named_values
-from .sliders import N_SLIDERS
+from .page_parts import api_summary, default_expression, direction_slider, named_values
+from .sliders import AMOUNT_NAMES, N_SLIDERS
 
 
 def lay_out_random_tab(editor) -> SimpleNamespace:
-    """The random-faces tab's controls, laid out."""
-    gr.Markdown("Faces the generators draw from random latent vectors; the sliders move along the "
-                "same directions as in the editor.")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1):
-            expression = gr.Radio(list(editor.expressions), value=default_expression(editor), label="Expression")
-            with gr.Row():
-                seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0], maximum=validate.SEED[1])
-                new_face = gr.Button("New face")
-            truncation = gr.Slider(*validate.TRUNCATION, value=RANDOM_TRUNCATION, step=0.05, label="Truncation",
-                                   info="Lower: more typical, cleaner faces; 1: the model's full variety",
-                                   elem_id="truncation")
-            sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"random-direction-{k + 1}")
-                       for k in range(N_SLIDERS)]
-            reset = gr.Button("Reset sliders")
-        with gr.Column(scale=1):
-            image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
-                             buttons=["download"], interactive=False, elem_id="random-face")
-    return SimpleNamespace(expression=expression, seed=seed, new_face=new_face, truncation=truncation,
-                           sliders=sliders, reset=reset, image=image)
+    """The random-faces tab and its controls, laid out (the tab itself too: opening it labels the sliders)."""
+    with gr.Tab("Random faces") as tab:
+        gr.Markdown("Faces the generators draw from random latent vectors; the sliders move along the "
+                    "same directions as in the editor.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1):
+                expression = gr.Radio(list(editor.expressions), value=default_expression(editor), label="Expression")
+                with gr.Row():
+                    seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0], maximum=validate.SEED[1])
+                    new_face = gr.Button("New face")
+                truncation = gr.Slider(*validate.TRUNCATION, value=RANDOM_TRUNCATION, step=0.05, label="Truncation",
+                                       info="Lower: more typical, cleaner faces; 1: the model's full variety",
+                                       elem_id="truncation")
+                sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"random-direction-{k + 1}")
+                           for k in range(N_SLIDERS)]
+                reset = gr.Button("Reset sliders")
+            with gr.Column(scale=1):
+                image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
+                                 buttons=["download"], interactive=False, elem_id="random-face")
+        return SimpleNamespace(tab=tab, expression=expression, seed=seed, new_face=new_face, truncation=truncation,
+                               sliders=sliders, reset=reset, image=image)
 
 
 def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:

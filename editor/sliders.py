@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 N_SLIDERS = 6  # GANSpace directions offered as sliders
 N_VALUES = N_SLIDERS + len(EXPRESSIONS)  # slider values per face: the directions, then the seven expression weights
+# The values' names, in the API and in its messages: the directions' amounts, then the weights.
+AMOUNT_NAMES = [f"amount_{k + 1}" for k in range(N_SLIDERS)]
+WEIGHT_NAMES = [f"weight_{name}" for name in EXPRESSIONS]
 MAX_WEIGHT = validate.STRENGTH[1]  # an expression weight goes as far as the strength
 SLIDER_RANGE = 3.0  # in standard deviations of z along each direction
 
@@ -49,9 +52,9 @@ def slider_values(values: Sequence[float | None], result: EditResult, face: int)
     amounts = validate.amounts([*values[:N_SLIDERS], *[0.0] * (N_SLIDERS - len(values[:N_SLIDERS]))], SLIDER_RANGE)
     given = values[N_SLIDERS:]
     weights = edit_values(result, face)[N_SLIDERS:]
-    for k, name in enumerate(EXPRESSIONS):
+    for k, name in enumerate(WEIGHT_NAMES):
         if k < len(given) and given[k] is not None:
-            weights[k] = validate.number(f"weight_{name}", given[k], 0.0, MAX_WEIGHT)
+            weights[k] = validate.number(name, given[k], 0.0, MAX_WEIGHT)
     return amounts + weights
 
 

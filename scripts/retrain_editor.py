@@ -57,7 +57,7 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     return [
         ("conditional GAN, first phase", [*gan, *epochs(11)]),
         ("conditional GAN, second phase (auxiliary classifier x3)",
-         [*gan, "--lambda-ac", "3", *(["--epochs", "2"] if args.quick else ["--epochs", "22"])]),
+         [*gan, "--lambda-ac", "3", "--epochs", "2" if args.quick else "22"]),  # past the first phase's
         ("encoder", ["train-encoder", "--data", data, "--generator", str(generator), "--out", str(out / "encoder"),
                      "--classifier", str(args.classifier), *epochs(3), *common, *quick]),
         ("teacher classifier", ["train-classifier", "--data", data, *ferplus, "--out", str(out / "teacher"),
@@ -111,9 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"done in {(time.perf_counter() - started) / 60:.1f} min: {args.out / 'conditional_average.safetensors'}"
           f" and {args.out / 'encoder' / 'encoder.safetensors'}")
     if args.ship:
-        return subprocess.call([sys.executable, str(ROOT / "scripts" / "ship_conditional.py"), "--generator",
-                                str(args.out / "conditional_average.safetensors"), "--encoder-run",
-                                str(args.out / "encoder"), "--device-note", f"retrain_editor.py, --device {args.device}"])
+        return subprocess.call([sys.executable, str(ROOT / "scripts" / "ship_conditional.py"),
+                                "--generator", str(args.out / "conditional_average.safetensors"),
+                                "--encoder-run", str(args.out / "encoder"),
+                                "--device-note", f"retrain_editor.py, --device {args.device}"])
     return 0
 
 
