@@ -3,6 +3,7 @@ fixtures of the UI tests (a real Editor, the app served on a local port)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -25,6 +26,14 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 def pytest_addoption(parser):
     parser.addoption("--update-screenshot", action="store_true",
                      help="let the browser journey rewrite assets/app_screenshot.png (never done otherwise)")
+
+
+def benchmark_module(name: str):
+    """benchmarks/<name>.py as a module (benchmarks/ is scripts, not a package the tests import)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def requires(*paths: Path) -> pytest.MarkDecorator:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import shutil
 
 import cv2
@@ -19,7 +18,7 @@ from editor.photo import PhotoError
 from editor.pipeline import Editor, MissingCheckpointsError
 from gan.data import EXPRESSIONS
 
-from .conftest import CHECKPOINTS, PHOTOS, REPO, photo_with_a_bystander, requires
+from .conftest import CHECKPOINTS, PHOTOS, benchmark_module, photo_with_a_bystander, requires
 
 OBAMA = PHOTOS / "fr_obama.jpg"
 TWO = PHOTOS / "fr_two_people.jpg"
@@ -310,9 +309,7 @@ def test_cli_passes_strength_and_model_through(editor, tmp_path, capsys, monkeyp
 
 @requires(OBAMA)
 def test_retarget_renders_only_the_named_faces_and_the_loss_stages_follow_the_edit(editor):
-    spec = importlib.util.spec_from_file_location("expression_loss", REPO / "benchmarks" / "expression_loss.py")
-    stages = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(stages)
+    stages = benchmark_module("expression_loss")
     result = editor.edit(OBAMA, "happy")
     [kept] = editor.retarget(result)  # no weights: the face as it was edited
     assert np.array_equal(kept.generated, result.faces[0].generated)

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import cv2
 import numpy as np
 import pytest
 
 from gan.data import EXPRESSIONS
 
-from .conftest import FER_CSV, REPO, requires
+from .conftest import FER_CSV, benchmark_module, requires
 
 
 @pytest.fixture(scope="module")
 def quality():
-    spec = importlib.util.spec_from_file_location("quality", REPO / "benchmarks" / "quality.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("quality")
 
 
 def test_box_overlap(quality):
@@ -57,9 +52,7 @@ def test_summary_counts_hits_same_person_and_both(quality):
 
 
 def test_feature_motion_is_the_mean_move_of_brows_eyes_and_mouth_in_eye_distances():
-    spec = importlib.util.spec_from_file_location("identity", REPO / "benchmarks" / "identity.py")
-    identity = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(identity)  # dlib is imported only by IdentityModel, not needed here
+    identity = benchmark_module("identity")  # dlib is imported only by IdentityModel, not needed here
     rng = np.random.default_rng(0)
     before = rng.uniform(0, 100, (68, 2))
     before[36], before[45] = (20.0, 40.0), (70.0, 40.0)  # outer eye corners 50 px apart

@@ -1,0 +1,63 @@
+"""The pure pieces of benchmarks/transfer_screen.py's variants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .conftest import benchmark_module
+
+
+@pytest.fixture(scope="module")
+def screen():
+    return benchmark_module("transfer_screen")
+
+
+def _points(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(12, 36, (68, 2))
+
+
+def test_registration_of_matching_points_is_no_flow(screen):
+    points = _points()
+    assert np.abs(screen.registration_flow(points, points)).max() < 1e-6
+
+
+def test_registration_samples_the_render_where_the_photo_has_its_points(screen):
+    photo = np.array([[24.0, 30.0]])  # one mouth point, the render's sits 2 px lower
+    flow = screen.registration_flow(photo, photo + [0.0, 2.0])
+    assert flow[30, 24, 1] > 1.0 and abs(flow[30, 24, 0]) < 0.1  # points down, towards the render's
+    assert np.abs(flow[0]).max() < 0.2 and np.abs(flow[:, 0]).max() < 0.2  # the crop's border holds
+
+
+def test_registration_moves_about_as_far_as_the_cap_at_most(screen):
+    points = _points(1)
+    flow = screen.registration_flow(points, points + 10.0, cap=3.0)
+    # Each point's move is capped; the fit smooths rather than interpolates and is not capped
+    # again (as screened), so between close points it may overshoot a little.
+    assert np.hypot(flow[..., 0], flow[..., 1]).max() <= 3.0 * 1.1
+
+
+def test_saliency_keeps_the_change_where_it_pushes_towards_the_target(screen):
+    change = np.zeros((48, 48), np.float32)
+    change[20:40, 8:40] = -20.0  # a darker lower face
+    gradient = np.zeros_like(change)
+    gradient[20:40, 8:24] = -1.0  # the classifier wants the left half darker ...
+    gradient[20:40, 24:40] = 1.0  # ... and the right half lighter
+    weight = screen.saliency_weight(gradient, change, floor=0.3, blur=0.5)
+    assert weight.min() >= 0.3 - 1e-6 and weight.max() <= 1.0 + 1e-6
+    assert weight[30, 14] > 0.9  # kept where it helps
+    assert weight[30, 34] == pytest.approx(0.3, abs=0.05)  # the floor where it works against the target
+    assert weight[5, 5] == pytest.approx(0.3)  # and where there is no change
+
+
+def test_saliency_of_no_push_anywhere_is_the_floor(screen):
+    weight = screen.saliency_weight(np.zeros((48, 48)), np.ones((48, 48)), floor=0.4)
+    assert np.allclose(weight, 0.4)
+
+
+def test_variant_names_and_strengths(screen):
+    name, _, strength = screen.variant("saliency-judge@2.25")
+    assert name == "saliency-judge@2.25" and strength == 2.25
+    assert screen.variant("registered-0.7")[2] == screen.DEFAULT_STRENGTH["conditional"]
+    with pytest.raises(SystemExit, match="unknown variant"):
+        screen.variant("saliency-everyone")
