@@ -9,9 +9,10 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - default: the shipped transfer (editor/apply_edit.conditional_change);
 - registered[-sigma]: the residual moved from S's landmarks onto the photo crop's
   own (docs/transfer_screens.md), low-passed with sigma (default 1) afterwards;
-- saliency-ours / saliency-judge: the residual weighted by where a classifier's
-  gradient says it pushes towards the target, the mask drawn by our classifier
-  or by the second judge (docs/transfer_screens.md: it lifts only the classifier
+- saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
+  a classifier's gradient says it pushes towards the target, the mask drawn by our
+  classifier, by the second judge, or by the encoder's expression head (a model
+  that is neither judge) (docs/transfer_screens.md: it lifts only the classifier
   that draws it).
 Prints hit / same / both / hit2 / both2 / sharpness per variant and writes the rows
 as JSON (--out). The numbers of docs/transfer_screens.md's last screens came from
@@ -109,6 +110,8 @@ def salient(by: str) -> Variant:
         base = default(editor, judge, edit, settings, target)
         if by == "ours":
             log_probs = lambda x: torch.log_softmax(editor.classifier(x), 1)  # noqa: E731
+        elif by == "encoder":  # the encoder's expression head: a model that judges nothing
+            log_probs = lambda x: torch.log_softmax(editor.encoder(x)[1], 1)  # noqa: E731
         else:  # the second judge reads 64x64; its forward is no_grad for reading, unwrapped here
             log_probs = lambda x: torch.log_softmax(type(judge).forward.__wrapped__(  # noqa: E731
                 judge, F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False)), 1)
@@ -122,8 +125,9 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     base, _, arg = name.partition("-")
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours")}
-    if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge")):
-        raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], saliency-ours, saliency-judge")
+    if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
+        raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
+                         "saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 
