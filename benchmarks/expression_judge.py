@@ -67,7 +67,11 @@ class ExpressionJudge:
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, 1, 64, 64] in [-1, 1] -> logits [N, 7] (before the softmax)."""
+        """[N, 1, 64, 64] in [-1, 1] -> logits [N, 7] (before the softmax), for reading."""
+        return self.logits(x)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """forward with gradients (benchmarks/transfer_screen.py's saliency mask needs them)."""
         w = self.weights
         x = F.relu(self._bn(F.conv2d(x, w["conv2d_1.kernel"]), "batch_normalization_1"))
         x = F.relu(self._bn(F.conv2d(x, w["conv2d_2.kernel"]), "batch_normalization_2"))

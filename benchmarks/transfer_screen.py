@@ -42,7 +42,7 @@ from benchmarks.quality import DATA, FaceJudge  # noqa: E402
 from editor.apply_edit import conditional_change  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH, EditSettings, FaceEdit, expression_weights  # noqa: E402
 from editor.faces import NoFaceError  # noqa: E402
-from editor.motion import _border  # noqa: E402
+from editor.motion import smooth_flow  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
 from editor.transfer import FaceChange, apply_change, face_change, warp_crop  # noqa: E402
@@ -54,21 +54,14 @@ Variant = Callable[[Editor, ExpressionJudge, FaceEdit, EditSettings, int], FaceC
 
 
 def registration_flow(photo_points: np.ndarray, render_points: np.ndarray, size: int = 48, *,
-                      sigma: float = 5.0, ridge: float = 0.2, cap: float = 3.0) -> np.ndarray:
+                      cap: float = 3.0) -> np.ndarray:
     """Backward flow [size, size, 2] that samples, at each of the photo crop's landmarks,
-    the render's matching landmark (each move capped; the crop's border held), as a
-    Gaussian radial-basis fit like editor/motion.py's."""
+    the render's matching landmark (each move capped; the crop's border held): the motion's
+    smooth fit (editor/motion.smooth_flow), not capped again."""
     at = np.asarray(photo_points, np.float64)
     moves = np.asarray(render_points, np.float64) - at
     moves *= np.minimum(1.0, cap / np.maximum(np.linalg.norm(moves, axis=1, keepdims=True), 1e-9))
-    points = torch.from_numpy(np.concatenate([at, _border(size)]))
-    values = torch.from_numpy(np.concatenate([moves, np.zeros((len(points) - len(moves), 2))]))
-    kernel = torch.exp(-torch.cdist(points, points).square() / (2 * sigma ** 2))
-    weights = torch.linalg.solve(kernel + ridge * torch.eye(len(points), dtype=torch.float64), values)
-    axis = torch.arange(size, dtype=torch.float64)
-    grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
-    basis = torch.exp(-torch.cdist(grid, points).square() / (2 * sigma ** 2))
-    return (basis @ weights).reshape(size, size, 2).numpy().astype(np.float32)
+    return smooth_flow(at, moves, np.zeros((0, 2)), size)
 
 
 def saliency_weight(gradient: np.ndarray, change: np.ndarray, *, floor: float = 0.3, blur: float = 2.0) -> np.ndarray:
@@ -112,9 +105,9 @@ def salient(by: str) -> Variant:
             log_probs = lambda x: torch.log_softmax(editor.classifier(x), 1)  # noqa: E731
         elif by == "encoder":  # the encoder's expression head: a model that judges nothing
             log_probs = lambda x: torch.log_softmax(editor.encoder(x)[1], 1)  # noqa: E731
-        else:  # the second judge reads 64x64; its forward is no_grad for reading, unwrapped here
-            log_probs = lambda x: torch.log_softmax(type(judge).forward.__wrapped__(  # noqa: E731
-                judge, F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False)), 1)
+        else:  # the second judge reads 64x64
+            log_probs = lambda x: torch.log_softmax(judge.logits(  # noqa: E731
+                F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False)), 1)
         gradient = _target_gradient(log_probs, edit.aligned, base.residual, target)
         return FaceChange(base.flow, (base.residual * saliency_weight(gradient, base.residual)).astype(np.float32))
     return change

@@ -47,8 +47,18 @@ def landmark_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, sig
     length = np.linalg.norm(move, axis=1, keepdims=True)
     move *= np.minimum(1.0, cap / np.maximum(length, 1e-9))
     # Backward flow: known where each moving point lands (source + move), pointing back.
-    points = np.concatenate([source[MOVING] + move, source[HOLDING], _border(size)])
-    values = np.concatenate([-move, np.zeros((len(points) - len(move), 2))])
+    flow = smooth_flow(source[MOVING] + move, -move, source[HOLDING], size, sigma=sigma)
+    length = np.hypot(flow[..., 0], flow[..., 1])[..., None]
+    return (flow * np.minimum(1.0, cap / np.maximum(length, 1e-9))).astype(np.float32)
+
+
+def smooth_flow(at: np.ndarray, values: np.ndarray, held: np.ndarray, size: int = 48, *,
+                sigma: float = SIGMA) -> np.ndarray:
+    """A smooth field [size, size, 2] float32 that takes `values` [N, 2] at the points `at`
+    [N, 2] and 0 at the points `held` [M, 2] and on a ring around the crop's border: a
+    Gaussian radial-basis fit of reach `sigma`, smoothed by RIDGE (not exact)."""
+    points = np.concatenate([np.asarray(at, np.float64), np.asarray(held, np.float64).reshape(-1, 2), _border(size)])
+    values = np.concatenate([np.asarray(values, np.float64), np.zeros((len(points) - len(values), 2))])
     # The linear algebra runs in torch, on its thread pool: numpy's OpenBLAS keeps a second pool of
     # threads spinning after each call, which slowed the next face detection by half (measured:
     # MTCNN 150 ms against 92 ms on the 2-core CPU, benchmarks/edit_latency.py).
@@ -58,7 +68,4 @@ def landmark_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, sig
     axis = torch.arange(size, dtype=torch.float64)
     grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
     basis = torch.exp(-torch.cdist(grid, points_t).square() / (2 * sigma ** 2))
-    flow = (basis @ weights).reshape(size, size, 2).numpy()
-    length = np.hypot(flow[..., 0], flow[..., 1])[..., None]
-    return (flow * np.minimum(1.0, cap / np.maximum(length, 1e-9))).astype(np.float32)
-
+    return (basis @ weights).reshape(size, size, 2).numpy().astype(np.float32)
