@@ -38,8 +38,8 @@ from gan.data import EXPRESSIONS
 
 from . import validate
 from .handlers import detect_faces, edit_photo
-from .result_handlers import (apply_strength, edit_strength, explore, prepare_explore, read_moved_faces, reset_sliders,
-                              save_download, show_closeup, show_face_amounts, touch_session)
+from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
+                              reset_sliders, show_closeup, show_face_amounts)
 from .page_errors import in_page
 from .page_parts import api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
@@ -164,7 +164,11 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             result = gr.ImageSlider(label="Before / after", type="filepath", height=520,
                                     buttons=["fullscreen"], interactive=False, elem_id="result")
             summary = gr.Markdown(elem_id="summary")
-            download = gr.DownloadButton("Download full-size photo", visible=False, elem_id="download")
+            # A plain button: the full-size photo is written when asked for (make_download), then
+            # the browser saves it from the hidden file box (a DownloadButton's file must exist first).
+            download = gr.Button("Download full-size photo", visible=False, elem_id="download")
+            download_file = gr.File(visible="hidden", interactive=False, elem_id="download-file")
+            download_notice = gr.HTML(elem_id="download-notice", elem_classes="notice")
             closeup = gr.ImageSlider(label="The edited faces, close up (from the full-size photo)", type="filepath",
                                      height=420, buttons=["fullscreen"], interactive=False, visible=False,
                                      elem_id="closeup")
@@ -188,20 +192,33 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
         faces=faces, expression=expression, strength=strength, seed=seed, edit_button=edit_button,
         edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode,
         download_format=download_format, result=result,
-        summary=summary, download=download, closeup=closeup, explore_panel=explore_panel, explore_face=explore_face,
+        summary=summary, download=download, download_file=download_file, download_notice=download_notice,
+        closeup=closeup, explore_panel=explore_panel, explore_face=explore_face,
         sliders=sliders, reading=reading, sliders_notice=sliders_notice, reset=reset, crops=crops)
+
+
+# Saves the file the hidden download box holds: a link to it, clicked, as a download button does.
+SAVE_FILE = """(file) => {
+    if (!file || !file.url) return;
+    const link = document.createElement("a");
+    link.href = file.url;
+    link.download = file.orig_name || "";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+}"""
 
 
 def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: Scratch) -> None:
     """The edit tab's events (a visitor's mistakes as notices, see in_page) and the named API
     endpoints, which run the same handlers."""
     sliders, session = page.sliders, page.session
-    notices = [page.photo_notice, page.edit_notice, page.sliders_notice]
-    clear_notices = "() => ['', '', '']"  # in the browser, at once: a new action, so older notices go
+    notices = [page.photo_notice, page.edit_notice, page.sliders_notice, page.download_notice]
+    clear_notices = "() => ['', '', '', '']"  # in the browser, at once: a new action, so older notices go
     detect_outputs = [page.faces_found, page.faces_read, page.faces]
     edit_inputs = [page.photo, page.expression, page.faces, page.seed, page.steps, page.restarts, page.strength,
                    page.blend_mode, page.model, page.download_format]
-    edit_outputs = [page.result, page.download, page.summary, session]
+    edit_outputs = [page.result, page.download_file, page.summary, session]
     moved = [session, page.explore_face, *sliders]  # the explore endpoint's inputs, and what follows a move
     explore_outputs = [page.result, session]
     private = dict(api_visibility="private")
@@ -209,21 +226,22 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
 
     page.edit_button.click(None, None, notices, js=clear_notices, **quiet)
     edit_event = page.edit_button.click(
-        in_page(partial(edit_photo, editor, store), len(edit_outputs)), edit_inputs, [*edit_outputs, page.edit_notice],
+        in_page(partial(edit_photo, editor, store, full_size=False), len(edit_outputs)), edit_inputs,
+        [*edit_outputs, page.edit_notice],
         show_progress_on=[page.result, page.summary], concurrency_id="edit", concurrency_limit=1, preprocess=False,
         **private)
     edit_event.success(partial(prepare_explore, editor), session,
                        [page.download, page.explore_panel, page.explore_face, page.crops, page.reading, *sliders],
                        **private)
 
-    forgotten = [page.result, page.summary, page.download, page.closeup, page.explore_panel, page.crops, page.reading,
+    forgotten = [page.result, page.summary, page.download, page.download_file, page.closeup, page.explore_panel, page.crops, page.reading,
                  session, page.faces_found, page.faces_read, page.faces, *sliders]
 
     def forget_previous_photo(previous: Session | None):
         """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
         stays, and its session's files go."""
         store.drop(previous)
-        return {page.result: None, page.summary: "", page.download: gr.DownloadButton(value=None, visible=False),
+        return {page.result: None, page.summary: "", page.download: gr.Button(visible=False), page.download_file: None,
                 page.closeup: gr.update(value=None, visible=False),
                 page.explore_panel: gr.Column(visible=False), page.crops: [], page.reading: "", session: None,
                 page.faces_found: [], page.faces_read: "", page.faces: gr.CheckboxGroup(value=[], visible=False),
@@ -235,17 +253,15 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     page.photo.change(in_page(partial(detect_faces, editor), len(detect_outputs)), page.photo,
                       [*detect_outputs, page.photo_notice], show_progress_on=[page.faces_found], concurrency_limit=2,
                       preprocess=False, **private)
-    gr.on([s.input for s in sliders], None, None, [page.photo_notice, page.edit_notice], js="() => ['', '']",
-          **quiet)
+    others = [page.photo_notice, page.edit_notice, page.download_notice]  # notices a slider move clears
+    gr.on([s.input for s in sliders], None, None, others, js="() => ['', '', '']", **quiet)
     gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
           moved, [*explore_outputs, page.sliders_notice], trigger_mode="always_last",
           concurrency_id="render", concurrency_limit=2, **quiet)
-    gr.on([s.change for s in sliders], partial(save_download, editor, scratch), moved, page.download,
-          trigger_mode="multiple", concurrency_limit=None, **quiet)  # requests mostly sleep (debounce)
     gr.on([s.change for s in sliders], partial(read_moved_faces, editor), moved, page.reading,
           trigger_mode="always_last", concurrency_id="reading", concurrency_limit=1, **quiet)
     # After an edit, the Strength slider moves the edit's expression weight of every face (no new fit).
-    page.strength.input(None, None, [page.photo_notice, page.edit_notice], js="() => ['', '']", **quiet)
+    page.strength.input(None, None, others, js="() => ['', '', '']", **quiet)
     page.strength.input(in_page(partial(apply_strength, editor, scratch), 2 + N_VALUES),
                         [session, page.explore_face, page.strength],
                         [page.result, session, *sliders, page.sliders_notice], trigger_mode="always_last",
@@ -253,7 +269,16 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     page.reset.click(in_page(partial(reset_sliders, editor, scratch), 2 + N_VALUES), [session, page.explore_face],
                      [page.result, session, *sliders, page.sliders_notice], **quiet)
     page.reset.click(edit_strength, session, page.strength, queue=False, **quiet)
-    page.download.click(touch_session, session, None, queue=False, **quiet)
+    # The full-size photo, written when asked for; then the browser saves it (SAVE_FILE).
+    # (At once in the browser: the notices, and the last file, so a refusal saves nothing.)
+    page.download.click(None, None, [*notices, page.download_file], js="() => ['', '', '', '', null]", **quiet)
+    page.download.click(in_page(partial(make_download, editor, scratch), 1),
+                        [session, page.explore_face, page.download_format, *sliders],
+                        [page.download_file, page.download_notice], show_progress_on=[page.download],
+                        concurrency_id="render", concurrency_limit=2, **private
+                        ).success(None, page.download_file, None, js=SAVE_FILE, **quiet)
+    page.download_format.change(lambda fmt: gr.Button(f"Download full-size {fmt}"), page.download_format,
+                                page.download, queue=False, **quiet)
     # Whatever changed the before/after view (an edit, a slider, a reset, a new photo), the close-up follows.
     page.result.change(show_closeup, session, page.closeup, queue=False, **quiet)
     # The blend modes, the strength's range and the inversion's defaults are the chosen model's.

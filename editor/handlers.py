@@ -95,7 +95,7 @@ def detect_faces(editor, photo: str | None):
 
 def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, faces: list[int] | None,
                seed: float, steps: float, restarts: float, strength: float, blend_mode: str, model: str | None = None,
-               download_format: str | None = None, progress=gr.Progress()):
+               download_format: str | None = None, progress=gr.Progress(), *, full_size: bool = True):
     """Change the expression of the faces in a photo.
 
     Parameters:
@@ -117,6 +117,8 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         (original, edited) display-sized images, the full-size edited photo (PNG or JPEG, with the
         original's EXIF but not its GPS position), and a summary
     """
+    # (The page passes full_size=False: it writes the full-size photo only when the visitor asks for
+    # it, result_handlers.make_download; at 24 MP a PNG takes 1.15 s to write.)
     if photo is None:
         raise refuse("Upload a photo first (or pick one of the examples).")
     try:
@@ -143,12 +145,13 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
                                            "original.jpg")
     show(scratch, session, result.image)
     session.download_format = download_format
-    session.download = write_download(scratch, session.folder, result.image, download_name(result), download_format,
-                                      result.photo.exif)
+    if full_size:
+        session.download = write_download(scratch, session.folder, result.image, download_name(result),
+                                          download_format, result.photo.exif)
     summary = edit_summary(editor, result)
     del result  # the photos are on disk now
     memory.trim()
-    return (session.before, session.after), session.download, summary, session
+    return (session.before, session.after), session.download or None, summary, session
 
 
 def random_face(editor, expression: str, seed: float, *values: float):

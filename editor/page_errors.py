@@ -47,12 +47,14 @@ def in_page(fn, outputs: int):
     it. A mistake the visitor can fix (a `gr.Error`) leaves the outputs as they are and goes into
     that notice, once, where it stays until the visitor's next action (which clears every notice,
     see `build_demo`); success empties it. Raised, it would be a pop-up that vanishes and leaves an
-    empty "Error" badge on each output."""
+    empty "Error" badge on each output. `fn` returns a tuple of its `outputs`, or, when there is
+    one, that output itself."""
 
     @wraps(fn)  # Gradio reads fn's signature through this (e.g. its gr.Progress argument)
     def run(*args, **kwargs):
         try:
-            return (*fn(*args, **kwargs), notice(None))
+            result = fn(*args, **kwargs)  # its outputs, or its one output itself
+            return (*(result if outputs > 1 else [result]), notice(None))
         except gr.Error as exc:
             return (*[gr.skip()] * outputs, notice(exc))
 

@@ -8,7 +8,7 @@ itself and everything before it: handlers.py.
 
 from __future__ import annotations
 
-import time
+from pathlib import Path
 
 import gradio as gr
 
@@ -16,14 +16,12 @@ from gan.data import EXPRESSIONS
 
 from . import validate
 from .page_errors import bad_argument, refuse
-from .page_images import generator_views, write_closeup, write_display, write_download
+from .page_images import DOWNLOAD_FORMATS, generator_views, write_closeup, write_display, write_download
 from .page_text import download_name, moved_reading, slider_labels
 from .scratch import Scratch
 from .session_store import Session, SessionExpired
 from .sliders import (N_SLIDERS, N_VALUES, chosen_face, direction_key, edit_values, render, render_with_sliders,
                       slider_values, with_strength)
-
-DOWNLOAD_DEBOUNCE = 0.3  # seconds without slider changes before the full-size PNG is written
 
 
 def _mapped(session: Session | None):
@@ -59,7 +57,7 @@ def prepare_explore(editor, session: Session | None):
     weights = [gr.Slider(value=values[N_SLIDERS + k], visible=conditional) for k in range(len(EXPRESSIONS))]
     face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
     crops = generator_views(result)
-    download = gr.DownloadButton(f"Download full-size {session.download_format}", visible=True)
+    download = gr.Button(f"Download full-size {session.download_format}", visible=True)
     return download, gr.Column(visible=True), face, crops, "", *sliders, *weights
 
 
@@ -121,33 +119,34 @@ def apply_strength(editor, scratch: Scratch, session: Session | None, face: int 
     return (session.before, session.after), session, *session.amounts[shown]
 
 
-def save_download(editor, scratch: Scratch, session: Session | None, face: int | None, *amounts: float):
-    """The full-size PNG of the photo with the sliders as they are now.
-
-    Every slider change asks for one (mouse, keyboard, reset, face switch), with
-    the slider values themselves, so it never races the image updates; only the
-    last request of a burst writes the file, so dragging stays fast."""
+def make_download(editor, scratch: Scratch, session: Session | None, face: int | None, download_format: str | None,
+                  *amounts: float) -> str:
+    """The full-size photo as the page shows it now (sliders and all), in the format chosen now,
+    written when the visitor asks for it: an edit or a slider move writes none (a 24 MP PNG takes
+    1.15 s), and asking again for the same photo in the same format gives the file already written.
+    The slider values come with the request, so it never races the image updates."""
     if session is None or not session.edit.faces:
-        return gr.skip()
-    with session.lock:
-        session.download_requests += 1
-        mine = session.download_requests
-    time.sleep(DOWNLOAD_DEBOUNCE)
-    if session.download_requests != mine:
-        return gr.skip()  # a newer request will write it
-    result = _mapped(session)
-    if result is None:
-        return gr.skip()  # expired: the page keeps the last download, which stays on disk (session_store)
-    image = render_with_sliders(editor, session, result, face, amounts)
-    session.download = write_download(scratch, session.folder, image, download_name(session.edit),
-                                      session.download_format, session.edit.photo.exif)
+        raise refuse("Edit a photo first; then its full-size photo can be downloaded.")
+    try:
+        download_format = validate.one_of("download_format", download_format or "PNG", DOWNLOAD_FORMATS)
+    except validate.ArgumentError as exc:
+        raise bad_argument(exc) from None
+    try:
+        result = session.result
+        shown = chosen_face(result, None if face is None else int(face))
+    except (SessionExpired, ValueError) as exc:
+        raise refuse(str(exc)) from None
+    values = {**session.amounts, shown: slider_values(amounts, result, shown)}
+    key = (download_format, repr(sorted((k, list(v)) for k, v in values.items())))
+    with session.lock:  # two quick clicks write one file
+        if session.download and session.download_key == key and Path(session.download).is_file():
+            return session.download
+        image = render(editor, result, values)
+        session.download_format = download_format
+        session.download = write_download(scratch, session.folder, image, download_name(session.edit),
+                                          download_format, session.edit.photo.exif)
+        session.download_key = key
     return session.download
-
-
-def touch_session(session: Session | None) -> None:
-    """A download counts as a use: the store ends the least recently used edits first."""
-    if isinstance(session, Session):
-        session.touch()
 
 
 def read_moved_faces(editor, session: Session | None, face: int | None, *amounts: float):

@@ -11,9 +11,10 @@ At most `max_sessions` sessions are kept, each until `max_age` seconds after its
 last use (an edit, a slider move, a download: see `Session.touch`). Past that
 number, the least recently used session goes first: its photo and the images the
 page no longer shows are deleted at once, but the images the visitor's page still
-links to (the before/after pair and the full-size download) stay until the visitor
-leaves or they are an hour old, so a slow visitor's download link never breaks;
-their next slider move says the edit has expired and to press Edit again.
+links to (the before/after pair and a full-size download already written) stay
+until the visitor leaves or they are an hour old, so a slow visitor's download link
+never breaks; their next slider move or download says the edit has expired and to
+press Edit again.
 """
 
 from __future__ import annotations
@@ -49,14 +50,14 @@ class Session:
     edit: EditResult  # without its photos (image, original and photo.rgb are None); see `result`
     before: str = ""  # display-sized JPEG of the original photo
     after: str = ""  # display-sized JPEG of the edited photo the page shows now
-    download: str = ""  # the full-size photo the page's download button links to now
+    download: str = ""  # the full-size photo last written for download (the page's: when asked for)
     download_format: str = "PNG"  # its format, one of page_images.DOWNLOAD_FORMATS
+    download_key: tuple = ()  # the format and slider values it was written with
     closeup_boxes: list = field(default_factory=list)  # each edited face's region of the full-size photo
     closeup_before: str = ""  # JPEGs of those regions side by side, before and as the page shows it now
     closeup_after: str = ""
     amounts: dict[int, list[float]] = field(default_factory=dict)  # face index -> slider values
     shown: bool = False  # the page shows this edit's sliders (a refused edit then leaves them as they are)
-    download_requests: int = 0  # slider changes so far; the download follows the last one
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     last_used: float = field(default_factory=time.monotonic)
     expired_because: str | None = None

@@ -4,8 +4,8 @@ and the time a slider move takes. Real Editor, real photos."""
 from __future__ import annotations
 
 import re
-import time
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import PIL.Image
@@ -14,7 +14,7 @@ import pytest
 import editor.__main__ as cli
 from editor.handlers import RANDOM_TRUNCATION, edit_photo, random_face, random_slider_labels
 from editor.result_handlers import (apply_strength, explore, prepare_explore, read_moved_faces, reset_sliders,
-                                    save_download, show_closeup)
+                                    make_download, show_closeup)
 from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes, write_display
 from editor.directions import move
 from editor.scratch import Scratch
@@ -329,7 +329,7 @@ def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tm
     store = SessionStore(Scratch())
     _, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75, blend_mode="flow",
                                          progress=lambda *a, **k: None, steps=FAST["steps"], restarts=FAST["restarts"])
-    moved = save_download(editor, store.scratch, session, 0, 1.0)  # and after a slider move
+    moved = make_download(editor, store.scratch, session, 0, "PNG", 1.0)  # the page's, after a slider move
     for path in (download, moved):
         saved = PIL.Image.open(path)
         tags = saved.getexif()
@@ -349,31 +349,39 @@ def test_the_download_comes_in_the_format_asked_for(editor):
     _, jpeg, _, session = edit(download_format="JPEG")
     assert jpeg.endswith("fr_obama_small_happy.jpg") and PIL.Image.open(jpeg).format == "JPEG"
     assert np.abs(pixels(jpeg).astype(int) - pixels(png).astype(int)).mean() < 2  # the same photo, at quality 95
-    assert prepare_explore(editor, session)[0].label == "Download full-size JPEG"
-    moved = save_download(editor, store.scratch, session, 0, 1.0)  # a slider move keeps the format
-    assert moved.endswith(".jpg") and PIL.Image.open(moved).format == "JPEG"
+    assert prepare_explore(editor, session)[0].value == "Download full-size JPEG"
+    # The page asks at download time, in the format chosen then.
+    assert PIL.Image.open(make_download(editor, store.scratch, session, 0, "JPEG", 1.0)).format == "JPEG"
+    assert PIL.Image.open(make_download(editor, store.scratch, session, 0, "PNG", 1.0)).format == "PNG"
     with pytest.raises(gr.Error, match="download_format must be one of PNG, JPEG"):
         edit(download_format="TIFF")
+    with pytest.raises(gr.Error, match="download_format must be one of PNG, JPEG"):
+        make_download(editor, store.scratch, session, 0, "TIFF")
 
 
 @requires(OBAMA_SMALL)
-def test_download_follows_the_last_slider_change(editor):
-    result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
-    store = SessionStore(Scratch())  # the session's photo lives in the store's folder
-    scratch, session = store.scratch, store.add(result)
-    explore(editor, scratch, session, 0, 1.5, -1.0)
-    # Two changes in a burst: only the later one writes the file.
-    from concurrent.futures import ThreadPoolExecutor
+def test_the_page_writes_the_full_size_photo_only_when_asked_and_as_the_sliders_are(editor):
+    import gradio as gr
 
-    with ThreadPoolExecutor(2) as pool:
-        early = pool.submit(save_download, editor, scratch, session, 0, 0.5, 0.0)
-        time.sleep(0.05)
-        late = pool.submit(save_download, editor, scratch, session, 0, 1.5, -1.0)
-    assert not isinstance(early.result(), str)  # skipped
-    png = PIL.Image.open(late.result())
-    shown = editor.render(session.result, {0: move(result.faces[0].z, editor.directions("conditional"), [1.5, -1.0])},
+    store = SessionStore(Scratch())
+    pair, download, _, session = edit_photo(editor, store, str(OBAMA_SMALL), "happy", [], 0, strength=1.75,
+                                            blend_mode="flow", progress=lambda *a, **k: None, full_size=False,
+                                            steps=FAST["steps"], restarts=FAST["restarts"])
+    assert download is None and not list(session.folder.rglob("*.png"))  # the edit writes none
+    result = session.result
+    png = make_download(editor, store.scratch, session, 0, "PNG")  # as edited
+    assert np.array_equal(pixels(png), editor.render(result, {}))
+    explore(editor, store.scratch, session, 0, 1.5, -1.0)  # a slider move writes none either
+    assert list(session.folder.rglob("*.png")) == [Path(png)]
+    moved = make_download(editor, store.scratch, session, 0, "PNG", 1.5, -1.0)
+    shown = editor.render(result, {0: move(result.faces[0].z, editor.directions("conditional"), [1.5, -1.0])},
                           {0: result.faces[0].weights})
-    assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), shown)
+    assert moved != png and np.array_equal(pixels(moved), shown)
+    assert make_download(editor, store.scratch, session, 0, "PNG", 1.5, -1.0) == moved  # asked again: no new file
+    with pytest.raises(gr.Error, match="Edit a photo first"):
+        make_download(editor, store.scratch, None, 0, "PNG")
+    with pytest.raises(gr.Error, match="Face 2 was not edited"):
+        make_download(editor, store.scratch, session, 1, "PNG")
 
 
 @requires(OBAMA_SMALL)
@@ -421,6 +429,8 @@ def test_in_page_shows_a_mistake_in_its_notice_and_leaves_the_outputs_as_they_ar
     assert image is summary and not isinstance(image, str)  # gr.skip(): the outputs stay as they are
     assert "Upload a photo first." in notice and 'role="alert"' in notice
     assert run(True) == ("image", "summary", "")  # success empties the notice
+    one = in_page(lambda: "/tmp/me_happy.png", outputs=1)  # one output: returned as itself, not a tuple
+    assert one() == ("/tmp/me_happy.png", "")
 
 
 def test_faces_note_says_which_faces_are_not_ticked_and_why():

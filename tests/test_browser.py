@@ -129,7 +129,7 @@ def test_upload_edit_and_explore(page, checkpoints, tmp_path, request):
     print(f"slider step to new image in the page: median {statistics.median(latencies) * 1000:.0f} ms "
           f"({', '.join(f'{t * 1000:.0f}' for t in latencies)})")
 
-    # Once the slider rests, the page shows the moved face and the download is that photo.
+    # Once the slider rests, the page shows the moved face, and the download (written when pressed) is that photo.
     deadline = time.monotonic() + 60
     while True:
         moved_src, moved = after_image(page)

@@ -20,7 +20,7 @@ import editor.__main__ as cli
 from editor import validate
 from editor.app import build_demo
 from editor.handlers import edit_photo, random_face
-from editor.result_handlers import explore, reset_sliders, show_face_amounts, touch_session
+from editor.result_handlers import explore, make_download, reset_sliders, show_face_amounts
 from editor.pipeline import Editor, MissingCheckpointsError
 from editor.scratch import LOCK_NAME, ProcessFolder, Scratch, remove_stale
 from editor.session_store import SessionStore
@@ -226,12 +226,14 @@ def test_the_least_recently_used_edit_goes_first_and_a_download_counts_as_a_use(
     result = editor.edit(str(OBAMA_SMALL), "happy", **FAST)
     store = SessionStore(Scratch(), max_sessions=2)
     first, second = store.add(result), store.add(result)
-    touch_session(first)  # the page's download button: the visitor came back for the PNG
+    make_download(editor, store.scratch, first, 0, "JPEG")  # the visitor came back for the full-size photo
     third = store.add(result)
     assert first.expired_because is None and second.expired_because is not None
     assert len(show_face_amounts(second, 0)) == N_VALUES  # an expired edit's sliders still show...
     with pytest.raises(gr.Error, match="This edit has expired .*press Edit"):
         reset_sliders(editor, store.scratch, second, 0)  # ...but a reset says why it cannot redraw
+    with pytest.raises(gr.Error, match="This edit has expired .*press Edit"):
+        make_download(editor, store.scratch, second, 0, "PNG")  # nor can its full-size photo be written
     show_face_amounts(first, 0)  # choosing a face counts as a use too
     store.add(result)
     assert first.expired_because is None and third.expired_because is not None
