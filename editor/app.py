@@ -37,7 +37,7 @@ import gradio as gr
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .handlers import detect_faces, edit_photo
+from .handlers import detect_faces, edit_photo, open_photo_file
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
                               reset_sliders, show_closeup, show_face_amounts)
 from .page_errors import in_page
@@ -108,6 +108,9 @@ def _model_notes(editor) -> None:
                     "Train them with `python -m gan train --expression all` (see README).")
 
 
+# File names the "Open a photo file" button offers beside the image types the browser knows.
+OPEN_FILE_SUFFIXES = [".heic", ".heif", ".avif", ".tif", ".tiff"]
+
 STRENGTH_INFO = ("0: unchanged; 1: the model's full expression, often faint on a photo; past 1 pushed further "
                  f"({DEFAULT_STRENGTH['conditional']:g}, the default, shows best on photos by our measures)")
 
@@ -121,6 +124,9 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
         with gr.Column(scale=2):
             photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
                              height=320, elem_id="photo")
+            # Any file, typed or not (the photo box drops a .heic a browser knows no type for).
+            open_file = gr.UploadButton("Open a photo file (any format, e.g. an iPhone's HEIC)", size="sm",
+                                        file_types=["image", *OPEN_FILE_SUFFIXES], elem_id="open-file")
             photo_notice = gr.HTML(elem_id="photo-notice", elem_classes="notice")
             examples = example_photos()
             if examples:
@@ -188,7 +194,8 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                     crops = gr.Gallery(columns=4, height=240, object_fit="contain", fit_columns=False,
                                        show_label=False, elem_id="crops")
     return SimpleNamespace(
-        session=session, photo=photo, photo_notice=photo_notice, faces_found=faces_found, faces_read=faces_read,
+        session=session, photo=photo, open_file=open_file, photo_notice=photo_notice, faces_found=faces_found,
+        faces_read=faces_read,
         faces=faces, expression=expression, strength=strength, seed=seed, edit_button=edit_button,
         edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode,
         download_format=download_format, result=result,
@@ -247,6 +254,10 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                 page.faces_found: [], page.faces_read: "", page.faces: gr.CheckboxGroup(value=[], visible=False),
                 **{slider: 0.0 for slider in sliders}}
 
+    # A file from the "Open a photo file" button goes into the photo box, as it is or as a PNG.
+    page.open_file.upload(None, None, notices, js=clear_notices, **quiet)
+    page.open_file.upload(in_page(partial(open_photo_file, scratch), 1), page.open_file,
+                          [page.photo, page.photo_notice], concurrency_limit=2, preprocess=False, **private)
     # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
     page.photo.change(None, None, notices, js=clear_notices, **quiet)
     page.photo.change(forget_previous_photo, session, forgotten, queue=False, cancels=[edit_event], **quiet)

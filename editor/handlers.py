@@ -15,8 +15,11 @@ the control it is about instead. The docstrings of the named endpoints (`edit`,
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import gradio as gr
+import numpy as np
+import PIL.Image
 
 from . import memory, validate
 from .directions import move
@@ -25,7 +28,7 @@ from .page_errors import USER_ERRORS, bad_argument, refuse, user_error
 from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, enlarge, face_thumbnail, write_closeup,
                           write_download)
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, slider_labels
-from .photo import read_photo
+from .photo import output_metadata, read_photo
 from .recent import Recent
 from .result_handlers import show
 from .session_store import SessionStore
@@ -72,6 +75,38 @@ def _read_only(photo):
 
 
 # ---------------------------------------------------------------- handlers
+
+# What the browsers' image boxes can show; a photo in another format (an iPhone's HEIC, a TIFF)
+# opened with the "Open a photo file" button is shown and edited as a lossless PNG of its pixels.
+BROWSER_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
+
+
+def open_photo_file(scratch, payload) -> str:
+    """A photo file chosen with the page's "Open a photo file" button, as the photo box takes it.
+
+    The photo box itself drops a file the browser gives no image type (many browsers know no
+    type for .heic), without a word, and cannot show a HEIC or TIFF. This button takes any file:
+    a photo the browser can show goes to the photo box as it is; any other is decoded as an edit
+    would decode it (upright, sRGB, 8-bit) and written as a PNG of the same name, with its alpha
+    and its kept EXIF, so the box shows it and the edit and its download are of the same pixels."""
+    try:
+        photo = read_upload(payload)
+    except USER_ERRORS as exc:
+        raise user_error(exc) from None
+    if photo is None:
+        raise refuse("Choose a photo file.")
+    path = payload["path"] if isinstance(payload, dict) else str(payload)
+    try:
+        with PIL.Image.open(path) as image:
+            shown_as_is = image.format in BROWSER_FORMATS
+    except (OSError, ValueError):
+        shown_as_is = False  # read_photo decoded it all the same (e.g. a raw array format)
+    if shown_as_is:
+        return path
+    pixels = photo.rgb if photo.alpha is None else np.dstack([photo.rgb, photo.alpha])
+    return scratch.write(pixels, f"{Path(photo.name).stem or 'photo'}.png", compress_level=1,
+                         **output_metadata(photo.exif))
+
 
 def detect_faces(editor, photo: str | None):
     """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's

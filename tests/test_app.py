@@ -320,6 +320,33 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
 
 
 @requires(OBAMA_SMALL)
+def test_a_photo_file_the_browser_cannot_show_is_opened_as_a_png_of_the_same_pixels(tmp_path):
+    import gradio as gr
+
+    from editor.handlers import open_photo_file
+    from editor.photo import read_photo
+
+    scratch = Scratch()
+    exif = PIL.Image.Exif()
+    exif[0x010F] = "Apple"
+    heic = tmp_path / "IMG_0001.HEIC"
+    rgba = PIL.Image.open(OBAMA_SMALL).convert("RGBA")
+    rgba.putpixel((0, 0), (10, 20, 30, 0))  # a transparent corner stays transparent
+    rgba.save(heic, "HEIF", quality=90, exif=exif)
+    opened = open_photo_file(scratch, {"path": str(heic), "orig_name": heic.name})
+    assert Path(opened).name == "IMG_0001.png"  # the visitor's name, so the download is IMG_0001_happy.png
+    png, decoded = PIL.Image.open(opened), read_photo(heic)
+    assert png.format == "PNG" and png.mode == "RGBA" and png.getexif()[0x010F] == "Apple"
+    assert np.array_equal(np.asarray(png)[..., :3], decoded.rgb) and np.asarray(png)[0, 0, 3] == 0
+    # A photo the browser shows goes to the photo box as it is.
+    assert open_photo_file(scratch, {"path": str(OBAMA_SMALL), "orig_name": "me.jpg"}) == str(OBAMA_SMALL)
+    fake = tmp_path / "notes.heic"
+    fake.write_text("not a photo")
+    with pytest.raises(gr.Error, match="notes.heic is not an image we can read"):
+        open_photo_file(scratch, {"path": str(fake), "orig_name": fake.name})
+
+
+@requires(OBAMA_SMALL)
 def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tmp_path):
     exif = PIL.Image.Exif()
     exif[0x010F], exif[0x0110] = "Canon", "EOS R5"

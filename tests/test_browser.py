@@ -262,6 +262,21 @@ def test_an_iphone_heic_photo_uploaded_as_image_heic_finds_its_face(page, tmp_pa
     assert "Face 1" in page.locator("#faces-read").inner_text()
 
 
+@requires(OBAMA_SMALL)
+def test_a_heic_the_browser_knows_no_type_for_opens_with_the_open_file_button(page, tmp_path):
+    heic = tmp_path / "IMG_0002.HEIC"
+    PIL.Image.open(OBAMA_SMALL).save(heic, "HEIF", quality=90)
+    # as a browser that knows no type for .heic gives it (the photo box would drop it without a word)
+    with page.expect_file_chooser() as chooser:
+        page.locator("#open-file").click()
+    chooser.value.set_files({"name": heic.name, "mimeType": "", "buffer": heic.read_bytes()})
+    page.locator("#faces-found img").first.wait_for()
+    assert "Face 1" in page.locator("#faces-read").inner_text()
+    shown = page.locator("#photo img").first  # the box shows it now: a PNG of its pixels
+    assert shown.get_attribute("src").endswith("IMG_0002.png")
+    assert shown.evaluate("img => img.complete && img.naturalWidth") == PIL.Image.open(OBAMA_SMALL).width
+
+
 def test_random_tab_draws_a_face(page):
     page.get_by_role("tab", name="Random faces").click()
     image = page.locator("#random-face img")
