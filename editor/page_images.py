@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+import cv2
 import numpy as np
 import PIL.Image
 
@@ -40,7 +41,14 @@ def display_size(image: np.ndarray, side: int = DISPLAY_SIDE) -> np.ndarray:
     if scale >= 1:
         return image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(PIL.Image.fromarray(image).resize(size, PIL.Image.Resampling.BILINEAR, reducing_gap=2.0))
+    return shrink(image, size)
+
+
+def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` [H, W, C] uint8 made smaller, to `size` (width, height): each output pixel the mean
+    of the input pixels it covers (OpenCV's area filter, on the array itself: a 24 MP photo to the
+    page's 1280 px in 44 ms, where PIL's copy into an image and its filter took 126 ms)."""
+    return cv2.resize(np.ascontiguousarray(image), size, interpolation=cv2.INTER_AREA)
 
 
 def enlarge(face: np.ndarray, side: int = FACE_SIDE) -> np.ndarray:
@@ -83,9 +91,9 @@ def closeup(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, he
     where the largest region would be enlarged more than CLOSEUP_MAX_ZOOM times or the row
     would be wider than `max_width`. The same boxes give the photo and its edit the same
     layout, so the two line up in the before/after view."""
-    regions = [PIL.Image.fromarray(np.ascontiguousarray(image[t:b, l:r])) for l, t, r, b in boxes]
-    side = min(float(height), CLOSEUP_MAX_ZOOM * max(r.height for r in regions))
-    widths = [r.width * side / r.height for r in regions]
+    regions = [image[t:b, l:r] for l, t, r, b in boxes]
+    side = min(float(height), CLOSEUP_MAX_ZOOM * max(r.shape[0] for r in regions))
+    widths = [r.shape[1] * side / r.shape[0] for r in regions]
     gaps = CLOSEUP_GAP * (len(regions) - 1)
     if sum(widths) + gaps > max_width:
         side *= (max_width - gaps) / sum(widths)
@@ -93,13 +101,16 @@ def closeup(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, he
     gap = np.full((tile_height, CLOSEUP_GAP, 3), 255, np.uint8)
     row = []
     for region in regions:
-        size = (max(1, round(region.width * side / region.height)), tile_height)
+        size = (max(1, round(region.shape[1] * side / region.shape[0])), tile_height)
         if row:
             row.append(gap)
-        # reducing_gap: a large region is first shrunk by whole pixel blocks, then filtered (the
-        # same picture; a 24 MP photo's face close-up in 0.02 s instead of 0.09 s)
-        row.append(np.asarray(region if size == region.size
-                              else region.resize(size, PIL.Image.Resampling.LANCZOS, reducing_gap=3.0)))
+        if size == (region.shape[1], region.shape[0]):
+            row.append(region)
+        elif size[1] < region.shape[0]:  # a large face (a camera's photo): shrunk by area averaging
+            row.append(shrink(region, size))
+        else:  # a small face enlarged: Lanczos draws the smoothest edges
+            row.append(np.asarray(PIL.Image.fromarray(np.ascontiguousarray(region)).resize(
+                size, PIL.Image.Resampling.LANCZOS)))
     return np.hstack(row)
 
 
