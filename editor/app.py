@@ -2,7 +2,8 @@
 handlers to it (`handlers.py`: until an edit is shown; `result_handlers.py`: the shown
 edit's sliders, close-up and download): the edit tab here, the random-faces tab in
 `random_tab.py`, what both use in `page_parts.py`. With those and `page_errors.py`, the
-only modules that import Gradio.
+only modules that import Gradio; `page_browser.py` holds what runs in the browser (the CSS
+and the JavaScript of events that need no server).
 
 The handlers take the (shared, read-only) `Editor` first and keep per-visitor
 state in `gr.State`, so one process serves many visitors. That state is a small
@@ -41,6 +42,7 @@ from .handlers import detect_faces, edit_photo, open_photo_file
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
                               reset_sliders, show_closeup, show_face_amounts)
 from .page_errors import in_page
+from .page_browser import CSS, SAVE_FILE
 from .page_parts import api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
 from .page_text import INTRO, TITLE, face_choices
@@ -52,22 +54,6 @@ from .session_store import MAX_SESSIONS, Session, SessionStore
 from .sliders import AMOUNT_NAMES, MAX_WEIGHT, N_SLIDERS, N_VALUES, WEIGHT_NAMES
 
 MAX_FACES = 12  # face choices an API client may name without running detection first
-
-CSS = """
-.gradio-container { max-width: 1280px !important; margin: auto; }
-#intro { margin-bottom: 0.5rem; }
-/* "Faces found": the thumbnails start below the gallery's label, and each caption shows in full below its face */
-#faces-found .grid-wrap { padding-top: 2.6rem; }
-#faces-found .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; overflow: visible; }
-#faces-found .thumbnail-item img { aspect-ratio: 1; height: auto; }
-#faces-found .caption-label { position: static; max-width: none; white-space: normal; overflow: visible; opacity: 1;
-  border: none; background: none; text-align: center; padding: 2px 0 0; font-size: var(--text-sm); line-height: 1.2; }
-/* a mistake, shown once beside its control until the next action; no room taken without one */
-.notice:not(:has(p)) { display: none; }
-.notice p { margin: 0; padding: 0.5rem 0.75rem; border-radius: var(--radius-md); color: var(--error-text-color);
-  background: var(--error-background-fill); border: 1px solid var(--error-border-color); }
-"""
-
 
 def launch_options() -> dict:
     """The keyword arguments for `demo.launch()` that style the page (Gradio 6 takes them there)."""
@@ -202,18 +188,6 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
         summary=summary, download=download, download_file=download_file, download_notice=download_notice,
         closeup=closeup, explore_panel=explore_panel, explore_face=explore_face,
         sliders=sliders, reading=reading, sliders_notice=sliders_notice, reset=reset, crops=crops)
-
-
-# Saves the file the hidden download box holds: a link to it, clicked, as a download button does.
-SAVE_FILE = """(file) => {
-    if (!file || !file.url) return;
-    const link = document.createElement("a");
-    link.href = file.url;
-    link.download = file.orig_name || "";
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-}"""
 
 
 def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: Scratch) -> None:
