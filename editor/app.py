@@ -42,7 +42,7 @@ from .handlers import detect_faces, edit_photo, open_photo_file
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
                               reset_sliders, show_closeup, show_face_amounts)
 from .page_errors import in_page
-from .page_browser import CSS, SAVE_FILE
+from .page_browser import CSS, SAVE_FILE, cleared
 from .page_parts import api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
 from .page_text import INTRO, TITLE, face_choices
@@ -181,9 +181,8 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                        show_label=False, elem_id="crops")
     return SimpleNamespace(
         session=session, photo=photo, open_file=open_file, photo_notice=photo_notice, faces_found=faces_found,
-        faces_read=faces_read,
-        faces=faces, expression=expression, strength=strength, seed=seed, edit_button=edit_button,
-        edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode,
+        faces_read=faces_read, faces=faces, expression=expression, strength=strength, seed=seed,
+        edit_button=edit_button, edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode,
         download_format=download_format, result=result,
         summary=summary, download=download, download_file=download_file, download_notice=download_notice,
         closeup=closeup, explore_panel=explore_panel, explore_face=explore_face,
@@ -195,7 +194,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     endpoints, which run the same handlers."""
     sliders, session = page.sliders, page.session
     notices = [page.photo_notice, page.edit_notice, page.sliders_notice, page.download_notice]
-    clear_notices = "() => ['', '', '', '']"  # in the browser, at once: a new action, so older notices go
+    clear_notices = cleared(len(notices))  # in the browser, at once: a new action, so older notices go
     detect_outputs = [page.faces_found, page.faces_read, page.faces]
     edit_inputs = [page.photo, page.expression, page.faces, page.seed, page.steps, page.restarts, page.strength,
                    page.blend_mode, page.model, page.download_format]
@@ -215,8 +214,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                        [page.download, page.explore_panel, page.explore_face, page.crops, page.reading, *sliders],
                        **private)
 
-    forgotten = [page.result, page.summary, page.download, page.download_file, page.closeup, page.explore_panel, page.crops, page.reading,
-                 session, page.faces_found, page.faces_read, page.faces, *sliders]
+    forgotten = [page.result, page.summary, page.download, page.download_file, page.closeup, page.explore_panel,
+                 page.crops, page.reading, session, page.faces_found, page.faces_read, page.faces, *sliders]
 
     def forget_previous_photo(previous: Session | None):
         """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
@@ -239,14 +238,14 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                       [*detect_outputs, page.photo_notice], show_progress_on=[page.faces_found], concurrency_limit=2,
                       preprocess=False, **private)
     others = [page.photo_notice, page.edit_notice, page.download_notice]  # notices a slider move clears
-    gr.on([s.input for s in sliders], None, None, others, js="() => ['', '', '']", **quiet)
+    gr.on([s.input for s in sliders], None, None, others, js=cleared(len(others)), **quiet)
     gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
           moved, [*explore_outputs, page.sliders_notice], trigger_mode="always_last",
           concurrency_id="render", concurrency_limit=2, **quiet)
     gr.on([s.change for s in sliders], partial(read_moved_faces, editor), moved, page.reading,
           trigger_mode="always_last", concurrency_id="reading", concurrency_limit=1, **quiet)
     # After an edit, the Strength slider moves the edit's expression weight of every face (no new fit).
-    page.strength.input(None, None, others, js="() => ['', '', '']", **quiet)
+    page.strength.input(None, None, others, js=cleared(len(others)), **quiet)
     page.strength.input(in_page(partial(apply_strength, editor, scratch), 2 + N_VALUES),
                         [session, page.explore_face, page.strength],
                         [page.result, session, *sliders, page.sliders_notice], trigger_mode="always_last",
@@ -256,7 +255,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     page.reset.click(edit_strength, session, page.strength, queue=False, **quiet)
     # The full-size photo, written when asked for; then the browser saves it (SAVE_FILE).
     # (At once in the browser: the notices, and the last file, so a refusal saves nothing.)
-    page.download.click(None, None, [*notices, page.download_file], js="() => ['', '', '', '', null]", **quiet)
+    page.download.click(None, None, [*notices, page.download_file], js=cleared(len(notices), files=1), **quiet)
     page.download.click(in_page(partial(make_download, editor, scratch), 1),
                         [session, page.explore_face, page.download_format, *sliders],
                         [page.download_file, page.download_notice], show_progress_on=[page.download],

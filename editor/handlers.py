@@ -19,7 +19,6 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-import PIL.Image
 
 from . import memory, validate
 from .directions import move
@@ -52,10 +51,7 @@ def read_upload(payload):
     "Error"; `read_photo` names the file and says what is wrong with it instead."""
     if payload is None:
         return None
-    if isinstance(payload, dict):  # Gradio's FileData: the uploaded copy and the visitor's file name
-        path, name = payload["path"], payload.get("orig_name") or None
-    else:
-        path, name = str(payload), None
+    path, name = _path_and_name(payload)
     try:
         stat = os.stat(path)
     except OSError:
@@ -64,6 +60,13 @@ def read_upload(payload):
     # never changed in place by an edit, so one decoded copy can serve them all.
     key = (path, name, stat.st_ino, stat.st_size, stat.st_mtime_ns)
     return _recent_uploads.get(key, lambda: _read_only(read_photo(path, name=name)))
+
+
+def _path_and_name(payload) -> tuple[str, str | None]:
+    """An upload's file and the visitor's name for it (None when unknown)."""
+    if isinstance(payload, dict):  # Gradio's FileData: the uploaded copy and the visitor's file name
+        return payload["path"], payload.get("orig_name") or None
+    return str(payload), None
 
 
 def _read_only(photo):
@@ -95,14 +98,8 @@ def open_photo_file(scratch, payload) -> str:
         raise user_error(exc) from None
     if photo is None:
         raise refuse("Choose a photo file.")
-    path = payload["path"] if isinstance(payload, dict) else str(payload)
-    try:
-        with PIL.Image.open(path) as image:
-            shown_as_is = image.format in BROWSER_FORMATS
-    except (OSError, ValueError):
-        shown_as_is = False  # read_photo decoded it all the same (e.g. a raw array format)
-    if shown_as_is:
-        return path
+    if photo.format in BROWSER_FORMATS:
+        return _path_and_name(payload)[0]
     pixels = photo.rgb if photo.alpha is None else np.dstack([photo.rgb, photo.alpha])
     return scratch.write(pixels, f"{Path(photo.name).stem or 'photo'}.png", compress_level=1,
                          **output_metadata(photo.exif))

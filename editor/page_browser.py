@@ -26,3 +26,9 @@ SAVE_FILE = """(file) => {
     link.click();
     link.remove();
 }"""
+
+
+def cleared(notices: int, files: int = 0) -> str:
+    """The JavaScript of an event that empties `notices` notices, then `files` file boxes, at once
+    in the browser (its outputs in that order)."""
+    return "() => [" + ", ".join(["''"] * notices + ["null"] * files) + "]"

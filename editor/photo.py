@@ -62,6 +62,7 @@ class Photo:
     name: str  # what to call the photo in messages (its file name, usually)
     notes: tuple[str, ...] = ()  # what the person should know, e.g. that only page 1 of a TIFF was read
     exif: bytes = b""  # the EXIF an edit of it is saved with (kept_exif): camera, lens, date; b"": none
+    format: str = ""  # the file format it was read from, as PIL names it (JPEG, HEIF, ...); "": an array
 
     @property
     def size(self) -> tuple[int, int]:
@@ -233,7 +234,7 @@ def _from_array(array: np.ndarray, name: str, max_pixels: int) -> Photo:
 
 
 def _from_image(image: Image.Image, name: str) -> Photo:
-    exif = kept_exif(image)
+    exif, fmt = kept_exif(image), image.format or ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # corrupt EXIF: PIL warns, and the photo is read as stored
@@ -253,7 +254,7 @@ def _from_image(image: Image.Image, name: str) -> Photo:
     else:  # RGB, L, 1, P, CMYK, YCbCr, LAB, HSV
         rgb = np.asarray(image.convert("RGB"))
     return Photo(np.ascontiguousarray(rgb), None if alpha is None else np.ascontiguousarray(alpha), name,
-                 exif=exif)
+                 exif=exif, format=fmt)
 
 
 def _high_depth_to_uint8(image: Image.Image) -> np.ndarray:

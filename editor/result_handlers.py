@@ -21,7 +21,7 @@ from .page_text import download_name, moved_reading, slider_labels
 from .scratch import Scratch
 from .session_store import Session, SessionExpired
 from .sliders import (N_SLIDERS, N_VALUES, chosen_face, direction_key, edit_values, render, render_with_sliders,
-                      slider_values, with_strength)
+                      slider_values, values_with_sliders, with_strength)
 
 
 def _mapped(session: Session | None):
@@ -133,16 +133,14 @@ def make_download(editor, scratch: Scratch, session: Session | None, face: int |
         raise bad_argument(exc) from None
     try:
         result = session.result
-        shown = chosen_face(result, None if face is None else int(face))
+        values = values_with_sliders(session, result, face, amounts)
     except (SessionExpired, ValueError) as exc:
         raise refuse(str(exc)) from None
-    values = {**session.amounts, shown: slider_values(amounts, result, shown)}
     key = (download_format, repr(sorted((k, list(v)) for k, v in values.items())))
     with session.lock:  # two quick clicks write one file
         if session.download and session.download_key == key and Path(session.download).is_file():
             return session.download
         image = render(editor, result, values)
-        session.download_format = download_format
         session.download = write_download(scratch, session.folder, image, download_name(session.edit),
                                           download_format, session.edit.photo.exif)
         session.download_key = key

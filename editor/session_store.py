@@ -51,7 +51,7 @@ class Session:
     before: str = ""  # display-sized JPEG of the original photo
     after: str = ""  # display-sized JPEG of the edited photo the page shows now
     download: str = ""  # the full-size photo last written for download (the page's: when asked for)
-    download_format: str = "PNG"  # its format, one of page_images.DOWNLOAD_FORMATS
+    download_format: str = "PNG"  # the format the edit asked for (page_images.DOWNLOAD_FORMATS): the button's label
     download_key: tuple = ()  # the format and slider values it was written with
     closeup_boxes: list = field(default_factory=list)  # each edited face's region of the full-size photo
     closeup_before: str = ""  # JPEGs of those regions side by side, before and as the page shows it now

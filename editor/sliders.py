@@ -93,8 +93,15 @@ def render_with_sliders(editor: Editor, session: Session, result: EditResult, fa
     """The photo with `face` at these slider values and every other face as last moved
     (`result`: the session's edit, with its photo). Nothing is stored: the download and
     the classifier's reading ask with the values they saw, so they never race the sliders."""
+    return render(editor, result, values_with_sliders(session, result, face, values))
+
+
+def values_with_sliders(session: Session, result: EditResult, face: int | None,
+                        values: Sequence[float | None]) -> dict[int, list[float]]:
+    """Each edited face's slider values: `face` at `values`, every other face as last moved.
+    ValueError, with a message for the visitor, if `face` was not edited."""
     face = chosen_face(result, None if face is None else int(face))
-    return render(editor, result, {**session.amounts, face: slider_values(values, result, face)})
+    return {**session.amounts, face: slider_values(values, result, face)}
 
 
 def chosen_face(result: EditResult, face: int | None) -> int:
