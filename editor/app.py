@@ -38,7 +38,7 @@ import gradio as gr
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .handlers import detect_faces, edit_photo, open_photo_file
+from .handlers import detect_faces, edit_photo, open_photo_file, shown_in_browser
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
                               reset_sliders, show_closeup, show_face_amounts)
 from .page_errors import in_page
@@ -231,6 +231,11 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     page.open_file.upload(None, None, notices, js=clear_notices, **quiet)
     page.open_file.upload(in_page(partial(open_photo_file, scratch), 1), page.open_file,
                           [page.photo, page.photo_notice], concurrency_limit=2, preprocess=False, **private)
+    # A photo dropped into the box in a format the browser cannot show (a HEIC labelled image/heic)
+    # is swapped for its PNG, as the button gives it, so the box shows the photo being edited.
+    # (No notice: the face detection, started by the same upload, says what is wrong with a file.)
+    page.photo.upload(partial(shown_in_browser, scratch), page.photo, page.photo, concurrency_limit=2,
+                      preprocess=False, **quiet)
     # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
     page.photo.change(None, None, notices, js=clear_notices, **quiet)
     page.photo.change(forget_previous_photo, session, forgotten, queue=False, cancels=[edit_event], **quiet)

@@ -105,6 +105,20 @@ def open_photo_file(scratch, payload) -> str:
                          **output_metadata(photo.exif))
 
 
+def shown_in_browser(scratch, payload):
+    """A photo dropped into the photo box: left as it is when the browser can show it, else (a
+    HEIC or TIFF the browser accepted by its type) replaced by the PNG `open_photo_file` writes.
+    A file that cannot be read is left for the face detection to name."""
+    if payload is None:
+        return gr.skip()
+    try:
+        if read_upload(payload).format in BROWSER_FORMATS:
+            return gr.skip()
+        return open_photo_file(scratch, payload)
+    except (*USER_ERRORS, gr.Error):
+        return gr.skip()
+
+
 def detect_faces(editor, photo: str | None):
     """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's
     expression as the classifier reads it (and which faces are not ticked, and why), and the

@@ -347,6 +347,24 @@ def test_a_photo_file_the_browser_cannot_show_is_opened_as_a_png_of_the_same_pix
 
 
 @requires(OBAMA_SMALL)
+def test_a_heic_dropped_into_the_photo_box_is_swapped_for_its_png_and_nothing_else_is(tmp_path):
+    import gradio as gr
+
+    from editor.handlers import shown_in_browser
+
+    scratch = Scratch()
+    heic = tmp_path / "IMG_0003.HEIC"
+    PIL.Image.open(OBAMA_SMALL).save(heic, "HEIF", quality=90)
+    shown = shown_in_browser(scratch, {"path": str(heic), "orig_name": heic.name})
+    assert Path(shown).name == "IMG_0003.png" and PIL.Image.open(shown).size == PIL.Image.open(OBAMA_SMALL).size
+    fake = tmp_path / "notes.heic"
+    fake.write_text("not a photo")
+    # a JPEG stays; an unreadable file stays too, for the face detection's message; no file, nothing
+    for payload in ({"path": str(OBAMA_SMALL), "orig_name": "me.jpg"}, {"path": str(fake)}, None):
+        assert isinstance(shown_in_browser(scratch, payload), type(gr.skip()))
+
+
+@requires(OBAMA_SMALL)
 def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tmp_path):
     exif = PIL.Image.Exif()
     exif[0x010F], exif[0x0110] = "Canon", "EOS R5"

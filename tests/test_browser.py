@@ -260,6 +260,11 @@ def test_an_iphone_heic_photo_uploaded_as_image_heic_finds_its_face(page, tmp_pa
         {"name": heic.name, "mimeType": "image/heic", "buffer": heic.read_bytes()})
     page.locator("#faces-found img").first.wait_for()
     assert "Face 1" in page.locator("#faces-read").inner_text()
+    # the box, which cannot show a HEIC, shows the PNG of its pixels the edit will use
+    page.wait_for_function("() => (document.querySelector('#photo img')?.getAttribute('src') || '')"
+                           ".endsWith('IMG_0001.png')")
+    shown = page.locator("#photo img").first
+    assert shown.evaluate("img => img.complete && img.naturalWidth") == PIL.Image.open(OBAMA_SMALL).width
 
 
 @requires(OBAMA_SMALL)
