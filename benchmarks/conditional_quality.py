@@ -49,7 +49,7 @@ from gan.classifier import load_classifier, predict_proba  # noqa: E402
 from gan.conditional import region_mask  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013, split_by_expression  # noqa: E402
 from gan.encoder import load_encoder  # noqa: E402
-from gan.train import to_model_range  # noqa: E402
+from gan.data import to_model_range  # noqa: E402
 
 STEPS = (0, 10, 30, 60)
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from gan.data import EXPRESSIONS
-from gan.train import to_model_range as images_to_model_range
+from gan.data import to_model_range as images_to_model_range
 
 from .faces import Alignment, Face
 from .invert import DEFAULT_RESTARTS, DEFAULT_STEPS

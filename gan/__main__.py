@@ -33,7 +33,7 @@ def _add_dataclass_args(parser: argparse.ArgumentParser, cls: type, help_overrid
 
 
 def _add_train_args(parser: argparse.ArgumentParser) -> None:
-    from .train import TrainConfig
+    from .train_config import TrainConfig
 
     _add_dataclass_args(parser, TrainConfig, HELP_OVERRIDES)
     parser.add_argument("--interleave", action="store_true",
@@ -60,7 +60,8 @@ def _stop_on_signals() -> list[bool]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .device import end_distributed
-    from .train import TrainConfig, expressions_for, train
+    from .train import train
+    from .train_config import TrainConfig, expressions_for
 
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "command"}
     stop = _stop_on_signals()

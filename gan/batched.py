@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .train import to_model_range
+from .data import to_model_range
 
 
 @torch.no_grad()

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from .classifier import ExpressionClassifier, confusion_matrix, predict_proba
 from .data import EXPRESSIONS, FaceDataset
-from .train import to_model_range
+from .data import to_model_range
 
 
 def evaluate(model: ExpressionClassifier, data: FaceDataset, *, tta: bool = True) -> dict:

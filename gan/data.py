@@ -242,3 +242,8 @@ def balanced_order(labels: torch.Tensor, power: float, generator: torch.Generato
     counts = torch.bincount(labels).float()
     weights = counts[labels].pow(-power)
     return torch.multinomial(weights, labels.numel(), replacement=True, generator=generator)
+
+
+def to_model_range(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, C, H, W] in 0..255 -> float [N, C, H, W] in [-1, 1]."""
+    return batch.float().div_(127.5).sub_(1.0)

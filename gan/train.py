@@ -14,10 +14,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +23,7 @@ import torch
 from torch import nn
 
 from .checkpoint import save_generator, save_tensors
-from .data import EXPRESSIONS, FaceDataset, balanced_order, dataset_fingerprint, detect_kind, load_dataset
+from .data import FaceDataset, balanced_order, dataset_fingerprint, to_model_range
 from .conditional import build_conditional_models, region_mask
 from .conditional_step import STAT_NAMES, conditional_train_step
 from .device import describe_device, distributed, mixed_precision, resolve_device
@@ -33,109 +31,11 @@ from .models import ModelConfig, build_models
 from .run_figures import save_grid, write_loss_plot
 from .run_files import trim_metrics, write_json
 from .seed_step import SEED_STAT_NAMES, train_step
+from .train_config import RESUME_KEYS, Progress, TrainConfig, TrainResult, load_training_data
 from .train_state import RunState, open_run, restore_state, save_state
 
-ProgressFn = Callable[["Progress"], None]
+ProgressFn = Callable[[Progress], None]
 AbortFn = Callable[[], bool]
-
-
-@dataclass
-class TrainConfig:
-    """Every training option; the defaults are the seed's recipe."""
-
-    data: str
-    out: str = "runs"
-    model: str = "seed"  # seed: one unconditional DCGAN per expression; conditional: one for all
-    expression: str | None = None  # a FER2013 expression; None trains on every image
-    dataset: str = "auto"  # fer2013 | celeba | folder | auto
-    ferplus: str | None = None  # FER+ fer2013new.csv to relabel FER2013
-    split: str = "Training"
-    image_size: int | None = None  # None: 48 for FER2013, 64 otherwise
-    channels: int | None = None  # None: 1 for FER2013, 3 otherwise
-    limit: int | None = None  # use only the first N images (smoke tests)
-    epochs: int = 50
-    batch_size: int = 128
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    nz: int = 100
-    ngf: int = 64
-    ndf: int = 64
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True  # bf16 autocast where the hardware has native bf16
-    channels_last: bool = True  # on CUDA (ignored elsewhere)
-    sample_count: int = 64  # images in the fixed-noise grid
-    checkpoint_minutes: float = 10.0  # also save mid-epoch this often
-    # --model conditional only (gan/conditional_step.py says why each is there):
-    lr_d: float | None = None  # D's learning rate (None: --lr); TTUR sets it higher
-    lambda_ac: float = 1.0  # weight of the auxiliary expression-classifier loss
-    lambda_same: float = 1.0  # weight of the same-face loss between two expressions of one z
-    class_balance: float = 0.5  # 0: classes drawn as in the data; 1: all equally often
-    d_norm: str = "batch"  # batch: the seed's D and BCE; spectral: spectral norm and hinge
-    max_steps: int | None = None  # stop after this many steps in total (smoke tests)
-    command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
-
-    def __post_init__(self) -> None:
-        if self.model not in ("seed", "conditional"):
-            raise ValueError(f"--model must be seed or conditional, got {self.model!r}")
-        if self.conditional and self.expression is not None:
-            raise ValueError("--model conditional trains on every expression at once; drop --expression")
-
-    @property
-    def conditional(self) -> bool:
-        return self.model == "conditional"
-
-    def run_name(self) -> str:
-        if self.conditional:
-            return "conditional"
-        return self.expression or Path(self.data).name.split(".")[0]
-
-    def model_config(self, data: FaceDataset) -> ModelConfig:
-        channels, size, _ = data.shape
-        return ModelConfig(image_size=size, channels=channels, nz=self.nz, ngf=self.ngf, ndf=self.ndf,
-                           n_classes=len(EXPRESSIONS) if self.conditional else 0)
-
-
-@dataclass
-class Progress:
-    epoch: int  # 0-based epoch in progress
-    epochs: int
-    step: int  # step within the epoch
-    steps_per_epoch: int
-    losses: dict[str, float] | None = None  # the epoch's means, at epoch end
-
-
-@dataclass
-class TrainResult:
-    run_dir: Path
-    epochs_done: int
-    finished: bool
-    seconds: float
-    images_per_second: float
-
-
-# Options that must match for a run folder to be resumed (the rest may change,
-# e.g. --epochs grows a finished run).
-_RESUME_KEYS = ("model", "expression", "dataset", "ferplus", "split", "image_size", "channels", "limit",
-                "batch_size", "nz", "ngf", "ndf", "seed", "class_balance", "d_norm")
-
-
-def load_training_data(config: TrainConfig) -> FaceDataset:
-    kind = detect_kind(config.data) if config.dataset == "auto" else config.dataset
-    size = config.image_size or (48 if kind == "fer2013" else 64)
-    channels = config.channels or (1 if kind == "fer2013" else 3)
-    data = load_dataset(config.data, kind=kind, split=config.split, expression=config.expression,
-                        ferplus=config.ferplus, image_size=size, channels=channels, limit=config.limit)
-    if config.limit is not None:
-        data = FaceDataset(data.images[: config.limit], None if data.labels is None else data.labels[: config.limit],
-                           data.source)
-    return data
-
-
-def to_model_range(batch: torch.Tensor) -> torch.Tensor:
-    """uint8 [N, C, H, W] in 0..255 -> float [N, C, H, W] in [-1, 1]."""
-    return batch.float().div_(127.5).sub_(1.0)
 
 
 def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
@@ -149,7 +49,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     is_main = rank == 0
     run_dir = Path(config.out) / config.run_name()
     state_path = run_dir / "state.safetensors"
-    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh and is_main)
+    open_run(run_dir, config, RESUME_KEYS, fresh=fresh and is_main)
 
     data = data if data is not None else load_training_data(config)
     if config.conditional and data.labels is None:
@@ -329,10 +229,3 @@ def _progress_bar(config: TrainConfig, steps_per_epoch: int, run: RunState, enab
     done = run.epoch * steps_per_epoch + run.step
     return tqdm(total=total, initial=min(done, total), desc=config.run_name(), unit="step",
                 disable=not enabled or os.environ.get("TQDM_DISABLE") == "1", dynamic_ncols=True)
-
-
-def expressions_for(choice: str | None) -> list[str | None]:
-    """`--expression all` -> the seven; one name -> itself; None -> [None]."""
-    if choice == "all":
-        return list(EXPRESSIONS)
-    return [choice]

@@ -53,7 +53,8 @@ from .edit_critic import critic_g_loss, critic_step
 from .encoder import load_encoder
 from .run_figures import save_grid, write_loss_plot
 from .run_files import write_json
-from .train import sample_grid_images, to_model_range
+from .data import to_model_range
+from .train import sample_grid_images
 from .train_state import load_state, models_tensors, open_run, restore_models
 
 CHANGE_STAT_NAMES = ("loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_critic", "loss_g_critic")

@@ -17,7 +17,7 @@ from gan.checkpoint import CheckpointError, read_metadata
 from gan.classifier import (ClassifierConfig, build_classifier, confusion_matrix, load_classifier, predict_proba,
                             save_classifier)
 from gan.data import EXPRESSIONS, read_fer2013
-from gan.train import to_model_range
+from gan.data import to_model_range
 import gan.train_classifier as train_classifier_module
 from gan.image_augment import augment, degrade
 from gan.train_classifier import ClassifierTrainConfig, learning_rate, train_classifier, train_epoch
