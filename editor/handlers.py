@@ -193,7 +193,7 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     session.download_format = download_format
     if full_size:
         session.download = write_download(scratch, session.folder, result.image, download_name(result),
-                                          download_format, result.photo.exif)
+                                          download_format, result.photo.exif, result.photo.alpha)
     summary = edit_summary(editor, result)
     del result  # the photos are on disk now
     memory.trim()

@@ -18,7 +18,7 @@ import numpy as np
 import PIL.Image
 
 from .locations import EXAMPLES
-from .photo import output_metadata
+from .photo import output_metadata, over_white
 
 if TYPE_CHECKING:
     from .edits import EditResult
@@ -137,10 +137,15 @@ def write_display(scratch: Scratch, folder: Path, image: np.ndarray) -> str:
 DOWNLOAD_FORMATS = {"PNG": (".png", {"compress_level": 1}), "JPEG": (".jpg", {"quality": 95})}
 
 
-def write_download(scratch: Scratch, folder: Path, image: np.ndarray, stem: str, fmt: str, exif: bytes = b"") -> str:
+def write_download(scratch: Scratch, folder: Path, image: np.ndarray, stem: str, fmt: str, exif: bytes = b"",
+                   alpha: np.ndarray | None = None) -> str:
     """The full-size edited photo the page offers for download, as `stem` + the format's suffix,
-    tagged sRGB and with the original's EXIF (photo.output_metadata)."""
+    tagged sRGB and with the original's EXIF (photo.output_metadata); a transparent photo's
+    `alpha` is kept (PNG) or the photo put over white (JPEG), as the command line saves it."""
     suffix, options = DOWNLOAD_FORMATS[fmt]
+    if alpha is not None:
+        image = np.asarray(over_white(PIL.Image.fromarray(np.dstack([image, alpha]), "RGBA")) if suffix == ".jpg"
+                           else np.dstack([image, alpha]))
     return scratch.write(image, stem + suffix, folder=folder, **options, **output_metadata(exif))
 
 

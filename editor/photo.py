@@ -140,12 +140,19 @@ def save_photo(image: Image.Image, path: str | Path, *, quality: int = 95, exif:
     """Save in the format the suffix names, tagged sRGB and with `exif` (a `Photo.exif`); JPEG,
     which has no alpha, gets the image over white."""
     path = Path(path)
-    if path.suffix.lower() in (".jpg", ".jpeg") and image.mode in ("RGBA", "LA"):
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image, mask=image.getchannel("A"))
-        image = background
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        image = over_white(image)
     image.save(path, quality=quality, **output_metadata(exif))
     return path
+
+
+def over_white(image: Image.Image) -> Image.Image:
+    """A transparent image over white, for a format without alpha (JPEG); others as they are."""
+    if image.mode not in ("RGBA", "LA"):
+        return image
+    background = Image.new("RGB", image.size, (255, 255, 255))
+    background.paste(image, mask=image.getchannel("A"))
+    return background
 
 
 def output_metadata(exif: bytes = b"") -> dict:

@@ -142,7 +142,7 @@ def make_download(editor, scratch: Scratch, session: Session | None, face: int |
             return session.download
         image = render(editor, result, values)
         session.download = write_download(scratch, session.folder, image, download_name(session.edit),
-                                          download_format, session.edit.photo.exif)
+                                          download_format, session.edit.photo.exif, result.photo.alpha)
         session.download_key = key
     return session.download
 

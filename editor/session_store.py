@@ -47,7 +47,7 @@ class Session:
 
     key: str
     folder: Path  # the session's own folder: the photo, and the images written for this session
-    edit: EditResult  # without its photos (image, original and photo.rgb are None); see `result`
+    edit: EditResult  # without its photos (image, original, photo.rgb and photo.alpha are None); see `result`
     before: str = ""  # display-sized JPEG of the original photo
     after: str = ""  # display-sized JPEG of the edited photo the page shows now
     download: str = ""  # the full-size photo last written for download (the page's: when asked for)
@@ -72,8 +72,10 @@ class Session:
             original = np.load(self.folder / "original.npy", mmap_mode="r")  # [H, W, 3] uint8
         except FileNotFoundError:
             raise SessionExpired(_expired_message("its photo was deleted from the server's disk")) from None
+        alpha_path = self.folder / "alpha.npy"  # a transparent photo's alpha, so the download keeps it
+        alpha = np.load(alpha_path, mmap_mode="r") if alpha_path.is_file() else None
         self.touch()
-        return replace(self.edit, original=original, photo=replace(self.edit.photo, rgb=original))
+        return replace(self.edit, original=original, photo=replace(self.edit.photo, rgb=original, alpha=alpha))
 
     def touch(self) -> None:
         """The visitor used this edit now; the store ends the least recently used ones first."""
@@ -102,6 +104,8 @@ class SessionStore:
         folder = self.scratch.dir / f"session-{key}"
         folder.mkdir()
         np.save(folder / "original.npy", np.ascontiguousarray(result.original))
+        if result.photo.alpha is not None:
+            np.save(folder / "alpha.npy", np.ascontiguousarray(result.photo.alpha))
         edit = replace(result, image=None, original=None, photo=replace(result.photo, rgb=None, alpha=None))
         session = Session(key, folder, edit)
         with self._lock:

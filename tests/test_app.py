@@ -383,6 +383,26 @@ def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tm
 
 
 @requires(OBAMA_SMALL)
+def test_the_downloads_of_a_transparent_photo_keep_its_alpha_or_go_over_white(editor, tmp_path):
+    rgba = PIL.Image.open(OBAMA_SMALL).convert("RGBA")
+    alpha = np.full((rgba.height, rgba.width), 255, np.uint8)
+    alpha[:, :40] = 0  # the left edge is transparent (and black under it)
+    rgba.putalpha(PIL.Image.fromarray(alpha))
+    rgba = PIL.Image.fromarray(np.where(alpha[..., None] == 0, 0, np.asarray(rgba)).astype(np.uint8), "RGBA")
+    upload = tmp_path / "cutout.png"
+    rgba.save(upload)
+    store = SessionStore(Scratch())
+    _, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75, blend_mode="flow",
+                                         progress=lambda *a, **k: None, steps=FAST["steps"], restarts=FAST["restarts"])
+    moved = make_download(editor, store.scratch, session, 0, "PNG", 1.0)  # the page's, after a slider move
+    for path in (download, moved):  # the API's and the page's
+        saved = PIL.Image.open(path)
+        assert saved.mode == "RGBA" and np.array_equal(np.asarray(saved)[..., 3], alpha)
+    flat = np.asarray(PIL.Image.open(make_download(editor, store.scratch, session, 0, "JPEG", 1.0)))
+    assert flat[:, :30].min() > 240  # over white, not the black the alpha hid
+
+
+@requires(OBAMA_SMALL)
 def test_the_download_comes_in_the_format_asked_for(editor):
     import gradio as gr
 
