@@ -285,7 +285,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
           api_description=api_summary(edit_photo), concurrency_id="edit", concurrency_limit=1, preprocess=False)
     gr.on([], named_values(partial(explore, editor, scratch), [*AMOUNT_NAMES, *WEIGHT_NAMES]), moved,
           explore_outputs, api_name="explore", api_description=api_summary(explore), show_progress="hidden",
-          concurrency_id="render", concurrency_limit=2)
+          concurrency_id="render", concurrency_limit=2, preprocess=False)  # explore checks every value itself:
+    # Gradio's own check would hold `face` to the chooser's first MAX_FACES and name no argument.
 
 
 def analytics_enabled() -> bool:

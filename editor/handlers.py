@@ -152,9 +152,10 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         steps: inversion steps per restart, 5 to 500
         restarts: inversion restarts (the best one is kept), 1 to 16
         strength: how strong the expression is: 0 leaves the photo unchanged, 1 the full expression,
-            up to 2 exaggerates it (default 1.75; the seed model: at most 1)
+            up to 2 exaggerates it (default 1.75; the seed model: at most 1, and 1.75 there means its default 1)
         blend_mode: how the edit reaches the photo: "flow" (default), "difference" or "replace" for the
-            conditional model; "alpha" or "poisson" for the seed model; empty for the model's default
+            conditional model; "alpha" or "poisson" for the seed model; empty (or "flow" with the seed
+            model) for the model's default
         model: "conditional" (default: one generator for every expression, only the change reaches
             the photo) or "seed" (the seed's per-expression generators)
         download_format: the full-size edited photo's format: "PNG" (default, lossless) or "JPEG"
@@ -171,6 +172,7 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         model = validate.one_of("model", model or editor.default_model, editor.models, editor.unavailable)
         download_format = validate.one_of("download_format", download_format or "PNG", DOWNLOAD_FORMATS)
         expression = validate.one_of("expression", expression, editor.expressions_of(model), editor.unavailable)
+        strength, blend_mode = validate.model_defaults(model, editor.default_model, strength, blend_mode)
         options = validate.edit_options(faces=faces, seed=seed, steps=steps, restarts=restarts, strength=strength,
                                         blend_mode=blend_mode or None, model=model)
     except validate.ArgumentError as exc:

@@ -167,7 +167,9 @@ class Editor(ModelChoice):
         detected = self.detect(photo)
         chosen = list(range(len(detected))) if faces is None else sorted(set(faces))
         if any(i < 0 or i >= len(detected) for i in chosen):
-            raise ValueError(f"{photo.name} has {len(detected)} faces; face numbers must be 0-{len(detected) - 1}")
+            raise ValueError(f"{photo.name} has {_faces(len(detected))}; face numbers count from 0, "
+                             f"so they are 0-{len(detected) - 1}" if len(detected) > 1 else
+                             f"{photo.name} has one face; face numbers count from 0, so it is 0")
         edited = photo.rgb
         edits = []
         for order, index in enumerate(chosen):
@@ -254,3 +256,6 @@ class Editor(ModelChoice):
         G = self.conditional if self.conditional is not None else self.generator(expression)
         return torch.randn(1, G.config.nz, generator=torch.Generator().manual_seed(seed)) * float(truncation)
 
+
+def _faces(count: int) -> str:
+    return "one face" if count == 1 else f"{count} faces"

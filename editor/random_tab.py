@@ -54,7 +54,8 @@ def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
           named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"]), inputs, tab.image,
           api_name="random",
           api_description=api_summary(random_face), trigger_mode="always_last", show_progress="hidden",
-          concurrency_id="render", concurrency_limit=2)
+          concurrency_id="render", concurrency_limit=2,
+          preprocess=False)  # random_face checks each value and names it (Gradio's check names none)
     tab.new_face.click(lambda s: (int(s or 0) + 1) % (validate.SEED[1] + 1), tab.seed, tab.seed,
                        api_visibility="private")
     tab.reset.click(lambda *a: [0.0] * N_SLIDERS, None, tab.sliders, api_visibility="private").then(

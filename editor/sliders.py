@@ -111,5 +111,7 @@ def chosen_face(result: EditResult, face: int | None) -> int:
     if face is None:
         return edited[0]
     if face not in edited:
-        raise ValueError(f"Face {face + 1} was not edited; choose one of {', '.join(str(i + 1) for i in edited)}.")
+        # Only an API client can name one (the page offers the edited faces): in its numbers, from 0.
+        raise ValueError(f"face {face} was not edited; the edited faces are {', '.join(map(str, edited))} "
+                         "(face numbers count from 0, as in /edit)")
     return face

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from .edits import BLEND_MODES, MAX_STRENGTH
+from .edits import BLEND_MODES, DEFAULT_STRENGTH, MAX_STRENGTH
 
 STEPS = (5, 500)  # inversion steps per restart
 RESTARTS = (1, 16)  # inversion restarts
@@ -78,6 +78,20 @@ def seed_number(value: object) -> int:
 def amounts(values: Iterable[object], limit: float) -> list[float]:
     """Slider amounts amount_1, amount_2, ... each in [-limit, limit]; None counts as 0."""
     return [number(f"amount_{k}", 0.0 if v is None else v, -limit, limit) for k, v in enumerate(values, 1)]
+
+
+def model_defaults(model: str, page_model: str, strength: object, blend_mode: object) -> tuple[object, object]:
+    """`strength` and `blend_mode` as `edit_options` takes them for `model`: a client that names only
+    the model gets the page's values for the rest (gradio_client fills them in), which are
+    `page_model`'s defaults; for another model they mean that model's own defaults (None), so
+    model="seed" alone is not refused for the conditional model's strength 1.75 and "flow"."""
+    if model == page_model:
+        return strength, blend_mode
+    if strength == DEFAULT_STRENGTH[page_model] and strength != DEFAULT_STRENGTH[model]:
+        strength = None
+    if blend_mode == BLEND_MODES[page_model][0] and blend_mode not in BLEND_MODES[model]:
+        blend_mode = None
+    return strength, blend_mode
 
 
 def edit_options(*, faces: object, seed: object, steps: object, restarts: object, strength: object,

@@ -129,6 +129,10 @@ def test_edit_then_explore_through_the_api(url):
     happier = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
     (_, happy) = client.predict(0, *ZERO, *happier, api_name="/explore")
     assert np.abs(pixels(happy) - pixels(after)).mean() > 0.01  # an expression slider re-renders the face
+    # Any face number reaches the handler (not only the page chooser's first 12), which counts from 0 too.
+    with pytest.raises(gradio_client.exceptions.AppError,
+                       match=r"face 13 was not edited; the edited faces are 0 \(face numbers count from 0"):
+        client.predict(13, *ZERO, *SURPRISE, api_name="/explore")
 
 
 def test_random_faces_are_reproducible_and_move_with_sliders(url, editor):
@@ -154,8 +158,8 @@ def test_random_faces_truncation_defaults_to_the_tabs_and_pulls_to_the_mean_face
     mean_7, mean_8 = (pixels(client.predict(expression=expression, seed=s, truncation=0.0, api_name="/random"))
                       for s in (7, 8))  # by keyword, the amounts left at 0
     assert np.array_equal(mean_7, mean_8)  # truncation 0: every seed draws the mean face
-    with pytest.raises(gradio_client.exceptions.AppError, match="1.5 is greater than maximum value 1"):
-        client.predict(expression, 7, *ZERO, 1.5, api_name="/random")  # the slider's own check
+    with pytest.raises(gradio_client.exceptions.AppError, match="truncation must be a number from 0 to 1"):
+        client.predict(expression, 7, *ZERO, 1.5, api_name="/random")  # named, not Gradio's bare range check
     import gradio as gr
 
     with pytest.raises(gr.Error, match="truncation must be"):
@@ -445,7 +449,7 @@ def test_the_page_writes_the_full_size_photo_only_when_asked_and_as_the_sliders_
     assert make_download(editor, store.scratch, session, 0, "PNG", 1.5, -1.0) == moved  # asked again: no new file
     with pytest.raises(gr.Error, match="Edit a photo first"):
         make_download(editor, store.scratch, None, 0, "PNG")
-    with pytest.raises(gr.Error, match="Face 2 was not edited"):
+    with pytest.raises(gr.Error, match="face 1 was not edited"):
         make_download(editor, store.scratch, session, 1, "PNG")
 
 
@@ -477,6 +481,11 @@ def test_api_passes_strength_and_model_through(url):
     with pytest.raises(gradio_client.exceptions.AppError, match="from 0 to 1, got 1.2"):
         client.predict(photo, "surprise", [], 0, FAST["steps"], FAST["restarts"], 1.2, "alpha", "seed",
                        api_name="/edit")
+    # Naming only the model: the page's strength 1.75 and "flow", which the client fills in, mean the
+    # seed model's own defaults (1 and "alpha"), so the call is not refused and edits as they would.
+    (_, by_name), _, _ = client.predict(photo=photo, expression="surprise", steps=FAST["steps"],
+                                        restarts=FAST["restarts"], model="seed", api_name="/edit")
+    assert np.array_equal(pixels(by_name), pixels(seed_after))
 
 
 # ---------------------------------------------------------------- how the page shows mistakes and faces
