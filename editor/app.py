@@ -45,7 +45,7 @@ from .page_errors import in_page
 from .page_browser import CSS, SAVE_FILE, cleared
 from .page_parts import api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
-from .page_text import INTRO, TITLE, face_choices
+from .page_text import BLEND_INFO, EXPLORE_INTRO, INTRO, STRENGTH_INFO, TITLE, face_choices
 from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
 from .photo import MAX_FILE_BYTES
 from .random_tab import lay_out_random_tab, wire_random_tab
@@ -97,8 +97,6 @@ def _model_notes(editor) -> None:
 # File names the "Open a photo file" button offers beside the image types the browser knows.
 OPEN_FILE_SUFFIXES = [".heic", ".heif", ".avif", ".tif", ".tiff"]
 
-STRENGTH_INFO = ("0: unchanged; 1: the model's full expression, often faint on a photo; past 1 pushed further "
-                 f"({DEFAULT_STRENGTH['conditional']:g}, the default, shows best on photos by our measures)")
 
 
 def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
@@ -126,7 +124,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             expression = gr.Radio(expressions, value=default_expression(editor), label="Expression",
                                   elem_id="expression")
             strength = gr.Slider(*validate.STRENGTH, value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
-                                 label="Strength", info=STRENGTH_INFO,
+                                 label="Strength", info=STRENGTH_INFO[editor.default_model],
                                  elem_id="strength")
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
@@ -145,9 +143,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                       "generators, whose face is blended in", elem_id="model")
                 blend_mode = gr.Radio(list(BLEND_MODES[editor.default_model]),
                                       value=BLEND_MODES[editor.default_model][0], label="Blend mode",
-                                      info="flow: your photo's own pixels move; difference: only "
-                                           "brightness changes; replace: the generated face is pasted",
-                                      elem_id="blend-mode")
+                                      info=BLEND_INFO[editor.default_model], elem_id="blend-mode")
                 download_format = gr.Radio(list(DOWNLOAD_FORMATS), value="PNG", label="Download as",
                                            info="PNG: lossless; JPEG (quality 95): a tenth of the time to write "
                                                 "and a fifth of the size, for large photos",
@@ -165,9 +161,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                      height=420, buttons=["fullscreen"], interactive=False, visible=False,
                                      elem_id="closeup")
             with gr.Column(visible=False) as explore_panel:
-                gr.Markdown("### Explore nearby faces\nThe expression sliders mix the seven "
-                            "expressions; the direction sliders move the face along the generator's main "
-                            "directions of variation (GANSpace), each named by what it was measured to do.")
+                explore_intro = gr.Markdown(EXPLORE_INTRO[editor.default_model])
                 explore_face = gr.Dropdown(face_choices(MAX_FACES), value=0, label="Face to move", visible=False)
                 weight_sliders = [gr.Slider(0.0, MAX_WEIGHT, value=0.0, step=0.05, label=name.capitalize(),
                                             elem_id=f"weight-{name}") for name in EXPRESSIONS]
@@ -185,7 +179,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
         edit_button=edit_button, edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode,
         download_format=download_format, result=result,
         summary=summary, download=download, download_file=download_file, download_notice=download_notice,
-        closeup=closeup, explore_panel=explore_panel, explore_face=explore_face,
+        closeup=closeup, explore_panel=explore_panel, explore_intro=explore_intro, explore_face=explore_face,
         sliders=sliders, reading=reading, sliders_notice=sliders_notice, reset=reset, crops=crops)
 
 
@@ -211,7 +205,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
         show_progress_on=[page.result, page.summary], concurrency_id="edit", concurrency_limit=1, preprocess=False,
         **private)
     edit_event.success(partial(prepare_explore, editor), session,
-                       [page.download, page.explore_panel, page.explore_face, page.crops, page.reading, *sliders],
+                       [page.download, page.explore_panel, page.explore_intro, page.explore_face, page.crops,
+                        page.reading, *sliders],
                        **private)
 
     forgotten = [page.result, page.summary, page.download, page.download_file, page.closeup, page.explore_panel,
@@ -271,8 +266,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     # Whatever changed the before/after view (an edit, a slider, a reset, a new photo), the close-up follows.
     page.result.change(show_closeup, session, page.closeup, queue=False, **quiet)
     # The blend modes, the strength's range and the inversion's defaults are the chosen model's.
-    page.model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0]),
-                                 gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m]),
+    page.model.change(lambda m: (gr.Radio(choices=list(BLEND_MODES[m]), value=BLEND_MODES[m][0], info=BLEND_INFO[m]),
+                                 gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m], info=STRENGTH_INFO[m]),
                                  gr.Slider(value=DEFAULT_INVERSION[m][0]), gr.Slider(value=DEFAULT_INVERSION[m][1])),
                       page.model, [page.blend_mode, page.strength, page.steps, page.restarts], **quiet)
     page.explore_face.change(show_face_amounts, [session, page.explore_face], sliders, **quiet)

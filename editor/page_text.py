@@ -8,11 +8,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from .edits import DEFAULT_STRENGTH
 from .face_choice import FaceChoice
 
 if TYPE_CHECKING:
     from .edits import EditResult
     from .pipeline import Editor
+
+# Each model's help texts: the page swaps them when the Model choice (or the edit's model) changes.
+STRENGTH_INFO = {
+    "conditional": "0: unchanged; 1: the model's full expression, often faint on a photo; past 1 pushed further "
+                   f"({DEFAULT_STRENGTH['conditional']:g}, the default, shows best on photos by our measures)",
+    "seed": "0: unchanged; 1 (the default and the most): the expression generator's face blended in fully",
+}
+BLEND_INFO = {
+    "conditional": "flow: your photo's own pixels move; difference: only brightness changes; replace: the "
+                   "generated face is pasted",
+    "seed": "alpha: the generated face's brightness mixed in under a soft mask; poisson: the same, cloned "
+            "seamlessly into the photo's lighting",
+}
+EXPLORE_INTRO = {
+    "conditional": "### Explore nearby faces\nThe expression sliders mix the seven expressions; the direction "
+                   "sliders move the face along the generator's main directions of variation (GANSpace), each "
+                   "named by what it was measured to do.",
+    "seed": "### Explore nearby faces\nThe direction sliders move the face along its expression generator's main "
+            "directions of variation (GANSpace), each named by what it was measured to do. (The seed model's "
+            "generators each draw one expression: there is nothing to mix.)",
+}
 
 TITLE = "Expression editor"
 INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 renders each face as "

@@ -45,6 +45,7 @@ if register_heif_opener is not None:
     register_heif_opener()
 
 ORIENTATION, SOFTWARE, EXIF_IFD, GPS_IFD, MAKER_NOTE = 0x0112, 0x0131, 0x8769, 0x8825, 0x927C  # EXIF tags
+IMAGE_SIZE_TAGS, PIXEL_SIZE_TAGS = (0x0100, 0x0101), (0xA002, 0xA003)  # ImageWidth/Length, PixelX/YDimension
 EXIF_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF")
 MAX_EXIF_BYTES = 65_000  # a JPEG's EXIF segment holds at most 65,533 bytes
 # What PIL's format plugins raise on malformed files (caught only around PIL calls).
@@ -169,7 +170,8 @@ def _srgb_profile() -> bytes:
 def kept_exif(image: Image.Image) -> bytes:
     """The EXIF of a photo as an edit of it is saved: the camera's tags (make, model, lens,
     exposure, date) stay; Orientation becomes 1, since the pixels are upright now; the GPS
-    position goes, since an edit is made to be shared (README); Software names the editor.
+    position goes, since an edit is made to be shared (README); Software names the editor; the
+    size tags, which may not match the pixels, go.
     b"" when the photo has none or it cannot be read. Only formats that carry EXIF as a block of
     metadata are read: a TIFF's tags describe its own strips and compression, not the camera."""
     if image.format not in EXIF_FORMATS:
@@ -188,6 +190,12 @@ def kept_exif(image: Image.Image) -> bytes:
         # The maker note is the camera maker's private block: its inner offsets point into the
         # original file and break when the EXIF is written anew, and it can be most of the EXIF.
         exif.get_ifd(EXIF_IFD).pop(MAKER_NOTE, None)
+        # The size tags describe the file they came from (often stale: a resized photo keeps the
+        # camera's); the saved file's own header says its size, so they go rather than mislead.
+        for tag in IMAGE_SIZE_TAGS:
+            exif.pop(tag, None)
+        for tag in PIXEL_SIZE_TAGS:
+            exif.get_ifd(EXIF_IFD).pop(tag, None)
         data = exif.tobytes()
         return data if len(data) <= MAX_EXIF_BYTES else b""  # a JPEG cannot hold more
     except (*_DECODE_ERRORS, TypeError):

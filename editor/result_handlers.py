@@ -17,7 +17,7 @@ from gan.data import EXPRESSIONS
 from . import validate
 from .page_errors import bad_argument, refuse
 from .page_images import DOWNLOAD_FORMATS, generator_views, write_closeup, write_display, write_download
-from .page_text import download_name, moved_reading, slider_labels
+from .page_text import EXPLORE_INTRO, download_name, moved_reading, slider_labels
 from .scratch import Scratch
 from .session_store import Session, SessionExpired
 from .sliders import (N_SLIDERS, N_VALUES, chosen_face, direction_key, edit_values, render, render_with_sliders,
@@ -42,11 +42,12 @@ def show(scratch: Scratch, session: Session, image) -> None:
 
 
 def prepare_explore(editor, session: Session | None):
-    """After an edit: the download button, the face chooser, the seven expression sliders at
-    the edit's weights (conditional model), the direction sliders at 0 labelled with what
-    they do, and the generator's view of each face (photo crop -> its own expression -> edited)."""
+    """After an edit: the download button, the panel's words for the edit's model, the face
+    chooser, the seven expression sliders at the edit's weights (conditional model), the
+    direction sliders at 0 labelled with what they do, and the generator's view of each face
+    (photo crop -> its own expression -> edited)."""
     if session is None or session.shown:  # no edit, or a refused one: the page stays as it is
-        return [gr.skip()] * (5 + N_VALUES)
+        return [gr.skip()] * (6 + N_VALUES)
     session.shown = True
     result = session.edit
     labels = slider_labels(editor.direction_labels(direction_key(result), N_SLIDERS), N_SLIDERS)
@@ -58,7 +59,7 @@ def prepare_explore(editor, session: Session | None):
     face = gr.Dropdown(choices=choices, value=choices[0][1], visible=len(choices) > 1)
     crops = generator_views(result)
     download = gr.Button(f"Download full-size {session.download_format}", visible=True)
-    return download, gr.Column(visible=True), face, crops, "", *sliders, *weights
+    return download, gr.Column(visible=True), EXPLORE_INTRO[result.model], face, crops, "", *sliders, *weights
 
 
 def explore(editor, scratch: Scratch, session: Session | None, face: int | None, *values: float):

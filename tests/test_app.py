@@ -313,6 +313,9 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
 
     seed = store.add(editor.edit(str(OBAMA_SMALL), "surprise", model="seed", **fast))
     assert apply_strength(editor, store.scratch, seed, None, 0.5) == [gr.skip()] * 15  # the seed model: press Edit
+    # The explore panel's words are the edit's model's: the seed model has no expression sliders to mix.
+    seed_panel, conditional_panel = (prepare_explore(editor, s)[2] for s in (seed, session))
+    assert "nothing to mix" in seed_panel and "expression sliders mix" in conditional_panel
     monkeypatch.setattr("editor.face_fit.invert", lambda *a, **k: pytest.fail("a strength move must not fit again"))
     (_, after), _, *values = apply_strength(editor, store.scratch, session, None, 0.0)
     assert values[6 + EXPRESSIONS.index("surprise")] == 0.0  # the surprise slider follows

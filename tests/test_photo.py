@@ -67,6 +67,8 @@ def camera_exif(orientation: int = 1) -> Image.Exif:
     exif[0x010F], exif[0x0110], exif[0x0112] = "Canon", "EOS R5", orientation
     exif.get_ifd(0x8769).update({0x9003: "2024:05:01 10:00:00", 0x829A: (1, 250)})
     exif.get_ifd(0x8825)[2] = (51.0, 30.0, 0.0)
+    exif[0x0100], exif[0x0101] = 6000, 4000  # the camera's size, kept by a resized copy
+    exif.get_ifd(0x8769).update({0xA002: 6000, 0xA003: 4000})
     return exif
 
 
@@ -81,6 +83,7 @@ def test_an_edit_is_saved_with_the_cameras_exif_upright_without_gps_and_tagged_s
     assert exif[0x0112] == 1  # the pixels are upright: a viewer must not turn them again
     assert not exif.get_ifd(0x8825) and 0x8825 not in exif  # no GPS position in a photo made to share
     assert exif[0x0131] == "expression-editor"
+    assert not {0x0100, 0x0101} & set(exif) and not {0xA002, 0xA003} & set(exif.get_ifd(0x8769))  # stale sizes go
     profile = ImageCms.ImageCmsProfile(io.BytesIO(saved.info["icc_profile"]))
     assert "sRGB" in ImageCms.getProfileDescription(profile)  # the pixels are sRGB, and say so
     np.testing.assert_array_equal(read_photo(saved).rgb.shape, photo.rgb.shape)  # and read back upright
