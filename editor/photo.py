@@ -36,7 +36,8 @@ MAX_FILE_BYTES = 4 * MAX_PIXELS + 1_000_000
 if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
-_UPLOAD = "upload a JPEG, PNG or WebP"
+# Said on the page and on the command line alike, so no "upload".
+_UPLOAD = "choose a photo file (JPEG, PNG, WebP, HEIC, AVIF, TIFF, BMP or GIF)"
 try:  # HEIC (iPhones' photos) through pillow-heif, a dependency; without it, _guess_format says what to do
     from pillow_heif import register_heif_opener
 except ImportError:  # pragma: no cover - an environment without the dependency
@@ -206,7 +207,7 @@ def _decode(image: Image.Image, name: str) -> None:
     try:
         image.load()
     except _DECODE_ERRORS as exc:
-        raise PhotoError(f"{name} is damaged or incomplete ({exc}); upload the original file again, "
+        raise PhotoError(f"{name} is damaged or incomplete ({exc}); try the original file again, "
                          f"or save it as a JPEG, PNG or WebP") from exc
 
 

@@ -232,7 +232,7 @@ def test_numpy_and_pil_inputs():
 def test_not_a_photo(tmp_path, content, expected):
     path = tmp_path / "photo.jpg"
     path.write_bytes(content)
-    with pytest.raises(PhotoError, match="upload a JPEG, PNG or WebP") as caught:
+    with pytest.raises(PhotoError, match=r"choose a photo file \(JPEG, PNG, WebP, HEIC") as caught:
         read_photo(path)
     assert str(caught.value).startswith(expected)
 
@@ -240,7 +240,7 @@ def test_not_a_photo(tmp_path, content, expected):
 @requires(PHOTOS)
 def test_truncated_jpeg():
     data = (PHOTOS / "fr_obama.jpg").read_bytes()
-    with pytest.raises(PhotoError, match=r"^cut\.jpg is damaged or incomplete .*upload the original file again"):
+    with pytest.raises(PhotoError, match=r"^cut\.jpg is damaged or incomplete .*try the original file again"):
         read_photo(data[: len(data) // 2], name="cut.jpg")
 
 
