@@ -6,7 +6,13 @@ at `--quality`); with several expressions,
 DIR/<photo name>_<expression>.png for each, from one fit per face (the
 editor remembers it: recent.py). A bad photo is named and skipped; the exit
 status is non-zero at the end if any photo failed.
-"""
+
+No output overwrites an input, and no two outputs of a run share a name: photos
+of the same name get their suffix added (obama.jpg, obama.webp -> obama_jpg.png,
+obama_webp.png); an output that would be its own input (editing ow/*.png into
+ow/) gets the expression, as the page's downloads do (astronaut_sad.png); a name
+still taken gets _2, _3, ... Each `PHOTO -> OUTPUT` line says which name it got.
+Outputs of earlier runs are overwritten."""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ import time
 from pathlib import Path
 
 from gan.data import EXPRESSIONS
+
+from .output_names import distinct_photos, output_paths
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,21 +106,38 @@ def chosen_faces(editor, photo, faces: str | list[int]) -> list[int] | None:
     return [n - 1 for n in faces]
 
 
+def output_dir_problem(folder: Path) -> str | None:
+    """Create `folder` if missing; what to tell the person when it cannot be the output folder."""
+    if folder.exists() and not folder.is_dir():
+        return f"--output-dir {folder} is a file; give a folder (it is created if missing)"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"--output-dir {folder}: cannot create it ({exc.strerror or exc}); give a folder you can write to"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     from .faces import NoFaceError
     from .photo import PhotoError, read_photo, save_photo, to_pil
     from .pipeline import DEFAULT_CHECKPOINTS, Editor, MissingCheckpointsError
 
     args = build_parser().parse_args(argv)
+    # Every check that can refuse the run comes before the models load and anything is written.
+    problem = output_dir_problem(args.output_dir)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    photos = distinct_photos(args.photos)
+    outputs = output_paths(photos, args.expression, args.output_dir, args.format)
     try:
         editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device,
                              expressions=tuple(args.expression) if args.model == "seed" else EXPRESSIONS)
     except MissingCheckpointsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args.output_dir.mkdir(parents=True, exist_ok=True)
     failed = []
-    for path in args.photos:
+    for path, out_for in zip(photos, outputs):
         try:
             photo = read_photo(path)
             for note in photo.notes:
@@ -123,8 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = editor.edit(photo, expression, faces=faces, seed=args.seed, steps=args.steps,
                                      restarts=args.restarts, strength=args.strength, blend_mode=args.blend_mode,
                                      model=args.model)
-                out = args.output_dir / (f"{path.stem}.{args.format}" if len(args.expression) == 1
-                                         else f"{path.stem}_{expression}.{args.format}")
+                out = out_for[expression]
                 save_photo(to_pil(photo, result.image), out, exif=photo.exif, quality=args.quality)
                 print(f"{path} -> {out}: {len(result.faces)} face(s), {time.perf_counter() - start:.1f} s",
                       flush=True)
@@ -133,6 +157,6 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(path)
             continue
     if failed:
-        print(f"{len(failed)} of {len(args.photos)} photos failed: {', '.join(map(str, failed))}", file=sys.stderr)
+        print(f"{len(failed)} of {len(photos)} photos failed: {', '.join(map(str, failed))}", file=sys.stderr)
         return 1
     return 0

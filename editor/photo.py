@@ -104,6 +104,8 @@ def read_photo(source: str | Path | bytes | Image.Image | np.ndarray, *, name: s
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": kept_exif drops it
+            # Past 89 MP PIL warns of a decompression bomb; _check_size refuses it in its own words.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))  # reads the header only
     except Image.DecompressionBombError as exc:
         raise PhotoError(_too_large(name, None, max_pixels)) from exc
@@ -226,7 +228,7 @@ def _too_large(name: str, size: tuple[int, int] | None, max_pixels: int) -> str:
     limit = f"{max_pixels / 1e6:g} megapixels"
     # Without a size, PIL refused the file itself: it claims over twice its limit.
     what = f"{size[0]}x{size[1]} pixels" if size else f"over {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:g} megapixels"
-    return f"{name} is too large ({what}; the limit is {limit}); resize it and upload it again"
+    return f"{name} is too large ({what}; the limit is {limit}); make it smaller and try again"
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:

@@ -13,12 +13,14 @@ from PIL import Image
 
 from editor import face_fit, readings
 from editor.cli_edit import main as edit_main
+from editor.output_names import output_paths
 from editor.faces import NoFaceError, align_face
 from editor.photo import PhotoError
 from editor.pipeline import Editor, MissingCheckpointsError
 from gan.data import EXPRESSIONS
 
 from .conftest import CHECKPOINTS, PHOTOS, benchmark_module, photo_with_a_bystander, requires
+from .test_photo import png_claiming
 
 OBAMA = PHOTOS / "fr_obama.jpg"
 TWO = PHOTOS / "fr_two_people.jpg"
@@ -234,6 +236,91 @@ def test_cli_writes_the_format_asked_for(editor, tmp_path, capsys, monkeypatch):
         with pytest.raises(SystemExit):
             edit_main([str(small), *fast, "--output-dir", str(tmp_path), "--quality", bad])
     assert "quality must be a whole number from 1 to 100" in capsys.readouterr().err
+
+
+def _names(plan) -> list[list[str]]:
+    return [[str(path.name) for path in outputs.values()] for outputs in plan]
+
+
+def test_output_names_never_repeat_in_a_run_nor_hit_an_input(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        (folder / "x.jpg").touch()
+    same_stem = [tmp_path / f"obama.{suffix}" for suffix in ("jpg", "webp", "TIFF", "bmp")]
+    assert _names(output_paths(same_stem, ["happy"], out, "png")) == [
+        ["obama_jpg.png"], ["obama_webp.png"], ["obama_tiff.png"], ["obama_bmp.png"]]
+    assert _names(output_paths([a / "x.jpg", b / "x.jpg"], ["happy"], out, "png")) == [
+        ["x_jpg.png"], ["x_jpg_2.png"]]  # the same suffix too: numbered in the order given
+    assert _names(output_paths([a / "x.jpg", b / "X.jpg"], ["happy", "sad"], out, "jpg")) == [
+        ["x_jpg_happy.jpg", "x_jpg_sad.jpg"], ["X_jpg_happy_2.jpg", "X_jpg_sad_2.jpg"]]  # case-blind folders
+    # An output that would be its own input, or another input, takes the page's download name.
+    own = [out / "astronaut.png", out / "astronaut_sad.png"]
+    for path in own:
+        path.touch()
+    assert _names(output_paths(own[:1], ["sad"], out, "png")) == [["astronaut_sad.png"]]
+    assert _names(output_paths(own, ["sad"], out, "png")) == [["astronaut_sad_2.png"], ["astronaut_sad_sad.png"]]
+    (out / "busy.png").mkdir()  # a folder in the way is passed over; an earlier run's file is not
+    (out / "done.png").touch()
+    assert _names(output_paths([a / "busy.jpg", a / "done.jpg"], ["happy"], out, "png")) == [
+        ["busy_2.png"], ["done.png"]]
+
+
+@requires(PHOTOS / "fr_obama_small.jpg")
+def test_cli_keeps_the_inputs_and_gives_photos_of_one_name_their_own_outputs(editor, tmp_path, capsys,
+                                                                               monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)
+    fast = ["--device", "cpu", "--steps", "5", "--restarts", "1"]
+    small = Image.open(PHOTOS / "fr_obama_small.jpg")
+    folder = tmp_path / "ow"
+    folder.mkdir()
+    photo = folder / "astronaut.png"
+    small.save(photo)
+    original = photo.read_bytes()
+    for _ in range(2):  # and a second run overwrites the first's output
+        assert edit_main([str(photo), "--expression", "sad", "--output-dir", str(folder), *fast]) == 0
+        assert photo.read_bytes() == original
+        assert f"-> {folder / 'astronaut_sad.png'}:" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == ["astronaut.png", "astronaut_sad.png"]
+
+    # The same pixels in four formats (lossless: one fit serves them all) and a second x.png.
+    same = [tmp_path / f"obama.{suffix}" for suffix in ("png", "webp", "tiff", "bmp")]
+    for path in same:
+        small.save(path, **({"lossless": True} if path.suffix == ".webp" else {}))
+    (tmp_path / "b").mkdir()
+    shutil.copy(same[0], tmp_path / "b" / "obama.png")
+    out = tmp_path / "out"
+    assert edit_main([*map(str, same), str(tmp_path / "b" / "obama.png"), str(same[0]), "--expression", "happy",
+                      "--output-dir", str(out), *fast]) == 0
+    names = ["obama_png.png", "obama_webp.png", "obama_tiff.png", "obama_bmp.png", "obama_png_2.png"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    said = capsys.readouterr()
+    assert all(f"-> {out / name}:" in said.out for name in names)
+    assert f"{same[0]}: note: given more than once; edited once" in said.err
+
+
+def test_cli_refuses_a_file_as_output_dir_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: pytest.fail("loaded the models"))
+    taken = tmp_path / "obama.jpg"
+    taken.write_bytes(b"not a folder")
+    assert edit_main([str(taken), "--expression", "sad", "--output-dir", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: --output-dir {taken} is a file; give a folder (it is created if missing)\n"
+    assert taken.read_bytes() == b"not a folder"
+
+
+def test_cli_says_what_is_wrong_with_a_photo_in_its_own_words(tmp_path, capsys, monkeypatch, recwarn):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: object())  # no photo gets as far as editing
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_claiming(7_500, 6_000))  # 45 MP: over the 40 MP limit, under PIL's own (2x)
+    assert edit_main([str(bomb), str(tmp_path), "--expression", "sad", "--output-dir", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{bomb}: skipped: bomb.png is too large (7500x6000 pixels")
+    assert err[1].endswith("is a folder, not a photo; choose a photo file (JPEG, PNG, WebP, HEIC, AVIF, TIFF, "
+                           "BMP or GIF)")
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
 
 
 # ---------------------------------------------------------------- the conditional model (the default)
