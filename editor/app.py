@@ -40,7 +40,7 @@ from gan.data import EXPRESSIONS
 from . import validate
 from .handlers import detect_faces, edit_photo, open_photo_file, shown_in_browser
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
-                              reset_sliders, show_closeup, show_face_amounts)
+                              reset_sliders, show_closeup, show_face_amounts, strength_of_weights)
 from .page_errors import in_page
 from .page_browser import CSS, SAVE_FILE, cleared
 from .page_parts import api_summary, default_expression, direction_slider, named_values
@@ -253,6 +253,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     page.reset.click(in_page(partial(reset_sliders, editor, scratch), 2 + N_VALUES), [session, page.explore_face],
                      [page.result, session, *sliders, page.sliders_notice], **quiet)
     page.reset.click(edit_strength, session, page.strength, queue=False, **quiet)
+    weights = sliders[N_SLIDERS:]  # and the edited expression's own slider moves Strength with it
+    gr.on([w.input for w in weights], strength_of_weights, [session, *weights], page.strength, queue=False, **quiet)
     # The full-size photo, written when asked for; then the browser saves it (SAVE_FILE).
     # (At once in the browser: the notices, and the last file, so a refusal saves nothing.)
     page.download.click(None, None, [*notices, page.download_file], js=cleared(len(notices), files=1), **quiet)

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 # Each model's help texts: the page swaps them when the Model choice (or the edit's model) changes.
 STRENGTH_INFO = {
     "conditional": "0: unchanged; 1: the model's full expression, often faint on a photo; past 1 pushed further "
-                   f"({DEFAULT_STRENGTH['conditional']:g}, the default, shows best on photos by our measures)",
+                   f"({DEFAULT_STRENGTH['conditional']:g}, the default, shows best on photos by our measures); "
+                   "after an edit, the weight of the edited expression (its slider under Explore follows)",
     "seed": "0: unchanged; 1 (the default and the most): the expression generator's face blended in fully",
 }
 BLEND_INFO = {

@@ -171,6 +171,14 @@ def reset_sliders(editor, scratch: Scratch, session: Session | None, face: int |
     return (session.before, session.after), session, *edit_values(session.edit, face)
 
 
+def strength_of_weights(session: Session | None, *weights: float):
+    """The Strength slider at the edited expression's weight, as the visitor moved its slider under
+    Explore (the two are one value: moving Strength moves that slider, apply_strength)."""
+    if session is None or session.edit.model != "conditional" or len(weights) != len(EXPRESSIONS):
+        return gr.skip()
+    return weights[EXPRESSIONS.index(session.edit.expression)]
+
+
 def edit_strength(session: Session | None):
     """The Strength slider back at the strength the edit was made with (a reset)."""
     return gr.skip() if session is None else session.edit.settings.strength

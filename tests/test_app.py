@@ -313,6 +313,13 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
 
     seed = store.add(editor.edit(str(OBAMA_SMALL), "surprise", model="seed", **fast))
     assert apply_strength(editor, store.scratch, seed, None, 0.5) == [gr.skip()] * 15  # the seed model: press Edit
+    # The edited expression's own slider under Explore moves Strength too; the others do not.
+    from editor.result_handlers import strength_of_weights
+
+    weights = [0.0] * len(EXPRESSIONS)
+    weights[EXPRESSIONS.index("surprise")], weights[EXPRESSIONS.index("happy")] = 0.6, 2.0
+    assert strength_of_weights(session, *weights) == 0.6
+    assert strength_of_weights(seed, *weights) == gr.skip() and strength_of_weights(None, *weights) == gr.skip()
     # The explore panel's words are the edit's model's: the seed model has no expression sliders to mix.
     seed_panel, conditional_panel = (prepare_explore(editor, s)[2] for s in (seed, session))
     assert "nothing to mix" in seed_panel and "expression sliders mix" in conditional_panel
