@@ -15,10 +15,12 @@ the control it is about instead. The docstrings of the named endpoints (`edit`,
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
+import PIL.Image
 
 from . import memory, validate
 from .directions import move
@@ -111,11 +113,14 @@ def shown_in_browser(scratch, payload):
     A file that cannot be read is left for the face detection to name."""
     if payload is None:
         return gr.skip()
-    try:
-        if read_upload(payload).format in BROWSER_FORMATS:
-            return gr.skip()
+    try:  # the header only: the face detection decodes the photo at the same time
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. PIL's size warning: read_photo says it better
+            with PIL.Image.open(_path_and_name(payload)[0]) as image:
+                if image.format in BROWSER_FORMATS:
+                    return gr.skip()
         return open_photo_file(scratch, payload)
-    except (*USER_ERRORS, gr.Error):
+    except Exception:  # noqa: BLE001 - whatever is wrong with the file, the detection names it
         return gr.skip()
 
 
