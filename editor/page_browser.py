@@ -6,6 +6,9 @@ CSS = """
 #intro { margin-bottom: 0.5rem; }
 /* "Faces found": the thumbnails start below the gallery's label, and each caption shows in full below its face */
 #faces-found .grid-wrap { padding-top: 2.6rem; }
+/* as many thumbnails a row as fit (Gradio's fixed 4 x 100 px made a phone's page scroll sideways) */
+#faces-found .grid-container, #crops .grid-container {
+  grid-template-columns: repeat(auto-fill, minmax(88px, 1fr)) !important; }
 #faces-found .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; overflow: visible; }
 #faces-found .thumbnail-item img { aspect-ratio: 1; height: auto; }
 #faces-found .caption-label { position: static; max-width: none; white-space: normal; overflow: visible; opacity: 1;

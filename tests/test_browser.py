@@ -282,6 +282,19 @@ def test_a_heic_the_browser_knows_no_type_for_opens_with_the_open_file_button(pa
     assert shown.evaluate("img => img.complete && img.naturalWidth") == PIL.Image.open(OBAMA_SMALL).width
 
 
+@requires(OBAMA_SMALL)
+def test_on_a_phone_the_page_never_scrolls_sideways(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    fast_settings(page)
+    upload(page, OBAMA_SMALL)
+    page.locator("#faces-found img").first.wait_for()  # a gallery of 4 x 100 px columns made it 504 wide
+    page.locator("#edit-button").click()
+    page.locator("#direction-1 input[type=range]").wait_for(state="visible")  # the result and its sliders
+    page.get_by_text("What the generator saw").click()
+    page.locator("#crops img").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_random_tab_draws_a_face(page):
     page.get_by_role("tab", name="Random faces").click()
     image = page.locator("#random-face img")
