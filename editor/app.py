@@ -121,7 +121,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             faces_read = gr.Markdown(elem_id="faces-read")  # what the classifier reads in each face
             faces = gr.CheckboxGroup(face_choices(MAX_FACES), value=[], label="Faces to edit", visible=False,
                                      info="none ticked: every face", elem_id="faces")
-            expression = gr.Radio(expressions, value=default_expression(editor), label="Expression",
+            expression = gr.Radio(expressions, value=default_expression(editor, "surprise"), label="Expression",
                                   elem_id="expression")
             strength = gr.Slider(*validate.STRENGTH, value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
                                  label="Strength", info=STRENGTH_INFO[editor.default_model],

@@ -525,3 +525,10 @@ def test_faces_note_says_which_faces_are_not_ticked_and_why():
     assert note == ("Not ticked: Face 2 (small: 21 px wide, 13% of the largest face). "
                     "Tick a face under **Faces to edit** to edit it too.")
     assert faces_note([None], FaceChoice([0], {})) == ""
+
+
+def test_the_edit_tab_starts_on_surprise_since_most_photos_already_smile(editor):
+    from editor.app import build_demo
+
+    radios = [block for block in build_demo(editor).blocks.values() if block.get_config().get("label") == "Expression"]
+    assert [radio.value for radio in radios] == ["surprise", "happy"]  # the edit tab; the random tab
