@@ -64,8 +64,16 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     fixed_noise = torch.randn(fixed_count, model_config.nz,
                               generator=torch.Generator().manual_seed(config.seed + 12345)).to(device)
     run = RunState()
+    data_sha256 = dataset_fingerprint(config.data)
     if state_path.exists() and not fresh:
-        fixed_noise, run, _ = restore_state(state_path, G, D, opt_g, opt_d, rng, device)
+        fixed_noise, run, saved = restore_state(state_path, G, D, opt_g, opt_d, rng, device)
+        if saved.get("dataset_sha256") not in (None, data_sha256):
+            raise ValueError(f"{run_dir} was trained on other data than {config.data} (its SHA-256 differs); "
+                             "pass the same --data to resume, another --out, or --fresh to start over")
+        # The optimisers come back with their saved settings; a changed --lr, --lr-d or --beta1/2
+        # is meant to apply from here on (config.json records it), so it does.
+        set_optimiser_settings(opt_g, config.lr, (config.beta1, config.beta2))
+        set_optimiser_settings(opt_d, config.lr_d or config.lr, (config.beta1, config.beta2))
     if world > 1:
         G = nn.parallel.DistributedDataParallel(G, device_ids=[device.index] if use_cuda else None)
         D = nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if use_cuda else None)
@@ -81,7 +89,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     steps_per_epoch = max(1, n // (per_rank * world)) if n >= 2 * world else 1
     autocast = mixed_precision(device) if config.amp else contextlib.nullcontext()
     meta = {"config": asdict(config), "model": model_config.to_dict(), "expression": config.expression,
-            "dataset": data.source, "dataset_sha256": dataset_fingerprint(config.data),
+            "dataset": data.source, "dataset_sha256": data_sha256,
             "images": n, "command": config.command, "device": describe_device(device)}
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -178,6 +186,11 @@ def _save_models(run_dir: Path, config: TrainConfig, model_config: ModelConfig, 
                      {"kind": "discriminator", "model": model_config.to_dict(), "norm": config.d_norm,
                       "epochs": epochs})
     write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", f"{config.run_name()}: loss per iteration")
+
+
+def set_optimiser_settings(optimiser: torch.optim.Optimizer, lr: float, betas: tuple[float, float]) -> None:
+    for group in optimiser.param_groups:
+        group["lr"], group["betas"] = lr, betas
 
 
 def _make_step(config: TrainConfig, model_config: ModelConfig, G: nn.Module, D: nn.Module,

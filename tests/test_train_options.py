@@ -1,0 +1,53 @@
+"""What a training run does with the options a person gives it: --expression all with --limit,
+and a resume with another learning rate or other data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gan.__main__ import main as gan_main
+from gan.checkpoint import read_metadata
+from gan.train import TrainConfig, train
+
+from .conftest import fer_sample
+
+
+@pytest.fixture(scope="module")
+def small_fer(tmp_path_factory) -> Path:
+    return fer_sample(tmp_path_factory.mktemp("fer"), 200)
+
+
+def _config(data: Path, out: Path, **overrides) -> TrainConfig:
+    base = TrainConfig(data=str(data), out=str(out), batch_size=8, limit=32, epochs=1, ngf=8, ndf=8,
+                       sample_count=8, checkpoint_minutes=0, command="test")
+    return replace(base, **overrides)
+
+
+def test_expression_all_keeps_to_the_limit_for_every_expression(small_fer, tmp_path):
+    out = tmp_path / "runs"
+    assert gan_main(["train", "--data", str(small_fer), "--out", str(out), "--expression", "all", "--limit", "6",
+                     "--batch-size", "4", "--epochs", "1", "--ngf", "8", "--ndf", "8"]) == 0
+    images = {run.name: read_metadata(run / "generator.safetensors")["images"] for run in out.iterdir()}
+    assert len(images) == 7 and max(images.values()) <= 6, images  # happy alone has ~50 of the 200 rows
+
+
+def test_a_resume_with_another_learning_rate_uses_it(small_fer, tmp_path):
+    steps = iter(range(100))
+    train(_config(small_fer, tmp_path), abort_fn=lambda: next(steps) >= 2)  # stopped mid-epoch, at lr 2e-4
+    result = train(_config(small_fer, tmp_path, epochs=2, lr=1e-3, lr_d=4e-3, beta1=0.0))
+    state = read_metadata(result.run_dir / "state.safetensors")
+    assert [(g["lr"], g["betas"]) for g in state["opt_g"]["param_groups"]] == [(1e-3, [0.0, 0.999])]
+    assert [(g["lr"], g["betas"]) for g in state["opt_d"]["param_groups"]] == [(4e-3, [0.0, 0.999])]
+
+
+def test_a_resume_on_other_data_is_refused_with_the_way_out(small_fer, tmp_path):
+    steps = iter(range(100))
+    train(_config(small_fer, tmp_path), abort_fn=lambda: next(steps) >= 2)
+    (tmp_path / "other").mkdir()
+    other = fer_sample(tmp_path / "other", 120)
+    with pytest.raises(ValueError, match="was trained on other data .*pass the same --data.*--fresh"):
+        train(_config(other, tmp_path))
+    assert train(_config(other, tmp_path), fresh=True).finished  # --fresh starts over on it
