@@ -53,6 +53,7 @@ from .edit_critic import critic_g_loss, critic_step
 from .encoder import load_encoder
 from .run_figures import save_grid, write_loss_plot
 from .run_files import write_json
+from .shipped import shipped
 from .data import to_model_range
 from .train import sample_grid_images
 from .train_state import load_state, models_tensors, open_run, restore_models
@@ -65,9 +66,9 @@ STAT_NAMES = GAN_STAT_NAMES + CHANGE_STAT_NAMES
 class ChangeTuneConfig:
     data: str
     teacher: str  # a classifier that is not `classifier`, e.g. one trained on the FER+ labels
-    generator: str = "checkpoints/conditional.safetensors"
-    encoder: str = "checkpoints/encoder.safetensors"
-    classifier: str = "checkpoints/classifier.safetensors"  # reads each face's own expression p
+    generator: str = shipped("conditional.safetensors")
+    encoder: str = shipped("encoder.safetensors")
+    classifier: str = shipped("classifier.safetensors")  # reads each face's own expression p
     out: str = "runs/change"
     epochs: int = 4
     batch_size: int = 64

@@ -28,12 +28,12 @@ import torch.nn.functional as F
 from .checkpoint import CheckpointError, load_generator, load_tensors, save_tensors
 from .classifier import load_classifier, predict_proba
 from .conditional import ProjectionDiscriminator
-from .data import dataset_fingerprint, read_fer2013
+from .data import dataset_fingerprint, read_fer2013, to_model_range
 from .device import describe_device, mixed_precision, resolve_device
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
 from .run_files import write_json
-from .train import to_model_range
+from .shipped import shipped
 from .train_state import load_state, models_tensors, open_run, restore_models
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
@@ -42,9 +42,9 @@ STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
 @dataclass
 class EncoderTrainConfig:
     data: str
-    generator: str = "checkpoints/conditional.safetensors"
+    generator: str = shipped("conditional.safetensors")
     discriminator: str | None = None  # None: discriminator.safetensors beside the generator, if there
-    classifier: str = "checkpoints/classifier.safetensors"
+    classifier: str = shipped("classifier.safetensors")
     out: str = "runs/encoder"
     epochs: int = 4  # passes over the real Training faces
     batch_size: int = 64  # real faces per step (plus as many samples)

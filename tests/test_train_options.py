@@ -51,3 +51,13 @@ def test_a_resume_on_other_data_is_refused_with_the_way_out(small_fer, tmp_path)
     with pytest.raises(ValueError, match="was trained on other data .*pass the same --data.*--fresh"):
         train(_config(other, tmp_path))
     assert train(_config(other, tmp_path), fresh=True).finished  # --fresh starts over on it
+
+
+def test_the_retraining_commands_find_the_shipped_checkpoints_from_any_directory(tmp_path, monkeypatch):
+    from gan.train_change import ChangeTuneConfig
+    from gan.train_encoder import EncoderTrainConfig
+
+    monkeypatch.chdir(tmp_path)  # not the checkout: "checkpoints/..." named nothing here
+    for config in (ChangeTuneConfig(data="x", teacher="t"), EncoderTrainConfig(data="x")):
+        for path in (config.generator, config.classifier):
+            assert Path(path).is_absolute() and Path(path).is_file(), path
