@@ -22,7 +22,7 @@ from gan.encoder import Encoder, load_encoder
 from gan.landmarks import LandmarkRegressor, load_landmarks
 from gan.models import Generator
 
-from .faces import FaceDetector
+from .faces import FER_SIZE as CROP_SIZE, FaceDetector
 
 CLASSIFIER_FILE = "classifier.safetensors"
 CONDITIONAL_FILE = "conditional.safetensors"
@@ -74,6 +74,11 @@ def load_models(checkpoint_dir: Path, device: torch.device,
         G, meta = load_generator(path, device)
         if path.name == CONDITIONAL_FILE and not getattr(G.config, "n_classes", 0):
             raise CheckpointError(f"{path}: not a conditional generator")
+        size, channels = G.config.image_size, G.config.channels
+        if (size, channels) != (CROP_SIZE, 1):  # faces are aligned into FER2013's 48x48 grey crops
+            raise CheckpointError(f"{path}: a {size}x{size} generator with {channels} channel(s); the editor "
+                                  f"needs {CROP_SIZE}x{CROP_SIZE} greyscale ones, as trained on FER2013 "
+                                  "(python -m gan train --data fer2013.csv.gz ...)")
         return G, meta
 
     files = {e: checkpoint_dir / f"{e}.safetensors" for e in expressions}

@@ -293,6 +293,19 @@ def test_one_damaged_generator_takes_out_only_its_model(tmp_path, capsys):
     assert random_face(loaded, "sad", 0, *ZERO).shape[:2] == (192, 192)  # the rest works
 
 
+@pytest.mark.skipif(not (CHECKPOINTS / "sad.safetensors").exists(), reason="no shipped generators")
+def test_a_generator_of_another_shape_takes_out_only_its_model(tmp_path, capsys):
+    from gan.checkpoint import save_generator
+    from gan.models import ModelConfig, build_models
+
+    folder = _checkpoints_with(tmp_path, "happy.safetensors")
+    G, _ = build_models(ModelConfig(image_size=64, channels=3, ngf=8, ndf=8), seed=0)  # trained on a photo folder
+    save_generator(folder / "happy.safetensors", G, {"expression": "happy"})
+    loaded = Editor.load(folder, device="cpu", expressions=("happy", "sad"))
+    assert loaded.expressions == ("sad",)  # not a crash at the first edit
+    assert "a 64x64 generator with 3 channel(s); the editor needs 48x48 greyscale" in loaded.unavailable["happy"]
+
+
 def test_a_damaged_face_detector_gives_a_message_not_a_traceback(tmp_path, capsys):
     folder = _checkpoints_with(tmp_path, "mtcnn.safetensors", expressions=("sad",))
     with pytest.raises(MissingCheckpointsError, match=r"mtcnn\.safetensors: the face detector's weights are corrupt"):
