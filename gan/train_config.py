@@ -54,6 +54,11 @@ class TrainConfig:
             raise ValueError(f"--model must be seed or conditional, got {self.model!r}")
         if self.conditional and self.expression is not None:
             raise ValueError("--model conditional trains on every expression at once; drop --expression")
+        # BatchNorm needs two images a batch; 0 would divide by zero or "train" on nothing (NaN losses).
+        for name, value, least in (("batch_size", self.batch_size, 2), ("limit", self.limit, 2),
+                                   ("epochs", self.epochs, 1), ("sample_count", self.sample_count, 1)):
+            if value is not None and value < least:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
 
     @property
     def conditional(self) -> bool:

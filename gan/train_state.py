@@ -5,6 +5,7 @@ folder is reused. Shared by every `python -m gan train*` command."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import torch
@@ -111,13 +112,19 @@ def damaged_state_message(path: Path, reason: object) -> str:
             "from it. Run the same command with --fresh to start this run over, or pass another --out")
 
 
+# What the training commands write into a run folder besides state, metrics and config.
+RUN_OUTPUTS = ("generator.safetensors", "discriminator.safetensors", "encoder.safetensors",
+               "classifier.safetensors", "landmarks.safetensors", "loss.png")
+
+
 def open_run(run_dir: Path, config: object, keys: tuple[str, ...], *, fresh: bool = False) -> None:
-    """Before training into `run_dir`: with `fresh`, forget its saved state, metrics and
-    config (start over); otherwise refuse to continue a run whose saved config.json
+    """Before training into `run_dir`: with `fresh`, forget its saved state, metrics, config
+    and outputs (start over); otherwise refuse to continue a run whose saved config.json
     differs in `keys`."""
-    if fresh:
-        for name in ("state.safetensors", "metrics.jsonl", "config.json"):
+    if fresh:  # and the old run's outputs: a generator of epoch 2 must not sit beside a new run's config
+        for name in ("state.safetensors", "metrics.jsonl", "config.json", *RUN_OUTPUTS):
             (run_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(run_dir / "samples", ignore_errors=True)
     saved_path = run_dir / "config.json"
     if not saved_path.exists():
         return

@@ -61,3 +61,20 @@ def test_the_retraining_commands_find_the_shipped_checkpoints_from_any_directory
     for config in (ChangeTuneConfig(data="x", teacher="t"), EncoderTrainConfig(data="x")):
         for path in (config.generator, config.classifier):
             assert Path(path).is_absolute() and Path(path).is_file(), path
+
+
+@pytest.mark.parametrize("flag", ["--batch-size", "--limit", "--epochs"])
+def test_a_count_of_zero_is_refused_in_words(small_fer, tmp_path, flag, capsys):
+    assert gan_main(["train", "--data", str(small_fer), "--out", str(tmp_path), flag, "0"]) == 2
+    assert f"{flag} must be at least" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_fresh_leaves_nothing_of_the_old_run(small_fer, tmp_path):
+    old = train(_config(small_fer, tmp_path, epochs=2))
+    assert (old.run_dir / "samples" / "epoch_002.png").exists()
+    steps = iter(range(100))
+    train(_config(small_fer, tmp_path), fresh=True, abort_fn=lambda: next(steps) >= 1)  # stopped in epoch 1
+    left = {p.name for p in old.run_dir.iterdir()}
+    assert "generator.safetensors" not in left and "loss.png" not in left, left
+    assert not (old.run_dir / "samples" / "epoch_002.png").exists()
