@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import EXPRESSIONS, FaceDataset, detect_kind, load_dataset
+from .data import EXPRESSIONS, DataError, FaceDataset, detect_kind, load_dataset
 from .models import ModelConfig
 
 
@@ -103,6 +103,12 @@ def load_training_data(config: TrainConfig) -> FaceDataset:
     kind = detect_kind(config.data) if config.dataset == "auto" else config.dataset
     size = config.image_size or (48 if kind == "fer2013" else 64)
     channels = config.channels or (1 if kind == "fer2013" else 3)
+    # Layouts whose images come in one shape: say so rather than train another and record the asked-for.
+    fixed = {"fer2013": (48, 1), "celeba": (None, 3)}.get(kind)
+    if fixed and (fixed[0] not in (None, size) or channels != fixed[1]):
+        shape = f"{fixed[0]}x{fixed[0]} " if fixed[0] else ""
+        raise DataError(f"{config.data} is {kind} data, read as {shape}{'greyscale' if fixed[1] == 1 else 'colour'} "
+                        "images; leave out --image-size/--channels, or pass its images as --dataset folder")
     data = load_dataset(config.data, kind=kind, split=config.split, expression=config.expression,
                         ferplus=config.ferplus, image_size=size, channels=channels, limit=config.limit)
     if config.limit is not None:

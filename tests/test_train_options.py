@@ -78,3 +78,9 @@ def test_fresh_leaves_nothing_of_the_old_run(small_fer, tmp_path):
     left = {p.name for p in old.run_dir.iterdir()}
     assert "generator.safetensors" not in left and "loss.png" not in left, left
     assert not (old.run_dir / "samples" / "epoch_002.png").exists()
+
+
+@pytest.mark.parametrize("flags", [["--image-size", "32"], ["--image-size", "64", "--channels", "3"]])
+def test_a_shape_fer2013_does_not_have_is_refused_not_recorded(small_fer, tmp_path, flags, capsys):
+    assert gan_main(["train", "--data", str(small_fer), "--out", str(tmp_path), *flags]) == 2
+    assert "read as 48x48 greyscale images; leave out --image-size/--channels" in capsys.readouterr().err
