@@ -29,11 +29,10 @@ import torch.nn.functional as F
 from .checkpoint import CheckpointError, save_tensors
 from .classifier import ClassifierConfig, ExpressionClassifier, build_classifier, save_classifier
 from .classifier_eval import evaluate, write_confusion_plot
-from .data import FaceDataset, balanced_order, dataset_fingerprint, read_fer2013
+from .data import FaceDataset, balanced_order, dataset_fingerprint, read_fer2013, to_model_range
 from .device import describe_device, mixed_precision, resolve_device
 from .run_files import trim_metrics, write_json
 from .image_augment import augment, degrade
-from .train import to_model_range
 from .train_state import load_state, open_run
 
 
@@ -141,6 +140,9 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
     open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
     train_data = read_fer2013(config.data, split="Training", ferplus=config.ferplus)
     public = read_fer2013(config.data, split="PublicTest", ferplus=config.ferplus)
+    if Path(config.data).is_dir():  # an image folder has one test/ split: it serves as both
+        print(f"note: {config.data} has one test set (test/), so the epoch is chosen on the same images the "
+              "'PrivateTest' accuracy is then measured on: that accuracy is optimistic", file=sys.stderr)
     if config.limit is not None:
         train_data = FaceDataset(train_data.images[: config.limit], train_data.labels[: config.limit],
                                  train_data.source)

@@ -30,11 +30,10 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import CheckpointError, load_tensors, save_tensors
-from .data import dataset_fingerprint, read_fer2013
+from .data import dataset_fingerprint, read_fer2013, to_model_range
 from .device import describe_device, resolve_device
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
-from .train import to_model_range
 from .train_state import load_state, models_tensors, open_run, restore_models
 
 SPLITS = ("Training", "PublicTest")
