@@ -99,6 +99,8 @@ def _is_loopback(host: str) -> bool:
 
 def run_ui(args: argparse.Namespace) -> int:
     """Load the models once, then serve the page until Ctrl-C or SIGTERM."""
+    from gan.device import DeviceError
+
     from .pipeline import DEFAULT_CHECKPOINTS, Editor, MissingCheckpointsError
 
     try:
@@ -114,7 +116,7 @@ def run_ui(args: argparse.Namespace) -> int:
             print("loading generators and face detector ...", flush=True)
             try:
                 editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device)
-            except MissingCheckpointsError as exc:
+            except (MissingCheckpointsError, DeviceError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
             with _own_scratch():

@@ -120,6 +120,8 @@ def output_dir_problem(folder: Path) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     from .faces import NoFaceError
     from .photo import PhotoError, read_photo, save_photo, to_pil
+    from gan.device import DeviceError
+
     from .pipeline import DEFAULT_CHECKPOINTS, Editor, MissingCheckpointsError
 
     args = build_parser().parse_args(argv)
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device,
                              expressions=tuple(args.expression) if args.model == "seed" else EXPRESSIONS)
-    except MissingCheckpointsError as exc:
+    except (MissingCheckpointsError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     failed = []

@@ -41,17 +41,17 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
 
 
 
-def _stop_on_signals() -> list[bool]:
-    """Ctrl-C and SIGTERM ask the loop to stop after the current step; it then
-    saves its state, so the same command resumes without losing the epoch."""
+def _stop_on_signals(saved: str = "state will be saved") -> list[bool]:
+    """Ctrl-C and SIGTERM ask the loop to stop after the current step; `saved` says what it
+    keeps (gan train saves its state mid-epoch; train-encoder and train-change keep their
+    last finished epoch)."""
     flag = [False]
 
     def handler(signum, frame):  # noqa: ARG001
         if flag[0]:  # a second Ctrl-C stops at once
             raise KeyboardInterrupt
         flag[0] = True
-        print(f"\nstopping after this step ({signal.Signals(signum).name}); state will be saved",
-              file=sys.stderr)
+        print(f"\nstopping after this step ({signal.Signals(signum).name}); {saved}", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
@@ -145,7 +145,7 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
     from .train_encoder import EncoderTrainConfig, train_encoder
 
     values = {f.name: getattr(args, f.name) for f in fields(EncoderTrainConfig) if f.name != "command"}
-    stop = _stop_on_signals()
+    stop = _stop_on_signals("the run keeps its last finished epoch; this one's steps so far are not saved")
 
     def report(epoch: int, losses: dict) -> None:
         print(f"epoch {epoch}/{args.epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()), flush=True)
@@ -163,7 +163,7 @@ def cmd_train_change(args: argparse.Namespace) -> int:
     from .train_change import ChangeTuneConfig, train_change
 
     values = {f.name: getattr(args, f.name) for f in fields(ChangeTuneConfig) if f.name != "command"}
-    stop = _stop_on_signals()
+    stop = _stop_on_signals("the run keeps its last finished epoch; this one's steps so far are not saved")
 
     def report(epoch: int, losses: dict) -> None:
         print(f"epoch {epoch}/{args.epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()), flush=True)
@@ -184,6 +184,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from .device import resolve_device
     from .run_figures import save_grid
 
+    if args.n < 1 or args.nrow < 1:
+        raise ValueError(f"-n and --nrow must be at least 1, got -n {args.n} --nrow {args.nrow}")
+    if not 0.0 <= args.truncation <= 1.0:
+        raise ValueError(f"--truncation must be between 0 and 1, got {args.truncation}")
     device = resolve_device(args.device)
     G, meta = load_generator(args.checkpoint, device)
     conditional = bool(getattr(G.config, "n_classes", 0))
@@ -195,8 +199,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
                          "--expression needs a conditional checkpoint")
     # The same seed gives the same z's whatever the expression, so two grids
     # of a conditional model show the same faces.
-    if not 0.0 <= args.truncation <= 1.0:
-        raise ValueError(f"--truncation must be between 0 and 1, got {args.truncation}")
     z = torch.randn(args.n, G.config.nz, generator=torch.Generator().manual_seed(args.seed)).to(device)
     z = z * args.truncation  # the truncation trick: towards the mean face, more typical and cleaner
     with torch.no_grad():
@@ -229,10 +231,26 @@ def cmd_export(args: argparse.Namespace) -> int:
                                 for k, v in G.state_dict().items()})
         diff = (half_G.eval()(*inputs) - full).abs().max().item() / 2  # [-1,1] -> [0,1] scale
     use_half = args.half and diff < 1 / 255
-    keep = {k: v for k, v in meta.items() if k not in ("kind", "model", "dtype", "format_version", "package_version")}
-    save_generator(args.output, G, {**keep, "half_max_abs_diff": diff}, half=use_half)
+    save_generator(args.output, G, {**_exported_metadata(meta), "half_max_abs_diff": diff}, half=use_half)
     print(f"wrote {args.output} ({'float16' if use_half else 'float32'}; float16 max |diff| {diff * 255:.3f}/255)")
     return 0
+
+
+# A training state's metadata that describes the loop, not the generator: its optimisers, its
+# position (`epoch` becomes the generator file's `epochs`) and the run's settings.
+_STATE_ONLY = ("config", "opt_g", "opt_d", "epoch", "step", "seconds", "images")
+
+
+def _exported_metadata(meta: dict) -> dict:
+    """The metadata an exported generator keeps from its source: a generator file's, or a
+    training state's, reduced to what train writes beside it in generator.safetensors."""
+    keep = {k: v for k, v in meta.items() if k not in ("kind", "model", "dtype", "format_version", "package_version")}
+    if meta.get("kind") == "training_state":
+        keep = {k: v for k, v in keep.items() if k not in _STATE_ONLY}
+        keep["epochs"] = meta.get("epoch", 0)
+        if meta.get("step"):  # saved part-way through an epoch (a stop, or --checkpoint-minutes)
+            keep["steps_into_next_epoch"] = meta["step"]
+    return keep
 
 
 def cmd_average(args: argparse.Namespace) -> int:
@@ -268,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--truncation", type=float, default=1.0,
                         help="scale z by this, 0-1: lower draws more typical, cleaner faces (the editor's "
                              "random tab uses 0.7; default: 1, the model's full variety)")
-    sample.add_argument("--device", default="auto")
+    sample.add_argument("--device", default="auto",
+                        help="auto (CUDA, then Apple's MPS, then the CPU), cpu, cuda, cuda:N or mps (default: auto)")
     sample.set_defaults(func=cmd_sample)
     export = sub.add_parser("export", help="copy a run's generator to a shippable checkpoint")
     export.add_argument("run", help="generator.safetensors or state.safetensors of a run")
@@ -308,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .checkpoint import CheckpointError
+    from .device import DeviceError
 
     args = build_parser().parse_args(argv)
     # Each run records its command from sys.argv (the configs' `command`); a caller that passes
@@ -317,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv = [saved_argv[0] if saved_argv else "gan", *argv]
     try:
         return args.func(args)
-    except (DataError, CheckpointError, ValueError) as exc:
+    except (DataError, CheckpointError, DeviceError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:

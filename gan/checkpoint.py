@@ -118,7 +118,9 @@ def load_module(path: str | Path, kind: str, what: str, build: Callable[[dict[st
     return module.to(device).eval(), metadata
 
 
-def generator_metadata(config: ModelConfig, **extra: Any) -> dict[str, Any]:
+def generator_metadata(config: ModelConfig, /, **extra: Any) -> dict[str, Any]:
+    """A generator file's metadata; `config` is positional-only, so `extra` may hold a
+    "config" of its own (a training run's settings) without clashing with it."""
     return {"kind": "generator", "model": config.to_dict(), **extra}
 
 

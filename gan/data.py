@@ -21,7 +21,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from .face_dataset import EXPRESSIONS, FER_SIDE, SPLITS, DataError, FaceDataset, expression_index
-from .fer_csv import fer_csv_rows, parse_pixels, read_ferplus_labels
+from .fer_csv import fer_csv_rows, ferplus_label, parse_pixels, read_ferplus, read_ferplus_labels
 
 __all__ = ["EXPRESSIONS", "FER_SIDE", "SPLITS", "DataError", "FaceDataset", "expression_index", "read_ferplus_labels",
            "read_fer2013", "split_by_expression", "read_celeba", "read_image_folder", "detect_kind", "load_dataset",
@@ -44,7 +44,8 @@ def read_fer2013(path: str | Path, *, split: str = "Training", expression: str |
     """FER2013 from the Kaggle csv (`fer2013.csv`, `.csv.gz`, `train.csv`,
     `test.csv`, `icml_face_data.csv`) or the image-folder variant
     (`DIR/train/<expression>/*.jpg`). `ferplus` replaces the labels with the
-    FER+ majority vote (csv layouts only: FER+ rows follow fer2013.csv rows)."""
+    FER+ majority vote (csv layouts only: FER+ rows follow fer2013.csv rows by position, so
+    a csv whose rows' Usage disagrees with the FER+ file's, such as a subset, is refused)."""
     path = Path(path)
     _check_split(split)
     if not path.exists():
@@ -56,7 +57,7 @@ def read_fer2013(path: str | Path, *, split: str = "Training", expression: str |
         return _read_fer_folder(path, split=split, expression=expression)
 
     wanted = expression_index(expression) if expression else None
-    relabel = read_ferplus_labels(ferplus) if ferplus is not None else None
+    relabel = read_ferplus(ferplus) if ferplus is not None else None
     images, labels = [], []
     unlabelled = False
     for row_index, (line, row) in enumerate(fer_csv_rows(path)):
@@ -64,6 +65,8 @@ def read_fer2013(path: str | Path, *, split: str = "Training", expression: str |
         usage = row.get("usage", "Training").strip() or "Training"
         if usage not in SPLITS:
             raise DataError(f"{where}: Usage {usage!r} is not one of {', '.join(SPLITS)}; fix that row")
+        if relabel is not None:  # every row, not only the split's: the pairing is by position
+            plus_label = ferplus_label(relabel, row_index, usage, path, line)
         if usage != split:
             continue
         if "emotion" in row:
@@ -76,10 +79,7 @@ def read_fer2013(path: str | Path, *, split: str = "Training", expression: str |
         else:
             label, unlabelled = -1, True
         if relabel is not None:
-            if row_index >= len(relabel):
-                raise DataError(f"{ferplus}: has {len(relabel)} rows but {path} has more; "
-                                "use the FER+ file that matches this fer2013.csv")
-            label = int(relabel[row_index])
+            label = plus_label
             if label < 0:
                 continue
         if wanted is not None and label != wanted:

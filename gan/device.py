@@ -9,17 +9,53 @@ import os
 import torch
 
 
+class DeviceError(ValueError):
+    """A --device this machine cannot run on; the message lists the ones it can."""
+
+
+def _mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
+def valid_devices() -> str:
+    """The --device values this machine accepts, for error messages."""
+    names = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        names += ["cuda", "cuda:0" if count == 1 else f"cuda:N (N = 0-{count - 1})"]
+    if _mps_available():
+        names.append("mps")
+    absent = [what for what, present in (("cuda and cuda:N need an NVIDIA GPU with CUDA", torch.cuda.is_available()),
+                                         ("mps needs Apple silicon", _mps_available())) if not present]
+    return ", ".join(names) + (f" ({'; '.join(absent)})" if absent else "")
+
+
 def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' picks CUDA, then Apple's MPS, then the CPU."""
+    """'auto' picks CUDA, then Apple's MPS, then the CPU. A device this machine does not
+    have, or a name that is no device, is a DeviceError that lists the valid ones."""
+    name = str(name).strip().lower()
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for but CUDA is not available; use --device auto or cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise DeviceError(f"--device {name!r} is not a device; use one of {valid_devices()}")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"--device {name} was asked for but CUDA is not available on this machine; "
+                              f"use one of {valid_devices()}")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DeviceError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s); "
+                              f"use one of {valid_devices()}")
+    if device.type == "mps" and not _mps_available():
+        raise DeviceError(f"--device {name} was asked for but Apple's MPS is not available on this machine; "
+                          f"use one of {valid_devices()}")
     return device
 
 

@@ -8,7 +8,7 @@ import csv
 import gzip
 import io
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -70,14 +70,25 @@ def fer_csv_rows(path: Path, required: Iterable[str] = ("pixels",),
         raise DataError(f"{path}: cannot read it ({exc}); the file may be truncated, download it again") from exc
 
 
-def read_ferplus_labels(path: str | Path) -> np.ndarray:
-    """FER+ majority-vote labels per FER2013 row: a FER2013 class index, or -1
-    where FER+ dropped the image, the majority is "not a face", contempt or
-    unknown (no FER2013 class), or the vote is tied."""
+class FerPlus(NamedTuple):
+    """fer2013new.csv, one entry per FER2013 row: `labels` (see read_ferplus_labels), the
+    row's `usages` (Training, PublicTest, PrivateTest) and the file's `lines` (for errors)."""
+    path: Path
+    labels: np.ndarray
+    usages: list[str]
+    lines: list[int]
+
+
+def read_ferplus(path: str | Path) -> FerPlus:
+    """The FER+ file's labels with its Usage column, which read_fer2013 checks against the
+    FER2013 csv's (FER+ rows follow fer2013.csv's rows by position alone)."""
     path = Path(path)
-    labels = []
-    required = ("image name",) + tuple(v.lower() for v in _FERPLUS_VOTES)
-    for line, row in fer_csv_rows(path, required, expected="the FER+ fer2013new.csv"):
+    labels, usages, lines = [], [], []
+    required = ("usage", "image name") + tuple(v.lower() for v in _FERPLUS_VOTES)
+    for line, row in fer_csv_rows(path, required, expected="the FER+ fer2013new.csv "
+                                  "(Usage,Image name,neutral,...,NF)"):
+        usages.append(row["usage"].strip())
+        lines.append(line)
         if not row["image name"].strip():
             labels.append(-1)
             continue
@@ -88,4 +99,29 @@ def read_ferplus_labels(path: str | Path) -> np.ndarray:
         top = np.flatnonzero(votes == votes.max())
         name = _FERPLUS_VOTES[top[0]]
         labels.append(_FERPLUS_TO_FER.get(name, -1) if len(top) == 1 and votes.max() > 0 else -1)
-    return np.array(labels, dtype=np.int64)
+    return FerPlus(path, np.array(labels, dtype=np.int64), usages, lines)
+
+
+def read_ferplus_labels(path: str | Path) -> np.ndarray:
+    """FER+ majority-vote labels per FER2013 row: a FER2013 class index, or -1
+    where FER+ dropped the image, the majority is "not a face", contempt or
+    unknown (no FER2013 class), or the vote is tied."""
+    return read_ferplus(path).labels
+
+
+def ferplus_label(ferplus: FerPlus, row_index: int, usage: str, csv_path: Path, csv_line: int) -> int:
+    """The FER+ label of the FER2013 csv's row `row_index` (0-based, at `csv_line`), whose
+    Usage is `usage`. FER+ rows carry no pixels, only their position, so a csv that is not
+    the full fer2013.csv in order (a subset, a reordering) would silently take other rows'
+    labels: refuse it where the two files' row counts or Usage columns disagree."""
+    redo = (f"the FER+ file must be the one made for this exact csv: FER+ rows follow the "
+            f"{len(ferplus.labels):,} rows of fer2013.csv in order, so pass the full fer2013.csv(.gz) "
+            "with it, or drop --ferplus")
+    if row_index >= len(ferplus.labels):
+        raise DataError(f"{ferplus.path}: has {len(ferplus.labels):,} rows but {csv_path} has more "
+                        f"(line {csv_line}); {redo}")
+    if ferplus.usages[row_index] != usage:
+        raise DataError(f"{ferplus.path}, line {ferplus.lines[row_index]} says Usage {ferplus.usages[row_index]!r} "
+                        f"but the matching row of {csv_path} (row {row_index + 1}, line {csv_line}) says {usage!r}; "
+                        f"{redo}")
+    return int(ferplus.labels[row_index])

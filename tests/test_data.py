@@ -199,3 +199,50 @@ def test_fingerprint_tells_files_apart(tmp_path):
     assert dataset_fingerprint(a) != dataset_fingerprint(b)
     assert dataset_fingerprint(a) == dataset_fingerprint(tmp_path / "a.csv")
     assert len(dataset_fingerprint(a)) == 64
+
+
+def _ferplus_file(path: Path, usages: list[str]) -> Path:
+    """A FER+ file whose row i votes 10 for happiness (3) when i is even, neutral (6) when odd."""
+    header = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
+    rows = [f"{usage},fer{i:07d}.png,{'0,10' if i % 2 == 0 else '10,0'},0,0,0,0,0,0,0,0\n"
+            for i, usage in enumerate(usages)]
+    return _write(path, [header] + rows)
+
+
+def test_ferplus_rows_must_have_the_csvs_usage(tmp_path):
+    """FER+ labels follow fer2013.csv by position: a csv that is a subset (here the second
+    Training row left out) would take the wrong rows' labels, so it is refused, naming both
+    files and the first row whose Usage disagrees; a csv that is a prefix still reads."""
+    pixels = " ".join(["7"] * 48 * 48)
+    ferplus = _ferplus_file(tmp_path / "fer2013new.csv", ["Training", "Training", "PublicTest", "PrivateTest"])
+    prefix = _write(tmp_path / "prefix.csv", ["emotion,pixels,Usage\n"] +
+                    [f"0,{pixels},Training\n", f"0,{pixels},Training\n"])
+    assert read_fer2013(prefix, ferplus=ferplus).labels.tolist() == [3, 6]
+    subset = _write(tmp_path / "subset.csv", ["emotion,pixels,Usage\n"] +
+                    [f"0,{pixels},{usage}\n" for usage in ("Training", "PublicTest", "PrivateTest")])
+    for split in ("PublicTest", "Training"):  # every row is checked, whichever split is read
+        with pytest.raises(DataError, match="exact csv") as info:
+            read_fer2013(subset, split=split, ferplus=ferplus)
+        message = str(info.value)
+        assert str(ferplus) in message and str(subset) in message
+        assert "line 3 says Usage 'Training'" in message and "row 2, line 3) says 'PublicTest'" in message
+    longer = _write(tmp_path / "longer.csv", ["emotion,pixels,Usage\n"] + [
+        f"0,{pixels},{usage}\n" for usage in ("Training", "Training", "PublicTest", "PrivateTest", "PrivateTest")])
+    with pytest.raises(DataError, match="has 4 rows but .*longer.csv has more"):
+        read_fer2013(longer, ferplus=ferplus)
+    no_usage = _write(tmp_path / "no_usage.csv", ["Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,"
+                                                  "contempt,unknown,NF\n", "fer0000000.png,10,0,0,0,0,0,0,0,0,0\n"])
+    with pytest.raises(DataError, match="missing columns \\['usage'\\]"):
+        read_fer2013(prefix, ferplus=no_usage)
+
+
+@requires(FERPLUS_CSV)
+def test_ferplus_refuses_a_subset_of_the_real_csv(tmp_path, fer_lines):
+    """The real FER+ file with 100 rows of each split of the real csv: row 101 is PublicTest
+    in the csv but Training in FER+ (the tester's 600/150/150 case, smaller)."""
+    subset = _write(tmp_path / "fer2013.csv", fer_lines)
+    with pytest.raises(DataError, match=r"line 102 says Usage 'Training' but .*row 101, line 102\) says "
+                                        r"'PublicTest'.*35,887 rows of fer2013.csv in order"):
+        read_fer2013(subset, split="PublicTest", ferplus=FERPLUS_CSV)
+    prefix = _write(tmp_path / "prefix.csv", fer_lines[:101])  # the csv's first 100 rows: all Training
+    assert len(read_fer2013(prefix, ferplus=FERPLUS_CSV)) == (read_ferplus_labels(FERPLUS_CSV)[:100] >= 0).sum()

@@ -478,3 +478,11 @@ def test_recent_keeps_the_last_results_and_not_failures():
     with pytest.raises(ZeroDivisionError):
         recent.get("bad", lambda: 1 / 0)
     assert "bad" not in recent._items and len(recent) == 2
+
+
+def test_cli_a_device_that_is_not_here_is_one_line(tmp_path, capsys):
+    photo = tmp_path / "me.png"
+    Image.new("RGB", (64, 64)).save(photo)
+    assert edit_main([str(photo), "--expression", "sad", "--device", "gpu", "--output-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --device 'gpu' is not a device; use one of auto, cpu") and "Traceback" not in err

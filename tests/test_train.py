@@ -11,7 +11,8 @@ import torch
 from safetensors import safe_open
 
 from gan.__main__ import main as gan_main
-from gan.checkpoint import CheckpointError, load_generator, read_metadata
+from gan.checkpoint import CheckpointError, load_generator, read_metadata, save_generator
+from gan.models import Generator, ModelConfig
 from gan.run_figures import loss_plot_steps
 from gan.train import TrainConfig, train
 
@@ -272,3 +273,55 @@ def test_loss_plot_puts_each_row_at_its_optimiser_step():
     per_epoch = [{"epoch": 1, "iter": 448, "loss_d": 1.0}, {"epoch": 2, "iter": 897, "loss_d": 0.9}]
     assert loss_plot_steps(per_epoch) == [448, 897]
     assert loss_plot_steps([{"loss_d": 1.0}, {"loss_d": 0.5}]) == [0, 1]  # rows without a step: their order
+
+
+@pytest.mark.parametrize("model", ["seed", "conditional"])
+def test_export_takes_a_runs_training_state(small_fer, tmp_path, model):
+    """`export <run>/state.safetensors` (its --help offers it) writes the state's generator, with
+    the metadata train writes beside generator.safetensors, not the optimisers or run settings."""
+    result = train(_config(small_fer, tmp_path, model=model, ngf=8, ndf=8, limit=32, max_steps=1))
+    state = result.run_dir / "state.safetensors"
+    assert read_metadata(state)["kind"] == "training_state" and read_metadata(state)["step"] == 1
+    shipped = tmp_path / "shipped.safetensors"
+    assert gan_main(["export", str(state), "-o", str(shipped), "--no-half"]) == 0
+    meta = read_metadata(shipped)
+    assert meta["kind"] == "generator" and meta["dtype"] == "float32" and meta["expression"] is None
+    assert meta["epochs"] == 0 and meta["steps_into_next_epoch"] == 1
+    assert not {"config", "opt_g", "opt_d", "epoch", "step", "seconds"} & meta.keys()
+    exported, _ = load_generator(shipped)
+    original, _ = load_generator(state)
+    assert bool(getattr(exported.config, "n_classes", 0)) == (model == "conditional")
+    for key, value in original.state_dict().items():
+        assert torch.equal(exported.state_dict()[key], value), key
+
+
+def test_a_device_this_machine_lacks_is_a_one_line_error(small_fer, tmp_path, monkeypatch, capsys):
+    """--device cuda without CUDA, mps without MPS, a name that is no device, and `sample -n 0`:
+    `error: ...` on one line, exit status 2, naming the devices that are valid here."""
+    from gan.device import DeviceError, resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto") == resolve_device("CPU") == torch.device("cpu")
+    for name, why in [("cuda", "CUDA is not available"), ("cuda:1", "CUDA is not available"),
+                      ("mps", "MPS is not available"), ("gpu", "'gpu' is not a device"),
+                      ("meta", "'meta' is not a device"), ("", "'' is not a device")]:
+        with pytest.raises(DeviceError, match=why) as info:
+            resolve_device(name)
+        assert "use one of auto, cpu (cuda and cuda:N need an NVIDIA GPU" in str(info.value)
+    checkpoint = tmp_path / "G.safetensors"
+    save_generator(checkpoint, Generator(ModelConfig(image_size=48, channels=1, ngf=8, ndf=8)), {})
+    commands = {
+        "train cuda": ["train", "--data", str(small_fer), "--out", str(tmp_path / "runs"), "--device", "cuda"],
+        "train gpu": ["train", "--data", str(small_fer), "--out", str(tmp_path / "runs"), "--device", "gpu"],
+        "classifier mps": ["train-classifier", "--data", str(small_fer), "--out", str(tmp_path / "c"),
+                           "--device", "mps"],
+        "sample cuda:0": ["sample", "--checkpoint", str(checkpoint), "--device", "cuda:0"],
+        "sample n 0": ["sample", "--checkpoint", str(checkpoint), "-n", "0", "-o", str(tmp_path / "g.png")],
+    }
+    for what, argv in commands.items():
+        assert gan_main(argv) == 2, what
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, (what, err)
+        assert ("-n and --nrow must be at least 1" if what == "sample n 0" else "use one of auto, cpu") in err
+    assert not (tmp_path / "g.png").exists()
