@@ -58,12 +58,17 @@ def average_generators(paths: Sequence[str | Path], weights: Sequence[float] | N
         if G.config != first_config:
             raise CheckpointError(f"{path}: another architecture than {paths[0]} ({G.config} against "
                                   f"{first_config}); only fine-tunings of one generator can be averaged")
+    expressions = {meta.get("expression") for _, meta in loaded}
+    if len(expressions) > 1:  # e.g. sad.safetensors + happy.safetensors: two models, not two fine-tunings
+        raise CheckpointError(f"{', '.join(map(str, paths))} draw different expressions "
+                              f"({', '.join(sorted(map(str, expressions)))}); only fine-tunings of one "
+                              "generator can be averaged")
     G = loaded[0][0]
     G.load_state_dict(average_state_dicts([g.state_dict() for g, _ in loaded], weights))
     total = sum(weights)
     ingredients = [{"path": str(path), "weight": w / total, **{k: meta[k] for k in _INGREDIENT_KEYS if k in meta}}
                    for path, (_, meta), w in zip(paths, loaded, weights)]
     first_meta = loaded[0][1]
-    meta = {k: v for k, v in first_meta.items() if k in ("dataset", "dataset_sha256")}
+    meta = {k: v for k, v in first_meta.items() if k in ("dataset", "dataset_sha256", "expression")}
     meta.update({"averaged_from": ingredients, "epochs": max(m.get("epochs") or 0 for _, m in loaded)})
     return G, meta

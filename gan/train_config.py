@@ -52,6 +52,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.model not in ("seed", "conditional"):
             raise ValueError(f"--model must be seed or conditional, got {self.model!r}")
+        if self.expression not in (None, "all") and self.expression.lower() in EXPRESSIONS:
+            self.expression = self.expression.lower()  # "Happy" is happy, and trains into runs/.../happy
+        if self.expression not in (None, "all", *EXPRESSIONS):
+            raise ValueError(f"--expression must be one of {', '.join(EXPRESSIONS)} or all, got {self.expression!r}")
         if self.conditional and self.expression is not None:
             raise ValueError("--model conditional trains on every expression at once; drop --expression")
         # BatchNorm needs two images a batch; 0 would divide by zero or "train" on nothing (NaN losses).
@@ -100,6 +104,9 @@ RESUME_KEYS = ("model", "expression", "dataset", "ferplus", "split", "image_size
 
 
 def load_training_data(config: TrainConfig) -> FaceDataset:
+    if not Path(config.data).exists():
+        raise DataError(f"{config.data}: no such file or folder; --data takes FER2013's csv(.gz), a CelebA zip "
+                        "or folder, or a folder of images")
     kind = detect_kind(config.data) if config.dataset == "auto" else config.dataset
     size = config.image_size or (48 if kind == "fer2013" else 64)
     channels = config.channels or (1 if kind == "fer2013" else 3)

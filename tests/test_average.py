@@ -9,7 +9,7 @@ from gan.__main__ import main as gan_main
 from gan.average import average_state_dicts
 from gan.checkpoint import load_generator, read_metadata, save_generator
 from gan.conditional import build_conditional_models
-from gan.models import ModelConfig
+from gan.models import ModelConfig, build_models
 
 SMALL = ModelConfig(ngf=8, ndf=8, n_classes=7)
 
@@ -55,6 +55,20 @@ def test_average_refuses_other_architectures_and_bad_weights(tmp_path, capsys):
     assert gan_main(["average", str(a_path), str(tmp_path / "missing.safetensors"), "-o", str(out),
                      "--weights", "1"]) == 2
     assert "one weight per generator" in capsys.readouterr().err
+
+
+def test_average_refuses_generators_of_different_expressions_and_keeps_the_expression(tmp_path, capsys):
+    config = ModelConfig(ngf=8, ndf=8)  # the seed's per-expression generators
+    paths = {}
+    for name, seed in (("sad", 1), ("sad2", 2), ("happy", 3)):
+        G, _ = build_models(config, seed=seed)
+        paths[name] = tmp_path / f"{name}.safetensors"
+        save_generator(paths[name], G, {"expression": name.rstrip("2"), "epochs": 1})
+    out = tmp_path / "soup.safetensors"
+    assert gan_main(["average", str(paths["sad"]), str(paths["happy"]), "-o", str(out)]) == 2
+    assert "draw different expressions (happy, sad)" in capsys.readouterr().err and not out.exists()
+    assert gan_main(["average", str(paths["sad"]), str(paths["sad2"]), "-o", str(out)]) == 0
+    assert read_metadata(out)["expression"] == "sad"  # sample and the editor read it
 
 
 def test_average_state_dicts_keeps_integer_counters_of_the_first():

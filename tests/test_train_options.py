@@ -84,3 +84,11 @@ def test_fresh_leaves_nothing_of_the_old_run(small_fer, tmp_path):
 def test_a_shape_fer2013_does_not_have_is_refused_not_recorded(small_fer, tmp_path, flags, capsys):
     assert gan_main(["train", "--data", str(small_fer), "--out", str(tmp_path), *flags]) == 2
     assert "read as 48x48 greyscale images; leave out --image-size/--channels" in capsys.readouterr().err
+
+
+def test_an_expression_in_capitals_is_that_expression_and_a_missing_data_path_is_named(small_fer, tmp_path, capsys):
+    assert _config(small_fer, tmp_path, expression="Happy").run_name() == "happy"
+    with pytest.raises(ValueError, match="--expression must be one of angry, .* or all, got 'smug'"):
+        _config(small_fer, tmp_path, expression="smug")
+    assert gan_main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "runs")]) == 2
+    assert "nowhere: no such file or folder" in capsys.readouterr().err
