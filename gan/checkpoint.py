@@ -89,8 +89,18 @@ def _existing(path: str | Path) -> Path:
 
 
 def _corrupt(path: Path, exc: Exception, retrain: str = "python -m gan train") -> str:
-    return (f"{path}: the checkpoint is corrupt or truncated ({exc}). Restore it with "
-            f"`git checkout -- {path}` or retrain it with `{retrain}` (see README)")
+    # git restores only the shipped files; a run's own output is made again by its command.
+    restore = (f"Restore it with `git checkout -- {path}` or retrain it" if _is_shipped(path)
+               else "Make it again (re-run the command that wrote it, or retrain")
+    closing = "" if _is_shipped(path) else ")"
+    return (f"{path}: the checkpoint is corrupt or truncated ({exc}). {restore} with `{retrain}`{closing} "
+            "(see README)")
+
+
+def _is_shipped(path: Path) -> bool:
+    from .shipped import SHIPPED_CHECKPOINTS
+
+    return Path(path).resolve().parent == SHIPPED_CHECKPOINTS.resolve()
 
 
 def rebuild(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any],

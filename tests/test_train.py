@@ -120,8 +120,13 @@ def test_crash_resumes_from_the_last_epoch_checkpoint(small_fer, tmp_path):
 def test_corrupt_checkpoint_gives_a_clear_message(tmp_path):
     bad = tmp_path / "happy.safetensors"
     bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
-    with pytest.raises(CheckpointError, match="corrupt or truncated.*git checkout"):
+    # a run's own file is made again; git restores only the shipped ones (gan/shipped.py)
+    with pytest.raises(CheckpointError, match="corrupt or truncated.*Make it again .*python -m gan train"):
         load_generator(bad)
+    from gan.checkpoint import _corrupt
+    from gan.shipped import SHIPPED_CHECKPOINTS
+
+    assert "`git checkout -- " in _corrupt(SHIPPED_CHECKPOINTS / "happy.safetensors", ValueError("cut"))
     with pytest.raises(CheckpointError, match="python -m gan train"):
         load_generator(tmp_path / "missing.safetensors")
 
