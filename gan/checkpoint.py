@@ -90,11 +90,11 @@ def _existing(path: str | Path) -> Path:
 
 def _corrupt(path: Path, exc: Exception, retrain: str = "python -m gan train") -> str:
     # git restores only the shipped files; a run's own output is made again by its command.
-    restore = (f"Restore it with `git checkout -- {path}` or retrain it" if _is_shipped(path)
-               else "Make it again (re-run the command that wrote it, or retrain")
-    closing = "" if _is_shipped(path) else ")"
-    return (f"{path}: the checkpoint is corrupt or truncated ({exc}). {restore} with `{retrain}`{closing} "
-            "(see README)")
+    if _is_shipped(path):
+        fix = f"Restore it with `git checkout -- {path}` or retrain it with `{retrain}`"
+    else:
+        fix = "Make it again: re-run the command that wrote it"
+    return f"{path}: the checkpoint is corrupt or truncated ({exc}). {fix} (see README, 'Training')"
 
 
 def _is_shipped(path: Path) -> bool:

@@ -285,7 +285,7 @@ def test_one_damaged_generator_takes_out_only_its_model(tmp_path, capsys):
     assert "happy.safetensors" in capsys.readouterr().err  # said at start-up too
     demo = build_demo(loaded)
     assert "The **happy** model is unavailable" in str(demo.config)  # said on the page
-    with pytest.raises(gr.Error, match="the happy model is unavailable: .*python -m gan train"):
+    with pytest.raises(gr.Error, match="the happy model is unavailable: .*Make it again"):
         edit_photo(loaded, SessionStore(Scratch()), str(OBAMA_SMALL), "happy", [], progress=no_progress,
                    **EDIT_DEFAULTS)
     with pytest.raises(gr.Error, match="the happy model is unavailable"):

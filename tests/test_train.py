@@ -121,7 +121,7 @@ def test_corrupt_checkpoint_gives_a_clear_message(tmp_path):
     bad = tmp_path / "happy.safetensors"
     bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     # a run's own file is made again; git restores only the shipped ones (gan/shipped.py)
-    with pytest.raises(CheckpointError, match="corrupt or truncated.*Make it again .*python -m gan train"):
+    with pytest.raises(CheckpointError, match="corrupt or truncated.*Make it again: re-run the command that wrote it"):
         load_generator(bad)
     from gan.checkpoint import _corrupt
     from gan.shipped import SHIPPED_CHECKPOINTS
