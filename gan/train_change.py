@@ -173,6 +173,10 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     device = resolve_device(config.device)
     run_dir = Path(config.out)
     state_path = run_dir / "state.safetensors"
+    if _same_file(config.teacher, config.classifier):  # the change would be taught to please its own judge
+        print(f"warning: --teacher {config.teacher} is the classifier the benchmarks judge edits with "
+              "(--classifier); train a teacher of its own on the FER+ labels (README, 'The conditional "
+              "generator and its encoder')", file=sys.stderr)
     open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
     G, g_meta = load_generator(config.generator, device)
     if not getattr(G.config, "n_classes", 0):
@@ -301,3 +305,10 @@ def _write_epoch_files(run_dir: Path, G: ConditionalGenerator, D: torch.nn.Modul
     save_tensors(run_dir / "discriminator.safetensors", D.state_dict(),
                  {"kind": "discriminator", "model": G.config.to_dict(), "norm": "batch", "epochs": epoch})
     write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", "change fine-tuning: loss per epoch")
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve().samefile(Path(b).resolve())
+    except OSError:
+        return False

@@ -92,3 +92,17 @@ def test_an_expression_in_capitals_is_that_expression_and_a_missing_data_path_is
         _config(small_fer, tmp_path, expression="smug")
     assert gan_main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "runs")]) == 2
     assert "nowhere: no such file or folder" in capsys.readouterr().err
+
+
+def test_train_change_warns_when_its_teacher_is_the_judging_classifier(tmp_path, capsys):
+    from gan.checkpoint import CheckpointError
+    from gan.train_change import ChangeTuneConfig, train_change
+
+    from .conftest import CHECKPOINTS
+
+    judge = str(CHECKPOINTS / "classifier.safetensors")
+    config = ChangeTuneConfig(data=str(tmp_path / "none.csv"), teacher=judge, classifier=judge,
+                              generator=str(tmp_path / "missing.safetensors"), out=str(tmp_path / "run"))
+    with pytest.raises(CheckpointError):  # stops at the missing generator, after the check
+        train_change(config)
+    assert "is the classifier the benchmarks judge edits with" in capsys.readouterr().err
