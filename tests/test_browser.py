@@ -258,11 +258,12 @@ def test_an_iphone_heic_photo_uploaded_as_image_heic_finds_its_face(page, tmp_pa
     # as a browser that knows the type labels the file (Chromium shows no preview of it)
     page.locator("#photo input[type=file]").set_input_files(
         {"name": heic.name, "mimeType": "image/heic", "buffer": heic.read_bytes()})
-    page.locator("#faces-found img").first.wait_for()
-    assert "Face 1" in page.locator("#faces-read").inner_text()
-    # the box, which cannot show a HEIC, shows the PNG of its pixels the edit will use
+    # the box, which cannot show a HEIC, shows the PNG of its pixels the edit will use; that new
+    # photo is detected afresh (the HEIC's faces, found first, are cleared when it arrives)
     page.wait_for_function("() => (document.querySelector('#photo img')?.getAttribute('src') || '')"
                            ".endsWith('IMG_0001.png')")
+    page.wait_for_function("() => /Face 1/.test(document.querySelector('#faces-read')?.innerText || '')")
+    page.locator("#faces-found img").first.wait_for()
     shown = page.locator("#photo img").first
     assert shown.evaluate("img => img.complete && img.naturalWidth") == PIL.Image.open(OBAMA_SMALL).width
 
