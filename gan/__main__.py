@@ -97,16 +97,13 @@ def _print_epoch(p) -> None:
 def _expression_datasets(values: dict) -> dict:
     """Read FER2013 once and split it, instead of once per expression, each cut to --limit as a
     single expression's run is; {} (each run reads its own) for any other layout."""
-    from .data import FaceDataset, detect_kind, read_fer2013, split_by_expression
+    from .data import detect_kind, read_fer2013, split_by_expression
 
     kind = detect_kind(values["data"]) if values["dataset"] == "auto" else values["dataset"]
     if kind != "fer2013":
         return {}
     split = split_by_expression(read_fer2013(values["data"], split=values["split"], ferplus=values["ferplus"]))
-    limit = values["limit"]
-    if limit is None:
-        return split
-    return {name: FaceDataset(d.images[:limit], d.labels[:limit], d.source) for name, d in split.items()}
+    return {name: data.first(values["limit"]) for name, data in split.items()}
 
 
 def cmd_train_classifier(args: argparse.Namespace) -> int:

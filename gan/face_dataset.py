@@ -31,6 +31,12 @@ class FaceDataset:
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])  # type: ignore[return-value]
 
+    def first(self, limit: int | None) -> "FaceDataset":
+        """The first `limit` images and their labels (--limit); all of them when `limit` is None."""
+        if limit is None:
+            return self
+        return FaceDataset(self.images[:limit], None if self.labels is None else self.labels[:limit], self.source)
+
 
 def expression_index(expression: str) -> int:
     """The FER2013 label of an expression name (any case)."""

@@ -143,9 +143,7 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
     if Path(config.data).is_dir():  # an image folder has one test/ split: it serves as both
         print(f"note: {config.data} has one test set (test/), so the epoch is chosen on the same images the "
               "'PrivateTest' accuracy is then measured on: that accuracy is optimistic", file=sys.stderr)
-    if config.limit is not None:
-        train_data = FaceDataset(train_data.images[: config.limit], train_data.labels[: config.limit],
-                                 train_data.source)
+    train_data = train_data.first(config.limit)
 
     model = build_classifier(ClassifierConfig(), seed=config.seed).to(device).to(memory_format=torch.channels_last)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]  # no weight decay on BN and biases

@@ -118,10 +118,7 @@ def load_training_data(config: TrainConfig) -> FaceDataset:
                         "images; leave out --image-size/--channels, or pass its images as --dataset folder")
     data = load_dataset(config.data, kind=kind, split=config.split, expression=config.expression,
                         ferplus=config.ferplus, image_size=size, channels=channels, limit=config.limit)
-    if config.limit is not None:
-        data = FaceDataset(data.images[: config.limit], None if data.labels is None else data.labels[: config.limit],
-                           data.source)
-    return data
+    return data.first(config.limit)
 
 
 def expressions_for(choice: str | None) -> list[str | None]:
