@@ -56,6 +56,12 @@ def fer_sample(folder: Path, rows: int) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def small_fer(tmp_path_factory) -> Path:
+    """200 real Training rows of FER2013 as a small csv (a module may define its own size)."""
+    return fer_sample(tmp_path_factory.mktemp("fer"), 200)
+
+
 # The UI tests' fixtures, one per test module (a module may define its own instead).
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):

@@ -16,14 +16,6 @@ from gan.models import Generator, ModelConfig
 from gan.run_figures import loss_plot_steps
 from gan.train import TrainConfig, train
 
-from .conftest import fer_sample
-
-
-@pytest.fixture(scope="module")
-def small_fer(tmp_path_factory) -> Path:
-    """200 real Training rows of FER2013 as a small csv."""
-    return fer_sample(tmp_path_factory.mktemp("fer"), 200)
-
 
 def _config(data: Path, out: Path, **overrides) -> TrainConfig:
     base = TrainConfig(data=str(data), out=str(out), batch_size=16, limit=64, epochs=2, ngf=16, ndf=16,

@@ -15,11 +15,6 @@ from gan.train import TrainConfig, train
 from .conftest import fer_sample
 
 
-@pytest.fixture(scope="module")
-def small_fer(tmp_path_factory) -> Path:
-    return fer_sample(tmp_path_factory.mktemp("fer"), 200)
-
-
 def _config(data: Path, out: Path, **overrides) -> TrainConfig:
     base = TrainConfig(data=str(data), out=str(out), batch_size=8, limit=32, epochs=1, ngf=8, ndf=8,
                        sample_count=8, checkpoint_minutes=0, command="test")
