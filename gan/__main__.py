@@ -41,21 +41,27 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
 
 
 
-def _stop_on_signals(saved: str = "state will be saved") -> list[bool]:
+def _stop_on_signals(saved: str = "state will be saved") -> list[int]:
     """Ctrl-C and SIGTERM ask the loop to stop after the current step; `saved` says what it
     keeps (gan train saves its state mid-epoch; train-encoder and train-change keep their
-    last finished epoch)."""
-    flag = [False]
+    last finished epoch). The list holds the signal's number once one arrived (0 before)."""
+    flag = [0]
 
     def handler(signum, frame):  # noqa: ARG001
         if flag[0]:  # a second Ctrl-C stops at once
             raise KeyboardInterrupt
-        flag[0] = True
+        flag[0] = int(signum)
         print(f"\nstopping after this step ({signal.Signals(signum).name}); {saved}", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     return flag
+
+
+def _stopped_code(stop: list[int]) -> int:
+    """The shell's convention for a run a signal ended: 128 + its number (130 for Ctrl-C, 143
+    for SIGTERM), so a scheduler can tell a stopped run from a finished or failed one."""
+    return 128 + (stop[0] or signal.SIGINT)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -83,7 +89,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 if not result.finished:
                     print("stopped; run the same command again to resume", file=sys.stderr)
                     finished = True
-                    return 130
+                    return _stopped_code(stop)
         finished = True
         return 0
     finally:
@@ -120,7 +126,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
                               fresh=args.fresh)
     if not result.finished:
         print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
-        return 130
+        return _stopped_code(stop)
     print(f"{result.run_dir / 'classifier.safetensors'}: best epoch {result.best_epoch}, "
           f"PublicTest {result.public_accuracy:.2%}, PrivateTest {result.private_accuracy:.2%}")
     return 0
@@ -151,7 +157,7 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
                            fresh=args.fresh)
     if not result.finished:
         print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
-        return 130
+        return _stopped_code(stop)
     print(f"{result.run_dir / 'encoder.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
     return 0
 
@@ -168,7 +174,7 @@ def cmd_train_change(args: argparse.Namespace) -> int:
     result = train_change(ChangeTuneConfig(**values), progress_fn=report, abort_fn=lambda: stop[0], fresh=args.fresh)
     if not result.finished:
         print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
-        return 130
+        return _stopped_code(stop)
     print(f"{result.run_dir / 'generator.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
     return 0
 
@@ -206,8 +212,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
             images = G(z)
     save_grid(images, Path(args.output), nrow=args.nrow)
     print(f"wrote {args.output}: {args.n} samples of {args.expression or meta.get('expression') or 'the model'}"
-          f" (epoch {meta.get('epochs', '?')})")
+          f" ({_trained_for(meta)})")
     return 0
+
+
+def _trained_for(meta: dict) -> str:
+    """How far the checkpoint's model was trained: a generator file records its epochs, a
+    training state the epochs it finished and the steps into the next."""
+    if meta.get("kind") == "training_state":
+        epochs, steps = meta.get("epoch", 0), meta.get("step", 0)
+        done = f"training state after {epochs} epoch{'s' * (epochs != 1)}"
+        return done + (f" and {steps} step{'s' * (steps != 1)}" if steps else "")
+    return f"epoch {meta['epochs']}" if "epochs" in meta else "epochs not recorded"
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -221,6 +221,9 @@ def test_cli_train_then_sample_and_export(small_fer, tmp_path, capsys):
     grid = tmp_path / "grid.png"
     assert gan_main(["sample", "--checkpoint", str(generator), "-n", "16", "-o", str(grid)]) == 0
     assert grid.stat().st_size > 0
+    assert "16 samples of angry (epoch 1)" in capsys.readouterr().out
+    assert gan_main(["sample", "--checkpoint", str(out / "angry" / "state.safetensors"), "-o", str(grid)]) == 0
+    assert "(training state after 1 epoch)" in capsys.readouterr().out
     shipped = tmp_path / "angry.safetensors"
     assert gan_main(["export", str(generator), "-o", str(shipped)]) == 0
     meta = read_metadata(shipped)

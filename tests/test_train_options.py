@@ -101,3 +101,29 @@ def test_train_change_warns_when_its_teacher_is_the_judging_classifier(tmp_path,
     with pytest.raises(CheckpointError):  # stops at the missing generator, after the check
         train_change(config)
     assert "is the classifier the benchmarks judge edits with" in capsys.readouterr().err
+
+
+def test_sigterm_stops_training_with_its_own_exit_code_and_a_resumable_state(small_fer, tmp_path):
+    """`kill` (SIGTERM) stops a run as Ctrl-C does, saving its state, and the exit status is the
+    shell's 128 + 15, so a scheduler can tell a stopped run from one that failed (2) or Ctrl-C (130)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "gan", "train", "--data", str(small_fer), "--out", str(tmp_path),
+           "--epochs", "1000", "--batch-size", "8", "--limit", "64", "--ngf", "8", "--ndf", "8"]
+    run = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=Path(__file__).resolve().parents[1])
+    try:
+        for line in run.stdout:  # the first finished epoch: the handlers are in place by then
+            if line.startswith("epoch 1/1000"):
+                break
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    assert run.returncode == 128 + signal.SIGTERM, err
+    assert "(SIGTERM)" in err and "run the same command again to resume" in err
+    assert (tmp_path / "fer2013" / "state.safetensors").exists()
