@@ -169,7 +169,9 @@ def cmd_train_change(args: argparse.Namespace) -> int:
     stop = _stop_on_signals("the run keeps its last finished epoch; this one's steps so far are not saved")
 
     def report(epoch: int, losses: dict) -> None:
-        print(f"epoch {epoch}/{args.epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()), flush=True)
+        note = "  (warm-up: only the critics trained; G's losses are the frozen G's)" if losses.get("warm_up") else ""
+        print(f"epoch {epoch}/{args.epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()
+                                                         if k != "warm_up") + note, flush=True)
 
     result = train_change(ChangeTuneConfig(**values), progress_fn=report, abort_fn=lambda: stop[0], fresh=args.fresh)
     if not result.finished:

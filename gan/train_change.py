@@ -229,8 +229,10 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     while epoch < config.epochs and not stopped:
         t0 = time.perf_counter()
         perm = balanced_order(labels.cpu(), config.class_balance, rng).to(device)
-        totals = torch.zeros(len(STAT_NAMES), device=device)
-        counted = 0
+        # [0]: steps after the warm-up; [1]: warm-up steps (the frozen G), reported only for
+        # an epoch that is all warm-up, so its row holds real numbers instead of zeros.
+        totals = torch.zeros(2, len(STAT_NAMES), device=device)
+        counted = [0, 0]
         for step in range(steps_per_epoch):
             if (abort_fn is not None and abort_fn()) or (config.max_steps is not None
                                                           and steps_done >= config.max_steps):
@@ -270,14 +272,16 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
                 extra[4] = critic_step(critic, opt_c, real, labels[index], edits[0].float(), target,
                                        autocast=autocast)
             steps_done += 1
-            if warm:  # the warm-up's G losses describe the frozen G, not the run
-                totals += torch.cat([stats, extra])
-                counted += 1
+            totals[0 if warm else 1] += torch.cat([stats, extra])  # the warm-up's G losses describe
+            counted[0 if warm else 1] += 1                          # the frozen G, not the run
         if stopped:
             break  # a part-epoch is not kept: the same command redoes this epoch
         epoch += 1
         seconds += time.perf_counter() - t0
-        means = dict(zip(STAT_NAMES, (totals / max(1, counted)).tolist()))
+        warm_up_only = counted[0] == 0
+        means = dict(zip(STAT_NAMES, (totals[int(warm_up_only)] / max(1, counted[int(warm_up_only)])).tolist()))
+        if warm_up_only:
+            means["warm_up"] = 1.0  # G did not move this epoch: its losses are the frozen G's
         with open(run_dir / "metrics.jsonl", "a") as out:
             out.write(json.dumps({"epoch": epoch, "epoch_end": True, "iter": steps_done, "seconds": round(seconds, 1),
                                   **{k: round(v, 5) for k, v in means.items()}}) + "\n")

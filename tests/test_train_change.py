@@ -151,3 +151,17 @@ def test_change_training_writes_everything_and_resumes(tmp_path):
     assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["iter"] == 8  # 64 / 16 = 4 steps an epoch
     assert gan_main(["train-change", "--data", str(data), "--teacher", str(tmp_path / "teacher.safetensors"),
                      "--generator", str(tmp_path / "e.safetensors"), "--out", str(tmp_path / "x")]) == 2
+
+
+@pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
+def test_an_epoch_that_is_all_warm_up_logs_the_critics_losses_not_zeros(tmp_path, capsys):
+    """With a warm-up longer than the epoch G does not move; the epoch's row holds the losses the
+    steps did have (D's, the critic's, the frozen G's), marked as warm-up, instead of 0.0 for all."""
+    config, _ = _small_run(tmp_path, warmup_steps=100)
+    flags = ["--data", config.data, "--teacher", config.teacher, "--generator", config.generator,
+             "--encoder", config.encoder, "--classifier", config.classifier, "--out", config.out,
+             "--epochs", "1", "--batch-size", "16", "--limit", "64", "--warmup-steps", "100"]
+    assert gan_main(["train-change", *flags]) == 0
+    row = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[0])
+    assert row["warm_up"] == 1.0 and row["loss_d"] > 0 and row["loss_critic"] > 0
+    assert "(warm-up: only the critics trained" in capsys.readouterr().out
