@@ -18,7 +18,7 @@ import numpy as np
 import PIL.Image
 
 from .locations import EXAMPLES
-from .photo import output_metadata, over_white
+from .photo import keep_grey, output_metadata, over_white
 
 if TYPE_CHECKING:
     from .edits import EditResult
@@ -143,10 +143,11 @@ def write_download(scratch: Scratch, folder: Path, image: np.ndarray, stem: str,
     tagged sRGB and with the original's EXIF (photo.output_metadata); a transparent photo's
     `alpha` is kept (PNG) or the photo put over white (JPEG), as the command line saves it."""
     suffix, options = DOWNLOAD_FORMATS[fmt]
-    if alpha is not None:
-        image = np.asarray(over_white(PIL.Image.fromarray(np.dstack([image, alpha]), "RGBA")) if suffix == ".jpg"
-                           else np.dstack([image, alpha]))
-    return scratch.write(image, stem + suffix, folder=folder, **options, **output_metadata(exif))
+    image = keep_grey(image if alpha is None else np.dstack([image, alpha]))  # a grey photo stays grey
+    if alpha is not None and suffix == ".jpg":
+        image = np.asarray(over_white(PIL.Image.fromarray(image)))
+    grey = image.ndim == 2 or image.shape[2] == 2
+    return scratch.write(image, stem + suffix, folder=folder, **options, **output_metadata(exif, grey=grey))
 
 
 def write_closeup(scratch: Scratch, folder: Path, image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]],

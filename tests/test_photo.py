@@ -301,3 +301,33 @@ def test_the_upload_cap_admits_every_photo_within_the_pixel_limit():
     assert MAX_FILE_BYTES >= 138 + 4 * MAX_PIXELS
     bmp = encode(Image.new("RGB", (3464, 2598)), "BMP")  # 9 MP: 27 MB, over the old 25 MB cap
     assert 25 * 2**20 < len(bmp) <= MAX_FILE_BYTES
+
+
+def test_a_grey_photo_is_saved_grey_and_a_colour_one_in_colour(tmp_path):
+    """A black-and-white photo comes back one-channel (no RGB profile on it); the smallest colour
+    anywhere keeps a photo RGB; a grey photo with transparency keeps it (LA) or goes over white."""
+    grey = read_photo(encode(Image.fromarray(GREY, "L"), "JPEG", quality=95))
+    saved = Image.open(save_photo(to_pil(grey, grey.rgb), tmp_path / "grey.jpg"))
+    assert saved.mode == "L" and "icc_profile" not in saved.info
+    png = Image.open(save_photo(to_pil(grey, grey.rgb), tmp_path / "grey.png"))
+    assert png.mode == "L" and np.array_equal(np.asarray(png), grey.rgb[:, :, 0])
+    tinted = grey.rgb.copy()
+    tinted[0, 0, 2] ^= 1
+    assert Image.open(save_photo(to_pil(grey, tinted), tmp_path / "tinted.png")).mode == "RGB"
+    with_alpha = read_photo(encode(Image.fromarray(np.dstack([GREY, ALPHA]), "LA"), "PNG"))
+    image = to_pil(with_alpha, with_alpha.rgb)
+    assert image.mode == "LA"
+    np.testing.assert_array_equal(read_photo(save_photo(image, tmp_path / "la.png")).alpha, ALPHA)
+    assert Image.open(save_photo(image, tmp_path / "la.jpg")).mode == "L"
+
+
+def test_the_page_download_of_a_grey_photo_is_grey(tmp_path):
+    from editor.page_images import write_download
+    from editor.scratch import Scratch
+
+    scratch = Scratch(parent=tmp_path / "scratch")
+    rgb = np.repeat(GREY[:, :, None], 3, axis=2)
+    for fmt, alpha, mode in [("PNG", None, "L"), ("JPEG", None, "L"), ("PNG", ALPHA, "LA"), ("JPEG", ALPHA, "L")]:
+        path = write_download(scratch, tmp_path, rgb, "edited", fmt, alpha=alpha)
+        assert Image.open(path).mode == mode, (fmt, alpha is not None)
+    assert Image.open(write_download(scratch, tmp_path, RGB, "colour", "PNG")).mode == "RGB"
