@@ -38,7 +38,7 @@ import gradio as gr
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .handlers import detect_faces, edit_photo, open_photo_file, shown_in_browser
+from .handlers import detect_faces, edit_photo, once_per_photo, open_photo_file, same_photo, shown_in_browser
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
                               reset_sliders, show_closeup, show_face_amounts, strength_of_weights)
 from .page_errors import in_page
@@ -212,9 +212,13 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     forgotten = [page.result, page.summary, page.download, page.download_file, page.closeup, page.explore_panel,
                  page.crops, page.reading, session, page.faces_found, page.faces_read, page.faces, *sliders]
 
-    def forget_previous_photo(previous: Session | None):
+    shown = gr.State(None)  # the file whose faces the page shows (see once_per_photo)
+
+    def forget_previous_photo(previous: Session | None, photo, shown_path: str | None):
         """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
-        stays, and its session's files go."""
+        stays, and its session's files go. (The same file again is not a new photo.)"""
+        if same_photo(photo, shown_path):
+            return {component: gr.skip() for component in forgotten}
         store.drop(previous)
         return {page.result: None, page.summary: "", page.download: gr.Button(visible=False), page.download_file: None,
                 page.closeup: gr.update(value=None, visible=False),
@@ -228,15 +232,17 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                           [page.photo, page.photo_notice], concurrency_limit=2, preprocess=False, **private)
     # A photo dropped into the box in a format the browser cannot show (a HEIC labelled image/heic)
     # is swapped for its PNG, as the button gives it, so the box shows the photo being edited.
-    # (No notice: the face detection, started by the same upload, says what is wrong with a file.)
-    page.photo.upload(partial(shown_in_browser, scratch), page.photo, page.photo, concurrency_limit=2,
-                      preprocess=False, **quiet)
+    # Its faces are found when the PNG arrives (detected once: the dropped file is left alone).
+    page.photo.upload(partial(shown_in_browser, scratch), page.photo, [page.photo, page.photo_notice],
+                      concurrency_limit=2, preprocess=False, **quiet)
     # Cleared at once, without queueing; an edit of the previous photo still running is cancelled.
     page.photo.change(None, None, notices, js=clear_notices, **quiet)
-    page.photo.change(forget_previous_photo, session, forgotten, queue=False, cancels=[edit_event], **quiet)
-    page.photo.change(in_page(partial(detect_faces, editor), len(detect_outputs)), page.photo,
-                      [*detect_outputs, page.photo_notice], show_progress_on=[page.faces_found], concurrency_limit=2,
-                      preprocess=False, **private)
+    page.photo.change(forget_previous_photo, [session, page.photo, shown], forgotten, queue=False,
+                      cancels=[edit_event], preprocess=False, **quiet)
+    page.photo.change(once_per_photo(in_page(partial(detect_faces, editor), len(detect_outputs)),
+                                     len(detect_outputs) + 1),
+                      [page.photo, shown], [*detect_outputs, page.photo_notice, shown],
+                      show_progress_on=[page.faces_found], concurrency_limit=2, preprocess=False, **private)
     others = [page.photo_notice, page.edit_notice, page.download_notice]  # notices a slider move clears
     gr.on([s.input for s in sliders], None, None, others, js=cleared(len(others)), **quiet)
     gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),

@@ -25,7 +25,7 @@ import PIL.Image
 from . import memory, validate
 from .directions import move
 from .face_choice import main_faces
-from .page_errors import USER_ERRORS, bad_argument, refuse, user_error
+from .page_errors import USER_ERRORS, bad_argument, notice, refuse, user_error
 from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, enlarge, face_thumbnail, write_closeup,
                           write_download)
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, slider_labels
@@ -109,25 +109,55 @@ def open_photo_file(scratch, payload) -> str:
 
 def shown_in_browser(scratch, payload):
     """A photo dropped into the photo box: left as it is when the browser can show it, else (a
-    HEIC or TIFF the browser accepted by its type) replaced by the PNG `open_photo_file` writes.
-    A file that cannot be read is left for the face detection to name."""
+    HEIC or TIFF the browser accepted by its type) replaced by the PNG `open_photo_file` writes,
+    whose arrival starts the face detection (`detect_faces` leaves the dropped file alone).
+    Returns the box's value and the photo notice: skipped, unless the file cannot be converted."""
+    if not will_be_swapped(payload):
+        return gr.skip(), gr.skip()  # a file that cannot be read at all: the detection names it
+    try:
+        return open_photo_file(scratch, payload), gr.skip()
+    except gr.Error as exc:
+        return gr.skip(), notice(exc)
+
+
+def once_per_photo(fn, outputs: int):
+    """`fn(photo)` for the photo box's change, given the State of the photo whose faces the page
+    shows and returning its new value too: a change to that same file (the box fires twice for a
+    photo put in by a handler, as the HEIC's PNG is) leaves every output as it is."""
+    def run(photo, shown: str | None):  # no functools.wraps: Gradio must see both inputs
+        if same_photo(photo, shown):
+            return (gr.skip(),) * (outputs + 1)
+        result = fn(photo)
+        return (*(result if outputs > 1 else [result]), None if photo is None else _path_and_name(photo)[0])
+
+    return run
+
+
+def same_photo(payload, shown: str | None) -> bool:
+    """Whether the photo box holds the file whose faces the page already shows."""
+    return payload is not None and shown is not None and _path_and_name(payload)[0] == shown
+
+
+def will_be_swapped(payload) -> bool:
+    """Whether a photo dropped into the box is a file the browser cannot show but we can read
+    (by its header: a HEIC, a TIFF), which `shown_in_browser` replaces by its PNG."""
     if payload is None:
-        return gr.skip()
-    try:  # the header only: the face detection decodes the photo at the same time
+        return False
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. PIL's size warning: read_photo says it better
             with PIL.Image.open(_path_and_name(payload)[0]) as image:
-                if image.format in BROWSER_FORMATS:
-                    return gr.skip()
-        return open_photo_file(scratch, payload)
+                return image.format not in BROWSER_FORMATS
     except Exception:  # noqa: BLE001 - whatever is wrong with the file, the detection names it
-        return gr.skip()
+        return False
 
 
 def detect_faces(editor, photo: str | None):
     """Find the faces in a photo. Returns a gallery of numbered face thumbnails, each face's
     expression as the classifier reads it (and which faces are not ticked, and why), and the
     "faces to edit" choices with the faces a person means ticked (see `main_faces`)."""
+    if will_be_swapped(photo):  # its PNG, on its way into the box, is detected instead
+        return gr.skip(), gr.skip(), gr.skip()
     try:
         image = read_upload(photo)
         if image is None:

@@ -48,13 +48,13 @@ def in_page(fn, outputs: int):
     that notice, once, where it stays until the visitor's next action (which clears every notice,
     see `build_demo`); success empties it. Raised, it would be a pop-up that vanishes and leaves an
     empty "Error" badge on each output. `fn` returns a tuple of its `outputs`, or, when there is
-    one, that output itself."""
-
+    one, that output itself; when it skips them all, the notice is left as it is too."""
     @wraps(fn)  # Gradio reads fn's signature through this (e.g. its gr.Progress argument)
     def run(*args, **kwargs):
         try:
-            result = fn(*args, **kwargs)  # its outputs, or its one output itself
-            return (*(result if outputs > 1 else [result]), notice(None))
+            result = tuple(fn(*args, **kwargs) if outputs > 1 else [fn(*args, **kwargs)])
+            untouched = all(value == gr.skip() for value in result)  # gr.skip() is {"__type__": "update"}
+            return (*result, gr.skip() if untouched else notice(None))
         except gr.Error as exc:
             return (*[gr.skip()] * outputs, notice(exc))
 

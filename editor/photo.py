@@ -167,7 +167,8 @@ def over_white(image: Image.Image) -> Image.Image:
     """A transparent image over white, for a format without alpha (JPEG); others as they are."""
     if image.mode not in ("RGBA", "LA"):
         return image
-    background = Image.new("RGB" if image.mode == "RGBA" else "L", image.size, 255)
+    background = (Image.new("RGB", image.size, (255, 255, 255)) if image.mode == "RGBA"
+                  else Image.new("L", image.size, 255))
     background.paste(image, mask=image.getchannel("A"))
     return background
 

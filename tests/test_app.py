@@ -15,6 +15,7 @@ import editor.__main__ as cli
 from editor.handlers import RANDOM_TRUNCATION, edit_photo, random_face, random_slider_labels
 from editor.result_handlers import (apply_strength, explore, prepare_explore, read_moved_faces, reset_sliders,
                                     make_download, show_closeup)
+from editor.page_errors import in_page
 from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes, write_display
 from editor.directions import move
 from editor.scratch import Scratch
@@ -364,18 +365,30 @@ def test_a_photo_file_the_browser_cannot_show_is_opened_as_a_png_of_the_same_pix
 def test_a_heic_dropped_into_the_photo_box_is_swapped_for_its_png_and_nothing_else_is(tmp_path):
     import gradio as gr
 
-    from editor.handlers import shown_in_browser
+    from editor.handlers import detect_faces, shown_in_browser
 
     scratch = Scratch()
     heic = tmp_path / "IMG_0003.HEIC"
     PIL.Image.open(OBAMA_SMALL).save(heic, "HEIF", quality=90)
-    shown = shown_in_browser(scratch, {"path": str(heic), "orig_name": heic.name})
+    dropped = {"path": str(heic), "orig_name": heic.name}
+    shown, message = shown_in_browser(scratch, dropped)
     assert Path(shown).name == "IMG_0003.png" and PIL.Image.open(shown).size == PIL.Image.open(OBAMA_SMALL).size
+    assert message == gr.skip()
+    # the dropped HEIC is not detected (its PNG, on its way into the box, is): one detection
+    assert detect_faces(None, dropped) == (gr.skip(),) * 3
     fake = tmp_path / "notes.heic"
     fake.write_text("not a photo")
     # a JPEG stays; an unreadable file stays too, for the face detection's message; no file, nothing
     for payload in ({"path": str(OBAMA_SMALL), "orig_name": "me.jpg"}, {"path": str(fake)}, None):
-        assert isinstance(shown_in_browser(scratch, payload), type(gr.skip()))
+        assert shown_in_browser(scratch, payload) == (gr.skip(), gr.skip())
+    # a damaged TIFF (its header reads, its pixels do not) is not detected: the swap says what is wrong
+    tiff = tmp_path / "scan.tif"
+    PIL.Image.open(OBAMA_SMALL).save(tiff, "TIFF")
+    tiff.write_bytes(tiff.read_bytes()[:-5000])
+    shown, message = shown_in_browser(scratch, {"path": str(tiff)})
+    assert shown == gr.skip() and "scan.tif is damaged or incomplete" in message
+    detect = in_page(partial(detect_faces, None), 3)
+    assert detect({"path": str(tiff)}) == (gr.skip(),) * 4  # the swap's notice stays
 
 
 @requires(OBAMA_SMALL)

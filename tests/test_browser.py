@@ -33,9 +33,15 @@ SCREENSHOT = REPO / "assets" / "app_screenshot.png"
 
 
 @pytest.fixture(scope="module")
-def url(checkpoints, tmp_path_factory):
+def served(checkpoints, tmp_path_factory):
+    """The page's address and the editor behind it (served from this process)."""
     with loaded_editor(checkpoints, tmp_path_factory) as editor, serve(build_demo(editor)) as address:
-        yield address
+        yield address, editor
+
+
+@pytest.fixture(scope="module")
+def url(served):
+    return served[0]
 
 
 @pytest.fixture
@@ -252,20 +258,28 @@ def test_the_faces_ticked_by_default_skip_a_tiny_bystander(page, tmp_path):
 
 
 @requires(OBAMA_SMALL)
-def test_an_iphone_heic_photo_uploaded_as_image_heic_finds_its_face(page, tmp_path):
+def test_an_iphone_heic_photo_uploaded_as_image_heic_finds_its_face_once(page, served, tmp_path, monkeypatch):
     heic = tmp_path / "IMG_0001.HEIC"
     PIL.Image.open(OBAMA_SMALL).save(heic, "HEIF", quality=90)
+    editor, detected = served[1], []
+    detect = editor.detect
+    monkeypatch.setattr(editor, "detect", lambda *a, **k: detected.append(1) or detect(*a, **k))
     # as a browser that knows the type labels the file (Chromium shows no preview of it)
     page.locator("#photo input[type=file]").set_input_files(
         {"name": heic.name, "mimeType": "image/heic", "buffer": heic.read_bytes()})
-    # the box, which cannot show a HEIC, shows the PNG of its pixels the edit will use; that new
-    # photo is detected afresh (the HEIC's faces, found first, are cleared when it arrives)
+    # the box, which cannot show a HEIC, shows the PNG of its pixels the edit will use; the
+    # swap is the same photo: its faces, found as the HEIC arrived, stay (no second detection)
     page.wait_for_function("() => (document.querySelector('#photo img')?.getAttribute('src') || '')"
                            ".endsWith('IMG_0001.png')")
     page.wait_for_function("() => /Face 1/.test(document.querySelector('#faces-read')?.innerText || '')")
     page.locator("#faces-found img").first.wait_for()
     shown = page.locator("#photo img").first
     assert shown.evaluate("img => img.complete && img.naturalWidth") == PIL.Image.open(OBAMA_SMALL).width
+    # an edit queued after the swap ends after any detection the swap queued had started
+    fast_settings(page)
+    page.locator("#edit-button").click()
+    page.locator("#direction-1 input[type=range]").wait_for(state="visible")
+    assert len(detected) == 2  # the photo once (not the HEIC and its PNG, nor the PNG twice), and the edit
 
 
 @requires(OBAMA_SMALL)
