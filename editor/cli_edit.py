@@ -106,6 +106,19 @@ def chosen_faces(editor, photo, faces: str | list[int]) -> list[int] | None:
     return [n - 1 for n in faces]
 
 
+def settings_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the run's edit settings, in the web API's ranges (validate.py), or None."""
+    from . import validate
+
+    model = args.model or "conditional"
+    try:
+        validate.edit_options(faces=None, seed=args.seed, steps=args.steps, restarts=args.restarts,
+                              strength=args.strength, blend_mode=args.blend_mode, model=model)
+    except validate.ArgumentError as exc:
+        return "--" + str(exc).replace("blend_mode", "blend-mode")  # the API's names, as flags
+    return None
+
+
 def output_dir_problem(folder: Path) -> str | None:
     """Create `folder` if missing; what to tell the person when it cannot be the output folder."""
     if folder.exists() and not folder.is_dir():
@@ -125,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     from .pipeline import DEFAULT_CHECKPOINTS, Editor, MissingCheckpointsError
 
     args = build_parser().parse_args(argv)
-    # Every check that can refuse the run comes before the models load and anything is written.
-    problem = output_dir_problem(args.output_dir)
+    # Every check that can refuse the run comes before the models load and anything is written:
+    # a setting out of range is one usage error, not a failure of every photo.
+    problem = settings_problem(args) or output_dir_problem(args.output_dir)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

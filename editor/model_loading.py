@@ -20,7 +20,7 @@ from gan.classifier import ExpressionClassifier, load_classifier
 from gan.data import EXPRESSIONS
 from gan.encoder import Encoder, load_encoder
 from gan.landmarks import LandmarkRegressor, load_landmarks
-from gan.models import Generator
+from gan.models import Generator, ModelConfig
 
 from .faces import FER_SIZE as CROP_SIZE, FaceDetector
 
@@ -94,6 +94,13 @@ def load_models(checkpoint_dir: Path, device: torch.device,
         metadata["conditional"] = conditional_meta
         try:
             encoder, metadata["encoder"] = load_encoder(checkpoint_dir / ENCODER_FILE, device)
+            mismatch = encoder_mismatch(encoder.config, conditional.config)
+            if mismatch:
+                encoder = None
+                raise CheckpointError(
+                    f"{checkpoint_dir / ENCODER_FILE} does not belong to {checkpoint_dir / CONDITIONAL_FILE} "
+                    f"({mismatch}); train one for it with `python -m gan train-encoder --generator "
+                    f"{checkpoint_dir / CONDITIONAL_FILE} ...`")
         except CheckpointError as exc:
             print(f"warning: {exc}; inversions start from the latent bank instead", file=sys.stderr)
         try:
@@ -113,6 +120,15 @@ def load_models(checkpoint_dir: Path, device: torch.device,
         print(f"warning: {classifier_problem}", file=sys.stderr)
     return LoadedModels({name: G for name, (G, _) in loaded.items()}, detector, metadata, classifier,
                         classifier_problem, conditional, encoder, landmarks, unavailable)
+
+
+def encoder_mismatch(encoder: ModelConfig, generator: ModelConfig) -> str | None:
+    """Why an encoder cannot start inversions into this generator (its z or classes are not the
+    generator's, as with a generator retrained at another --nz), or None when it fits."""
+    for name in ("nz", "n_classes", "image_size", "channels"):
+        if getattr(encoder, name) != getattr(generator, name):
+            return f"its {name} is {getattr(encoder, name)}, the generator's {getattr(generator, name)}"
+    return None
 
 
 def missing_message(checkpoint_dir: Path, problems: list[str] | None = None) -> str:

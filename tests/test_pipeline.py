@@ -161,6 +161,26 @@ def test_the_faces_own_expression_falls_back_to_the_encoder_then_neutral(editor)
     assert readings.classify(None, [crop]) is None and readings.classify(editor.classifier, []) == []
 
 
+@requires(OBAMA)
+def test_an_encoder_of_another_generator_is_left_out_and_the_edit_goes_on(tmp_path, capsys):
+    """Your own conditional generator (here with a 64-long z) beside the shipped encoder (100):
+    the editor starts without the encoder, says why and how to make one, and still edits."""
+    from gan.checkpoint import save_generator
+    from gan.conditional import build_conditional_models
+    from gan.models import ModelConfig
+
+    for name in ("mtcnn.safetensors", "encoder.safetensors"):
+        shutil.copy(CHECKPOINTS / name, tmp_path)
+    G, _ = build_conditional_models(ModelConfig(nz=64, ngf=8, ndf=8, n_classes=len(EXPRESSIONS)), seed=0)
+    save_generator(tmp_path / "conditional.safetensors", G.eval(), {"epochs": 1})
+    editor = Editor.load(tmp_path, device="cpu", expressions=())
+    assert editor.encoder is None
+    err = capsys.readouterr().err
+    assert "encoder.safetensors does not belong to" in err and "its nz is 100, the generator's 64" in err
+    assert "python -m gan train-encoder" in err
+    assert editor.edit(OBAMA, "happy", steps=2, restarts=1).faces
+
+
 def test_missing_or_corrupt_checkpoints_say_how_to_fix(tmp_path):
     with pytest.raises(MissingCheckpointsError, match="python -m gan train"):
         Editor.load(tmp_path, device="cpu")
@@ -311,6 +331,24 @@ def test_cli_refuses_a_file_as_output_dir_before_any_work(tmp_path, capsys, monk
     assert taken.read_bytes() == b"not a folder"
 
 
+@pytest.mark.parametrize("flags, said", [
+    (["--strength", "2.5"], "--strength must be a number from 0 to 2, got 2.5"),
+    (["--model", "seed", "--strength", "1.5"], "--strength must be a number from 0 to 1, got 1.5"),
+    (["--restarts", "0"], "--restarts must be a whole number from 1 to 16"),
+    (["--steps", "0"], "--steps must be a whole number from 5 to 500"),
+    (["--seed", "-1"], "--seed must be a whole number from 0 to 4294967295"),
+    (["--blend-mode", "alpha"], "--blend-mode (for the conditional model) must be one of flow, difference, replace"),
+])
+def test_cli_a_setting_out_of_range_is_one_usage_error_before_any_work(tmp_path, capsys, monkeypatch, flags, said):
+    """Not "skipped" for every photo and "10 of 10 photos failed": the run is refused at once,
+    in the ranges the web API keeps."""
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: pytest.fail("loaded the models"))
+    photos = [str(tmp_path / f"{n}.jpg") for n in range(3)]
+    assert edit_main([*photos, "--expression", "sad", "--output-dir", str(tmp_path / "out"), *flags]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {said}")
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_says_what_is_wrong_with_a_photo_in_its_own_words(tmp_path, capsys, monkeypatch, recwarn):
     monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: object())  # no photo gets as far as editing
     bomb = tmp_path / "bomb.png"
@@ -389,8 +427,8 @@ def test_cli_passes_strength_and_model_through(editor, tmp_path, capsys, monkeyp
     unchanged = np.asarray(Image.open(tmp_path / "zero" / "fr_obama_small.png").convert("RGB"))
     assert np.array_equal(unchanged, np.asarray(Image.open(small).convert("RGB")))
     assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", "--strength", "1.2",
-                      *fast]) == 1
-    assert "between 0 and 1.0 for the seed model" in capsys.readouterr().err
+                      *fast]) == 2
+    assert "--strength must be a number from 0 to 1, got 1.2" in capsys.readouterr().err
     assert edit_main([str(small), "--output-dir", str(tmp_path / "seed"), "--model", "seed", *fast]) == 0
 
 
