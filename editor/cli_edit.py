@@ -96,9 +96,12 @@ def chosen_faces(editor, photo, faces: str | list[int]) -> list[int] | None:
     """0-based face indices for `--faces` (None: every face)."""
     from .face_choice import main_faces
 
+    detected = editor.detect(photo)  # remembered: the edit does not detect again
     if faces == "all":
+        for index, why in main_faces(detected).left_out.items():  # a bystander, or not a face at all
+            print(f"{photo.name}: note: face {index + 1} is edited too, though {why}; "
+                  "--faces main leaves such faces alone", file=sys.stderr)
         return None
-    detected = editor.detect(photo)
     if faces == "main":
         return main_faces(detected).chosen
     if max(faces) > len(detected):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 
 import cv2
@@ -213,7 +214,11 @@ def test_cli_edits_every_face_unless_told_which(editor, tmp_path, capsys, monkey
     for faces, edited in ((None, 3), ("main", 2), ("3", 1)):
         out = tmp_path / f"out-{faces}"
         assert edit_main([str(group), "--output-dir", str(out), *fast, *(["--faces", faces] if faces else [])]) == 0
-        assert f"{edited} face(s)" in capsys.readouterr().out
+        said = capsys.readouterr()
+        assert f"{edited} face(s)" in said.out
+        # every face by default, but the one the page would not tick is named, with the way out
+        noted = re.search(r"note: face 2 is edited too, though small: \d+ px wide.*--faces main", said.err)
+        assert bool(noted) == (faces is None), said.err
     assert edit_main([str(group), "--output-dir", str(tmp_path / "bad"), "--faces", "1,4", *fast]) == 1
     assert "has 3 face(s); --faces counts them from 1 to 3" in capsys.readouterr().err
 
