@@ -53,9 +53,14 @@ def in_page(fn, outputs: int):
     def run(*args, **kwargs):
         try:
             result = tuple(fn(*args, **kwargs) if outputs > 1 else [fn(*args, **kwargs)])
-            untouched = all(value == gr.skip() for value in result)  # gr.skip() is {"__type__": "update"}
+            untouched = all(_skipped(value) for value in result)
             return (*result, gr.skip() if untouched else notice(None))
         except gr.Error as exc:
             return (*[gr.skip()] * outputs, notice(exc))
 
     return run
+
+
+def _skipped(value: object) -> bool:
+    """Whether an output is `gr.skip()` (a dict, {"__type__": "update"}; outputs may be arrays)."""
+    return isinstance(value, dict) and value == gr.skip()

@@ -10,6 +10,7 @@ import gradio as gr
 
 from . import validate
 from .handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
+from .page_errors import in_page
 from .page_images import FACE_SIDE
 from .page_parts import api_summary, default_expression, direction_slider, named_values
 from .sliders import AMOUNT_NAMES, N_SLIDERS
@@ -24,8 +25,10 @@ def lay_out_random_tab(editor) -> SimpleNamespace:
             with gr.Column(scale=1):
                 expression = gr.Radio(list(editor.expressions), value=default_expression(editor), label="Expression")
                 with gr.Row():
-                    seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0], maximum=validate.SEED[1])
-                    new_face = gr.Button("New face")
+                    seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0], maximum=validate.SEED[1],
+                                     elem_id="random-seed")
+                    new_face = gr.Button("New face", elem_id="random-new-face")
+                notice = gr.HTML(elem_id="random-notice", elem_classes="notice")
                 truncation = gr.Slider(*validate.TRUNCATION, value=RANDOM_TRUNCATION, step=0.05, label="Truncation",
                                        info="Lower: more typical, cleaner faces; 1: the model's full variety",
                                        elem_id="truncation")
@@ -36,7 +39,7 @@ def lay_out_random_tab(editor) -> SimpleNamespace:
                 image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
                                  buttons=["download"], interactive=False, elem_id="random-face")
         return SimpleNamespace(tab=tab, expression=expression, seed=seed, new_face=new_face, truncation=truncation,
-                               sliders=sliders, reset=reset, image=image)
+                               sliders=sliders, reset=reset, image=image, notice=notice)
 
 
 def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
@@ -49,14 +52,26 @@ def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
           api_visibility="private", show_progress="hidden")
     gr.on([tab.tab.select, tab.expression.change], partial(random_slider_labels, editor), tab.expression,
           tab.sliders, api_visibility="private", show_progress="hidden")
+    # In the page a mistake (a seed out of range) goes into the notice beside the seed and stays
+    # until the next good face; the `random` endpoint, with no control to start it, raises it.
+    drawn = in_page(named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"]), 1)
     gr.on([demo.load, tab.expression.change, tab.seed.change, tab.truncation.input,
            *[s.input for s in tab.sliders]],
-          named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"]), inputs, tab.image,
-          api_name="random",
-          api_description=api_summary(random_face), trigger_mode="always_last", show_progress="hidden",
+          drawn, inputs, [tab.image, tab.notice], api_visibility="private", trigger_mode="always_last",
+          show_progress="hidden", concurrency_id="render", concurrency_limit=2, preprocess=False)
+    gr.on([], named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"]), inputs, tab.image,
+          api_name="random", api_description=api_summary(random_face), show_progress="hidden",
           concurrency_id="render", concurrency_limit=2,
           preprocess=False)  # random_face checks each value and names it (Gradio's check names none)
-    tab.new_face.click(lambda s: (int(s or 0) + 1) % (validate.SEED[1] + 1), tab.seed, tab.seed,
-                       api_visibility="private")
+    tab.new_face.click(next_seed, tab.seed, tab.seed, api_visibility="private", preprocess=False)
     tab.reset.click(lambda *a: [0.0] * N_SLIDERS, None, tab.sliders, api_visibility="private").then(
-        partial(random_face, editor), inputs, tab.image, api_visibility="private")
+        drawn, inputs, [tab.image, tab.notice], api_visibility="private", preprocess=False)
+
+
+def next_seed(seed: object) -> int:
+    """The seed after `seed` for "New face"; 0 after one that is not a seed (out of range, not a
+    number), so the button always leads back to a face."""
+    try:
+        return (validate.seed_number(seed) + 1) % (validate.SEED[1] + 1)
+    except validate.ArgumentError:
+        return 0

@@ -325,3 +325,17 @@ def test_random_tab_draws_a_face(page):
     page.locator("#truncation input[type=number]").press("Enter")
     page.wait_for_function("old => document.querySelector('#random-face img').getAttribute('src') !== old",
                            arg=second)
+    # a seed out of range is named beside the seed, once, and "New face" leads back to a face
+    third = image.get_attribute("src")
+    seed = page.locator("#random-seed input[type=number]")
+    seed.fill("99999999999")
+    seed.press("Enter")
+    notice = page.locator("#random-notice").get_by_text("seed must be a whole number from 0 to 4294967295")
+    notice.wait_for()
+    assert page.locator(".toast-body").count() == 0  # not a pop-up
+    page.get_by_role("button", name="New face").click()
+    page.wait_for_function("() => document.querySelector('#random-seed input').value === '0'")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect(page.locator("#random-notice p")).to_have_count(0, timeout=60_000)
+    page.wait_for_function("old => document.querySelector('#random-face img').getAttribute('src') !== old",
+                           arg=third)
