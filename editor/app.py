@@ -290,6 +290,10 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
           explore_outputs, api_name="explore", api_description=api_summary(explore), show_progress="hidden",
           concurrency_id="render", concurrency_limit=2, preprocess=False)  # explore checks every value itself:
     # Gradio's own check would hold `face` to the chooser's first MAX_FACES and name no argument.
+    gr.on([], named_values(partial(make_download, editor, scratch), [*AMOUNT_NAMES, *WEIGHT_NAMES]),
+          [session, page.explore_face, page.download_format, *sliders], page.download_file, api_name="download",
+          api_description=api_summary(make_download), show_progress="hidden", concurrency_id="render",
+          concurrency_limit=2, preprocess=False)
 
 
 def analytics_enabled() -> bool:

@@ -122,14 +122,25 @@ def apply_strength(editor, scratch: Scratch, session: Session | None, face: int 
 
 def make_download(editor, scratch: Scratch, session: Session | None, face: int | None, download_format: str | None,
                   *amounts: float) -> str:
-    """The full-size photo as the page shows it now (sliders and all), in the format chosen now,
-    written when the visitor asks for it: an edit or a slider move writes none (a 24 MP PNG takes
-    1.15 s), and asking again for the same photo in the same format gives the file already written.
-    The slider values come with the request, so it never races the image updates."""
+    """The full-size edited photo with one face's sliders where they are now (every other face as
+    last moved), in PNG or JPEG with the original's EXIF, written when asked for: an edit or a
+    slider move writes none (a 24 MP PNG takes 1.15 s), and asking again for the same photo in the
+    same format gives the file already written. The slider values come with the request, so it
+    never races the image updates.
+
+    Parameters:
+        face: 0-based face number (as in /edit); empty for the first edited face
+        download_format: PNG or JPEG
+        amount_1: distance along direction 1 (-3..3), likewise amount_2..amount_6, and weight_angry ..
+            weight_neutral (0-2): as for /explore; pass the values of the last /explore to get its photo
+    Returns:
+        the full-size photo file
+    """
     if session is None or not session.edit.faces:
         raise refuse("Edit a photo first; then its full-size photo can be downloaded.")
     try:
         download_format = validate.one_of("download_format", download_format or "PNG", DOWNLOAD_FORMATS)
+        face = None if face is None else validate.face_number(face)
     except validate.ArgumentError as exc:
         raise bad_argument(exc) from None
     try:

@@ -98,7 +98,7 @@ def test_edit_subcommand_goes_to_the_cli_editor(monkeypatch):
 
 def test_api_lists_the_named_endpoints(url):
     endpoints = connect(url).view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/edit", "/explore", "/random"} <= set(endpoints)
+    assert {"/edit", "/explore", "/random", "/download"} <= set(endpoints)
     names = {name: [p["parameter_name"] for p in endpoints[name]["parameters"]] for name in endpoints}
     # every parameter by its name (a client can pass them by keyword), none as param_N
     assert names["/edit"] == ["photo", "expression", "faces", "seed", "steps", "restarts", "strength", "blend_mode",
@@ -106,6 +106,7 @@ def test_api_lists_the_named_endpoints(url):
     amounts = [f"amount_{k}" for k in range(1, 7)]
     assert names["/random"] == ["expression", "seed", *amounts, "truncation"]
     assert names["/explore"] == ["face", *amounts, *(f"weight_{e}" for e in EXPRESSIONS)]
+    assert names["/download"] == ["face", "download_format", *amounts, *(f"weight_{e}" for e in EXPRESSIONS)]
 
 
 @requires(OBAMA)
@@ -134,6 +135,17 @@ def test_edit_then_explore_through_the_api(url):
     with pytest.raises(gradio_client.exceptions.AppError,
                        match=r"face 13 was not edited; the edited faces are 0 \(face numbers count from 0"):
         client.predict(13, *ZERO, *SURPRISE, api_name="/explore")
+    # the full-size photo of a slider move, as the page's download button gives it
+    full = client.predict(face=0, download_format="JPEG", amount_1=2.5, **dict(zip(
+        [f"weight_{e}" for e in EXPRESSIONS], SURPRISE)), api_name="/download")
+    jpeg = PIL.Image.open(full)
+    assert jpeg.format == "JPEG" and jpeg.size == original.size
+    (_, shown) = client.predict(0, 2.5, 0, 0, 0, 0, 0, *SURPRISE, api_name="/explore")
+    small = np.asarray(jpeg.convert("RGB").resize(pixels(shown).shape[1::-1], PIL.Image.BILINEAR), dtype=float)
+    assert np.abs(small - pixels(shown)).mean() < 4  # the moved photo, not the edit
+    assert np.abs(small - pixels(after)).mean() > np.abs(small - pixels(shown)).mean()
+    with pytest.raises(gradio_client.exceptions.AppError, match="download_format must be one of PNG, JPEG"):
+        client.predict(face=0, download_format="TIFF", api_name="/download")
 
 
 def test_random_faces_are_reproducible_and_move_with_sliders(url, editor):
