@@ -26,7 +26,7 @@ from . import memory, validate
 from .directions import move
 from .face_choice import main_faces
 from .page_errors import USER_ERRORS, bad_argument, notice, refuse, user_error
-from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, enlarge, face_thumbnail, write_closeup,
+from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, enlarge, face_thumbnail, on_white, write_closeup,
                           write_download)
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, slider_labels
 from .photo import output_metadata, read_photo
@@ -222,9 +222,10 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         raise user_error(exc) from None
     session = store.add(result)  # the photo goes to disk; the session keeps only what the sliders need
     scratch = store.scratch
-    session.before = scratch.write(display_size(result.original), "original.jpg", folder=session.folder, quality=90)
+    original = on_white(result.original, result.photo.alpha)  # as the photo box shows it
+    session.before = scratch.write(display_size(original), "original.jpg", folder=session.folder, quality=90)
     session.closeup_boxes = closeup_boxes([f.face.box for f in result.faces], result.photo.size)
-    session.closeup_before = write_closeup(scratch, session.folder, result.original, session.closeup_boxes,
+    session.closeup_before = write_closeup(scratch, session.folder, original, session.closeup_boxes,
                                            "original.jpg")
     show(scratch, session, result.image)
     session.download_format = download_format

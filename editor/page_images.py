@@ -127,6 +127,15 @@ def generator_views(result: EditResult) -> list[tuple[np.ndarray, str]]:
     return views
 
 
+def on_white(image: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """A transparent photo as the page shows it, over white (as its JPEG download is): the
+    pixels under its transparent parts are not part of the picture. Opaque photos as they are."""
+    if alpha is None:
+        return image
+    a = np.asarray(alpha, dtype=np.float32)[..., None] / 255.0
+    return np.rint(image * a + 255.0 * (1.0 - a)).astype(np.uint8)
+
+
 def write_display(scratch: Scratch, folder: Path, image: np.ndarray) -> str:
     """A display-sized JPEG of `image` in `folder` (a session's, so it goes with the session)."""
     return scratch.write(display_size(image), "edited.jpg", folder=folder, quality=90)

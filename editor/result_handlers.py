@@ -16,7 +16,7 @@ from gan.data import EXPRESSIONS
 
 from . import validate
 from .page_errors import bad_argument, refuse
-from .page_images import DOWNLOAD_FORMATS, generator_views, write_closeup, write_display, write_download
+from .page_images import DOWNLOAD_FORMATS, generator_views, on_white, write_closeup, write_display, write_download
 from .page_text import EXPLORE_INTRO, download_name, moved_reading, slider_labels
 from .scratch import Scratch
 from .session_store import Session, SessionExpired
@@ -37,6 +37,7 @@ def _mapped(session: Session | None):
 def show(scratch: Scratch, session: Session, image) -> None:
     """`image` [H, W, 3] becomes what the page shows of the session's edit: the display-sized
     "after" and the faces' close-up (an edit, a slider move, the Strength slider, a reset)."""
+    image = on_white(image, session.alpha)
     session.after = write_display(scratch, session.folder, image)
     session.closeup_after = write_closeup(scratch, session.folder, image, session.closeup_boxes)
 

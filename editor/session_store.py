@@ -72,10 +72,14 @@ class Session:
             original = np.load(self.folder / "original.npy", mmap_mode="r")  # [H, W, 3] uint8
         except FileNotFoundError:
             raise SessionExpired(_expired_message("its photo was deleted from the server's disk")) from None
-        alpha_path = self.folder / "alpha.npy"  # a transparent photo's alpha, so the download keeps it
-        alpha = np.load(alpha_path, mmap_mode="r") if alpha_path.is_file() else None
         self.touch()
-        return replace(self.edit, original=original, photo=replace(self.edit.photo, rgb=original, alpha=alpha))
+        return replace(self.edit, original=original, photo=replace(self.edit.photo, rgb=original, alpha=self.alpha))
+
+    @property
+    def alpha(self) -> np.ndarray | None:
+        """A transparent photo's alpha [H, W] (read-only, from disk), so the download keeps it; None."""
+        path = self.folder / "alpha.npy"
+        return np.load(path, mmap_mode="r") if path.is_file() else None
 
     def touch(self) -> None:
         """The visitor used this edit now; the store ends the least recently used ones first."""

@@ -411,8 +411,13 @@ def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tm
     upload = tmp_path / "camera.jpg"
     PIL.Image.open(OBAMA_SMALL).save(upload, exif=exif, quality=95)
     store = SessionStore(Scratch())
-    _, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75, blend_mode="flow",
-                                         progress=lambda *a, **k: None, steps=FAST["steps"], restarts=FAST["restarts"])
+    shown, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75,
+                                             blend_mode="flow", progress=lambda *a, **k: None, steps=FAST["steps"],
+                                             restarts=FAST["restarts"])
+    # the before/after view shows the photo as the photo box does: over white where it is transparent
+    for view in (*shown, *explore(editor, store.scratch, session, 0, 1.0)[0]):
+        edge = 30 * PIL.Image.open(view).width // rgba.width
+        assert pixels(view)[:, :edge].min() > 240, view
     moved = make_download(editor, store.scratch, session, 0, "PNG", 1.0)  # the page's, after a slider move
     for path in (download, moved):
         saved = PIL.Image.open(path)
@@ -431,8 +436,13 @@ def test_the_downloads_of_a_transparent_photo_keep_its_alpha_or_go_over_white(ed
     upload = tmp_path / "cutout.png"
     rgba.save(upload)
     store = SessionStore(Scratch())
-    _, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75, blend_mode="flow",
-                                         progress=lambda *a, **k: None, steps=FAST["steps"], restarts=FAST["restarts"])
+    shown, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75,
+                                             blend_mode="flow", progress=lambda *a, **k: None, steps=FAST["steps"],
+                                             restarts=FAST["restarts"])
+    # the before/after view shows the photo as the photo box does: over white where it is transparent
+    for view in (*shown, *explore(editor, store.scratch, session, 0, 1.0)[0]):
+        edge = 30 * PIL.Image.open(view).width // rgba.width
+        assert pixels(view)[:, :edge].min() > 240, view
     moved = make_download(editor, store.scratch, session, 0, "PNG", 1.0)  # the page's, after a slider move
     for path in (download, moved):  # the API's and the page's
         saved = PIL.Image.open(path)
