@@ -89,15 +89,37 @@ def closeup(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, he
             max_width: int = CLOSEUP_MAX_WIDTH) -> np.ndarray:
     """The `boxes` of `image` side by side, each scaled to the same height: `height`, or less
     where the largest region would be enlarged more than CLOSEUP_MAX_ZOOM times or the row
-    would be wider than `max_width`. The same boxes give the photo and its edit the same
-    layout, so the two line up in the before/after view."""
+    would be wider than `max_width`. Many faces (a group photo) go into as many rows, within
+    `height` in all, as make them largest, not into one strip of thumbnails. The same boxes
+    give the photo and its edit the same layout, so the two line up in the before/after view."""
     regions = [image[t:b, l:r] for l, t, r, b in boxes]
-    side = min(float(height), CLOSEUP_MAX_ZOOM * max(r.shape[0] for r in regions))
-    widths = [r.shape[1] * side / r.shape[0] for r in regions]
-    gaps = CLOSEUP_GAP * (len(regions) - 1)
-    if sum(widths) + gaps > max_width:
-        side *= (max_width - gaps) / sum(widths)
+    zoom_cap = CLOSEUP_MAX_ZOOM * max(r.shape[0] for r in regions)
+    aspects = [r.shape[1] / r.shape[0] for r in regions]
+
+    def layout(rows: int) -> tuple[float, list[list[int]]]:
+        per_row = math.ceil(len(regions) / rows)
+        groups = [list(range(i, min(i + per_row, len(regions)))) for i in range(0, len(regions), per_row)]
+        side = min(float(height - CLOSEUP_GAP * (len(groups) - 1)) / len(groups), zoom_cap)
+        for group in groups:  # each row within max_width
+            free = max_width - CLOSEUP_GAP * (len(group) - 1)
+            side = min(side, free / sum(aspects[i] for i in group))
+        return side, groups
+
+    side, groups = max((layout(rows) for rows in range(1, len(regions) + 1)), key=lambda option: option[0])
     tile_height = max(1, round(side))
+    rows = [_closeup_row([regions[i] for i in group], side, tile_height) for group in groups]
+    width = max(row.shape[1] for row in rows)
+    gap = np.full((CLOSEUP_GAP, width, 3), 255, np.uint8)
+    stacked = []
+    for row in rows:
+        if stacked:
+            stacked.append(gap)
+        stacked.append(np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=255))
+    return np.vstack(stacked)
+
+
+def _closeup_row(regions: list[np.ndarray], side: float, tile_height: int) -> np.ndarray:
+    """One row of the close-up: `regions` scaled to `tile_height`, a white gap between two."""
     gap = np.full((tile_height, CLOSEUP_GAP, 3), 255, np.uint8)
     row = []
     for region in regions:

@@ -289,6 +289,10 @@ def test_closeup_puts_the_faces_side_by_side_at_one_height_and_enlarges_only_so_
     assert (two[:, 200:200 + CLOSEUP_GAP] == 255).all()
     wide = closeup(image, [(0, 0, 600, 100)] * 3, height=400, max_width=1000)
     assert wide.shape[1] <= 1000
+    # a group of 20 faces: rows of larger faces (3 rows of 7, 7 and 6: 181 px high each), not one strip of 72 px
+    group = closeup(image, [(0, 0, 100, 100)] * 20, height=560, max_width=1600)
+    assert group.shape == (3 * 181 + 2 * CLOSEUP_GAP, 7 * 181 + 6 * CLOSEUP_GAP, 3)
+    assert (group[181:181 + CLOSEUP_GAP] == 255).all() and (group[-181:, -181:] == 255).all()  # the last row's gap
 
 
 @requires(OBAMA)
