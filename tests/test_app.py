@@ -415,13 +415,8 @@ def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tm
     upload = tmp_path / "camera.jpg"
     PIL.Image.open(OBAMA_SMALL).save(upload, exif=exif, quality=95)
     store = SessionStore(Scratch())
-    shown, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75,
-                                             blend_mode="flow", progress=lambda *a, **k: None, steps=FAST["steps"],
-                                             restarts=FAST["restarts"])
-    # the before/after view shows the photo as the photo box does: over white where it is transparent
-    for view in (*shown, *explore(editor, store.scratch, session, 0, 1.0)[0]):
-        edge = 30 * PIL.Image.open(view).width // rgba.width
-        assert pixels(view)[:, :edge].min() > 240, view
+    _, download, _, session = edit_photo(editor, store, str(upload), "happy", [], 0, strength=1.75, blend_mode="flow",
+                                         progress=lambda *a, **k: None, steps=FAST["steps"], restarts=FAST["restarts"])
     moved = make_download(editor, store.scratch, session, 0, "PNG", 1.0)  # the page's, after a slider move
     for path in (download, moved):
         saved = PIL.Image.open(path)
