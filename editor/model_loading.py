@@ -18,9 +18,9 @@ import torch
 from gan.checkpoint import CheckpointError, load_generator
 from gan.classifier import ExpressionClassifier, load_classifier
 from gan.data import EXPRESSIONS
-from gan.encoder import Encoder, load_encoder
+from gan.encoder import Encoder, encoder_mismatch, load_encoder
 from gan.landmarks import LandmarkRegressor, load_landmarks
-from gan.models import Generator, ModelConfig
+from gan.models import Generator
 
 from .faces import FER_SIZE as CROP_SIZE, FaceDetector
 
@@ -120,15 +120,6 @@ def load_models(checkpoint_dir: Path, device: torch.device,
         print(f"warning: {classifier_problem}", file=sys.stderr)
     return LoadedModels({name: G for name, (G, _) in loaded.items()}, detector, metadata, classifier,
                         classifier_problem, conditional, encoder, landmarks, unavailable)
-
-
-def encoder_mismatch(encoder: ModelConfig, generator: ModelConfig) -> str | None:
-    """Why an encoder cannot start inversions into this generator (its z or classes are not the
-    generator's, as with a generator retrained at another --nz), or None when it fits."""
-    for name in ("nz", "n_classes", "image_size", "channels"):
-        if getattr(encoder, name) != getattr(generator, name):
-            return f"its {name} is {getattr(encoder, name)}, the generator's {getattr(generator, name)}"
-    return None
 
 
 def missing_message(checkpoint_dir: Path, problems: list[str] | None = None) -> str:

@@ -58,6 +58,10 @@ def _stop_on_signals(saved: str = "state will be saved") -> list[int]:
     return flag
 
 
+# What a stop keeps in the trainers saved per epoch (all but gan train).
+_KEEPS_LAST_EPOCH = "the run keeps its last finished epoch; this one's steps so far are not saved"
+
+
 def _stopped_code(stop: list[int]) -> int:
     """The shell's convention for a run a signal ended: 128 + its number (130 for Ctrl-C, 143
     for SIGTERM), so a scheduler can tell a stopped run from a finished or failed one."""
@@ -102,10 +106,12 @@ def _print_epoch(p) -> None:
 
 def _expression_datasets(values: dict) -> dict:
     """Read FER2013 once and split it, instead of once per expression, each cut to --limit as a
-    single expression's run is; {} (each run reads its own) for any other layout."""
-    from .data import detect_kind, read_fer2013, split_by_expression
+    single expression's run is; {} (each run reads its own) for any other layout. The layout's
+    checks come first, as for one expression (a --image-size FER2013 does not have is refused)."""
+    from .data import read_fer2013, split_by_expression
+    from .train_config import TrainConfig, data_layout
 
-    kind = detect_kind(values["data"]) if values["dataset"] == "auto" else values["dataset"]
+    kind, _, _ = data_layout(TrainConfig(**values))
     if kind != "fer2013":
         return {}
     split = split_by_expression(read_fer2013(values["data"], split=values["split"], ferplus=values["ferplus"]))
@@ -116,7 +122,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     from .train_classifier import ClassifierTrainConfig, train_classifier
 
     values = {f.name: getattr(args, f.name) for f in fields(ClassifierTrainConfig) if f.name != "command"}
-    stop = _stop_on_signals()
+    stop = _stop_on_signals(_KEEPS_LAST_EPOCH)
 
     def report(r) -> None:
         print(f"epoch {r.epoch}/{r.epochs}  loss {r.loss:.3f}  train {r.train_accuracy:.3f}  "
@@ -125,7 +131,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     result = train_classifier(ClassifierTrainConfig(**values), progress_fn=report, abort_fn=lambda: stop[0],
                               fresh=args.fresh)
     if not result.finished:
-        print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
+        _print_stopped(result.epochs_done)
         return _stopped_code(stop)
     print(f"{result.run_dir / 'classifier.safetensors'}: best epoch {result.best_epoch}, "
           f"PublicTest {result.public_accuracy:.2%}, PrivateTest {result.private_accuracy:.2%}")
@@ -136,19 +142,32 @@ def cmd_train_landmarks(args: argparse.Namespace) -> int:
     from .train_landmarks import LandmarkTrainConfig, train_landmarks
 
     values = {f.name: getattr(args, f.name) for f in fields(LandmarkTrainConfig) if f.name != "command"}
-    path = train_landmarks(LandmarkTrainConfig(**values), fresh=args.fresh, progress_fn=lambda row: print(
-        f"epoch {row['epoch']}/{args.epochs}  loss {row['loss']:.3f}  PublicTest NME {row['public_nme']:.4f}  "
-        f"{row['seconds']:.0f} s", flush=True))
-    print(f"wrote {path}")
+    stop = _stop_on_signals(_KEEPS_LAST_EPOCH)
+
+    def report(row: dict) -> None:
+        print(f"epoch {row['epoch']}/{args.epochs}  loss {row['loss']:.3f}  PublicTest NME {row['public_nme']:.4f}  "
+              f"{row['seconds']:.0f} s", flush=True)
+
+    result = train_landmarks(LandmarkTrainConfig(**values), fresh=args.fresh, abort_fn=lambda: stop[0],
+                             progress_fn=report)
+    if not result.finished:
+        _print_stopped(result.epochs_done)
+        return _stopped_code(stop)
+    print(f"wrote {result.path}")
     return 0
 
+
+def _print_stopped(epochs_done: int) -> None:
+    """A per-epoch trainer's stop: what it kept, and that the same command carries on."""
+    print(f"stopped after epoch {epochs_done}; run the same command again to resume (it redoes epoch "
+          f"{epochs_done + 1} from its start)", file=sys.stderr)
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
     from .train_encoder import EncoderTrainConfig, train_encoder
 
     values = {f.name: getattr(args, f.name) for f in fields(EncoderTrainConfig) if f.name != "command"}
-    stop = _stop_on_signals("the run keeps its last finished epoch; this one's steps so far are not saved")
+    stop = _stop_on_signals(_KEEPS_LAST_EPOCH)
 
     def report(epoch: int, losses: dict) -> None:
         print(f"epoch {epoch}/{args.epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()), flush=True)
@@ -156,7 +175,7 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
     result = train_encoder(EncoderTrainConfig(**values), progress_fn=report, abort_fn=lambda: stop[0],
                            fresh=args.fresh)
     if not result.finished:
-        print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
+        _print_stopped(result.epochs_done)
         return _stopped_code(stop)
     print(f"{result.run_dir / 'encoder.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
     return 0
@@ -166,7 +185,7 @@ def cmd_train_change(args: argparse.Namespace) -> int:
     from .train_change import ChangeTuneConfig, train_change
 
     values = {f.name: getattr(args, f.name) for f in fields(ChangeTuneConfig) if f.name != "command"}
-    stop = _stop_on_signals("the run keeps its last finished epoch; this one's steps so far are not saved")
+    stop = _stop_on_signals(_KEEPS_LAST_EPOCH)
 
     def report(epoch: int, losses: dict) -> None:
         note = "  (warm-up: only the critics trained; G's losses are the frozen G's)" if losses.get("warm_up") else ""
@@ -175,7 +194,7 @@ def cmd_train_change(args: argparse.Namespace) -> int:
 
     result = train_change(ChangeTuneConfig(**values), progress_fn=report, abort_fn=lambda: stop[0], fresh=args.fresh)
     if not result.finished:
-        print(f"stopped after epoch {result.epochs_done}; run the same command again to resume", file=sys.stderr)
+        _print_stopped(result.epochs_done)
         return _stopped_code(stop)
     print(f"{result.run_dir / 'generator.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
     return 0
@@ -193,6 +212,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise ValueError(f"-n and --nrow must be at least 1, got -n {args.n} --nrow {args.nrow}")
     if not 0.0 <= args.truncation <= 1.0:
         raise ValueError(f"--truncation must be between 0 and 1, got {args.truncation}")
+    _check_image_name(args.output)
     device = resolve_device(args.device)
     G, meta = load_generator(args.checkpoint, device)
     conditional = bool(getattr(G.config, "n_classes", 0))
@@ -216,6 +236,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
     print(f"wrote {args.output}: {args.n} samples of {args.expression or meta.get('expression') or 'the model'}"
           f" ({_trained_for(meta)})")
     return 0
+
+
+def _check_image_name(output: str) -> None:
+    """The grid's format comes from the name's extension: refuse one PIL cannot write before
+    the model is loaded, rather than fail at the end with "unknown file extension"."""
+    from PIL import Image
+
+    suffix = Path(output).suffix.lower()
+    if suffix not in Image.registered_extensions():
+        what = f"{suffix} is not an image format" if suffix else "the name has no extension"
+        raise ValueError(f"-o {output}: {what}; name the file with .png, e.g. -o {Path(output).with_suffix('.png')}")
 
 
 def _trained_for(meta: dict) -> str:

@@ -54,9 +54,10 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: d
         raise
 
 
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The JSON metadata of a checkpoint, without loading its tensors."""
-    path = _existing(path)
+def read_metadata(path: str | Path, *, retrain: str = "python -m gan train") -> dict[str, Any]:
+    """The JSON metadata of a checkpoint, without loading its tensors; `retrain` is the command
+    that makes such a file, for the error when there is none."""
+    path = _existing(path, retrain)
     try:
         with safe_open(str(path), framework="pt") as handle:
             raw = (handle.metadata() or {}).get(_META_KEY)
@@ -71,8 +72,9 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(_corrupt(path, exc)) from exc
 
 
-def load_tensors(path: str | Path, device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
-    metadata = read_metadata(path)
+def load_tensors(path: str | Path, device: str | torch.device = "cpu", *,
+                 retrain: str = "python -m gan train") -> tuple[dict[str, torch.Tensor], dict]:
+    metadata = read_metadata(path, retrain=retrain)
     try:
         tensors = load_file(str(path), device=str(device))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
@@ -80,11 +82,15 @@ def load_tensors(path: str | Path, device: str | torch.device = "cpu") -> tuple[
     return tensors, metadata
 
 
-def _existing(path: str | Path) -> Path:
+def _existing(path: str | Path, retrain: str = "python -m gan train") -> Path:
+    """`path`, or a CheckpointError naming the command that makes such a file (`retrain`: a
+    classifier's is not a generator's) and, for the shipped folder only, git's restore."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint. Train one with `python -m gan train` "
-                              "(see README, 'Training'), or restore checkpoints/ with `git checkout -- checkpoints`")
+        fix = f"Train one with `{retrain}` (see README, 'Training')"
+        if _is_shipped(path):  # git has only the shipped files; a run's own output is made by its command
+            fix += f", or restore the shipped one with `git checkout -- {path}`"
+        raise CheckpointError(f"{path}: no such checkpoint. {fix}")
     return path
 
 
@@ -121,7 +127,7 @@ def load_module(path: str | Path, kind: str, what: str, build: Callable[[dict[st
                 retrain: str, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
     """A model of `kind` (metadata "kind", described as `what` in errors) rebuilt from its file
     alone with `build(metadata["model"])`, in eval mode, on `device`."""
-    tensors, metadata = load_tensors(path, device)
+    tensors, metadata = load_tensors(path, device, retrain=retrain)
     if metadata.get("kind") != kind:
         raise CheckpointError(f"{path}: holds a {metadata.get('kind')!r}, not {what}")
     module = rebuild(path, tensors, metadata, build, retrain=retrain)

@@ -25,7 +25,7 @@ from .fer_csv import fer_csv_rows, ferplus_label, parse_pixels, read_ferplus, re
 
 __all__ = ["EXPRESSIONS", "FER_SIDE", "SPLITS", "DataError", "FaceDataset", "expression_index", "read_ferplus_labels",
            "read_fer2013", "split_by_expression", "read_celeba", "read_image_folder", "detect_kind", "load_dataset",
-           "dataset_fingerprint", "balanced_order", "IMAGE_SUFFIXES"]
+           "dataset_fingerprint", "balanced_order", "check_class_balance", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
@@ -40,12 +40,13 @@ def _check_split(split: str) -> str:
 
 
 def read_fer2013(path: str | Path, *, split: str = "Training", expression: str | None = None,
-                 ferplus: str | Path | None = None) -> FaceDataset:
+                 ferplus: str | Path | None = None, empty_hint: str = "check --split and --expression") -> FaceDataset:
     """FER2013 from the Kaggle csv (`fer2013.csv`, `.csv.gz`, `train.csv`,
     `test.csv`, `icml_face_data.csv`) or the image-folder variant
     (`DIR/train/<expression>/*.jpg`). `ferplus` replaces the labels with the
     FER+ majority vote (csv layouts only: FER+ rows follow fer2013.csv rows by position, so
-    a csv whose rows' Usage disagrees with the FER+ file's, such as a subset, is refused)."""
+    a csv whose rows' Usage disagrees with the FER+ file's, such as a subset, is refused).
+    `empty_hint` ends the error for a split with no images: what the caller's user can do."""
     path = Path(path)
     _check_split(split)
     if not path.exists():
@@ -91,7 +92,7 @@ def read_fer2013(path: str | Path, *, split: str = "Training", expression: str |
                         "use fer2013.csv or train.csv")
     if not images:
         what = f"{expression} images" if expression else "images"
-        raise DataError(f"{path}: no {what} in split {split}; check --split and --expression")
+        raise DataError(f"{path}: no {what} in split {split}; {empty_hint}")
     tensor = torch.from_numpy(np.stack(images))[:, None]  # [N, 1, 48, 48] uint8
     label_tensor = None if unlabelled else torch.tensor(labels, dtype=torch.int64)
     desc = f"FER2013 {path.name} split={split}" + (f" expression={expression}" if expression else "")
@@ -230,6 +231,14 @@ def _fingerprint(path: Path, size: int, mtime_ns: int) -> str:  # noqa: ARG001 (
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def check_class_balance(power: float) -> None:
+    """Refuse a --class-balance outside 0-1: above 1 a rare class would outnumber the common
+    ones, below 0 it would be drawn even less than in the data."""
+    if not 0.0 <= power <= 1.0:
+        raise ValueError(f"--class-balance must be between 0 (classes as in the data) and 1 (every class "
+                         f"equally often), got {power}")
 
 
 def balanced_order(labels: torch.Tensor, power: float, generator: torch.Generator) -> torch.Tensor:

@@ -58,3 +58,12 @@ def load_encoder(path: str | Path, device: str | torch.device = "cpu") -> tuple[
     """Rebuild the encoder from its file alone, in eval mode, on `device`."""
     return load_module(path, "encoder", "an encoder", lambda model: Encoder(ModelConfig(**model)),
                        retrain="python -m gan train-encoder", device=device)
+
+
+def encoder_mismatch(encoder: ModelConfig, generator: ModelConfig) -> str | None:
+    """Why an encoder cannot give z's for this generator (its z, classes or images are not the
+    generator's, as with a generator retrained at another --nz), or None when it fits."""
+    for name in ("nz", "n_classes", "image_size", "channels"):
+        if getattr(encoder, name) != getattr(generator, name):
+            return f"its {name} is {getattr(encoder, name)}, the generator's {getattr(generator, name)}"
+    return None

@@ -24,9 +24,11 @@ _FERPLUS_VOTES = ("neutral", "happiness", "surprise", "sadness", "anger",
 
 
 def _open_text(path: Path) -> io.TextIOBase:
+    # utf-8-sig: a csv saved by Excel or Notepad starts with a byte-order mark, which would
+    # otherwise become part of the first column's name ("\ufeffemotion") and lose that column.
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", newline="")
-    return open(path, "r", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, "r", encoding="utf-8-sig", newline="")
 
 
 def parse_pixels(text: str, where: str) -> np.ndarray:

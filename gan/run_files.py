@@ -42,8 +42,8 @@ def read_json(path: str | Path) -> Any:
     try:
         return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is damaged, not valid JSON ({exc}); delete it to resume with the options you "
-                         "pass now, or pass --fresh to start the run over") from exc
+        raise ValueError(f"{path} is damaged, not valid JSON ({exc}); delete it to resume (the run's saved state "
+                         "also records its options), or pass --fresh to start the run over") from exc
 
 
 def read_metrics(path: str | Path) -> list[dict]:

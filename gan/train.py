@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from .checkpoint import save_generator, save_tensors
-from .data import FaceDataset, balanced_order, dataset_fingerprint, to_model_range
+from .data import FaceDataset, balanced_order, to_model_range
 from .conditional import build_conditional_models, region_mask
 from .conditional_step import STAT_NAMES, conditional_train_step
 from .device import describe_device, distributed, mixed_precision, resolve_device
@@ -32,7 +32,7 @@ from .run_figures import save_grid, write_loss_plot
 from .run_files import trim_metrics, write_json
 from .seed_step import SEED_STAT_NAMES, train_step
 from .train_config import RESUME_KEYS, Progress, TrainConfig, TrainResult, load_training_data
-from .train_state import RunState, open_run, restore_state, save_state
+from .train_state import RunState, data_fingerprints, open_run, restore_state, save_state
 
 ProgressFn = Callable[[Progress], None]
 AbortFn = Callable[[], bool]
@@ -49,11 +49,13 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     is_main = rank == 0
     run_dir = Path(config.out) / config.run_name()
     state_path = run_dir / "state.safetensors"
-    open_run(run_dir, config, RESUME_KEYS, fresh=fresh and is_main)
-
     data = data if data is not None else load_training_data(config)
     if config.conditional and data.labels is None:
         raise ValueError(f"{data.source} has no expression labels; --model conditional needs them")
+    fingerprints = data_fingerprints(config)
+    # Only now, with the data read: a typo in --data must not have removed the old run (--fresh).
+    if is_main or not fresh:  # the main process clears a --fresh run; the others must not judge the old one
+        open_run(run_dir, config, RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
     model_config = config.model_config(data)
     G, D, opt_g, opt_d = _build_models(config, model_config, device)
     use_cuda = device.type == "cuda"
@@ -64,12 +66,8 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     fixed_noise = torch.randn(fixed_count, model_config.nz,
                               generator=torch.Generator().manual_seed(config.seed + 12345)).to(device)
     run = RunState()
-    data_sha256 = dataset_fingerprint(config.data)
-    if state_path.exists() and not fresh:
-        fixed_noise, run, saved = restore_state(state_path, G, D, opt_g, opt_d, rng, device)
-        if saved.get("dataset_sha256") not in (None, data_sha256):
-            raise ValueError(f"{run_dir} was trained on other data than {config.data} (its SHA-256 differs); "
-                             "pass the same --data to resume, another --out, or --fresh to start over")
+    if state_path.exists() and not fresh:  # open_run checked its options and data
+        fixed_noise, run, _ = restore_state(state_path, G, D, opt_g, opt_d, rng, device)
         # The optimisers come back with their saved settings; a changed --lr, --lr-d or --beta1/2
         # is meant to apply from here on (config.json records it), so it does.
         set_optimiser_settings(opt_g, config.lr, (config.beta1, config.beta2))
@@ -89,7 +87,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     steps_per_epoch = max(1, n // (per_rank * world)) if n >= 2 * world else 1
     autocast = mixed_precision(device) if config.amp else contextlib.nullcontext()
     meta = {"config": asdict(config), "model": model_config.to_dict(), "expression": config.expression,
-            "dataset": data.source, "dataset_sha256": data_sha256,
+            "dataset": data.source, "dataset_sha256": fingerprints["data"], "sha256": fingerprints,
             "images": n, "command": config.command, "device": describe_device(device)}
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -47,16 +47,17 @@ from .checkpoint import CheckpointError, load_generator, save_generator, save_te
 from .classifier import ExpressionClassifier, load_classifier, predict_proba
 from .conditional import ConditionalGenerator, build_conditional_models, region_mask, same_face_loss
 from .conditional_step import STAT_NAMES as GAN_STAT_NAMES, conditional_train_step
-from .data import balanced_order, dataset_fingerprint, read_fer2013
+from .data import balanced_order, check_class_balance, read_fer2013
 from .device import describe_device, mixed_precision, resolve_device
 from .edit_critic import critic_g_loss, critic_step
-from .encoder import load_encoder
+from .encoder import Encoder, encoder_mismatch, load_encoder
 from .run_figures import save_grid, write_loss_plot
 from .run_files import write_json
 from .shipped import shipped
 from .data import to_model_range
 from .train import sample_grid_images
-from .train_state import load_state, models_tensors, open_run, restore_models
+from .train_encoder import TRAINING_NEEDED
+from .train_state import data_fingerprints, load_state, models_tensors, open_run, restore_models
 
 CHANGE_STAT_NAMES = ("loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_critic", "loss_g_critic")
 STAT_NAMES = GAN_STAT_NAMES + CHANGE_STAT_NAMES
@@ -90,8 +91,12 @@ class ChangeTuneConfig:
     max_steps: int | None = None
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
+    def __post_init__(self) -> None:
+        check_class_balance(self.class_balance)
 
-_RESUME_KEYS = ("data", "teacher", "generator", "encoder", "batch_size", "limit", "seed")
+
+# Options that must match for a run folder to be resumed (--data: its file's content, train_state.open_run).
+_RESUME_KEYS = ("teacher", "generator", "encoder", "batch_size", "limit", "seed")
 
 
 @dataclass
@@ -154,12 +159,25 @@ def random_targets(p: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return (p.argmax(1) + offset) % k
 
 
-def _precompute(config: ChangeTuneConfig, images: torch.Tensor, device: torch.device
+def _load_encoder_for(config: ChangeTuneConfig, G: ConditionalGenerator, device: torch.device) -> Encoder:
+    """The frozen encoder, refused in words when it was trained for another generator (the
+    default, the shipped encoder, fits only the shipped generator): its z's would not fit G."""
+    E, _ = load_encoder(config.encoder, device)
+    why = encoder_mismatch(E.config, G.config)
+    if why is not None:
+        default = " (the default --encoder, trained for the shipped generator)" if config.encoder == shipped(
+            "encoder.safetensors") else ""
+        raise CheckpointError(f"{config.encoder}{default} does not fit {config.generator}: {why}. Pass --encoder "
+                              "with an encoder trained for this generator: python -m gan train-encoder --data "
+                              f"{config.data} --generator {config.generator} --out runs/encoder")
+    return E
+
+
+def _precompute(config: ChangeTuneConfig, images: torch.Tensor, E: Encoder, device: torch.device
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Every face's reading p (the editor's p_src) and the frozen encoder's z."""
     classifier, _ = load_classifier(config.classifier, device)
     readings = predict_proba(classifier, images).to(device)
-    E, _ = load_encoder(config.encoder, device)
     latents = []
     with torch.no_grad():
         for start in range(0, images.shape[0], 512):
@@ -177,17 +195,20 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
         print(f"warning: --teacher {config.teacher} is the classifier the benchmarks judge edits with "
               "(--classifier); train a teacher of its own on the FER+ labels (README, 'The conditional "
               "generator and its encoder')", file=sys.stderr)
-    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
     G, g_meta = load_generator(config.generator, device)
     if not getattr(G.config, "n_classes", 0):
         raise CheckpointError(f"{config.generator}: a seed (unconditional) generator; this fine-tunes the "
                               "conditional one (python -m gan train --model conditional)")
+    E = _load_encoder_for(config, G, device)
     teacher, teacher_meta = load_classifier(config.teacher, device)
     teacher.requires_grad_(False)
-    data = read_fer2013(config.data, split="Training")
+    data = read_fer2013(config.data, split="Training", empty_hint=TRAINING_NEEDED)
+    fingerprints = data_fingerprints(config)
+    # Only now, with the models and data read: a typo must not have removed the old run (--fresh).
+    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
     images = data.images[: config.limit] if config.limit else data.images
     labels = data.labels[: config.limit] if config.limit else data.labels
-    readings, latents = _precompute(config, images, device)
+    readings, latents = _precompute(config, images, E, device)
     images, labels = images.to(device), labels.to(device)
     n = images.shape[0]
 
@@ -219,7 +240,7 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     meta_base = {"fine_tuned_from": config.generator, "from_epochs": g_meta.get("epochs"),
                  "from_command": g_meta.get("command"), "teacher": config.teacher,
                  "teacher_command": teacher_meta.get("command"), "dataset": data.source,
-                 "dataset_sha256": dataset_fingerprint(config.data), "device": describe_device(device),
+                 "dataset_sha256": fingerprints["data"], "sha256": fingerprints, "device": describe_device(device),
                  "command": config.command, "config": asdict(config)}
     autocast = mixed_precision(device) if config.amp else contextlib.nullcontext()
     mask = region_mask(G.config.image_size).to(device)

@@ -1,8 +1,9 @@
 """Training the expression classifier on FER2013's Training split.
 
 Model selection uses PublicTest only: after every epoch the weights with the
-best PublicTest accuracy so far are kept. PrivateTest is read once, after
-training, to report the selected model's accuracy; it never influences a choice.
+best PublicTest accuracy so far are kept. PrivateTest is measured once, after
+training, to report the selected model's accuracy; it never influences a choice
+(it is read before training only so that a csv without it fails at once).
 
 The loop follows the GAN trainer's shape: a config dataclass written into the
 run folder, `metrics.jsonl`, `progress_fn`/`abort_fn` callbacks, and a state
@@ -29,11 +30,11 @@ import torch.nn.functional as F
 from .checkpoint import CheckpointError, save_tensors
 from .classifier import ClassifierConfig, ExpressionClassifier, build_classifier, save_classifier
 from .classifier_eval import evaluate, write_confusion_plot
-from .data import FaceDataset, balanced_order, dataset_fingerprint, read_fer2013, to_model_range
+from .data import FaceDataset, balanced_order, check_class_balance, read_fer2013, to_model_range
 from .device import describe_device, mixed_precision, resolve_device
 from .run_files import trim_metrics, write_json
 from .image_augment import augment, degrade
-from .train_state import load_state, open_run
+from .train_state import check_epochs_done, data_fingerprints, load_state, open_run
 
 
 @dataclass
@@ -70,6 +71,9 @@ class ClassifierTrainConfig:
     limit: int | None = None  # use only the first N training images (smoke tests)
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
+    def __post_init__(self) -> None:
+        check_class_balance(self.class_balance)
+
 
 @dataclass
 class EpochReport:
@@ -92,8 +96,17 @@ class ClassifierResult:
     private_accuracy: float | None  # measured once, after training finished
 
 
-# Options that must match for a run folder to be resumed.
-_RESUME_KEYS = ("data", "ferplus", "batch_size", "seed", "limit")
+# Options that must match for a run folder to be resumed (--data and --ferplus: their files'
+# content, train_state.open_run).
+_RESUME_KEYS = ("batch_size", "seed", "limit")
+
+# What the run reads each split for; its data must hold all three.
+_SPLITS_NEEDED = ("train-classifier needs all three FER2013 splits (Training to train on, PublicTest to pick the "
+                  "epoch, PrivateTest to report on); pass the whole fer2013.csv(.gz)")
+
+
+class _Stopped(Exception):
+    """Raised inside an epoch that abort_fn stopped: the part-epoch is not kept."""
 
 
 def learning_rate(step: int, total_steps: int, warmup_steps: int, peak: float) -> float:
@@ -133,17 +146,22 @@ def _restore(path: Path, model: ExpressionClassifier, opt: torch.optim.Optimizer
 def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[EpochReport], None] | None = None,
                      abort_fn: Callable[[], bool] | None = None, fresh: bool = False) -> ClassifierResult:
     """Train (or resume) the classifier; writes `classifier.safetensors` (the
-    best-on-PublicTest weights) into the run folder when the last epoch is done."""
+    best-on-PublicTest weights) into the run folder when the last epoch is done.
+    `abort_fn` is asked before every step; a stop drops the epoch's steps so far (the
+    same call redoes that epoch from the last saved one)."""
     device = resolve_device(config.device)
     run_dir = Path(config.out)
     state_path = run_dir / "state.safetensors"
-    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
-    train_data = read_fer2013(config.data, split="Training", ferplus=config.ferplus)
-    public = read_fer2013(config.data, split="PublicTest", ferplus=config.ferplus)
+    # Every split first: a csv without one would otherwise fail after the last epoch, unsaved.
+    train_data, public, private = (read_fer2013(config.data, split=split, ferplus=config.ferplus,
+                                                empty_hint=_SPLITS_NEEDED)
+                                   for split in ("Training", "PublicTest", "PrivateTest"))
     if Path(config.data).is_dir():  # an image folder has one test/ split: it serves as both
         print(f"note: {config.data} has one test set (test/), so the epoch is chosen on the same images the "
               "'PrivateTest' accuracy is then measured on: that accuracy is optimistic", file=sys.stderr)
     train_data = train_data.first(config.limit)
+    fingerprints = data_fingerprints(config)
+    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
 
     model = build_classifier(ClassifierConfig(), seed=config.seed).to(device).to(memory_format=torch.channels_last)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]  # no weight decay on BN and biases
@@ -157,6 +175,7 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
         best, meta = _restore(state_path, model, opt, device)
         epoch, best_epoch, best_accuracy, seconds = (meta["epoch"], meta["best_epoch"], meta["best_accuracy"],
                                                      meta["seconds"])
+        check_epochs_done(run_dir, epoch, config.epochs)  # before anything of the run is rewritten
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", asdict(config))
     trim_metrics(run_dir / "metrics.jsonl", epoch)  # rows past the saved state would repeat
@@ -164,18 +183,19 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
     images = train_data.images.to(device)
     labels = train_data.labels.to(device)
     autocast = mixed_precision(device) if config.amp else contextlib.nullcontext()
-    meta_base = {"dataset": train_data.source, "dataset_sha256": dataset_fingerprint(config.data),
+    meta_base = {"dataset": train_data.source, "dataset_sha256": fingerprints["data"], "sha256": fingerprints,
                  "device": describe_device(device), "command": config.command, "config": asdict(config)}
     stopped = False
     # Dropout draws from the global generator: seeded per epoch inside a fork,
     # so the caller's random state is left as it was.
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         while epoch < config.epochs:
-            if abort_fn is not None and abort_fn():
-                stopped = True
-                break
             t0 = time.perf_counter()
-            loss, train_accuracy = train_epoch(model, opt, images, labels, config, epoch, autocast)
+            try:
+                loss, train_accuracy = train_epoch(model, opt, images, labels, config, epoch, autocast, abort_fn)
+            except _Stopped:
+                stopped = True  # the model holds part of an epoch: not saved, the state has the last whole one
+                break
             epoch += 1
             public_accuracy = evaluate(model, public)["accuracy"]
             if public_accuracy > best_accuracy:
@@ -194,15 +214,16 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
 
     if stopped:
         return ClassifierResult(run_dir, epoch, False, best_epoch, best_accuracy, None)
-    return _finish(run_dir, config, best, best_epoch, public, seconds, meta_base, device)
+    return _finish(run_dir, config, best, best_epoch, public, private, seconds, meta_base, device)
 
 
 def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images: torch.Tensor, labels: torch.Tensor,
-                config: ClassifierTrainConfig, epoch: int,
-                autocast: contextlib.AbstractContextManager) -> tuple[float, float]:
+                config: ClassifierTrainConfig, epoch: int, autocast: contextlib.AbstractContextManager,
+                abort_fn: Callable[[], bool] | None = None) -> tuple[float, float]:
     """One pass over the (augmented) training images; returns mean loss and accuracy.
     The order, the augmentation and dropout depend only on (seed, epoch), so
-    resuming after epoch k replays epochs k+1.. exactly."""
+    resuming after epoch k replays epochs k+1.. exactly. `abort_fn`, asked before every
+    step, stops the epoch part-way (_Stopped): Ctrl-C need not wait for an epoch's end."""
     n = images.shape[0]
     steps_per_epoch = max(1, n // config.batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -213,6 +234,8 @@ def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images:
     model.train()
     loss_sum, correct, seen = torch.zeros((), device=images.device), torch.zeros((), device=images.device), 0
     for step in range(steps_per_epoch):
+        if abort_fn is not None and abort_fn():
+            raise _Stopped
         for group in opt.param_groups:
             group["lr"] = learning_rate(epoch * steps_per_epoch + step, total_steps, warmup_steps, config.lr)
         index = perm[step * config.batch_size: (step + 1) * config.batch_size]
@@ -234,14 +257,15 @@ def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images:
 
 
 def _finish(run_dir: Path, config: ClassifierTrainConfig, best: dict[str, torch.Tensor], best_epoch: int,
-            public_data: FaceDataset, seconds: float, meta_base: dict, device: torch.device) -> ClassifierResult:
+            public_data: FaceDataset, private_data: FaceDataset, seconds: float, meta_base: dict,
+            device: torch.device) -> ClassifierResult:
     """Load the selected weights, measure them on both test splits (the first
-    and only time PrivateTest is read), and write the shippable checkpoint."""
+    and only time PrivateTest is measured), and write the shippable checkpoint."""
     model = ExpressionClassifier(ClassifierConfig()).to(device)
     model.load_state_dict(best)
     model.eval()
     public = evaluate(model, public_data)
-    private = evaluate(model, read_fer2013(config.data, split="PrivateTest", ferplus=config.ferplus))
+    private = evaluate(model, private_data)
     save_classifier(run_dir / "classifier.safetensors", model,
                     {**meta_base, "epochs": config.epochs, "best_epoch": best_epoch, "train_seconds": round(seconds, 1),
                      "public_test": public, "private_test": private, "selection": "best PublicTest accuracy",

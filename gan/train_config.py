@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import EXPRESSIONS, DataError, FaceDataset, detect_kind, load_dataset
+from .data import EXPRESSIONS, DataError, FaceDataset, check_class_balance, detect_kind, load_dataset
 from .models import ModelConfig
 
 
@@ -59,10 +59,13 @@ class TrainConfig:
         if self.conditional and self.expression is not None:
             raise ValueError("--model conditional trains on every expression at once; drop --expression")
         # BatchNorm needs two images a batch; 0 would divide by zero or "train" on nothing (NaN losses).
+        # A latent or width of 0 would only fail deep in torch, as a shape error.
         for name, value, least in (("batch_size", self.batch_size, 2), ("limit", self.limit, 2),
-                                   ("epochs", self.epochs, 1), ("sample_count", self.sample_count, 1)):
+                                   ("epochs", self.epochs, 1), ("sample_count", self.sample_count, 1),
+                                   ("nz", self.nz, 1), ("ngf", self.ngf, 1), ("ndf", self.ndf, 1)):
             if value is not None and value < least:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
+        check_class_balance(self.class_balance)
 
     @property
     def conditional(self) -> bool:
@@ -98,12 +101,15 @@ class TrainResult:
 
 
 # Options that must match for a run folder to be resumed (the rest may change,
-# e.g. --epochs grows a finished run).
-RESUME_KEYS = ("model", "expression", "dataset", "ferplus", "split", "image_size", "channels", "limit",
+# e.g. --epochs grows a finished run). --data and --ferplus must name the same files, compared
+# by content (train_state.open_run), not by how their paths are spelled.
+RESUME_KEYS = ("model", "expression", "dataset", "split", "image_size", "channels", "limit",
                 "batch_size", "nz", "ngf", "ndf", "seed", "class_balance", "d_norm")
 
 
-def load_training_data(config: TrainConfig) -> FaceDataset:
+def data_layout(config: TrainConfig) -> tuple[str, int, int]:
+    """(layout, image size, channels) of the run's data: what --dataset/--image-size/--channels
+    ask for, or the layout's own. DataError for a missing path or a shape the layout does not have."""
     if not Path(config.data).exists():
         raise DataError(f"{config.data}: no such file or folder; --data takes FER2013's csv(.gz), a CelebA zip "
                         "or folder, or a folder of images")
@@ -116,6 +122,11 @@ def load_training_data(config: TrainConfig) -> FaceDataset:
         shape = f"{fixed[0]}x{fixed[0]} " if fixed[0] else ""
         raise DataError(f"{config.data} is {kind} data, read as {shape}{'greyscale' if fixed[1] == 1 else 'colour'} "
                         "images; leave out --image-size/--channels, or pass its images as --dataset folder")
+    return kind, size, channels
+
+
+def load_training_data(config: TrainConfig) -> FaceDataset:
+    kind, size, channels = data_layout(config)
     data = load_dataset(config.data, kind=kind, split=config.split, expression=config.expression,
                         ferplus=config.ferplus, image_size=size, channels=channels, limit=config.limit)
     return data.first(config.limit)

@@ -28,13 +28,13 @@ import torch.nn.functional as F
 from .checkpoint import CheckpointError, load_generator, load_tensors, save_tensors
 from .classifier import load_classifier, predict_proba
 from .conditional import ProjectionDiscriminator
-from .data import dataset_fingerprint, read_fer2013, to_model_range
+from .data import read_fer2013, to_model_range
 from .device import describe_device, mixed_precision, resolve_device
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
 from .run_files import write_json
 from .shipped import shipped
-from .train_state import load_state, models_tensors, open_run, restore_models
+from .train_state import data_fingerprints, load_state, models_tensors, open_run, restore_models
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
 
@@ -62,7 +62,10 @@ class EncoderTrainConfig:
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
 
-_RESUME_KEYS = ("data", "generator", "batch_size", "limit", "seed")
+# Options that must match for a run folder to be resumed (--data: its file's content, train_state.open_run).
+_RESUME_KEYS = ("generator", "batch_size", "limit", "seed")
+# What the run reads the data for, when it holds no Training faces.
+TRAINING_NEEDED = "it trains on FER2013's Training faces; pass the whole fer2013.csv(.gz)"
 
 
 @dataclass
@@ -109,7 +112,11 @@ def _load_discriminator(config: EncoderTrainConfig, model: ModelConfig, device: 
             raise CheckpointError(f"{path}: no such discriminator; train the conditional GAN first")
         print(f"note: no {path}; training without the feature loss", file=sys.stderr)
         return None
-    tensors, meta = load_tensors(path, device)
+    tensors, meta = load_tensors(path, device, retrain="python -m gan train --model conditional")
+    if meta.get("model") not in (None, model.to_dict()):  # another run's D: its features would not fit G
+        raise CheckpointError(f"{path}: the discriminator of another generator (model {meta['model']}, not "
+                              f"{model.to_dict()} as {config.generator}); pass --discriminator with the "
+                              "discriminator.safetensors of that generator's run")
     D = ProjectionDiscriminator(model, meta.get("norm", "batch")).to(device)
     D.load_state_dict(tensors)
     return D.eval().requires_grad_(False)
@@ -121,7 +128,6 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     device = resolve_device(config.device)
     run_dir = Path(config.out)
     state_path = run_dir / "state.safetensors"
-    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
     G, g_meta = load_generator(config.generator, device)
     if not getattr(G.config, "n_classes", 0):
         raise CheckpointError(f"{config.generator}: a seed (unconditional) generator; the encoder needs the "
@@ -129,7 +135,10 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     G.requires_grad_(False)
     D = _load_discriminator(config, G.config, device)
     classifier, _ = load_classifier(config.classifier, device)
-    data = read_fer2013(config.data, split="Training")
+    data = read_fer2013(config.data, split="Training", empty_hint=TRAINING_NEEDED)
+    fingerprints = data_fingerprints(config)
+    # Only now, with the models and data read: a typo must not have removed the old run (--fresh).
+    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
     images = data.images[: config.limit] if config.limit else data.images
     readings = predict_proba(classifier, images).to(device)  # [N, K]: the editor's p_src, for every face
     images = images.to(device)
@@ -151,7 +160,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", asdict(config))
     meta_base = {"generator": config.generator, "generator_epochs": g_meta.get("epochs"),
-                 "dataset": data.source, "dataset_sha256": dataset_fingerprint(config.data),
+                 "dataset": data.source, "dataset_sha256": fingerprints["data"], "sha256": fingerprints,
                  "device": describe_device(device), "command": config.command, "config": asdict(config)}
     autocast = mixed_precision(device) if config.amp else contextlib.nullcontext()
     steps_per_epoch = max(1, n // config.batch_size)

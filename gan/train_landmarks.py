@@ -10,7 +10,8 @@ way, measures the fit after every epoch: the mean point error over the
 distance between the outer eye corners (NME).
 
 The loop has the other trainers' shape: config.json, metrics.jsonl, a state
-saved atomically at every epoch end, so a stopped run resumes where it was.
+saved atomically at every epoch end, so a stopped run (`abort_fn`, asked before
+every step: Ctrl-C) resumes from its last finished epoch.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import CheckpointError, load_tensors, save_tensors
-from .data import dataset_fingerprint, read_fer2013, to_model_range
+from .data import read_fer2013, to_model_range
 from .device import describe_device, resolve_device
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
-from .train_state import load_state, models_tensors, open_run, restore_models
+from .train_state import check_epochs_done, data_fingerprints, load_state, models_tensors, open_run, restore_models
 
 SPLITS = ("Training", "PublicTest")
-_RESUME_KEYS = ("data", "batch_size", "seed", "limit", "teacher")
+# Options that must match for a run folder to be resumed (--data: its file's content, train_state.open_run).
+_RESUME_KEYS = ("batch_size", "seed", "limit", "teacher")
+_SPLITS_NEEDED = ("train-landmarks needs FER2013's Training faces to train on and PublicTest faces to measure; "
+                  "pass the whole fer2013.csv(.gz)")
 
 
 @dataclass
@@ -58,6 +62,14 @@ class LandmarkTrainConfig:
     device: str = "auto"
     limit: int | None = None  # use only the first N training faces (smoke tests)
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
+
+
+@dataclass
+class LandmarkResult:
+    run_dir: Path
+    epochs_done: int
+    finished: bool
+    path: Path | None  # landmarks.safetensors, written when the last epoch is done
 
 
 def dlib_models_dir(purpose: str, otherwise: str = "") -> Path:
@@ -89,19 +101,28 @@ def dlib_landmarks(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def teacher_labels(config: LandmarkTrainConfig, faces: dict[str, np.ndarray], run_dir: Path) -> dict[str, np.ndarray]:
-    """split -> [N, 68, 2]: from --teacher, the run's cache, or dlib (then cached)."""
+def teacher_labels(config: LandmarkTrainConfig, faces: dict[str, np.ndarray], run_dir: Path,
+                   data_sha256: str | None = None) -> dict[str, np.ndarray]:
+    """split -> [N, 68, 2]: from --teacher, the run's cache (made from the data whose SHA-256
+    is `data_sha256`), or dlib (then cached)."""
     path = Path(config.teacher) if config.teacher else run_dir / "teacher.safetensors"
+    if config.teacher and not path.is_file():  # not made here by dlib: --teacher names labels made elsewhere
+        raise CheckpointError(f"{path}: no such landmark labels file; pass the teacher.safetensors a "
+                              "train-landmarks run without --teacher made (it runs dlib: pip install '.[bench]'), "
+                              "or leave out --teacher")
     if path.exists():
-        tensors, _ = load_tensors(path)
+        tensors, meta = load_tensors(path)
         labels = {split: tensors[split].numpy() for split in SPLITS if split in tensors}
-        if all(split in labels and len(labels[split]) >= len(faces[split]) for split in SPLITS):
+        # The run's own cache of other data (--data changed, --fresh) is made again, not reused.
+        same_data = config.teacher or meta.get("dataset_sha256") in (None, data_sha256)
+        if same_data and all(split in labels and len(labels[split]) >= len(faces[split]) for split in SPLITS):
             return {split: labels[split][: len(faces[split])] for split in SPLITS}
         if config.teacher:
             raise ValueError(f"{path}: needs landmarks for {', '.join(f'{len(faces[s])} {s}' for s in SPLITS)} faces")
     labels = {split: dlib_landmarks(faces[split]) for split in SPLITS}
     save_tensors(path, {split: torch.from_numpy(v) for split, v in labels.items()},
-                 {"kind": "landmark_labels", "teacher": "dlib shape_predictor_68_face_landmarks, 4x upscaled"})
+                 {"kind": "landmark_labels", "teacher": "dlib shape_predictor_68_face_landmarks, 4x upscaled",
+                  "dataset_sha256": data_sha256})
     return labels
 
 
@@ -132,18 +153,22 @@ def augment(images: torch.Tensor, points: torch.Tensor,
 
 
 def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict], None] | None = None,
-                    fresh: bool = False) -> Path:
-    """Train (or resume) the regressor; writes `landmarks.safetensors` into the run
-    folder when the last epoch is done and returns its path."""
+                    abort_fn: Callable[[], bool] | None = None, fresh: bool = False) -> LandmarkResult:
+    """Train (or resume) the regressor; writes `landmarks.safetensors` into the run folder
+    when the last epoch is done. `abort_fn` is asked before every step; a stop keeps the
+    last finished epoch (the same call redoes the one it stopped in)."""
     device = resolve_device(config.device)
     run_dir = Path(config.out)
     state_path = run_dir / "state.safetensors"
-    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    faces = {split: read_fer2013(config.data, split=split).images[:, 0].numpy() for split in SPLITS}
+    # The data and labels before open_run: a typo in --data must not have removed the old run (--fresh).
+    faces = {split: read_fer2013(config.data, split=split, empty_hint=_SPLITS_NEEDED).images[:, 0].numpy()
+             for split in SPLITS}
     if config.limit is not None:
         faces["Training"] = faces["Training"][: config.limit]
-    labels = teacher_labels(config, faces, run_dir)
+    fingerprints = data_fingerprints(config)
+    labels = teacher_labels(config, faces, run_dir, fingerprints["data"])  # the cache is kept by --fresh
+    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
+    run_dir.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(config.seed)
     model = LandmarkRegressor(LandmarkConfig()).to(device)
@@ -152,21 +177,26 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     epoch, seconds, public = 0, 0.0, None
     if state_path.exists():
         epoch, seconds = _restore(state_path, model, opt, device)
+        check_epochs_done(run_dir, epoch, config.epochs)  # before anything of the run is rewritten
     write_json(run_dir / "config.json", asdict(config))
     trim_metrics(run_dir / "metrics.jsonl", epoch)
 
     images = to_model_range(torch.from_numpy(faces["Training"])[:, None]).to(device)
     points = torch.from_numpy(labels["Training"]).to(device)
     steps_per_epoch = max(1, len(images) // config.batch_size)
-    meta_base = {"dataset": f"FER2013 {config.data}", "dataset_sha256": dataset_fingerprint(config.data),
+    meta_base = {"dataset": f"FER2013 {config.data}", "dataset_sha256": fingerprints["data"], "sha256": fingerprints,
                  "device": describe_device(device), "command": config.command, "config": asdict(config)}
-    while epoch < config.epochs:
+    stopped = False
+    while epoch < config.epochs and not stopped:
         t0 = time.perf_counter()
         rng = torch.Generator().manual_seed(config.seed * 100_003 + epoch)  # resuming replays the same epochs
         order = torch.randperm(len(images), generator=rng).to(device)
         model.train()
         total = torch.zeros((), device=device)  # summed on the device: one sync per epoch
         for step in range(steps_per_epoch):
+            if abort_fn is not None and abort_fn():
+                stopped = True
+                break
             progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
             for group in opt.param_groups:
                 group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * progress))
@@ -177,6 +207,8 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
             loss.backward()
             opt.step()
             total += loss.detach()
+        if stopped:
+            break  # a part-epoch is not kept: the same command redoes this epoch
         epoch += 1
         seconds += time.perf_counter() - t0
         public = nme(predict_landmarks(model, faces["PublicTest"]), labels["PublicTest"])
@@ -189,6 +221,8 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
                                          **opt_meta, **meta_base})
         if progress_fn is not None:
             progress_fn(row)
+    if stopped:
+        return LandmarkResult(run_dir, epoch, False, None)
     final = run_dir / "landmarks.safetensors"
     if public is None:  # resumed a run whose epochs were all done: measure the restored model
         public = nme(predict_landmarks(model, faces["PublicTest"]), labels["PublicTest"])
@@ -196,7 +230,7 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     save_landmarks(final, model, {**meta_base, "epochs": config.epochs, "train_seconds": round(seconds, 1),
                                   "public_test_nme": round(public, 5), "mean_shape_nme": round(mean_shape, 5),
                                   "teacher": "dlib shape_predictor_68_face_landmarks (4x upscaled faces)"})
-    return final
+    return LandmarkResult(run_dir, epoch, True, final)
 
 
 def _restore(path: Path, model: LandmarkRegressor, opt: torch.optim.Optimizer,

@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_tensors, save_tensors
+from .checkpoint import CheckpointError, load_tensors, read_metadata, save_tensors
+from .data import dataset_fingerprint
 from .run_files import read_json
 
 
@@ -117,19 +118,67 @@ RUN_OUTPUTS = ("generator.safetensors", "discriminator.safetensors", "encoder.sa
                "classifier.safetensors", "landmarks.safetensors", "loss.png")
 
 
-def open_run(run_dir: Path, config: object, keys: tuple[str, ...], *, fresh: bool = False) -> None:
-    """Before training into `run_dir`: with `fresh`, forget its saved state, metrics, config
-    and outputs (start over); otherwise refuse to continue a run whose saved config.json
-    differs in `keys`."""
+# The options that name data files: a resume compares those files' SHA-256 (recorded in the
+# state as "sha256"), not their paths.
+DATA_OPTIONS = ("data", "ferplus")
+
+
+def data_fingerprints(config: object) -> dict[str, str | None]:
+    """{option: SHA-256 of the file it names, or None when not given} for the run's data
+    options (DATA_OPTIONS it has); what the state records and `open_run` compares."""
+    names = [name for name in DATA_OPTIONS if hasattr(config, name)]
+    return {name: dataset_fingerprint(getattr(config, name)) if getattr(config, name) else None for name in names}
+
+
+def open_run(run_dir: Path, config: object, keys: tuple[str, ...], *, fresh: bool = False,
+             fingerprints: dict[str, str | None] | None = None) -> None:
+    """Before training into `run_dir`, once the run's data and models have been read (so a typo
+    in --data or a missing file fails before anything is removed): with `fresh`, forget its saved
+    state, metrics, config and outputs (start over); otherwise refuse to continue a run whose
+    options differ in `keys`, or whose state was trained on other data than `fingerprints`
+    (data_fingerprints: the same file however its path is spelled is the same data, and
+    another file at the same path is other data)."""
     if fresh:  # and the old run's outputs: a generator of epoch 2 must not sit beside a new run's config
         for name in ("state.safetensors", "metrics.jsonl", "config.json", *RUN_OUTPUTS):
             (run_dir / name).unlink(missing_ok=True)
         shutil.rmtree(run_dir / "samples", ignore_errors=True)
-    saved_path = run_dir / "config.json"
-    if not saved_path.exists():
         return
-    saved = read_json(saved_path)
-    changed = [k for k in keys if saved.get(k) != getattr(config, k)]
-    if changed:
-        raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; "
-                         "pass another --out, or --fresh to overwrite it")
+    state = saved_state_metadata(run_dir / "state.safetensors")
+    saved_path = run_dir / "config.json"
+    # config.json deleted (as its damage message allows): the state records the run's options too.
+    saved = read_json(saved_path) if saved_path.exists() else (state or {}).get("config")
+    if saved is not None:
+        changed = [k for k in keys if saved.get(k) != getattr(config, k)]
+        if changed:
+            raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; "
+                             "pass another --out, or --fresh to overwrite it")
+    if state is None:
+        return
+    recorded = dict(state.get("sha256") or {})
+    if state.get("dataset_sha256"):  # what every state records (the only record of older ones)
+        recorded.setdefault("data", state["dataset_sha256"])
+    for name, sha256 in (fingerprints or {}).items():
+        if name in recorded and recorded[name] != sha256:
+            what = "data" if name == "data" else f"--{name} labels"
+            raise ValueError(f"{run_dir} was trained on other {what} than {getattr(config, name) or 'none'} "
+                             f"(its SHA-256 differs); pass the same --{name} to resume, another --out, or "
+                             "--fresh to start over")
+
+
+def saved_state_metadata(path: Path) -> dict | None:
+    """The metadata of a run's saved state (None when there is none), without its tensors."""
+    if not path.exists():
+        return None
+    try:
+        return read_metadata(path)
+    except CheckpointError as exc:
+        raise CheckpointError(damaged_state_message(path, exc.__cause__ or exc)) from exc
+
+
+def check_epochs_done(run_dir: Path, done: int, asked: int) -> None:
+    """Refuse an --epochs below what the run has done: its final file would claim `asked` epochs
+    of a model trained for `done`."""
+    if done > asked:
+        raise ValueError(f"{run_dir} has already trained {done} epochs, more than --epochs {asked}; pass "
+                         f"--epochs {done} or more to keep it (its files stay as they are), another --out, or "
+                         "--fresh to start over")

@@ -88,6 +88,25 @@ def url(editor):
         yield address
 
 
+def stopped_by_signal(args: list[str], signum: int, first_line: str) -> tuple[int, str]:
+    """Run `python -m gan *args`, send `signum` once it prints `first_line` (the first finished
+    epoch: its signal handlers are in place by then), and return its exit status and stderr."""
+    import subprocess
+    import sys
+
+    run = subprocess.Popen([sys.executable, "-m", "gan", *args], env={**os.environ, "OMP_NUM_THREADS": "1"},
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        for line in run.stdout:
+            if line.startswith(first_line):
+                break
+        run.send_signal(signum)
+        _, err = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    return run.returncode, err
+
+
 def photo_with_a_bystander(folder: Path) -> Path:
     """fr_two_people.jpg with a small copy of the left person's face pasted into the
     background between them, like a bystander far behind (MTCNN finds it, about 21 px wide)."""

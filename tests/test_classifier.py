@@ -229,3 +229,69 @@ def test_shipped_classifier_reads_privatetest_faces():
     accuracy = (predictions == data.labels).float().mean().item()
     assert accuracy == pytest.approx(meta["private_test"]["accuracy"], abs=0.002)
     assert accuracy > 0.6
+
+
+def test_a_csv_without_a_test_split_is_refused_before_training(toy_csv, tmp_path, capsys):
+    """PrivateTest (or PublicTest) missing: said at once, in the command's own words (it has no
+    --split or --expression), instead of after the last epoch with nothing written."""
+    lines = toy_csv.read_text().splitlines(keepends=True)
+    for split in ("PrivateTest", "PublicTest"):
+        csv = tmp_path / f"no_{split}.csv"
+        csv.write_text("".join(line for line in lines if not line.rstrip().endswith(split)))
+        out = tmp_path / split
+        assert gan_main(["train-classifier", "--data", str(csv), "--out", str(out), "--epochs", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"no images in split {split}; train-classifier needs all three FER2013 splits" in err
+        assert "--split" not in err and not out.exists()
+
+
+def test_ctrl_c_stops_within_the_epoch_and_the_resume_redoes_it(toy_csv, tmp_path):
+    calls = []
+    abort = lambda: calls.append(1) or len(calls) >= 3  # noqa: E731  (stop before the 3rd of 5 steps)
+    stopped = train_classifier(_config(toy_csv, tmp_path / "run", epochs=1), abort_fn=abort)
+    assert not stopped.finished and stopped.epochs_done == 0 and len(calls) == 3
+    assert not (tmp_path / "run" / "state.safetensors").exists()  # the part-epoch is not kept
+    assert train_classifier(_config(toy_csv, tmp_path / "run", epochs=1)).finished
+
+
+def test_a_resume_compares_the_datas_content_not_its_path(toy_csv, tmp_path, monkeypatch):
+    csv = tmp_path / "fer2013.csv"
+    csv.write_bytes(toy_csv.read_bytes())
+    stop = []
+    train_classifier(_config(csv, tmp_path / "run"), progress_fn=stop.append, abort_fn=lambda: bool(stop))
+    monkeypatch.chdir(tmp_path)
+    stop.clear()
+    resumed = train_classifier(_config("./fer2013.csv", "run"), progress_fn=stop.append, abort_fn=lambda: bool(stop))
+    assert resumed.epochs_done == 2  # the same file, spelled otherwise, resumed
+    _write_toy_fer(csv, {"Training": 24, "PublicTest": 6, "PrivateTest": 6}, seed=1)  # other data, same path
+    with pytest.raises(ValueError, match="trained on other data than fer2013.csv .*--fresh"):
+        train_classifier(_config("fer2013.csv", "run"))
+
+
+def test_fewer_epochs_than_done_and_a_fresh_typo_leave_the_classifier_alone(toy_csv, tmp_path, capsys):
+    flags = ["--out", str(tmp_path / "run"), "--batch-size", "32", "--lr", "0.02"]
+    assert gan_main(["train-classifier", "--data", str(toy_csv), *flags, "--epochs", "2"]) == 0
+    final = tmp_path / "run" / "classifier.safetensors"
+    before = final.read_bytes()
+    assert gan_main(["train-classifier", "--data", str(toy_csv), *flags, "--epochs", "1"]) == 2
+    assert "has already trained 2 epochs, more than --epochs 1" in capsys.readouterr().err
+    assert gan_main(["train-classifier", "--data", str(toy_csv) + "x", *flags, "--epochs", "1", "--fresh"]) == 2
+    assert final.read_bytes() == before and (tmp_path / "run" / "state.safetensors").exists()
+
+
+def test_class_balance_outside_0_to_1_is_refused():
+    with pytest.raises(ValueError, match="--class-balance must be between 0 .* and 1 .*got 5"):
+        ClassifierTrainConfig(data="x", class_balance=5)
+
+
+def test_a_missing_classifier_names_its_own_command_and_git_only_for_the_shipped_folder(tmp_path):
+    from gan.encoder import load_encoder
+    from gan.shipped import SHIPPED_CHECKPOINTS
+
+    with pytest.raises(CheckpointError, match="train-classifier") as mine:
+        load_classifier(tmp_path / "teacher.safetensors")
+    assert "git checkout" not in str(mine.value)
+    with pytest.raises(CheckpointError, match="python -m gan train-encoder"):
+        load_encoder(tmp_path / "encoder.safetensors")
+    with pytest.raises(CheckpointError, match="train-classifier.*git checkout -- "):
+        load_classifier(SHIPPED_CHECKPOINTS / "no_such_classifier.safetensors")

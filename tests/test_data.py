@@ -246,3 +246,20 @@ def test_ferplus_refuses_a_subset_of_the_real_csv(tmp_path, fer_lines):
         read_fer2013(subset, split="PublicTest", ferplus=FERPLUS_CSV)
     prefix = _write(tmp_path / "prefix.csv", fer_lines[:101])  # the csv's first 100 rows: all Training
     assert len(read_fer2013(prefix, ferplus=FERPLUS_CSV)) == (read_ferplus_labels(FERPLUS_CSV)[:100] >= 0).sum()
+
+
+def test_a_byte_order_mark_keeps_the_first_column(tmp_path, fer_lines):
+    """Excel and Notepad save csvs with a UTF-8 byte-order mark before the header; the emotion
+    column must keep its name (plain and gzipped, and the FER+ file's Usage column too)."""
+    bom = "\ufeff"
+    path = _write(tmp_path / "bom.csv", [bom + fer_lines[0], *fer_lines[1:]])
+    happy = read_fer2013(path, expression="happy")
+    assert happy.labels is not None and len(happy) == len(_expected(fer_lines, "Training", 3))
+    gz_path = tmp_path / "bom.csv.gz"
+    gz_path.write_bytes(gzip.compress(path.read_bytes()))
+    assert (read_fer2013(gz_path).labels == read_fer2013(path).labels).all()
+    votes = "neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF"
+    ferplus = tmp_path / "fer2013new.csv"
+    ferplus.write_text(f"{bom}Usage,Image name,{votes}\nTraining,fer0000000.png,0,9,0,0,0,0,0,0,1,0\n",
+                       encoding="utf-8")
+    assert list(read_ferplus_labels(ferplus)) == [3]

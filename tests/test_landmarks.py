@@ -15,7 +15,7 @@ from gan.classifier import build_classifier, save_classifier
 from gan.landmarks import LandmarkRegressor, load_landmarks, predict_landmarks, save_landmarks
 from gan.train_landmarks import LandmarkTrainConfig, augment, nme, train_landmarks
 
-from .conftest import CHECKPOINTS
+from .conftest import CHECKPOINTS, stopped_by_signal
 
 SHIPPED = CHECKPOINTS / "landmarks.safetensors"
 
@@ -89,7 +89,7 @@ def test_training_learns_writes_its_run_and_resumes(tmp_path):
     train_landmarks(LandmarkTrainConfig(**config, epochs=1))
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1] and (out / "state.safetensors").exists()
-    final = train_landmarks(LandmarkTrainConfig(**config, epochs=4))  # resumes at epoch 2
+    final = train_landmarks(LandmarkTrainConfig(**config, epochs=4)).path  # resumes at epoch 2
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     meta = read_metadata(final)
@@ -133,3 +133,49 @@ def test_shipped_regressor_finds_the_mouth_of_a_fer_face_below_the_eyes():
     points = predict_landmarks(model, faces)
     eyes_y, mouth_y = points[:, 36:48, 1].mean(1), points[:, 48:68, 1].mean(1)
     assert (mouth_y - eyes_y > 10).all()  # a face's geometry, every time
+
+
+def test_ctrl_c_stops_after_the_step_with_the_shells_exit_code_and_resumes(tmp_path):
+    """SIGINT (Ctrl-C) stops train-landmarks as it stops the other trainers: no traceback, exit
+    status 128 + 2, the last finished epoch kept, and the same command carries on from there."""
+    import signal
+
+    csv, teacher = _toy_run(tmp_path)
+    code, err = stopped_by_signal(["train-landmarks", "--data", str(csv), "--teacher", str(teacher),
+                                   "--out", str(tmp_path / "run"), "--epochs", "1000", "--batch-size", "32"],
+                                  signal.SIGINT, "epoch 1/1000")
+    assert code == 128 + signal.SIGINT, err
+    assert "Traceback" not in err and "(SIGINT)" in err and "run the same command again to resume" in err
+    done = read_metadata(tmp_path / "run" / "state.safetensors")["epoch"]
+    resumed = train_landmarks(LandmarkTrainConfig(data=str(csv), teacher=str(teacher), out=str(tmp_path / "run"),
+                                                  batch_size=32, epochs=done + 1, command="test"))
+    assert resumed.finished and read_metadata(resumed.path)["epochs"] == done + 1
+
+
+def test_missing_publictest_or_teacher_is_refused_before_the_run_is_touched(tmp_path, capsys):
+    csv, teacher = _toy_run(tmp_path)
+    out = tmp_path / "run"
+    flags = ["--out", str(out), "--epochs", "1", "--batch-size", "32"]
+    assert gan_main(["train-landmarks", "--data", str(csv), "--teacher", str(teacher), *flags]) == 0
+    before = (out / "landmarks.safetensors").read_bytes()
+    training_only = tmp_path / "training_only.csv"
+    training_only.write_text("".join(line for line in csv.read_text().splitlines(keepends=True)
+                                     if "PublicTest" not in line))
+    assert gan_main(["train-landmarks", "--data", str(training_only), "--teacher", str(teacher), *flags,
+                     "--fresh"]) == 2
+    err = capsys.readouterr().err
+    assert "no images in split PublicTest; train-landmarks needs" in err and "--split" not in err
+    assert gan_main(["train-landmarks", "--data", str(csv), "--teacher", str(tmp_path / "labels.safetensors"),
+                     *flags, "--fresh"]) == 2
+    assert "labels.safetensors: no such landmark labels file" in capsys.readouterr().err
+    assert (out / "landmarks.safetensors").read_bytes() == before  # --fresh removed nothing
+
+
+def test_fewer_epochs_than_done_leave_the_regressor_alone(tmp_path):
+    csv, teacher = _toy_run(tmp_path)
+    config = dict(data=str(csv), out=str(tmp_path / "run"), teacher=str(teacher), batch_size=32, command="test")
+    final = train_landmarks(LandmarkTrainConfig(**config, epochs=2)).path
+    before = final.read_bytes()
+    with pytest.raises(ValueError, match="has already trained 2 epochs, more than --epochs 1; pass --epochs 2"):
+        train_landmarks(LandmarkTrainConfig(**config, epochs=1))
+    assert final.read_bytes() == before

@@ -165,3 +165,51 @@ def test_an_epoch_that_is_all_warm_up_logs_the_critics_losses_not_zeros(tmp_path
     row = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[0])
     assert row["warm_up"] == 1.0 and row["loss_d"] > 0 and row["loss_critic"] > 0
     assert "(warm-up: only the critics trained" in capsys.readouterr().out
+
+
+def test_an_encoder_of_another_generator_is_refused_in_words(tmp_path):
+    """A generator retrained at another --nz with the default (shipped) encoder, or any encoder
+    of another generator, is refused before training, naming both files and the way out."""
+    from gan.checkpoint import CheckpointError
+
+    config, _ = _small_run(tmp_path)
+    narrow, _ = build_conditional_models(replace(SMALL, nz=64), seed=0)
+    save_generator(tmp_path / "narrow.safetensors", narrow, {"epochs": 1})
+    with pytest.raises(CheckpointError, match=r"e\.safetensors does not fit .*narrow\.safetensors: its nz is 100, "
+                                              r"the generator's 64\. Pass --encoder .*python -m gan train-encoder"):
+        train_change(replace(config, generator=str(tmp_path / "narrow.safetensors")))
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
+def test_the_encoder_run_resumes_on_its_data_however_spelled_and_a_fresh_typo_keeps_it(tmp_path, monkeypatch):
+    """The data is the file's content: ./fer2013.csv resumes a run of /abs/fer2013.csv, other rows at
+    the same path are refused with the way out, and --fresh with a mistyped --data removes nothing."""
+    from gan.train_encoder import EncoderTrainConfig, train_encoder
+
+    config, _ = _small_run(tmp_path)
+    run = tmp_path / "enc"
+    encoder = EncoderTrainConfig(data=config.data, generator=config.generator, classifier=config.classifier,
+                                 out=str(run), epochs=1, batch_size=16, limit=32, command="test")
+    assert train_encoder(encoder).finished
+    monkeypatch.chdir(tmp_path)
+    assert train_encoder(replace(encoder, data="./fer2013.csv", epochs=2)).epochs_done == 2
+    flags = ["--generator", config.generator, "--classifier", config.classifier, "--out", str(run),
+             "--epochs", "3", "--batch-size", "16", "--limit", "32"]
+    assert gan_main(["train-encoder", "--data", "fer2013.cvs", *flags, "--fresh"]) == 2
+    assert (run / "encoder.safetensors").exists() and (run / "state.safetensors").exists()
+    lines = (tmp_path / "fer2013.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "fer2013.csv").write_text(lines[0] + "".join(lines[:0:-1]))  # the same rows, reversed
+    with pytest.raises(ValueError, match="trained on other data than fer2013.csv .*--fresh"):
+        train_encoder(replace(encoder, data="fer2013.csv", epochs=3))
+
+
+@pytest.mark.skipif(not (CHECKPOINTS / "classifier.safetensors").exists(), reason="no shipped classifier")
+def test_a_fresh_change_run_with_a_mistyped_data_path_removes_nothing(tmp_path):
+    config, _ = _small_run(tmp_path)
+    assert train_change(config).finished
+    flags = ["--teacher", config.teacher, "--generator", config.generator, "--encoder", config.encoder,
+             "--out", config.out, "--epochs", "1", "--batch-size", "16", "--limit", "64"]
+    assert gan_main(["train-change", "--data", config.data + "x", *flags, "--fresh"]) == 2
+    left = {p.name for p in (tmp_path / "run").iterdir()}
+    assert {"generator.safetensors", "state.safetensors", "metrics.jsonl"} <= left

@@ -12,7 +12,7 @@ from gan.__main__ import main as gan_main
 from gan.checkpoint import read_metadata
 from gan.train import TrainConfig, train
 
-from .conftest import fer_sample
+from .conftest import fer_sample, stopped_by_signal
 
 
 def _config(data: Path, out: Path, **overrides) -> TrainConfig:
@@ -58,7 +58,7 @@ def test_the_retraining_commands_find_the_shipped_checkpoints_from_any_directory
             assert Path(path).is_absolute() and Path(path).is_file(), path
 
 
-@pytest.mark.parametrize("flag", ["--batch-size", "--limit", "--epochs"])
+@pytest.mark.parametrize("flag", ["--batch-size", "--limit", "--epochs", "--nz", "--ngf", "--ndf"])
 def test_a_count_of_zero_is_refused_in_words(small_fer, tmp_path, flag, capsys):
     assert gan_main(["train", "--data", str(small_fer), "--out", str(tmp_path), flag, "0"]) == 2
     assert f"{flag} must be at least" in capsys.readouterr().err
@@ -75,10 +75,13 @@ def test_fresh_leaves_nothing_of_the_old_run(small_fer, tmp_path):
     assert not (old.run_dir / "samples" / "epoch_002.png").exists()
 
 
-@pytest.mark.parametrize("flags", [["--image-size", "32"], ["--image-size", "64", "--channels", "3"]])
+@pytest.mark.parametrize("flags", [["--image-size", "32"], ["--image-size", "64", "--channels", "3"],
+                                   ["--expression", "all", "--image-size", "64"],
+                                   ["--expression", "all", "--channels", "3"]])
 def test_a_shape_fer2013_does_not_have_is_refused_not_recorded(small_fer, tmp_path, flags, capsys):
     assert gan_main(["train", "--data", str(small_fer), "--out", str(tmp_path), *flags]) == 2
     assert "read as 48x48 greyscale images; leave out --image-size/--channels" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing trained at another shape than recorded
 
 
 def test_an_expression_in_capitals_is_that_expression_and_a_missing_data_path_is_named(small_fer, tmp_path, capsys):
@@ -106,24 +109,46 @@ def test_train_change_warns_when_its_teacher_is_the_judging_classifier(tmp_path,
 def test_sigterm_stops_training_with_its_own_exit_code_and_a_resumable_state(small_fer, tmp_path):
     """`kill` (SIGTERM) stops a run as Ctrl-C does, saving its state, and the exit status is the
     shell's 128 + 15, so a scheduler can tell a stopped run from one that failed (2) or Ctrl-C (130)."""
-    import os
     import signal
-    import subprocess
-    import sys
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "gan", "train", "--data", str(small_fer), "--out", str(tmp_path),
-           "--epochs", "1000", "--batch-size", "8", "--limit", "64", "--ngf", "8", "--ndf", "8"]
-    run = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           cwd=Path(__file__).resolve().parents[1])
-    try:
-        for line in run.stdout:  # the first finished epoch: the handlers are in place by then
-            if line.startswith("epoch 1/1000"):
-                break
-        run.send_signal(signal.SIGTERM)
-        _, err = run.communicate(timeout=120)
-    finally:
-        run.kill()
-    assert run.returncode == 128 + signal.SIGTERM, err
+    code, err = stopped_by_signal(["train", "--data", str(small_fer), "--out", str(tmp_path), "--epochs", "1000",
+                                   "--batch-size", "8", "--limit", "64", "--ngf", "8", "--ndf", "8"],
+                                  signal.SIGTERM, "epoch 1/1000")
+    assert code == 128 + signal.SIGTERM, err
     assert "(SIGTERM)" in err and "run the same command again to resume" in err
     assert (tmp_path / "fer2013" / "state.safetensors").exists()
+
+
+def test_fresh_with_a_mistyped_data_path_removes_nothing(small_fer, tmp_path, capsys):
+    old = train(_config(small_fer, tmp_path))
+    before = {p.name for p in old.run_dir.iterdir()}
+    args = ["train", "--data", str(small_fer) + "x", "--out", str(tmp_path), "--limit", "32", "--fresh"]
+    assert gan_main(args) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert {p.name for p in old.run_dir.iterdir()} == before and "generator.safetensors" in before
+
+
+def test_a_deleted_config_json_leaves_the_resume_checks_to_the_states_record(small_fer, tmp_path):
+    steps = iter(range(100))
+    run = train(_config(small_fer, tmp_path), abort_fn=lambda: next(steps) >= 2).run_dir  # stopped mid-epoch
+    (run / "config.json").unlink()  # as the message for a damaged one allows
+    with pytest.raises(ValueError, match="holds a run with different batch_size; .*--fresh"):
+        train(_config(small_fer, tmp_path, batch_size=4))
+    assert train(_config(small_fer, tmp_path)).finished  # the same options resume
+
+
+@pytest.mark.parametrize("value", ["5", "-0.5"])
+def test_a_class_balance_outside_0_to_1_is_refused(small_fer, tmp_path, value, capsys):
+    args = ["train", "--model", "conditional", "--data", str(small_fer), "--out", str(tmp_path)]
+    assert gan_main([*args, "--class-balance", value]) == 2
+    assert "--class-balance must be between 0 (classes as in the data) and 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, said", [("out", "the name has no extension"), ("grid.txt", ".txt is not an image")])
+def test_sample_without_an_image_extension_says_to_use_png(tmp_path, name, said, capsys):
+    from .conftest import CHECKPOINTS
+
+    args = ["sample", "--checkpoint", str(CHECKPOINTS / "happy.safetensors"), "-o", str(tmp_path / name)]
+    assert gan_main(args) == 2
+    err = capsys.readouterr().err
+    assert said in err and "name the file with .png" in err and not (tmp_path / name).exists()
