@@ -131,11 +131,14 @@ class FaceDetector:
         faces = []
         # MTCNN's pyramid starts at faces of min_face_size; a smaller image holds none.
         if min(small.shape[:2]) >= self.min_face_size:
-            with torch.inference_mode():
-                boxes, points = detect_face(np.ascontiguousarray(small), self.min_face_size,
-                                            self.pnet, self.rnet, self.onet,
-                                            [0.6, 0.7, 0.7], 0.709, self.device)
-            for box, marks in zip(boxes[0], points[0]):
+            boxes, points = self._cascade(small)
+            pad = edge_padding(boxes[boxes[:, 4] >= self.min_probability], small.shape[:2])
+            if pad:  # a face near the edge: again, on the photo framed in black (see edge_padding)
+                framed = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+                boxes, points = self._cascade(framed)
+                boxes[:, :4] -= pad
+                points = points - pad
+            for box, marks in zip(boxes, points):
                 box = np.asarray(box, np.float64)  # [5]: x1, y1, x2, y2, probability
                 if box[4] < self.min_probability:
                     continue
@@ -159,6 +162,33 @@ class FaceDetector:
                               f"looks at the camera and is larger in the frame (at least {smallest} "
                               f"pixels across)")
         return sorted(faces, key=lambda face: face.box[0] + face.box[2])
+
+    def _cascade(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """MTCNN's three stages on `image`: boxes [N, 5] (x1, y1, x2, y2, probability) and
+        landmarks [N, 5, 2], float64, in `image`'s pixels."""
+        with torch.inference_mode():
+            boxes, points = detect_face(np.ascontiguousarray(image), self.min_face_size, self.pnet, self.rnet,
+                                        self.onet, [0.6, 0.7, 0.7], 0.709, self.device)
+        boxes = np.asarray(boxes[0], np.float64).reshape(-1, 5)
+        return boxes, np.asarray(points[0], np.float64).reshape(-1, 5, 2)
+
+
+EDGE_MARGIN = 0.5  # of a face box's larger side: how far MTCNN's refining crops reach around it
+
+
+def edge_padding(boxes: np.ndarray, shape: tuple[int, int], margin: float = EDGE_MARGIN) -> int:
+    """How many black pixels to frame an image with so that every face's refining crops lie
+    inside it (0: they do already). facenet-pytorch crops only the part of a candidate box that
+    lies inside the image and stretches it to the net's input, where the original MTCNN fills
+    the rest with black; so a face near the edge (a tight portrait: every faces_dev photo) got
+    its landmarks 0.22 eye distances from dlib's (median of 40 faces_dev photos; 0.04 framed)
+    and its edit drawn beside the real mouth and eyes."""
+    height, width = shape
+    need = 0.0
+    for x1, y1, x2, y2 in boxes[:, :4]:
+        reach = margin * max(x2 - x1, y2 - y1)
+        need = max(need, reach - x1, reach - y1, x2 + reach - (width - 1), y2 + reach - (height - 1))
+    return int(np.ceil(min(need, max(height, width)))) if need > 0 else 0
 
 
 def template(size: int = FER_SIZE) -> np.ndarray:

@@ -21,6 +21,7 @@ from editor.faces import (
     NoFaceError,
     align_face,
     apply_affine,
+    edge_padding,
     similarity_transform,
     template,
 )
@@ -110,6 +111,34 @@ def test_small_photo(detector):
     faces = detector.detect(read_photo(PHOTOS / "fr_obama_small.jpg").rgb)
     assert len(faces) == 1
     check_plausible(faces[0])
+
+
+@requires(PHOTOS)
+@pytest.mark.parametrize("top, bottom, left, right", [
+    (0, 600, 420, 800),  # cut 40 px into the left cheek
+    (0, 600, 380, 800),  # cut 6 px into it
+    (0, 600, 250, 620),  # inside, a few pixels from the right edge
+    (190, 700, 200, 800),  # the forehead cut off
+])
+def test_a_face_at_the_edge_of_a_tight_crop_has_the_landmarks_it_has_in_the_whole_photo(detector, obama, top,
+                                                                                       bottom, left, right):
+    """facenet-pytorch stretches the part of a refining crop inside the photo where MTCNN fills
+    the rest black: without the black frame (faces.edge_padding) these moved by 28-136 px and the
+    edit was drawn beside the mouth. Within 10% of the eye distance of the whole photo's."""
+    whole = detector.detect(obama)[0]
+    cropped = detector.detect(np.ascontiguousarray(obama[top:bottom, left:right]))
+    assert len(cropped) == 1
+    eyes = float(np.linalg.norm(whole.landmarks[0] - whole.landmarks[1]))
+    error = np.linalg.norm(cropped[0].landmarks + (left, top) - whole.landmarks, axis=1).max()
+    assert error < 0.1 * eyes, (error, eyes)
+
+
+def test_edge_padding_frames_only_faces_near_the_edge():
+    box = np.array([[100.0, 100.0, 200.0, 220.0, 0.99]])  # 120 px high: its crops reach 60 px around it
+    assert edge_padding(box, (500, 500)) == 0
+    assert edge_padding(box, (250, 500)) == 31  # 220 + 60 = 280 > 249
+    assert edge_padding(box - [[70, 0, 70, 0, 0]], (500, 500)) == 30
+    assert edge_padding(np.zeros((0, 5)), (500, 500)) == 0
 
 
 @requires(PHOTOS)
