@@ -47,6 +47,7 @@ from .page_parts import api_summary, default_expression, direction_slider, named
 from .page_images import DOWNLOAD_FORMATS, example_photos
 from .page_text import BLEND_INFO, EXPLORE_INTRO, INTRO, STRENGTH_INFO, TITLE, face_choices
 from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
+from .model_loading import summarised
 from .photo import MAX_FILE_BYTES
 from .random_tab import lay_out_random_tab, wire_random_tab
 from .scratch import FILE_MAX_AGE, Scratch
@@ -85,9 +86,10 @@ def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
 
 def _model_notes(editor) -> None:
     """Which models or expressions cannot be used, and how to restore them."""
-    if editor.unavailable:  # damaged or missing checkpoints: the rest of the app works
+    told = summarised(editor.unavailable, EXPRESSIONS, editor.checkpoint_dir, editor.conditional is not None)
+    if told:  # damaged or missing checkpoints: the rest of the app works
         gr.Markdown("\n".join(f"- The **{name}** model is unavailable: {problem}"
-                              for name, problem in editor.unavailable.items()), elem_id="unavailable")
+                              for name, problem in told.items()), elem_id="unavailable")
     missing = [e for e in EXPRESSIONS if e not in editor.expressions and e not in editor.unavailable]
     if missing:
         gr.Markdown(f"Not available (no trained generator): {', '.join(missing)}. "

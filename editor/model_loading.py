@@ -86,8 +86,8 @@ def load_models(checkpoint_dir: Path, device: torch.device,
     conditional, conditional_meta = loaded.pop("conditional", (None, None))
     if not loaded and conditional is None:
         raise MissingCheckpointsError(missing_message(checkpoint_dir, list(unavailable.values())))
-    for problem in unavailable.values():
-        print(f"warning: starting without this model: {problem}", file=sys.stderr)
+    for name, problem in summarised(unavailable, expressions, checkpoint_dir, conditional is not None).items():
+        print(f"warning: the {name} model is unavailable: {problem}", file=sys.stderr)
     metadata = {name: meta for name, (_, meta) in loaded.items()}
     encoder = landmarks = None
     if conditional is not None:
@@ -120,6 +120,19 @@ def load_models(checkpoint_dir: Path, device: torch.device,
         print(f"warning: {classifier_problem}", file=sys.stderr)
     return LoadedModels({name: G for name, (G, _) in loaded.items()}, detector, metadata, classifier,
                         classifier_problem, conditional, encoder, landmarks, unavailable)
+
+
+def summarised(unavailable: dict[str, str], expressions: tuple[str, ...], checkpoint_dir: Path,
+               have_conditional: bool) -> dict[str, str]:
+    """`unavailable` (model -> problem) as people are told it: a folder with the conditional model
+    and none of the seed's files (a retrained conditional model, say) gets one entry for the
+    seed model, not one per expression."""
+    missing_seed = [e for e in expressions if e in unavailable and ": no such checkpoint" in unavailable[e]]
+    if not (have_conditional and expressions and len(missing_seed) == len(expressions)):
+        return dict(unavailable)
+    return {"seed": f"none of its {len(expressions)} <expression>.safetensors files is in {checkpoint_dir} "
+                    "(the conditional model, the default, is used)",
+            **{name: p for name, p in unavailable.items() if name not in missing_seed}}
 
 
 def missing_message(checkpoint_dir: Path, problems: list[str] | None = None) -> str:

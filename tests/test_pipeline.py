@@ -182,6 +182,23 @@ def test_an_encoder_of_another_generator_is_left_out_and_the_edit_goes_on(tmp_pa
     assert editor.edit(OBAMA, "happy", steps=2, restarts=1).faces
 
 
+def test_a_folder_with_only_the_conditional_model_says_once_that_the_seed_model_is_missing(tmp_path, capsys):
+    """A retrained conditional model in a folder of its own: one line for the seed model, not
+    seven, in the terminal and on the page; the edit uses the conditional model."""
+    from editor.model_loading import summarised
+
+    for name in ("conditional.safetensors", "encoder.safetensors", "mtcnn.safetensors"):
+        shutil.copy(CHECKPOINTS / name, tmp_path)
+    editor = Editor.load(tmp_path, device="cpu")
+    said = [line for line in capsys.readouterr().err.splitlines() if "seed" in line or "angry" in line]
+    assert said == [f"warning: the seed model is unavailable: none of its 7 <expression>.safetensors files is "
+                    f"in {tmp_path} (the conditional model, the default, is used)"]
+    told = summarised(editor.unavailable, EXPRESSIONS, tmp_path, True)
+    assert list(told) == ["seed"] and len(editor.unavailable) == len(EXPRESSIONS)
+    (tmp_path / "happy.safetensors").write_bytes(b"damaged")  # one seed file there, damaged: each named
+    assert "happy" in summarised({**editor.unavailable, "happy": "damaged"}, EXPRESSIONS, tmp_path, True)
+
+
 def test_missing_or_corrupt_checkpoints_say_how_to_fix(tmp_path):
     with pytest.raises(MissingCheckpointsError, match="python -m gan train"):
         Editor.load(tmp_path, device="cpu")
