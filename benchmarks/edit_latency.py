@@ -1,6 +1,6 @@
 """Latency of each editing stage for a 1-megapixel photo with one face.
 
-    python benchmarks/edit_latency.py --repeats 10 [--megapixels 1] [--device cpu|cuda] [--threads 2]
+    python benchmarks/edit_latency.py --repeats 10 [--megapixels 1] [--device cpu|cuda] [--threads 2] [--results PATH]
 
 Times each stage of the default edit (conditional model, flow transfer): read,
 detect, align, classify (the face's own expression), encode (the encoder's
@@ -12,15 +12,13 @@ remembered, editor/recent.py), and a slider move (`Editor.render`
 with other expression weights: no new fit), writing the edited photo as the page's
 download does (PNG, zlib level 1) and as a JPEG at 95, and prints p50 and
 p95 per stage (milliseconds), with the machine. Appends a JSON
-line to benchmarks/results/edit_latency.jsonl.
+line to benchmarks/results/edit_latency.jsonl (--results: another file).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -32,6 +30,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.arguments import RESULTS, append_jsonl, existing_dir, existing_file  # noqa: E402
+from benchmarks.arguments import positive_float, positive_int  # noqa: E402
+from benchmarks.machine import device_name  # noqa: E402
 from editor.faces import align_face  # noqa: E402
 from editor.invert import invert  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
@@ -40,6 +41,7 @@ from editor.edits import expression_weights, target_label, to_model_range, to_ui
 from editor.pipeline import Editor  # noqa: E402
 from editor.renders import render_conditional, render_points  # noqa: E402
 from editor.transfer import apply_change, face_change  # noqa: E402
+from gan.data import EXPRESSIONS  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"
 
@@ -59,16 +61,24 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(samples, 50)) * 1000, float(np.percentile(samples, 95)) * 1000
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--photo", type=Path, default=PHOTO)
-    parser.add_argument("--expression", default="surprise")
-    parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--megapixels", type=float, default=1.0, help="the photo's size (default: 1)")
+    # A str default: argparse checks it with the type only when the option is left out, so a
+    # missing shared photo is reported in one line too.
+    parser.add_argument("--photo", type=existing_file, default=str(PHOTO), help="a photo with a face (one is timed)")
+    parser.add_argument("--expression", choices=EXPRESSIONS, default="surprise")
+    parser.add_argument("--repeats", type=positive_int, default=10)
+    parser.add_argument("--megapixels", type=positive_float, default=1.0, help="the photo's size (default: 1)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
-    args = parser.parse_args()
+    parser.add_argument("--threads", type=positive_int, default=None)
+    parser.add_argument("--checkpoints", type=existing_dir, default=str(ROOT / "checkpoints"))
+    parser.add_argument("--results", type=Path, default=RESULTS / "edit_latency.jsonl",
+                        help="append the JSON line here (default: %(default)s)")
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     data = resized_jpeg(args.photo, args.megapixels)
@@ -124,9 +134,7 @@ def main() -> None:
         marks.append(time.perf_counter())
         for key, t_start, t_end in zip(stages, marks, marks[1:]):
             times[key].append(t_end - t_start)
-    device = torch.device(args.device)
-    machine = (torch.cuda.get_device_name(device) if device.type == "cuda"
-               else f"{platform.machine()} CPU, {torch.get_num_threads()} threads")
+    machine = device_name(args.device)
     width, height = Image.open(io.BytesIO(data)).size
     print(f"{width}x{height} photo, 1 face, {steps} steps x {restarts} restarts, {args.repeats} runs on {machine}")
     row = {"date": time.strftime("%Y-%m-%d"), "machine": machine, "photo": f"{width}x{height}",
@@ -136,10 +144,8 @@ def main() -> None:
         p50, p95 = percentiles(samples)
         row[key] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1)}
         print(f"{key:7s} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms")
-    results = ROOT / "benchmarks" / "results"
-    results.mkdir(exist_ok=True)
-    with open(results / "edit_latency.jsonl", "a") as handle:
-        handle.write(json.dumps(row) + "\n")
+    append_jsonl(args.results, [row])
+    print(f"appended to {args.results}")
 
 
 if __name__ == "__main__":

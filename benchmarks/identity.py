@@ -7,13 +7,24 @@ dependency, never loaded by the editor. Two faces are "the same person" when
 their 128-d descriptors are closer than 0.6 (dlib's own threshold, 99.38% on
 LFW). The face is found by dlib's HOG detector (also independent of us), and
 by the box we give it when HOG finds nothing.
+
+Run alone, it says whether two photos show the same person (the largest face of each):
+
+    python benchmarks/identity.py PHOTO_A PHOTO_B
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
+from pathlib import Path
+
 import numpy as np
 
-from gan.train_landmarks import dlib_models_dir
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, gan/ is beside benchmarks/
+
+from benchmarks.arguments import existing_file  # noqa: E402
+from gan.train_landmarks import dlib_models_dir  # noqa: E402
 
 SAME_PERSON = 0.6
 
@@ -64,3 +75,31 @@ def feature_motion(before: np.ndarray, after: np.ndarray) -> float:
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b))
+
+
+def largest_face_descriptor(model: IdentityModel, path: Path) -> np.ndarray:
+    """The descriptor of the largest face dlib's HOG detector finds in the photo at `path`."""
+    from PIL import Image, ImageOps
+
+    rgb = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+    faces = model.detector(rgb, 1)
+    if not faces:
+        raise SystemExit(f"error: dlib finds no face in {path}; try a photo with a larger, frontal face")
+    return model.descriptor(rgb, max(faces, key=lambda r: r.area()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("photos", nargs=2, type=existing_file, metavar="PHOTO", help="two photos to compare")
+    args = parser.parse_args(argv)
+    try:
+        model = IdentityModel()
+    except ValueError as exc:  # dlib_models_dir says what to install
+        raise SystemExit(f"error: {exc}") from None
+    d = distance(*(largest_face_descriptor(model, path) for path in args.photos))
+    verdict = "the same person" if d < SAME_PERSON else "different people"
+    print(f"distance {d:.3f}: {verdict} (threshold {SAME_PERSON})")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,10 +6,17 @@ the generator's own samples, and prints per setting: the wall time of one
 `invert` call (median and fastest over the faces) and the reconstruction
 quality inside the mask (MSE on [-1, 1] and PSNR in dB on a [0, 1] scale).
 Building the latent bank is timed once. A JSON line per setting is appended to
-benchmarks/results/invert_speed.jsonl.
+benchmarks/results/invert_speed.jsonl (--results: another file).
 
     python benchmarks/invert_speed.py --generator checkpoints/happy.safetensors
+    python benchmarks/invert_speed.py --generator checkpoints/conditional.safetensors --expression sad
     python benchmarks/invert_speed.py --steps 0,10,20,30,50 --restarts 1,4,8 --init bank,random
+
+The conditional generator (the editor's default model) draws its own samples at
+`--expression` (default happy), takes the FER faces of that expression, and
+inverts every target at that expression's label; its latent bank is built at the
+mean label, as the editor builds it (editor/generator_extras.py). The encoder's
+starting guess is not used: this measures `invert` alone.
 
 Without a generator file it uses a randomly initialised G whose BatchNorm
 statistics were set from one batch; that measures speed, not realistic quality.
@@ -23,7 +30,6 @@ threads 4-5x slower than one for these small convolutions; run with
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import statistics
@@ -35,13 +41,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.arguments import RESULTS, append_jsonl, choice_list, existing_file, int_list  # noqa: E402
+from benchmarks.arguments import positive_int  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
 from editor.blend import crop_face_mask  # noqa: E402
 from editor.folded_generator import fast_dtype  # noqa: E402
 from editor.invert import DEFAULT_RESTARTS, DEFAULT_STEPS, build_latent_bank, invert  # noqa: E402
+from gan.data import EXPRESSIONS  # noqa: E402
 from gan.models import ModelConfig, build_models  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+CONDITIONAL_EXPRESSION = "happy"  # the conditional G's targets and label when --expression is not given
 
 
 def calibrated_random_generator(seed: int = 0) -> torch.nn.Module:
@@ -71,11 +81,31 @@ def machine() -> str:
             f"loop dtype {str(fast_dtype('cpu')).replace('torch.', '')}, load average {load:.1f}")
 
 
-def load_targets(args: argparse.Namespace, G: torch.nn.Module, expression: str | None) -> dict[str, torch.Tensor]:
+def is_conditional(G: torch.nn.Module) -> bool:
+    """Whether G takes an expression label besides z (gan.conditional.ConditionalGenerator)."""
+    return getattr(G.config, "n_classes", 0) >= 2
+
+
+def expression_label(expression: str) -> torch.Tensor:
+    """The one-hot expression vector [K] that `invert(..., label=)` and the bank take."""
+    label = torch.zeros(len(EXPRESSIONS))
+    label[EXPRESSIONS.index(expression)] = 1.0
+    return label
+
+
+def generate(G: torch.nn.Module, z: torch.Tensor, label: torch.Tensor | None) -> torch.Tensor:
+    """G(z), or G(z, label) for every z when G is conditional (label [K])."""
+    return G(z) if label is None else G(z, label.expand(len(z), -1))
+
+
+def load_targets(args: argparse.Namespace, G: torch.nn.Module, expression: str | None,
+                 label: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """The generator's own samples (at `label` for a conditional G) and FER PublicTest faces of
+    `expression` (all when None), [count, 1, 48, 48] in [-1, 1] each."""
     targets = {}
     with torch.no_grad():
         z = torch.randn(args.count, G.config.nz, generator=torch.Generator().manual_seed(1234))
-        targets["own samples"] = G(z)  # [count, 1, 48, 48] in [-1, 1]
+        targets["own samples"] = generate(G, z, label)
     if args.faces and Path(args.faces).exists():
         from gan.data import read_fer2013
 
@@ -104,35 +134,64 @@ def time_paste_back() -> dict[str, float]:
     return fastest
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--generator", help="a generator .safetensors (default: a calibrated random G)")
+    parser.add_argument("--generator", type=existing_file,
+                        help="a generator .safetensors (default: a calibrated random G)")
+    parser.add_argument("--expression", choices=EXPRESSIONS,
+                        help=f"the conditional generator's targets and label (default: {CONDITIONAL_EXPRESSION}); "
+                             "a seed generator has its own")
     parser.add_argument("--faces", default=str(REPO.parent / "shared/data/fer2013.csv.gz"))
-    parser.add_argument("--count", type=int, default=8, help="faces per target set")
-    parser.add_argument("--steps", default=f"0,10,20,{DEFAULT_STEPS},50")
-    parser.add_argument("--restarts", default=str(DEFAULT_RESTARTS))
-    parser.add_argument("--init", default="bank", help="comma list of bank, random")
-    parser.add_argument("--bank-size", type=int, default=1024)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--count", type=positive_int, default=8, help="faces per target set")
+    parser.add_argument("--steps", type=int_list(0), default=f"0,10,20,{DEFAULT_STEPS},50",
+                        help="comma list of Adam steps")
+    parser.add_argument("--restarts", type=int_list(1), default=str(DEFAULT_RESTARTS), help="comma list")
+    parser.add_argument("--init", type=choice_list(("bank", "random")), default="bank",
+                        help="comma list of bank, random")
+    parser.add_argument("--bank-size", type=positive_int, default=1024)
+    parser.add_argument("--threads", type=positive_int, default=None)
+    parser.add_argument("--results", type=Path, default=RESULTS / "invert_speed.jsonl",
+                        help="append the JSON lines here (default: %(default)s)")
+    return parser
+
+
+def load_generator_and_label(args: argparse.Namespace, parser: argparse.ArgumentParser
+                             ) -> tuple[torch.nn.Module, str | None, torch.Tensor | None, str]:
+    """(G, the targets' expression, the label to invert at (None: G is unconditional), a description of G)."""
+    if not args.generator:
+        if args.expression:
+            parser.error("--expression needs a --generator (the random G has no expressions)")
+        return calibrated_random_generator(), None, None, "random G (calibrated BatchNorm)"
+    from gan.checkpoint import load_generator
+
+    G, metadata = load_generator(args.generator)
+    source = f"{args.generator} ({metadata.get('epochs', '?')} epochs)"
+    if is_conditional(G):
+        expression = args.expression or CONDITIONAL_EXPRESSION
+        return G, expression, expression_label(expression), f"{source}, at {expression}"
+    own = metadata.get("expression")
+    if args.expression and args.expression != own:
+        parser.error(f"{args.generator} is the seed's {own or 'all-expressions'} generator; "
+                     "--expression is for the conditional one, leave it out")
+    return G, own, None, source
+
+
+def main() -> None:
+    parser = build_parser()
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    if args.generator:
-        from gan.checkpoint import load_generator
-
-        G, metadata = load_generator(args.generator)
-        expression = metadata.get("expression")
-        source = f"{args.generator} ({metadata.get('epochs', '?')} epochs)"
-    else:
-        G, expression, source = calibrated_random_generator(), None, "random G (calibrated BatchNorm)"
+    G, expression, label, source = load_generator_and_label(args, parser)
     mask = torch.from_numpy(crop_face_mask(48))[None, None]
-    targets = load_targets(args, G, expression)
+    targets = load_targets(args, G, expression, label)
 
     start = time.perf_counter()
-    bank = build_latent_bank(G, n=args.bank_size)
+    # The editor's conditional bank is at the mean label, a face no expression pulls at; so is this one.
+    bank_label = None if label is None else torch.full((len(EXPRESSIONS),), 1.0 / len(EXPRESSIONS))
+    bank = build_latent_bank(G, n=args.bank_size, label=bank_label)
     bank_s = time.perf_counter() - start
-    invert(G, targets["own samples"][:1], mask=mask, steps=2, init_bank=bank)  # warm-up
+    invert(G, targets["own samples"][:1], mask=mask, steps=2, init_bank=bank, label=label)  # warm-up
 
     print(machine())
     print(f"generator: {source}; latent bank of {args.bank_size}: {bank_s:.2f} s")
@@ -140,15 +199,15 @@ def main() -> None:
           f"{'cpu ms':>6} {'masked MSE':>10} {'PSNR dB':>7}")
     rows = []
     for name, images in targets.items():
-        for init in args.init.split(","):
-            for restarts in (int(r) for r in args.restarts.split(",")):
-                for steps in (int(s) for s in args.steps.split(",")):
+        for init in args.init:
+            for restarts in args.restarts:
+                for steps in args.steps:
                     times, cpu, errors = [], [], []
                     for target in images:
                         target = target[None]
                         t0, c0 = time.perf_counter(), time.process_time()
                         result = invert(G, target, mask=mask, steps=steps, restarts=restarts,
-                                        init_bank=bank if init == "bank" else None)
+                                        init_bank=bank if init == "bank" else None, label=label)
                         times.append(time.perf_counter() - t0)
                         cpu.append(time.process_time() - c0)
                         errors.append(masked_mse(result.image, target, mask))
@@ -165,12 +224,10 @@ def main() -> None:
     print(f"paste_back, one 300-pixel face in a 1000x1000 photo: alpha {blend_ms['alpha']:.1f} ms, "
           f"poisson {blend_ms['poisson']:.1f} ms (fastest of 20)")
     rows.append({"paste_back_ms": blend_ms})
-    results = Path(__file__).resolve().parent / "results"
-    results.mkdir(exist_ok=True)
-    with open(results / "invert_speed.jsonl", "a") as handle:
-        for row in rows:
-            handle.write(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
-                                     "generator": source, "bank_s": round(bank_s, 2), **row}) + "\n")
+    stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "generator": source,
+             "bank_s": round(bank_s, 2)}
+    append_jsonl(args.results, ({**stamp, **row} for row in rows))
+    print(f"appended {len(rows)} lines to {args.results}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Does an edit show the expression, keep the person and keep the photo's detail?
 
-    python benchmarks/quality.py [--dev-faces 200] [--fer-faces 200] [--seed-faces 40] [--readme README.md]
+    python benchmarks/quality.py [--dev-faces 200] [--fer-faces 100] [--compare-faces 40] \
+        [--out DIR] [--examples PNG] [--readme README.md]
 
 Every face of `../shared/data/faces_dev/` (200 real photos), of the shared
 photos and of `--fer-faces` FER2013 PrivateTest crops (upscaled 4x to be
@@ -34,7 +35,11 @@ Writes benchmarks/results/quality.json and quality.md (README table),
 assets/edits_faces_dev.png (before/after for the seven targets at the default
 strength) and the same figure at each other strength from 1 up in
 benchmarks/results/edits_faces_dev_at_<strength>.png (not committed), so the
-default can be chosen by the pictures too.
+default can be chosen by the pictures too. With `--out DIR` all of them go to DIR
+(the default strength's figure to DIR/edits_faces_dev.png, or to `--examples`):
+nothing in the repo changes.
+
+Needs dlib and its models (pip install '.[bench]'), checked before any model loads.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.arguments import existing_dir, existing_file, nonnegative_int  # noqa: E402
 from benchmarks.expression_judge import ExpressionJudge  # noqa: E402
 from benchmarks.identity import SAME_PERSON, IdentityModel, distance, feature_motion  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
@@ -67,6 +73,9 @@ from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
+EXAMPLES = ROOT / "assets" / "edits_faces_dev.png"  # the README's figure
+EXAMPLES_NAME = EXAMPLES.name
 STRENGTHS = (0.5, 1.0, 1.5, 1.75, 2.0)
 # The conditional model's blend modes; "opticalflow" is "flow" with its motion from dense optical flow
 # between the renders instead of their landmarks (the default before the landmark regressor).
@@ -277,27 +286,74 @@ def fer_photos(data: Path, n: int, seed: int) -> list[Photo]:
     return photos
 
 
-def main() -> None:
+def output_paths(out: Path | None, examples: Path | None) -> tuple[Path, Path]:
+    """(the folder of quality.json/.md and the other strengths' figures, the default strength's
+    figure). Without --out both are the repo's (the README's table and figure); with --out the
+    figure follows it, so a trial run elsewhere leaves the repo alone; --examples wins over both."""
+    if out is None:
+        return RESULTS, examples or EXAMPLES
+    return out, examples or out / EXAMPLES_NAME
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev-faces", type=int, default=200, help="photos of faces_dev to use")
-    parser.add_argument("--fer-faces", type=int, default=100, help="PrivateTest crops to use")
-    parser.add_argument("--compare-faces", type=int, default=40,
+    parser.add_argument("--dev-faces", type=nonnegative_int, default=200, help="photos of faces_dev to use")
+    parser.add_argument("--fer-faces", type=nonnegative_int, default=100, help="PrivateTest crops to use")
+    parser.add_argument("--compare-faces", type=nonnegative_int, default=40,
                         help="dev photos also edited by the other transfers and the seed pipeline")
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
+    # str defaults: argparse checks them with the type too, so a missing default folder is one line
+    parser.add_argument("--data", type=existing_dir, default=str(DATA),
+                        help="the folder of faces_dev/, photos/ and fer2013.csv.gz (default: %(default)s)")
+    parser.add_argument("--checkpoints", type=existing_dir, default=str(ROOT / "checkpoints"))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--examples", type=Path, default=ROOT / "assets" / "edits_faces_dev.png")
-    parser.add_argument("--readme", type=Path, default=None, help="also write the table between the quality markers")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"folder for quality.json, quality.md and the figures (default: {RESULTS}, "
+                             f"and the default strength's figure {EXAMPLES})")
+    parser.add_argument("--examples", type=Path, default=None,
+                        help=f"the default strength's figure (default: OUT/{EXAMPLES_NAME} with --out, "
+                             f"else {EXAMPLES})")
+    parser.add_argument("--readme", type=existing_file, default=None,
+                        help="also write the table between the quality markers")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, checked before any model loads: the data the counts ask for must be there."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    fer = args.data / "fer2013.csv.gz"
+    if args.fer_faces and not fer.is_file():
+        parser.error(f"--fer-faces {args.fer_faces} needs {fer}; pass --data with the folder that holds it, "
+                     "or --fer-faces 0")
+    if args.dev_faces and not (args.data / "faces_dev").is_dir():
+        parser.error(f"--dev-faces {args.dev_faces} needs {args.data / 'faces_dev'}; pass --data with the folder "
+                     "that holds it, or --dev-faces 0")
+    args.out, args.examples = output_paths(args.out, args.examples)
+    return args
+
+
+def load_judges() -> tuple[IdentityModel, ExpressionJudge]:
+    """dlib's identity model and the second judge, before the editor: a missing dlib is said at
+    once, not after the editor's models have loaded."""
+    try:
+        identity = IdentityModel()
+    except ValueError as exc:  # dlib_models_dir says what to install
+        raise SystemExit(f"error: {exc}") from None
+    return identity, ExpressionJudge()
+
+
+def main() -> None:
+    args = parse_args()
     started = time.perf_counter()
+    identity, second = load_judges()
     editor = Editor.load(args.checkpoints, device=args.device)
-    judge = FaceJudge(editor, IdentityModel(), ExpressionJudge())
+    judge = FaceJudge(editor, identity, second)
     dev = sorted((args.data / "faces_dev").glob("*.jpg"))[: args.dev_faces]
     sets = {"faces_dev": [read_photo(p) for p in dev],
             "shared photos": [read_photo(p) for p in sorted((args.data / "photos").glob("*.jpg"))],
-            "FER PrivateTest": fer_photos(args.data / "fer2013.csv.gz", args.fer_faces, args.seed)}
+            "FER PrivateTest": fer_photos(args.data / "fer2013.csv.gz", args.fer_faces, args.seed)
+            if args.fer_faces else []}
     rows, examples = [], {}
     for name, photos in sets.items():
         if photos:

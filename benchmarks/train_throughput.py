@@ -11,14 +11,13 @@ same networks on the same FER2013 images in the same process.
 
 It prints one line per loop, the ratio, and the projected time for the seed's
 recipe (7 models x 50 epochs over the 28,709 Training images), and appends a
-JSON line to benchmarks/results/train_throughput.jsonl.
+JSON line to benchmarks/results/train_throughput.jsonl (--results: another file).
+Our trainer's checkpoints and logs go to `--out` (scratch, default /tmp/ee-bench).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from dataclasses import replace
@@ -31,12 +30,15 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.arguments import RESULTS, append_jsonl, existing_file, positive_int  # noqa: E402
+from benchmarks.machine import device_name  # noqa: E402
 from gan.data import read_fer2013  # noqa: E402
 from gan.models import ModelConfig, build_models  # noqa: E402
 from gan.device import resolve_device  # noqa: E402
 from gan.train import TrainConfig, train  # noqa: E402
 
 RECIPE_IMAGES = 28_709 * 50  # every Training image, 50 epochs (7 models together)
+WARMUP_STEPS = 5  # not timed: the first steps allocate and pick kernels
 
 
 class PILFaces(torch.utils.data.Dataset):
@@ -65,9 +67,9 @@ def reference_loop(images: np.ndarray, device: torch.device, steps: int, batch_s
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     done, start = 0, None
-    while done < steps + 5:
+    while done < steps + WARMUP_STEPS:
         for real, _ in loader:
-            if done == 5:  # warm-up steps are not timed
+            if done == WARMUP_STEPS:  # warm-up steps are not timed
                 _sync(device)
                 start = time.perf_counter()
             real = real.to(device)
@@ -88,10 +90,18 @@ def reference_loop(images: np.ndarray, device: torch.device, steps: int, batch_s
             opt_g.step()
             _ = err_real.item() + err_fake.item() + err_g.item()  # the example prints these every step
             done += 1
-            if done >= steps + 5:
+            if done >= steps + WARMUP_STEPS:
                 break
     _sync(device)
     return steps * batch_size / (time.perf_counter() - start)
+
+
+def epochs_for(steps: int, n_images: int, batch_size: int) -> int:
+    """The fewest whole epochs that hold `steps` steps of `batch_size` over `n_images` images
+    (as gan.train counts them). The trainer stops at max_steps anyway; this only keeps its
+    progress bar's total near the steps that run instead of thousands of epochs' worth."""
+    steps_per_epoch = max(1, n_images // batch_size)
+    return -(-steps // steps_per_epoch)
 
 
 def our_loop(data_path: str, images: torch.Tensor, device: torch.device, steps: int, batch_size: int,
@@ -99,10 +109,12 @@ def our_loop(data_path: str, images: torch.Tensor, device: torch.device, steps: 
     from gan.data import FaceDataset
 
     data = FaceDataset(images, None, "benchmark")
-    config = TrainConfig(data=data_path, out=str(out), expression=None, epochs=10_000, batch_size=batch_size,
-                         device=str(device), max_steps=5, checkpoint_minutes=0, command="benchmark")
+    total = WARMUP_STEPS + steps
+    config = TrainConfig(data=data_path, out=str(out), expression=None,
+                         epochs=epochs_for(total, len(images), batch_size), batch_size=batch_size,
+                         device=str(device), max_steps=WARMUP_STEPS, checkpoint_minutes=0, command="benchmark")
     train(config, data=data, fresh=True)  # warm-up (also compiles kernels / autotunes)
-    result = train(replace(config, max_steps=5 + steps), data=data)
+    result = train(replace(config, max_steps=total), data=data)
     return result.images_per_second
 
 
@@ -111,19 +123,26 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/fer2013.csv.gz"))
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--data", type=existing_file,
+                        default=str(Path(__file__).resolve().parents[2] / "shared/data/fer2013.csv.gz"))
+    parser.add_argument("--steps", type=positive_int, default=100, help="timed steps per loop")
+    parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--out", default="/tmp/ee-bench")
-    args = parser.parse_args()
+    parser.add_argument("--out", default="/tmp/ee-bench", help="our trainer's scratch folder (default: %(default)s)")
+    parser.add_argument("--results", type=Path, default=RESULTS / "train_throughput.jsonl",
+                        help="append the JSON line here (default: %(default)s)")
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     device = resolve_device(args.device)
     data = read_fer2013(args.data)  # all Training images, [N, 1, 48, 48] uint8
     ref = reference_loop(data.images[:, 0].numpy(), device, args.steps, args.batch_size)
     ours = our_loop(args.data, data.images, device, args.steps, args.batch_size, Path(args.out))
-    machine = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{platform.processor() or platform.machine()} x{torch.get_num_threads()} threads"
+    machine = device_name(device)
     row = {"date": time.strftime("%Y-%m-%d"), "device": str(device), "machine": machine, "steps": args.steps,
            "batch_size": args.batch_size, "reference_images_per_s": round(ref, 1),
            "ours_images_per_s": round(ours, 1), "ratio": round(ours / ref, 2),
@@ -131,10 +150,8 @@ def main() -> None:
     print(f"reference loop: {ref:9.1f} images/s")
     print(f"our trainer:    {ours:9.1f} images/s  ({ours / ref:.2f}x)")
     print(f"7 models x 50 epochs at this speed: {row['projected_recipe_minutes']} min on {machine}")
-    results = Path(__file__).resolve().parent / "results"
-    results.mkdir(exist_ok=True)
-    with open(results / "train_throughput.jsonl", "a") as handle:
-        handle.write(json.dumps(row) + "\n")
+    append_jsonl(args.results, [row])
+    print(f"appended to {args.results}")
 
 
 if __name__ == "__main__":

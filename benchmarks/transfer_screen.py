@@ -15,8 +15,9 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   that is neither judge) (docs/transfer_screens.md: it lifts only the classifier
   that draws it).
 Prints hit / same / both / hit2 / both2 / sharpness per variant and writes the rows
-as JSON (--out). The numbers of docs/transfer_screens.md's last screens came from
-the same variants; with a few hundred edits per screen, 3-4 points are noise.
+as JSON (--out), with the date, the machine and the command. The numbers of
+docs/transfer_screens.md's last screens came from the same variants; with a few
+hundred edits per screen, 3-4 points are noise.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.arguments import command_line, existing_dir  # noqa: E402
 from benchmarks.expression_judge import SIDE, ExpressionJudge  # noqa: E402
-from benchmarks.identity import IdentityModel  # noqa: E402
-from benchmarks.quality import DATA, FaceJudge  # noqa: E402
+from benchmarks.machine import cpu_name  # noqa: E402
+from benchmarks.quality import DATA, FaceJudge, load_judges  # noqa: E402
 from editor.apply_edit import conditional_change  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH, EditSettings, FaceEdit, expression_weights  # noqa: E402
 from editor.faces import NoFaceError  # noqa: E402
@@ -124,18 +126,42 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 
-def main() -> None:
+def photo_range(text: str) -> tuple[int, int]:
+    """FIRST:END, whole numbers with 0 <= FIRST < END: a slice of the sorted faces_dev photos."""
+    first, colon, end = text.partition(":")
+    try:
+        bounds = int(first), int(end)
+    except ValueError:
+        bounds = None
+    if not colon or bounds is None or not 0 <= bounds[0] < bounds[1]:
+        raise argparse.ArgumentTypeError(f"must be FIRST:END with 0 <= FIRST < END (e.g. 0:40), got {text!r}")
+    return bounds
+
+
+def report(photos: str, rows: dict[str, list]) -> dict:
+    """The JSON --out holds: the rows with when, where and how they were measured."""
+    return {"date": time.strftime("%Y-%m-%d"), "machine": f"{cpu_name()}, {torch.get_num_threads()} threads",
+            "command": command_line("transfer_screen.py"), "photos": photos, "rows": rows}
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--photos", default="0:40", help="a slice of the sorted faces_dev photos, FIRST:END")
+    parser.add_argument("--photos", type=photo_range, default="0:40",
+                        help="a slice of the sorted faces_dev photos, FIRST:END (default: %(default)s)")
     parser.add_argument("--variants", default="default,registered,saliency-ours,saliency-judge")
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=existing_dir, default=str(DATA))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "transfer_screen.json")
-    args = parser.parse_args()
-    first, end = (int(v) for v in args.photos.split(":"))
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
+    first, end = args.photos
     variants = [variant(v) for v in args.variants.split(",")]
+    identity, second = load_judges()  # before the editor: a missing dlib is said at once
     editor = Editor.load(ROOT / "checkpoints")
-    judge = FaceJudge(editor, IdentityModel(), ExpressionJudge())
+    judge = FaceJudge(editor, identity, second)
     rows: dict[str, list] = {name: [] for name, _, _ in variants}
     started = time.perf_counter()
     for n, path in enumerate(sorted((args.data / "faces_dev").glob("*.jpg"))[first:end]):
@@ -166,7 +192,7 @@ def main() -> None:
               f"both2 {share(lambda r: r['hit2'] and r['same']):.1%} "
               f"sharpness {np.median([r['sharpness'] for r in items]) if items else float('nan'):.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"photos": args.photos, "rows": rows}) + "\n")
+    args.out.write_text(json.dumps(report(f"{first}:{end}", rows)) + "\n")
 
 
 if __name__ == "__main__":

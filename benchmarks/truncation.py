@@ -32,6 +32,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.arguments import at_least, existing_file  # noqa: E402
 from benchmarks.conditional_quality import fidelity, renders  # noqa: E402
 from benchmarks.expression_judge import ExpressionJudge  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
@@ -72,15 +73,24 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generator", default=str(ROOT / "checkpoints" / "conditional.safetensors"))
-    parser.add_argument("--classifier", default=str(ROOT / "checkpoints" / "classifier.safetensors"))
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fer2013.csv.gz"))
-    parser.add_argument("--samples", type=int, default=500)
-    parser.add_argument("--readme", type=Path, default=None, help="also write the table into this file's markers")
+    # str defaults: argparse checks them with the type too, so a missing shipped file is one line
+    parser.add_argument("--generator", type=existing_file,
+                        default=str(ROOT / "checkpoints" / "conditional.safetensors"))
+    parser.add_argument("--classifier", type=existing_file,
+                        default=str(ROOT / "checkpoints" / "classifier.safetensors"))
+    parser.add_argument("--data", type=existing_file, default=str(ROOT.parent / "shared" / "data" / "fer2013.csv.gz"))
+    parser.add_argument("--samples", type=at_least(2), default=500,
+                        help="z's per truncation, at least 2: variety compares pairs (default: %(default)s)")
+    parser.add_argument("--readme", type=existing_file, default=None,
+                        help="also write the table into this file's markers")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "truncation"))
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     t0 = time.perf_counter()
     G, _ = load_generator(args.generator, "cpu")
     classifier, _ = load_classifier(args.classifier, "cpu")

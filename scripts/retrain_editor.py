@@ -97,8 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.quick and args.ship:  # a one-epoch check run must never replace the shipped models
+        parser.error("--quick trains one epoch per step, a check that the chain runs, not a model to ship; "
+                     "drop --ship for the check, or --quick for the real run")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     chain = steps(args)
     started = time.perf_counter()
     for number, (what, command) in enumerate(chain, 1):

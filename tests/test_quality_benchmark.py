@@ -78,3 +78,55 @@ def test_the_second_judge_reads_fer_faces_as_its_authors_reported():
     probs = judge.read(images)
     assert probs.shape == (600, len(EXPRESSIONS)) and np.allclose(probs.sum(1), 1, atol=1e-5)
     assert (probs.argmax(1) == labels).mean() > 0.6
+
+
+def test_outputs_stay_in_the_repo_only_without_out(quality, tmp_path):
+    """Without --out, the README's table and figure; with --out, everything goes there
+    (the figure too), unless --examples names the figure."""
+    assert quality.output_paths(None, None) == (quality.RESULTS, quality.EXAMPLES)
+    assert quality.output_paths(tmp_path, None) == (tmp_path, tmp_path / "edits_faces_dev.png")
+    assert quality.output_paths(tmp_path, tmp_path / "x.png") == (tmp_path, tmp_path / "x.png")
+    assert quality.output_paths(None, tmp_path / "x.png") == (quality.RESULTS, tmp_path / "x.png")
+
+
+def _refused(quality, argv: list[str], capsys) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        quality.parse_args(argv)
+    assert stopped.value.code == 2
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_bad_arguments_are_refused_before_any_model_loads(quality, tmp_path, capsys):
+    checkpoints = ["--checkpoints", str(tmp_path)]
+    folders = ["--data", str(tmp_path), *checkpoints]  # folders that exist wherever the tests run
+    assert "--data: /nonexistent: no such folder" in _refused(quality, ["--data", "/nonexistent", *checkpoints],
+                                                              capsys)
+    assert "--compare-faces: must be a whole number >= 0" in _refused(quality, [*folders, "--compare-faces", "-1"],
+                                                                      capsys)
+    assert "unrecognized arguments: --seed-faces" in _refused(quality, [*folders, "--seed-faces", "40"], capsys)
+    # a data folder without FER2013: say so now, not after the faces_dev edits
+    (tmp_path / "faces_dev").mkdir()
+    message = _refused(quality, ["--data", str(tmp_path), *checkpoints], capsys)
+    assert "fer2013.csv.gz" in message and "--fer-faces 0" in message
+    args = quality.parse_args(["--data", str(tmp_path), *checkpoints, "--fer-faces", "0", "--out", str(tmp_path)])
+    assert args.examples == tmp_path / "edits_faces_dev.png"
+
+
+def test_a_missing_dlib_is_said_before_the_editor_loads(quality, monkeypatch):
+    def no_dlib():
+        raise ValueError("benchmarks/identity.py needs dlib and its models: pip install '.[bench]'")
+
+    monkeypatch.setattr(quality, "IdentityModel", no_dlib)
+    with pytest.raises(SystemExit, match=r"needs dlib .* pip install"):
+        quality.load_judges()
+
+
+def test_the_usage_names_only_options_that_exist(quality):
+    """The docstring is the --help text: every --option in it must be one the parser takes,
+    with the parser's defaults."""
+    import re
+
+    parser = quality.build_parser()
+    known = {option for action in parser._actions for option in action.option_strings}
+    assert set(re.findall(r"--[a-z][a-z-]+", quality.__doc__)) <= known
+    assert "--fer-faces 100" in quality.__doc__ and parser.get_default("fer_faces") == 100

@@ -67,3 +67,12 @@ def test_a_step_that_fails_is_named_and_stops_the_chain(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "missing.csv" in err and "step 1 (conditional GAN, first phase) stopped" in err
     assert not (out / "encoder").exists()  # nothing after it ran
+
+
+def test_a_quick_run_is_never_shipped(tmp_path, capsys):
+    """--quick is a one-epoch check; with --ship it would replace checkpoints/ with it."""
+    with pytest.raises(SystemExit) as stopped:
+        retrain(["--data", str(tmp_path / "fer.csv"), "--out", str(tmp_path / "runs"), "--quick", "--ship"])
+    assert stopped.value.code == 2
+    assert "drop --ship" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # refused before any step ran

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,17 @@ def test_variant_names_and_strengths(screen):
     assert screen.variant("registered-0.7")[2] == screen.DEFAULT_STRENGTH["conditional"]
     with pytest.raises(SystemExit, match="unknown variant"):
         screen.variant("saliency-everyone")
+
+
+def test_photos_are_a_first_end_slice(screen):
+    assert screen.photo_range("120:200") == (120, 200)
+    for bad in ("2", "5:3", "a:b", "-1:4", "3:3"):
+        with pytest.raises(argparse.ArgumentTypeError, match="FIRST:END"):
+            screen.photo_range(bad)
+
+
+def test_the_report_says_when_where_and_how(screen):
+    report = screen.report("0:40", {"default": []})
+    assert report["photos"] == "0:40" and report["rows"] == {"default": []}
+    assert report["date"] and screen.cpu_name() in report["machine"]
+    assert report["command"].startswith("python benchmarks/transfer_screen.py")
