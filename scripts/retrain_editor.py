@@ -13,7 +13,10 @@ and "The change fine-tuning"):
  5. a class-balanced teacher (classes drawn as the square root of their size), 8 epochs;
  6. a second change stage with it, 3 epochs, change loss weighted 2;
  7. the average of the two stages, 0.35 / 0.65: `<out>/conditional_average.safetensors`;
- 8. with --ship, that generator and the encoder into checkpoints/ (scripts/ship_conditional.py).
+ 8. `<out>/checkpoints/`: that generator and the encoder beside the shipped detector, classifier
+    and landmark regressor, a folder the editor loads (`python -m editor --checkpoints
+    <out>/checkpoints`); with --ship, that generator and the encoder into checkpoints/
+    (scripts/ship_conditional.py) instead of the shipped ones.
 Each real face's own expression is read by `--classifier` (the shipped one by default). The
 landmark regressor and the face detector are not retrained (they do not depend on the GAN).
 
@@ -28,6 +31,7 @@ models were made: 60 + 6 + 13 + 34 + 13 + 32 min); the second change stage took 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import time
@@ -38,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from gan.__main__ import main as gan_main  # noqa: E402
 
+SHIPPED = ROOT / "checkpoints"
 AVERAGE_WEIGHTS = ("0.35", "0.65")  # first stage, second stage (the shipped soup)
 
 
@@ -81,6 +86,25 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     ]
 
 
+# Not retrained by the chain: the editor takes these from the shipped folder.
+KEPT_FILES = ("mtcnn.safetensors", "classifier.safetensors", "landmarks.safetensors")
+
+
+def assemble_checkpoints(out: Path) -> Path:
+    """`<out>/checkpoints/`, a folder the editor loads (`--checkpoints`): the retrained generator
+    (exported as the shipped one is) and encoder, and the shipped detector, classifier and
+    landmark regressor, which the chain does not retrain. Made again after every run."""
+    folder = out / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    if gan_main(["export", str(out / "conditional_average.safetensors"), "-o", str(folder / "conditional.safetensors")]):
+        raise SystemExit(f"could not export {out / 'conditional_average.safetensors'}")
+    shutil.copyfile(out / "encoder" / "encoder.safetensors", folder / "encoder.safetensors")
+    for name in KEPT_FILES:
+        if (SHIPPED / name).is_file():
+            shutil.copyfile(SHIPPED / name, folder / name)
+    return folder
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -117,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"step {number} ({what}) stopped (exit code {code}); after fixing what it says, the same "
                   "command keeps the finished steps and resumes this one from its last saved epoch", file=sys.stderr)
             return code
+    folder = assemble_checkpoints(args.out)
     print(f"done in {(time.perf_counter() - started) / 60:.1f} min: {args.out / 'conditional_average.safetensors'}"
-          f" and {args.out / 'encoder' / 'encoder.safetensors'}")
+          f" and {args.out / 'encoder' / 'encoder.safetensors'}; edit with them (the shipped checkpoints stay as "
+          f"they are): python -m editor --checkpoints {folder}")
     if args.ship:
         return subprocess.call([sys.executable, str(ROOT / "scripts" / "ship_conditional.py"),
                                 "--generator", str(args.out / "conditional_average.safetensors"),

@@ -54,7 +54,13 @@ def test_the_chain_runs_end_to_end_and_resumes(tmp_path, capsys):
     load_encoder(out / "encoder" / "encoder.safetensors")
     config = json.loads((out / "conditional" / "config.json").read_text())
     assert config["lambda_ac"] == 3 and config["epochs"] == 2  # the second phase resumed the first
-    files = sorted(p for p in out.rglob("*.safetensors"))
+    # a folder the editor loads as it is: the retrained generator and encoder, the shipped rest
+    from editor.pipeline import Editor
+
+    editor = Editor.load(out / "checkpoints", device="cpu")
+    assert editor.encoder is not None and editor.classifier is not None and editor.landmarks is not None
+    assert f"--checkpoints {out / 'checkpoints'}" in capsys.readouterr().out
+    files = sorted(p for p in out.rglob("*.safetensors") if p.parent.name != "checkpoints")
     before = {p: p.read_bytes() for p in files}
     assert retrain(args) == 0  # every step finished: nothing is trained again
     assert {p: p.read_bytes() for p in files} == before
