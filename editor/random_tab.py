@@ -54,12 +54,13 @@ def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
           tab.sliders, api_visibility="private", show_progress="hidden")
     # In the page a mistake (a seed out of range) goes into the notice beside the seed and stays
     # until the next good face; the `random` endpoint, with no control to start it, raises it.
-    drawn = in_page(named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"]), 1)
+    endpoint = named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"])
+    drawn = in_page(endpoint, 1)
     gr.on([demo.load, tab.expression.change, tab.seed.change, tab.truncation.input,
            *[s.input for s in tab.sliders]],
           drawn, inputs, [tab.image, tab.notice], api_visibility="private", trigger_mode="always_last",
           show_progress="hidden", concurrency_id="render", concurrency_limit=2, preprocess=False)
-    gr.on([], named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"]), inputs, tab.image,
+    gr.on([], endpoint, inputs, tab.image,
           api_name="random", api_description=api_summary(random_face), show_progress="hidden",
           concurrency_id="render", concurrency_limit=2,
           preprocess=False)  # random_face checks each value and names it (Gradio's check names none)

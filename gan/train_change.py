@@ -206,8 +206,8 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     fingerprints = data_fingerprints(config)
     # Only now, with the models and data read: a typo must not have removed the old run (--fresh).
     open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
-    images = data.images[: config.limit] if config.limit else data.images
-    labels = data.labels[: config.limit] if config.limit else data.labels
+    data = data.first(config.limit or None)  # --limit 0: every face, as before
+    images, labels = data.images, data.labels
     readings, latents = _precompute(config, images, E, device)
     images, labels = images.to(device), labels.to(device)
     n = images.shape[0]

@@ -139,7 +139,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     fingerprints = data_fingerprints(config)
     # Only now, with the models and data read: a typo must not have removed the old run (--fresh).
     open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
-    images = data.images[: config.limit] if config.limit else data.images
+    images = data.first(config.limit or None).images  # --limit 0: every face, as before
     readings = predict_proba(classifier, images).to(device)  # [N, K]: the editor's p_src, for every face
     images = images.to(device)
     n = images.shape[0]
