@@ -1,9 +1,9 @@
 """Face detection (MTCNN) and 5-point alignment to FER2013's 48x48 framing.
 
-Detection runs facenet-pytorch's MTCNN cascade (Zhang et al. 2016) with its
-weights read from `checkpoints/mtcnn.safetensors` (made by
-`scripts/convert_mtcnn_weights.py`): the pickled .pt files in the
-facenet-pytorch wheel are never loaded.
+Detection runs MTCNN (Zhang et al. 2016): facenet-pytorch's nets, in a cascade
+that crops as the original does (`mtcnn_cascade`), with weights read from
+`checkpoints/mtcnn.safetensors` (made by `scripts/convert_mtcnn_weights.py`):
+the pickled .pt files in the facenet-pytorch wheel are never loaded.
 
 Alignment maps the five MTCNN landmarks onto `FER_TEMPLATE`, where those
 landmarks sit on an average FER2013 face, with a least-squares similarity
@@ -27,12 +27,12 @@ import cv2
 import numpy as np
 import torch
 from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
-from facenet_pytorch.models.utils.detect_face import detect_face
 from safetensors import SafetensorError, safe_open
 
 from gan.checkpoint import CheckpointError
 
 from .locations import CHECKPOINTS
+from .mtcnn_cascade import run_cascade
 
 DEFAULT_WEIGHTS = CHECKPOINTS / "mtcnn.safetensors"
 NETS = {"pnet": PNet, "rnet": RNet, "onet": ONet}
@@ -131,13 +131,8 @@ class FaceDetector:
         faces = []
         # MTCNN's pyramid starts at faces of min_face_size; a smaller image holds none.
         if min(small.shape[:2]) >= self.min_face_size:
-            boxes, points = self._cascade(small)
-            pad = edge_padding(boxes[boxes[:, 4] >= self.min_probability], small.shape[:2])
-            if pad:  # a face near the edge: again, on the photo framed in black (see edge_padding)
-                framed = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-                boxes, points = self._cascade(framed)
-                boxes[:, :4] -= pad
-                points = points - pad
+            boxes, points = run_cascade(small, self.pnet, self.rnet, self.onet,
+                                        min_face_size=self.min_face_size, device=self.device)
             for box, marks in zip(boxes, points):
                 box = np.asarray(box, np.float64)  # [5]: x1, y1, x2, y2, probability
                 if box[4] < self.min_probability:
@@ -162,33 +157,6 @@ class FaceDetector:
                               f"looks at the camera and is larger in the frame (at least {smallest} "
                               f"pixels across)")
         return sorted(faces, key=lambda face: face.box[0] + face.box[2])
-
-    def _cascade(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """MTCNN's three stages on `image`: boxes [N, 5] (x1, y1, x2, y2, probability) and
-        landmarks [N, 5, 2], float64, in `image`'s pixels."""
-        with torch.inference_mode():
-            boxes, points = detect_face(np.ascontiguousarray(image), self.min_face_size, self.pnet, self.rnet,
-                                        self.onet, [0.6, 0.7, 0.7], 0.709, self.device)
-        boxes = np.asarray(boxes[0], np.float64).reshape(-1, 5)
-        return boxes, np.asarray(points[0], np.float64).reshape(-1, 5, 2)
-
-
-EDGE_MARGIN = 0.5  # of a face box's larger side: how far MTCNN's refining crops reach around it
-
-
-def edge_padding(boxes: np.ndarray, shape: tuple[int, int], margin: float = EDGE_MARGIN) -> int:
-    """How many black pixels to frame an image with so that every face's refining crops lie
-    inside it (0: they do already). facenet-pytorch crops only the part of a candidate box that
-    lies inside the image and stretches it to the net's input, where the original MTCNN fills
-    the rest with black; so a face near the edge (a tight portrait: every faces_dev photo) got
-    its landmarks 0.22 eye distances from dlib's (median of 40 faces_dev photos; 0.04 framed)
-    and its edit drawn beside the real mouth and eyes."""
-    height, width = shape
-    need = 0.0
-    for x1, y1, x2, y2 in boxes[:, :4]:
-        reach = margin * max(x2 - x1, y2 - y1)
-        need = max(need, reach - x1, reach - y1, x2 + reach - (width - 1), y2 + reach - (height - 1))
-    return int(np.ceil(min(need, max(height, width)))) if need > 0 else 0
 
 
 def template(size: int = FER_SIZE) -> np.ndarray:

@@ -70,7 +70,8 @@ def explore(editor, scratch: Scratch, session: Session | None, face: int | None,
     Parameters:
         face: 0-based face number (as in /edit); empty for the first edited face
         amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
-        weight_angry: how far towards angry, 0-2 (conditional model); likewise weight_disgust, weight_fear,
+        weight_angry: how far towards angry, 0-2 (conditional model; a seed-model edit refuses any weight but
+            0); likewise weight_disgust, weight_fear,
             weight_happy, weight_sad, weight_surprise, weight_neutral; null: as the /edit left them (its
             target at its strength, the others 0). A weight a client leaves out is the page's starting
             0, so pass the edit's target weight (its strength) to keep its expression

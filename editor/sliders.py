@@ -55,6 +55,13 @@ def slider_values(values: Sequence[float | None], result: EditResult, face: int)
     for k, name in enumerate(WEIGHT_NAMES):
         if k < len(given) and given[k] is not None:
             weights[k] = validate.number(name, given[k], 0.0, MAX_WEIGHT)
+            if result.model != "conditional" and weights[k] != 0:
+                # The seed model has one generator per expression: nothing to mix, so a weight would
+                # be ignored without a word.
+                raise validate.ArgumentError(
+                    f"{name} mixes expressions, which only the conditional model can; this edit used the "
+                    f"seed model's {result.expression} generator. Edit again with model \"conditional\" to "
+                    "mix expressions, or leave the weights out")
     return amounts + weights
 
 

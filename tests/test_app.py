@@ -337,6 +337,10 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
     weights[EXPRESSIONS.index("surprise")], weights[EXPRESSIONS.index("happy")] = 0.6, 2.0
     assert strength_of_weights(session, *weights) == 0.6
     assert strength_of_weights(seed, *weights) == gr.skip() and strength_of_weights(None, *weights) == gr.skip()
+    # The seed model has nothing to mix: an API client's weights are refused, not ignored without a word.
+    with pytest.raises(gr.Error, match="weight_happy mixes expressions, which only the conditional model can"):
+        explore(editor, store.scratch, seed, None, *[0.0] * N_SLIDERS, *weights)
+    (_, unmoved), _ = explore(editor, store.scratch, seed, None, *[0.0] * N_SLIDERS, *[0.0] * len(EXPRESSIONS))
     # The explore panel's words are the edit's model's: the seed model has no expression sliders to mix.
     seed_panel, conditional_panel = (prepare_explore(editor, s)[2] for s in (seed, session))
     assert "nothing to mix" in seed_panel and "expression sliders mix" in conditional_panel

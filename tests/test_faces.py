@@ -21,7 +21,6 @@ from editor.faces import (
     NoFaceError,
     align_face,
     apply_affine,
-    edge_padding,
     similarity_transform,
     template,
 )
@@ -123,7 +122,7 @@ def test_small_photo(detector):
 def test_a_face_at_the_edge_of_a_tight_crop_has_the_landmarks_it_has_in_the_whole_photo(detector, obama, top,
                                                                                        bottom, left, right):
     """facenet-pytorch stretches the part of a refining crop inside the photo where MTCNN fills
-    the rest black: without the black frame (faces.edge_padding) these moved by 28-136 px and the
+    the rest black: without black-filled crops (editor.mtcnn_cascade) these moved by 28-136 px and the
     edit was drawn beside the mouth. Within 10% of the eye distance of the whole photo's."""
     whole = detector.detect(obama)[0]
     cropped = detector.detect(np.ascontiguousarray(obama[top:bottom, left:right]))
@@ -131,14 +130,6 @@ def test_a_face_at_the_edge_of_a_tight_crop_has_the_landmarks_it_has_in_the_whol
     eyes = float(np.linalg.norm(whole.landmarks[0] - whole.landmarks[1]))
     error = np.linalg.norm(cropped[0].landmarks + (left, top) - whole.landmarks, axis=1).max()
     assert error < 0.1 * eyes, (error, eyes)
-
-
-def test_edge_padding_frames_only_faces_near_the_edge():
-    box = np.array([[100.0, 100.0, 200.0, 220.0, 0.99]])  # 120 px high: its crops reach 60 px around it
-    assert edge_padding(box, (500, 500)) == 0
-    assert edge_padding(box, (250, 500)) == 31  # 220 + 60 = 280 > 249
-    assert edge_padding(box - [[70, 0, 70, 0, 0]], (500, 500)) == 30
-    assert edge_padding(np.zeros((0, 5)), (500, 500)) == 0
 
 
 @requires(PHOTOS)
@@ -263,3 +254,42 @@ def test_crop_is_itu_601_luma():
     rgb[:] = (200, 100, 50)
     crop, _ = align_face(rgb, face)
     assert np.all(crop == round(0.299 * 200 + 0.587 * 100 + 0.114 * 50))  # 124
+
+
+def test_refining_crops_fill_the_part_outside_the_image_with_black():
+    """The original MTCNN's crops, not facenet-pytorch's stretched ones (see editor.mtcnn_cascade)."""
+    from editor.mtcnn_cascade import padded_crops
+
+    image = torch.full((3, 40, 60), 200.0)
+    # 1-based inclusive corners: this box covers columns -20..19 and rows 0..39 of the image.
+    crops = padded_crops(image, torch.tensor([[-19.0, 1.0, 20.0, 40.0, 0.9]]), 8)
+    assert crops.shape == (1, 3, 8, 8)
+    assert torch.all(crops[0, :, :, :4] == 0) and torch.all(crops[0, :, :, 4:] == 200)
+    inside = padded_crops(image, torch.tensor([[11.0, 1.0, 50.0, 40.0, 0.9]]), 8)
+    assert torch.all(inside == 200)
+    outside = padded_crops(image, torch.tensor([[100.0, 100.0, 120.0, 120.0, 0.9]]), 8)
+    assert torch.all(outside == 0)
+
+
+def test_the_pyramid_reaches_faces_larger_than_the_photo():
+    from editor.mtcnn_cascade import LARGEST_FACE, pyramid_scales
+
+    scales = pyramid_scales(200, 300, 20)
+    assert scales[0] == pytest.approx(12 / 20)
+    largest = 12 / scales[-1]  # the face P-Net's window sees at the coarsest level
+    assert LARGEST_FACE * 200 * 0.709 < largest <= LARGEST_FACE * 200
+
+
+@requires(PHOTOS)
+def test_a_close_up_whose_face_runs_past_the_frame_is_found(detector, obama):
+    """A square crop 0.9 of the face box wide, cut through cheeks, brow and chin: MTCNN needs
+    its pyramid levels framed in black to propose it (the earlier detector found nothing)."""
+    whole = detector.detect(obama)[0]
+    x1, y1, x2, y2 = whole.box
+    half = int(0.45 * (x2 - x1))
+    left, top = int((x1 + x2) / 2) - half, int((y1 + y2) / 2) - half
+    faces = detector.detect(np.ascontiguousarray(obama[top:top + 2 * half, left:left + 2 * half]))
+    assert len(faces) == 1
+    eyes = float(np.linalg.norm(whole.landmarks[0] - whole.landmarks[1]))
+    error = np.linalg.norm(faces[0].landmarks + (left, top) - whole.landmarks, axis=1).max()
+    assert error < 0.15 * eyes, (error, eyes)
