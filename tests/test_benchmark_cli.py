@@ -175,3 +175,17 @@ def test_the_second_judge_reads_crops_from_the_command_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         judge.main([str(tmp_path / "missing.png")])
     assert stopped.value.code == 2 and "not an image that can be read" in capsys.readouterr().err
+
+
+def test_landmark_accuracy_takes_mtcnn_points_from_dlibs_68_and_scales_by_the_eyes(capsys):
+    landmark_accuracy = benchmark_module("landmark_accuracy")
+    points68 = np.zeros((68, 2))
+    points68[36:42] = (10.0, 20.0)  # left eye
+    points68[42:48] = (30.0, 20.0)  # right eye: 20 px away
+    points68[30], points68[48], points68[54] = (20.0, 30.0), (12.0, 40.0), (28.0, 40.0)
+    reference = landmark_accuracy.reference_points(points68)
+    assert reference.tolist() == [[10, 20], [30, 20], [20, 30], [12, 40], [28, 40]]
+    assert landmark_accuracy.landmark_error(reference, reference) == 0
+    assert landmark_accuracy.landmark_error(reference + (0, 2), reference) == pytest.approx(0.1)  # 2 px of 20
+    parser = landmark_accuracy.build_parser()
+    assert "--limit" in refused(parser, ["--limit", "0"], capsys)
