@@ -293,3 +293,25 @@ def test_a_close_up_whose_face_runs_past_the_frame_is_found(detector, obama):
     eyes = float(np.linalg.norm(whole.landmarks[0] - whole.landmarks[1]))
     error = np.linalg.norm(faces[0].landmarks + (left, top) - whole.landmarks, axis=1).max()
     assert error < 0.15 * eyes, (error, eyes)
+
+
+def test_the_cascade_is_facenet_pytorchs_for_a_face_away_from_the_edges(detector, monkeypatch):
+    """Without the black frames (which only matter at the photo's edge) our cascade is
+    facenet-pytorch's `detect_face` step for step: same boxes, probabilities and landmarks."""
+    from facenet_pytorch.models.utils.detect_face import detect_face
+
+    from editor import mtcnn_cascade
+
+    rgb = np.ascontiguousarray(skimage.data.astronaut())
+    monkeypatch.setattr(mtcnn_cascade, "LEVEL_BORDER", 0)
+    monkeypatch.setattr(mtcnn_cascade, "LARGEST_FACE", 1.0)
+    boxes, points = mtcnn_cascade.run_cascade(rgb, detector.pnet, detector.rnet, detector.onet,
+                                              min_face_size=detector.min_face_size, device=detector.device)
+    with torch.inference_mode():
+        theirs, their_points = detect_face(rgb, detector.min_face_size, detector.pnet, detector.rnet, detector.onet,
+                                           list(mtcnn_cascade.THRESHOLDS), mtcnn_cascade.PYRAMID_FACTOR,
+                                           detector.device)
+    theirs = np.asarray(theirs[0], np.float64).reshape(-1, 5)
+    assert len(boxes) == len(theirs) >= 1
+    np.testing.assert_allclose(boxes, theirs, atol=1e-3)
+    np.testing.assert_allclose(points, np.asarray(their_points[0], np.float64).reshape(-1, 5, 2), atol=1e-3)
