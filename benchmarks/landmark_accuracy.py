@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.arguments import RESULTS, append_jsonl, existing_dir, positive_int  # noqa: E402
 from benchmarks.machine import device_name  # noqa: E402
 from editor.faces import FaceDetector, NoFaceError  # noqa: E402
+from editor.mtcnn_cascade import PYRAMID_FACTOR, THRESHOLDS  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 
 FACES_DEV = ROOT.parent / "shared" / "data" / "faces_dev"
@@ -55,7 +56,8 @@ def facenet_points(detector: FaceDetector, rgb: np.ndarray) -> np.ndarray | None
 
     with torch.inference_mode():
         boxes, points = detect_face(np.ascontiguousarray(rgb), detector.min_face_size, detector.pnet,
-                                    detector.rnet, detector.onet, [0.6, 0.7, 0.7], 0.709, detector.device)
+                                    detector.rnet, detector.onet, list(THRESHOLDS), PYRAMID_FACTOR,
+                                    detector.device)
     boxes = np.asarray(boxes[0], np.float64).reshape(-1, 5)
     points = np.asarray(points[0], np.float64).reshape(-1, 5, 2)
     keep = boxes[:, 4] >= detector.min_probability

@@ -187,7 +187,7 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     meta_base = {"dataset": f"FER2013 {config.data}", "dataset_sha256": fingerprints["data"], "sha256": fingerprints,
                  "device": describe_device(device), "command": config.command, "config": asdict(config)}
     stopped = False
-    while epoch < config.epochs and not stopped:
+    while epoch < config.epochs:
         t0 = time.perf_counter()
         rng = torch.Generator().manual_seed(config.seed * 100_003 + epoch)  # resuming replays the same epochs
         order = torch.randperm(len(images), generator=rng).to(device)
