@@ -9,6 +9,9 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - default: the shipped transfer (editor/apply_edit.conditional_change);
 - registered[-sigma]: the residual moved from S's landmarks onto the photo crop's
   own (docs/transfer_screens.md), low-passed with sigma (default 1) afterwards;
+- relative-KNEE: brightening fades where the photo is darker than KNEE x the render
+  (editor/transfer.DARK_KNEE, 1: a plain ratio image); relative-none: added alike
+  everywhere (the default until 2026-12-06);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
   a classifier's gradient says it pushes towards the target, the mask drawn by our
   classifier, by the second judge, or by the encoder's expression head (a model
@@ -100,6 +103,16 @@ def registered(sigma: float = 1.0) -> Variant:
     return change
 
 
+def relative(knee: float | None) -> Variant:
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        points = None
+        if edit.source_points is not None and edit.target_points is not None:
+            points = (edit.source_points, edit.target_points)
+        return face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points,
+                           knee=knee)
+    return change
+
+
 def salient(by: str) -> Variant:
     def change(editor, judge, edit, settings, target) -> FaceChange:
         base = default(editor, judge, edit, settings, target)
@@ -119,10 +132,10 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     name, _, strength = spec.partition("@")
     base, _, arg = name.partition("-")
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
-              "saliency": lambda: salient(arg or "ours")}
+              "saliency": lambda: salient(arg or "ours"), "relative": lambda: relative(None if arg == "none" else float(arg or 1.0))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

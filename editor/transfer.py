@@ -13,9 +13,11 @@ sharp photo, but the difference between two renders says what moves:
 2. what motion cannot explain (an opening mouth, teeth, creases, shading):
    the residual T - warp(S), low-passed, scaled to the face's own contrast,
    added to the luminance only (R, G and B by the same amount, so Cr and Cb stay);
+   a brightening fades where the photo is much darker than the render (DARK_KNEE),
+   so a moustache the render lacks does not turn grey;
 3. both under the soft face oval; pixels where the oval is 0 are copied.
 
-`transfer_change` is that default ("flow"); `mode="difference"` adds T - S to
+`face_change` + `apply_change` is that default ("flow"); `mode="difference"` adds T - S to
 the luminance without any warp, for comparison (benchmarks/quality.py). All
 functions are pure and work only inside the face's rectangle.
 """
@@ -35,6 +37,13 @@ MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
 # at photo resolution (hit rises, the same-person rate falls: README "Quality").
 RESIDUAL_SIGMA = 1.0
+# Where the photo is darker than KNEE x the render's luminance there (a moustache, a dark brow,
+# a shadow the 48x48 render does not have), brightening fades in proportion (FaceChange.level).
+# 0.6 keeps a moustache dark at a cost within the screen's noise (docs/transfer_screens.md: hit
+# 74.3% against 76.2% without; 1.0, a plain ratio image, costs 8 points); LEVEL_FLOOR keeps a
+# near-black render pixel from vetoing the change.
+DARK_KNEE = 0.6
+LEVEL_FLOOR = 16.0
 FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
 
 
@@ -67,15 +76,22 @@ class FaceChange:
 
     flow: np.ndarray  # [S, S, 2] float32, crop pixels: out(x) = photo(x + flow(x))
     residual: np.ndarray  # [S, S] float32 grey levels, added to the luminance after the warp
+    # [S, S] float32: DARK_KNEE x the luminance the residual was measured on (the warped render
+    # S), or None. A photo pixel darker than it gets only luminance / level of a brightening (as a
+    # ratio image would, Liu et al. 2001): a moustache or brow the render lacks stays dark instead
+    # of turning grey. Darkening is never scaled. None: the residual is added as it is.
+    level: np.ndarray | None = None
 
 
 def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarray, *,
                 mode: str = "flow", points: tuple[np.ndarray, np.ndarray] | None = None,
-                residual_sigma: float = RESIDUAL_SIGMA, residual_weight: float = 1.0) -> FaceChange:
+                residual_sigma: float = RESIDUAL_SIGMA, residual_weight: float = 1.0,
+                knee: float | None = DARK_KNEE) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
-    None: optical flow between the renders."""
+    None: optical flow between the renders. `knee`: see DARK_KNEE (None: brightening is
+    added everywhere alike)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -86,10 +102,15 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if mode == "difference":
         return FaceChange(np.zeros((*s.shape, 2), np.float32), ((t - s) * contrast).astype(np.float32))
     flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
-    residual = t - warp_crop(s, flow)
+    moved = warp_crop(s, flow)
+    residual = t - moved
+    level = None
     if residual_sigma > 0:
         residual = cv2.GaussianBlur(residual, (0, 0), residual_sigma)
-    return FaceChange(flow.astype(np.float32), (residual * contrast * residual_weight).astype(np.float32))
+        moved = cv2.GaussianBlur(moved, (0, 0), residual_sigma)
+    if knee is not None:
+        level = (np.maximum(moved, LEVEL_FLOOR) * knee).astype(np.float32)
+    return FaceChange(flow.astype(np.float32), (residual * contrast * residual_weight).astype(np.float32), level)
 
 
 def _weighted_std(image: np.ndarray, weights: np.ndarray) -> float:
@@ -129,7 +150,13 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     warped = cv2.remap(photo_rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     residual = sample(np.ascontiguousarray(change.residual))
     region = photo_rgb[y0:y1, x0:x1].astype(np.float32)
-    edited = warped.astype(np.float32) + residual[..., None]
+    warped = warped.astype(np.float32)
+    luma = warped @ np.array([0.299, 0.587, 0.114], np.float32)
+    if change.level is not None:
+        level = np.maximum(sample(np.ascontiguousarray(change.level)), 1.0)  # 0 only off the crop
+        gain = np.minimum(luma / level, 1.0)
+        residual = np.where(residual > 0, residual * gain, residual)
+    edited = warped + residual[..., None]
     mixed = region + mask[..., None] * (edited - region)
     result = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     keep = mask <= 0  # outside the oval: the input's own bytes, exactly

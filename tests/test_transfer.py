@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from editor.blend import crop_face_mask
-from editor.transfer import FaceChange, apply_change, expression_flow, face_change, warp_crop
+from editor.transfer import DARK_KNEE, FaceChange, apply_change, expression_flow, face_change, warp_crop
 
 
 def _texture(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -76,3 +76,27 @@ def test_identical_renders_change_nothing():
     assert np.abs(change.flow).max() < 1e-3 and np.abs(change.residual).max() < 1e-3
     with pytest.raises(ValueError, match="mode"):
         face_change(face, face, face, mode="nope")
+
+
+def test_brightening_fades_on_pixels_darker_than_the_render_expects():
+    # Left half skin-level, right half a dark moustache the render does not have.
+    photo = np.full((200, 200, 3), 150, np.uint8)
+    photo[:, 100:] = 30
+    flow = np.zeros((48, 48, 2), np.float32)
+    level = np.full((48, 48), 150 * 0.6, np.float32)  # the render's level 150, the knee 0.6
+    to_photo = _to_photo(3.0, 28.0, 28.0)
+    up = apply_change(photo, FaceChange(flow, np.full((48, 48), 40.0, np.float32), level), to_photo).astype(int)
+    assert up[100, 90, 0] - 150 == 40  # skin: all of it
+    assert up[100, 110, 0] - 30 == round(40 * 30 / 90)  # the moustache: a third of it, it stays dark
+    down = apply_change(photo, FaceChange(flow, np.full((48, 48), -20.0, np.float32), level), to_photo).astype(int)
+    assert down[100, 90, 0] == 130 and down[100, 110, 0] == 10  # darkening is not scaled
+
+
+def test_the_level_is_the_knee_times_the_moved_render():
+    source = cv2.GaussianBlur(_texture(48, 48, seed=3)[..., 0], (0, 0), 2.0)
+    target = np.clip(source.astype(int) + 30, 0, 255).astype(np.uint8)
+    assert face_change(source, target, source, knee=None).level is None
+    moved = np.maximum(cv2.GaussianBlur(source.astype(np.float32), (0, 0), 1.0), 16.0)
+    for knee, change in ((0.5, face_change(source, target, source, knee=0.5)),
+                         (DARK_KNEE, face_change(source, target, source))):
+        assert np.abs(change.level - moved * knee)[4:-4, 4:-4].max() < 1.0
