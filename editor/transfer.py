@@ -151,8 +151,8 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     residual = sample(np.ascontiguousarray(change.residual))
     region = photo_rgb[y0:y1, x0:x1].astype(np.float32)
     warped = warped.astype(np.float32)
-    luma = warped @ np.array([0.299, 0.587, 0.114], np.float32)
     if change.level is not None:
+        luma = warped @ np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as the aligned crop
         level = np.maximum(sample(np.ascontiguousarray(change.level)), 1.0)  # 0 only off the crop
         gain = np.minimum(luma / level, 1.0)
         residual = np.where(residual > 0, residual * gain, residual)
