@@ -77,3 +77,24 @@ def test_the_report_says_when_where_and_how(screen):
     assert report["photos"] == "0:40" and report["rows"] == {"default": []}
     assert report["date"] and screen.cpu_name() in report["machine"]
     assert report["command"].startswith("python benchmarks/transfer_screen.py")
+
+
+def test_relative_variants_set_the_knee(screen):
+    from types import SimpleNamespace
+    rng = np.random.default_rng(2)
+    face = rng.integers(60, 200, (48, 48)).astype(np.uint8)
+    edit = SimpleNamespace(source=face, generated=np.clip(face.astype(int) + 20, 0, 255).astype(np.uint8),
+                           aligned=face, source_points=None, target_points=None)
+    settings = SimpleNamespace(blend_mode="flow")
+    changes = {spec: screen.variant(spec)[1](None, None, edit, settings, 0)
+               for spec in ("relative-none", "relative-0.4", "relative-1")}
+    assert changes["relative-none"].level is None
+    assert np.allclose(changes["relative-0.4"].level * 2.5, changes["relative-1"].level, rtol=1e-5)
+    with pytest.raises(SystemExit, match="relative-KNEE"):
+        screen.variant("relativity")
+
+
+def test_the_figure_crops_around_the_face_inside_the_photo():
+    figure = benchmark_module("transfer_figure")
+    assert figure.face_crop_box((100, 50, 200, 170), (400, 300)) == (80, 26, 220, 194)
+    assert figure.face_crop_box((5, 5, 105, 105), (100, 100)) == (0, 0, 100, 100)

@@ -1,0 +1,86 @@
+"""Draw transfer variants side by side for one photo: the pictures behind a screen's numbers.
+
+    python benchmarks/transfer_figure.py dev068_28_0_3_20170105175516710.jpg \
+        --variants relative-none,default -o docs/dark_features.png
+
+Rows are variants (the names of benchmarks/transfer_screen.py, with an optional
+@strength; those that need the second judge are not drawn here), columns the photo
+and its seven targets, each a crop around one face (--face: which, left to right).
+The photo is fitted once, as the app does, so rows differ only in the transfer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.arguments import existing_dir  # noqa: E402
+from benchmarks.quality import DATA  # noqa: E402
+from benchmarks.transfer_screen import variant  # noqa: E402
+from editor.edits import expression_weights  # noqa: E402
+from editor.photo import read_photo  # noqa: E402
+from editor.pipeline import Editor  # noqa: E402
+from editor.transfer import apply_change  # noqa: E402
+from gan.data import EXPRESSIONS  # noqa: E402
+
+MARGIN = 0.2  # of the face box, around it
+
+
+def face_crop_box(box: tuple[float, float, float, float], shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The face's box grown by MARGIN on every side, clipped to the photo."""
+    x0, y0, x1, y1 = box
+    dx, dy = MARGIN * (x1 - x0), MARGIN * (y1 - y0)
+    height, width = shape
+    return (max(0, int(x0 - dx)), max(0, int(y0 - dy)), min(width, int(x1 + dx)), min(height, int(y1 + dy)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("photo", help="a faces_dev file name, or a path to any photo")
+    parser.add_argument("--variants", default="relative-none,default")
+    parser.add_argument("--face", type=int, default=0, help="which face, left to right (default: %(default)s)")
+    parser.add_argument("--tile", type=int, default=160, help="pixels per picture (default: %(default)s)")
+    parser.add_argument("--data", type=existing_dir, default=str(DATA))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-o", "--output", type=Path, required=True)
+    args = parser.parse_args()
+    path = Path(args.photo) if Path(args.photo).exists() else args.data / "faces_dev" / args.photo
+    editor = Editor.load(ROOT / "checkpoints")
+    result = editor.edit(read_photo(path), EXPRESSIONS[0], seed=args.seed, model="conditional")
+    if not 0 <= args.face < len(result.faces):
+        raise SystemExit(f"--face must be 0-{len(result.faces) - 1}: {path.name} has {len(result.faces)} face(s)")
+    box = face_crop_box(result.faces[args.face].face.box, result.original.shape[:2])
+
+    def tile(image: np.ndarray) -> Image.Image:
+        return Image.fromarray(image).crop(box).resize((args.tile, args.tile), Image.LANCZOS)
+
+    rows = []
+    for spec in args.variants.split(","):
+        _, make_change, strength = variant(spec)
+        row = [tile(result.original)]
+        for target, expression in enumerate(EXPRESSIONS):
+            image = result.original
+            weights = {f.index: expression_weights(expression, strength) for f in result.faces}
+            for moved in editor.retarget(result, weights=weights):
+                image = apply_change(image, make_change(editor, None, moved, result.settings, target),
+                                     moved.alignment.to_photo)
+            row.append(tile(image))
+        rows.append(row)
+    sheet = Image.new("RGB", (args.tile * 8, args.tile * len(rows)))
+    for r, row in enumerate(rows):
+        for c, picture in enumerate(row):
+            sheet.paste(picture, (c * args.tile, r * args.tile))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(args.output, optimize=True)
+    print(f"{path.name}: rows {args.variants}; columns photo, {', '.join(EXPRESSIONS)} -> {args.output}")
+
+
+if __name__ == "__main__":
+    main()
