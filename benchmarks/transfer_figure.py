@@ -23,22 +23,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.arguments import existing_dir  # noqa: E402
 from benchmarks.quality import DATA  # noqa: E402
-from benchmarks.transfer_screen import variant  # noqa: E402
-from editor.edits import expression_weights  # noqa: E402
+from benchmarks.transfer_screen import edited_photo, variant  # noqa: E402
+from editor.page_images import closeup_boxes  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
-from editor.transfer import apply_change  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 
-MARGIN = 0.2  # of the face box, around it
-
-
-def face_crop_box(box: tuple[float, float, float, float], shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The face's box grown by MARGIN on every side, clipped to the photo."""
-    x0, y0, x1, y1 = box
-    dx, dy = MARGIN * (x1 - x0), MARGIN * (y1 - y0)
-    height, width = shape
-    return (max(0, int(x0 - dx)), max(0, int(y0 - dy)), min(width, int(x1 + dx)), min(height, int(y1 + dy)))
+MARGIN = 0.2  # around the face, of its larger side (the page's close-ups use 0.5)
 
 
 def main() -> None:
@@ -56,7 +47,8 @@ def main() -> None:
     result = editor.edit(read_photo(path), EXPRESSIONS[0], seed=args.seed, model="conditional")
     if not 0 <= args.face < len(result.faces):
         raise SystemExit(f"--face must be 0-{len(result.faces) - 1}: {path.name} has {len(result.faces)} face(s)")
-    box = face_crop_box(result.faces[args.face].face.box, result.original.shape[:2])
+    height, width = result.original.shape[:2]
+    (box,) = closeup_boxes([result.faces[args.face].face.box], (width, height), margin=MARGIN)
 
     def tile(image: np.ndarray) -> Image.Image:
         return Image.fromarray(image).crop(box).resize((args.tile, args.tile), Image.LANCZOS)
@@ -64,15 +56,8 @@ def main() -> None:
     rows = []
     for spec in args.variants.split(","):
         _, make_change, strength = variant(spec)
-        row = [tile(result.original)]
-        for target, expression in enumerate(EXPRESSIONS):
-            image = result.original
-            weights = {f.index: expression_weights(expression, strength) for f in result.faces}
-            for moved in editor.retarget(result, weights=weights):
-                image = apply_change(image, make_change(editor, None, moved, result.settings, target),
-                                     moved.alignment.to_photo)
-            row.append(tile(image))
-        rows.append(row)
+        rows.append([tile(result.original)] + [tile(edited_photo(editor, None, result, make_change, strength, target))
+                                               for target in range(len(EXPRESSIONS))])
     sheet = Image.new("RGB", (args.tile * 8, args.tile * len(rows)))
     for r, row in enumerate(rows):
         for c, picture in enumerate(row):

@@ -105,11 +105,7 @@ def registered(sigma: float = 1.0) -> Variant:
 
 def relative(knee: float | None) -> Variant:
     def change(editor, judge, edit, settings, target) -> FaceChange:
-        points = None
-        if edit.source_points is not None and edit.target_points is not None:
-            points = (edit.source_points, edit.target_points)
-        return face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points,
-                           knee=knee)
+        return conditional_change(edit, settings, knee=knee)
     return change
 
 
@@ -132,11 +128,24 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     name, _, strength = spec.partition("@")
     base, _, arg = name.partition("-")
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
-              "saliency": lambda: salient(arg or "ours"), "relative": lambda: relative(None if arg == "none" else float(arg or 1.0))}
+              "saliency": lambda: salient(arg or "ours"),
+              "relative": lambda: relative(None if arg == "none" else float(arg or 1.0))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
                          "relative-KNEE|none, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
+
+
+def edited_photo(editor: Editor, judge: ExpressionJudge | None, result, make_change: Variant, strength: float,
+                 target: int) -> np.ndarray:
+    """The photo of `result` (fitted once) with every face moved to EXPRESSIONS[target] at
+    `strength` by one variant's change. `judge`: the second judge, for the variants that need it."""
+    image = result.original
+    weights = {f.index: expression_weights(EXPRESSIONS[target], strength) for f in result.faces}
+    for moved in editor.retarget(result, weights=weights):
+        change = make_change(editor, judge, moved, result.settings, target)
+        image = apply_change(image, change, moved.alignment.to_photo)
+    return image
 
 
 def photo_range(text: str) -> tuple[int, int]:
@@ -187,11 +196,7 @@ def main() -> None:
         result = editor.edit(photo, EXPRESSIONS[0], seed=args.seed, model="conditional")
         for name, make_change, strength in variants:
             for target, expression in enumerate(EXPRESSIONS):
-                image = result.original
-                for moved in editor.retarget(result, weights={f.index: expression_weights(expression, strength)
-                                                              for f in result.faces}):
-                    image = apply_change(image, make_change(editor, judge.second, moved, result.settings, target),
-                                         moved.alignment.to_photo)
+                image = edited_photo(editor, judge.second, result, make_change, strength, target)
                 for measured in judge.measure(image, refs):
                     rows[name].append({"photo": path.name, "target": expression, "hit": measured["reads"] == expression,
                                        "hit2": measured["reads2"] == expression, "same": bool(measured["same"]),

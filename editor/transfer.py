@@ -104,12 +104,9 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
     moved = warp_crop(s, flow)
     residual = t - moved
-    level = None
-    if residual_sigma > 0:
-        residual = cv2.GaussianBlur(residual, (0, 0), residual_sigma)
-        moved = cv2.GaussianBlur(moved, (0, 0), residual_sigma)
-    if knee is not None:
-        level = (np.maximum(moved, LEVEL_FLOOR) * knee).astype(np.float32)
+    if residual_sigma > 0:  # the level, from the moved render, at the residual's own resolution
+        residual, moved = (cv2.GaussianBlur(image, (0, 0), residual_sigma) for image in (residual, moved))
+    level = None if knee is None else (np.maximum(moved, LEVEL_FLOOR) * knee).astype(np.float32)
     return FaceChange(flow.astype(np.float32), (residual * contrast * residual_weight).astype(np.float32), level)
 
 
@@ -152,7 +149,7 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     region = photo_rgb[y0:y1, x0:x1].astype(np.float32)
     warped = warped.astype(np.float32)
     if change.level is not None:
-        luma = warped @ np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as the aligned crop
+        luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)  # BT.601, as faces.align_face makes the crop
         level = np.maximum(sample(np.ascontiguousarray(change.level)), 1.0)  # 0 only off the crop
         gain = np.minimum(luma / level, 1.0)
         residual = np.where(residual > 0, residual * gain, residual)

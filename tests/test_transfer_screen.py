@@ -93,8 +93,3 @@ def test_relative_variants_set_the_knee(screen):
     with pytest.raises(SystemExit, match="relative-KNEE"):
         screen.variant("relativity")
 
-
-def test_the_figure_crops_around_the_face_inside_the_photo():
-    figure = benchmark_module("transfer_figure")
-    assert figure.face_crop_box((100, 50, 200, 170), (400, 300)) == (80, 26, 220, 194)
-    assert figure.face_crop_box((5, 5, 105, 105), (100, 100)) == (0, 0, 100, 100)
