@@ -17,7 +17,9 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   classifier, by the second judge, or by the encoder's expression head (a model
   that is neither judge) (docs/transfer_screens.md: it lifts only the classifier
   that draws it).
-Prints hit / same / both / hit2 / both2 / sharpness per variant and writes the rows
+registered and saliency change only the default's residual and keep the rest of its
+change (the dark-feature knee included; their screens in docs/transfer_screens.md ran
+before the knee). Prints hit / same / both / hit2 / both2 / sharpness per variant and writes the rows
 as JSON (--out), with the date, the machine and the command. The numbers of
 docs/transfer_screens.md's last screens came from the same variants; with a few
 hundred edits per screen, 3-4 points are noise.
@@ -29,6 +31,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -99,7 +102,7 @@ def registered(sigma: float = 1.0) -> Variant:
                            residual_sigma=0.0)
         photo_points = predict_landmarks(editor.landmarks, edit.aligned[None])[0]
         residual = warp_crop(base.residual, registration_flow(photo_points, edit.source_points))
-        return FaceChange(base.flow, cv2.GaussianBlur(residual, (0, 0), sigma) if sigma > 0 else residual)
+        return replace(base, residual=cv2.GaussianBlur(residual, (0, 0), sigma) if sigma > 0 else residual)
     return change
 
 
@@ -120,7 +123,7 @@ def salient(by: str) -> Variant:
             log_probs = lambda x: torch.log_softmax(judge.logits(  # noqa: E731
                 F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False)), 1)
         gradient = _target_gradient(log_probs, edit.aligned, base.residual, target)
-        return FaceChange(base.flow, (base.residual * saliency_weight(gradient, base.residual)).astype(np.float32))
+        return replace(base, residual=(base.residual * saliency_weight(gradient, base.residual)).astype(np.float32))
     return change
 
 
