@@ -11,7 +11,10 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   own (docs/transfer_screens.md), low-passed with sigma (default 1) afterwards;
 - relative-KNEE: brightening fades where the photo is darker than KNEE x the render
   (editor/transfer.DARK_KNEE, 1: a plain ratio image); relative-none: added alike
-  everywhere (the default until 2026-12-06);
+  everywhere (the default until 2026-12-06; the cavity below stays);
+- cavity-KNEE: a darkening grows where the target render opens a dark hole and the photo
+  is brighter than KNEE x the render (editor/transfer.CAVITY_KNEE); cavity-none: darkening
+  added alike everywhere (the default until 2026-12-06, night);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
   a classifier's gradient says it pushes towards the target, the mask drawn by our
   classifier, by the second judge, or by the encoder's expression head (a model
@@ -112,6 +115,12 @@ def relative(knee: float | None) -> Variant:
     return change
 
 
+def cavity(knee: float | None) -> Variant:
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        return conditional_change(edit, settings, cavity_knee=knee)
+    return change
+
+
 def salient(by: str) -> Variant:
     def change(editor, judge, edit, settings, target) -> FaceChange:
         base = default(editor, judge, edit, settings, target)
@@ -132,10 +141,11 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     base, _, arg = name.partition("-")
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours"),
-              "relative": lambda: relative(None if arg == "none" else float(arg or 1.0))}
+              "relative": lambda: relative(None if arg == "none" else float(arg or 1.0)),
+              "cavity": lambda: cavity(None if arg == "none" else float(arg or 0.6))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

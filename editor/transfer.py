@@ -14,7 +14,9 @@ sharp photo, but the difference between two renders says what moves:
    the residual T - warp(S), low-passed, scaled to the face's own contrast,
    added to the luminance only (R, G and B by the same amount, so Cr and Cb stay);
    a brightening fades where the photo is much darker than the render (DARK_KNEE),
-   so a moustache the render lacks does not turn grey;
+   so a moustache the render lacks does not turn grey, and a darkening grows where
+   the model opens a dark mouth over the photo's brighter teeth (CAVITY_KNEE), so
+   they go dark with the opening instead of staying grey;
 3. both under the soft face oval; pixels where the oval is 0 are copied.
 
 `face_change` + `apply_change` is that default ("flow"); `mode="difference"` adds T - S to
@@ -44,6 +46,16 @@ RESIDUAL_SIGMA = 1.0
 # near-black render pixel from vetoing the change.
 DARK_KNEE = 0.6
 LEVEL_FLOOR = 16.0
+# An opening mouth: where the target render is a dark hole (below CAVITY_DARK grey levels, fully
+# 40 below that) and the change darkens by more than CAVITY_DEPTH (fully by twice that), a darkening
+# grows by the photo's luminance over CAVITY_KNEE x the moved render's (at most CAVITY_GAIN x): a
+# smile's teeth under a surprise's open mouth, much brighter than the render there, go dark with
+# the opening instead of staying grey ("rotten teeth"), as a ratio image would darken them.
+# Elsewhere nothing changes (docs/transfer_screens.md: teeth under an angry mouth stay white).
+CAVITY_DARK = 80.0
+CAVITY_DEPTH = 40.0
+CAVITY_KNEE = 0.6
+CAVITY_GAIN = 4.0
 FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
 
 
@@ -81,17 +93,22 @@ class FaceChange:
     # ratio image would, Liu et al. 2001): a moustache or brow the render lacks stays dark instead
     # of turning grey. Darkening is never scaled. None: the residual is added as it is.
     level: np.ndarray | None = None
+    # [S, S] float32 in [0, 1]: where the target render opens a dark cavity (CAVITY_DARK), or None.
+    # There a darkening grows by the photo's luminance over `cavity_level` (CAVITY_KNEE x the
+    # moved render's luminance), at most CAVITY_GAIN x, so bright teeth go as dark as the opening.
+    cavity: np.ndarray | None = None
+    cavity_level: np.ndarray | None = None
 
 
 def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarray, *,
                 mode: str = "flow", points: tuple[np.ndarray, np.ndarray] | None = None,
                 residual_sigma: float = RESIDUAL_SIGMA, residual_weight: float = 1.0,
-                knee: float | None = DARK_KNEE) -> FaceChange:
+                knee: float | None = DARK_KNEE, cavity_knee: float | None = CAVITY_KNEE) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
     None: optical flow between the renders. `knee`: see DARK_KNEE (None: brightening is
-    added everywhere alike)."""
+    added everywhere alike); `cavity_knee`: see CAVITY_KNEE (None: darkening is added alike)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -104,10 +121,24 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
     moved = warp_crop(s, flow)
     residual = t - moved
-    if residual_sigma > 0:  # the level, from the moved render, at the residual's own resolution
-        residual, moved = (cv2.GaussianBlur(image, (0, 0), residual_sigma) for image in (residual, moved))
-    level = None if knee is None else (np.maximum(moved, LEVEL_FLOOR) * knee).astype(np.float32)
-    return FaceChange(flow.astype(np.float32), (residual * contrast * residual_weight).astype(np.float32), level)
+    if residual_sigma > 0:  # the levels, from the renders, at the residual's own resolution
+        residual, moved, t = (cv2.GaussianBlur(image, (0, 0), residual_sigma) for image in (residual, moved, t))
+    residual = (residual * contrast * residual_weight).astype(np.float32)
+    floor = np.maximum(moved, LEVEL_FLOOR)
+    level = None if knee is None else (floor * knee).astype(np.float32)
+    cavity = cavity_level = None
+    if cavity_knee is not None:
+        cavity = cavity_weight(t, residual)
+        cavity_level = (floor * cavity_knee).astype(np.float32)
+    return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level)
+
+
+def cavity_weight(target: np.ndarray, residual: np.ndarray) -> np.ndarray:
+    """[S, S] float32 in [0, 1]: 1 where the target render is darker than CAVITY_DARK - 40 and the
+    residual darkens by 2 x CAVITY_DEPTH or more, falling linearly to 0 at CAVITY_DARK and CAVITY_DEPTH."""
+    dark = np.clip((CAVITY_DARK - target) / 40.0, 0.0, 1.0)
+    deep = np.clip((-residual - CAVITY_DEPTH) / CAVITY_DEPTH, 0.0, 1.0)
+    return (dark * deep).astype(np.float32)
 
 
 def _weighted_std(image: np.ndarray, weights: np.ndarray) -> float:
@@ -148,11 +179,17 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     residual = sample(np.ascontiguousarray(change.residual))
     region = photo_rgb[y0:y1, x0:x1].astype(np.float32)
     warped = warped.astype(np.float32)
-    if change.level is not None:
+    if change.level is not None or change.cavity is not None:
         luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)  # BT.601, as faces.align_face makes the crop
+    if change.level is not None:
         level = np.maximum(sample(np.ascontiguousarray(change.level)), 1.0)  # 0 only off the crop
         gain = np.minimum(luma / level, 1.0)
         residual = np.where(residual > 0, residual * gain, residual)
+    if change.cavity is not None:
+        level = np.maximum(sample(np.ascontiguousarray(change.cavity_level)), 1.0)
+        weight = sample(np.ascontiguousarray(change.cavity))
+        gain = 1.0 + (np.clip(luma / level, 1.0, CAVITY_GAIN) - 1.0) * weight
+        residual = np.where(residual < 0, residual * gain, residual)
     edited = warped + residual[..., None]
     mixed = region + mask[..., None] * (edited - region)
     result = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)

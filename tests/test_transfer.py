@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from editor.blend import crop_face_mask
-from editor.transfer import DARK_KNEE, FaceChange, apply_change, expression_flow, face_change, warp_crop
+from editor.transfer import (CAVITY_GAIN, CAVITY_KNEE, DARK_KNEE, FaceChange, apply_change, cavity_weight,
+                             expression_flow, face_change, warp_crop)
 
 
 def _texture(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -100,3 +101,39 @@ def test_the_level_is_the_knee_times_the_moved_render():
     for knee, change in ((0.5, face_change(source, target, source, knee=0.5)),
                          (DARK_KNEE, face_change(source, target, source))):
         assert np.abs(change.level - moved * knee)[4:-4, 4:-4].max() < 1.0
+
+
+def test_darkening_grows_where_the_render_opens_a_dark_cavity_over_bright_teeth():
+    # Left half teeth (bright), right half lips at the render's own level, 150.
+    photo = np.full((200, 200, 3), 150, np.uint8)
+    photo[:, :100] = 240
+    flow = np.zeros((48, 48, 2), np.float32)
+    residual = np.full((48, 48), -60.0, np.float32)
+    level = np.full((48, 48), 150 * CAVITY_KNEE, np.float32)
+    to_photo = _to_photo(3.0, 28.0, 28.0)
+
+    def expected(luma: float, weight: float) -> float:  # the darkening grows by luma / level, capped
+        return luma - 60 * (1 + (min(luma / (150 * CAVITY_KNEE), CAVITY_GAIN) - 1) * weight)
+
+    for weight in (0.0, 0.5, 1.0):
+        cavity = np.full((48, 48), weight, np.float32)
+        out = apply_change(photo, FaceChange(flow, residual, None, cavity, level), to_photo).astype(int)
+        assert abs(out[100, 90, 0] - expected(240, weight)) <= 1 and abs(out[100, 110, 0] - expected(150, weight)) <= 1
+    assert expected(240, 1.0) < 100 < expected(240, 0.0)  # in the cavity the teeth go dark, not grey
+    up = apply_change(photo, FaceChange(flow, -residual, None, np.ones((48, 48), np.float32), level), to_photo)
+    assert int(up[100, 90, 0]) == 255 and int(up[100, 110, 0]) == 210  # brightening is not scaled
+
+
+def test_the_cavity_is_where_the_target_is_dark_and_the_change_darkens_deeply():
+    target = np.array([[20.0, 20.0, 60.0, 120.0]])
+    residual = np.array([[-100.0, -50.0, -100.0, -100.0]])
+    assert np.allclose(cavity_weight(target, residual), [[1.0, 0.25, 0.5, 0.0]])
+    assert cavity_weight(target, -residual).max() == 0.0  # brightening opens nothing
+    # An open dark mouth drawn into the render over a bright one: the change carries a cavity there.
+    source = np.full((48, 48), 170, np.uint8)
+    target = source.copy()
+    cv2.circle(target, (24, 34), 5, 10, -1)
+    change = face_change(source, target, source)
+    assert change.cavity[34, 24] > 0.9 and change.cavity[10, 10] == 0.0
+    assert np.abs(change.cavity_level - 170 * CAVITY_KNEE)[4:-4, 4:-4].max() < 1.0
+    assert face_change(source, target, source, cavity_knee=None).cavity is None

@@ -93,3 +93,18 @@ def test_relative_variants_set_the_knee(screen):
     with pytest.raises(SystemExit, match="relative-KNEE"):
         screen.variant("relativity")
 
+
+def test_cavity_variants_set_the_cavity_knee(screen):
+    from types import SimpleNamespace
+    source = np.full((48, 48), 170, np.uint8)
+    target = source.copy()
+    target[30:38, 20:28] = 10  # an opening mouth the render draws
+    edit = SimpleNamespace(source=source, generated=target, aligned=source, source_points=None, target_points=None)
+    settings = SimpleNamespace(blend_mode="flow")
+    changes = {spec: screen.variant(spec)[1](None, None, edit, settings, 0)
+               for spec in ("cavity-none", "cavity-0.3", "cavity-0.6", "default")}
+    assert changes["cavity-none"].cavity is None and changes["cavity-none"].level is not None
+    assert np.allclose(changes["cavity-0.3"].cavity_level * 2, changes["cavity-0.6"].cavity_level, rtol=1e-5)
+    assert np.array_equal(changes["cavity-0.6"].cavity_level, changes["default"].cavity_level)
+    assert changes["default"].cavity[34, 24] > 0.5
+
