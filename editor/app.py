@@ -38,7 +38,8 @@ import gradio as gr
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .handlers import detect_faces, edit_photo, once_per_photo, open_photo_file, same_photo, shown_in_browser
+from .handlers import (ShownPhoto, detect_faces, edit_photo, once_per_photo, open_photo_file, same_photo,
+                       shown_in_browser)
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
                               reset_sliders, show_closeup, show_face_amounts, strength_of_weights)
 from .page_errors import in_page
@@ -214,12 +215,12 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     forgotten = [page.result, page.summary, page.download, page.download_file, page.closeup, page.explore_panel,
                  page.crops, page.reading, session, page.faces_found, page.faces_read, page.faces, *sliders]
 
-    shown = gr.State(None)  # the file whose faces the page shows (see once_per_photo)
+    shown = gr.State(ShownPhoto())  # the file whose faces the page shows, per session (see once_per_photo)
 
-    def forget_previous_photo(previous: Session | None, photo, shown_path: str | None):
+    def forget_previous_photo(previous: Session | None, photo, shown_photo: ShownPhoto):
         """A new photo, or none: nothing of the previous one's faces, edit, sliders or download
         stays, and its session's files go. (The same file again is not a new photo.)"""
-        if same_photo(photo, shown_path):
+        if same_photo(photo, shown_photo.path):
             return {component: gr.skip() for component in forgotten}
         store.drop(previous)
         return {page.result: None, page.summary: "", page.download: gr.Button(visible=False), page.download_file: None,
@@ -243,7 +244,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                       cancels=[edit_event], preprocess=False, **quiet)
     page.photo.change(once_per_photo(in_page(partial(detect_faces, editor), len(detect_outputs)),
                                      len(detect_outputs) + 1),
-                      [page.photo, shown], [*detect_outputs, page.photo_notice, shown],
+                      [page.photo, shown], [*detect_outputs, page.photo_notice],
                       show_progress_on=[page.faces_found], concurrency_limit=2, preprocess=False, **private)
     others = [page.photo_notice, page.edit_notice, page.download_notice]  # notices a slider move clears
     gr.on([s.input for s in sliders], None, None, others, js=cleared(len(others)), **quiet)

@@ -15,6 +15,7 @@ the control it is about instead. The docstrings of the named endpoints (`edit`,
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -120,15 +121,31 @@ def shown_in_browser(scratch, payload):
         return gr.skip(), notice(exc)
 
 
+class ShownPhoto:
+    """The file whose faces the page shows: one per session, a gr.State's value, which Gradio passes
+    by reference. Its detection holds `lock`, so the photo box's two change events for one photo
+    (the box fires twice for a photo a handler puts in, as the HEIC's PNG is) run one after the
+    other and the second finds the first's file here, instead of both detecting at once (the
+    handler runs two at a time, and a State passed in and returned is only updated at the end)."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict) -> ShownPhoto:  # Gradio copies a State's value per session
+        return ShownPhoto()
+
+
 def once_per_photo(fn, outputs: int):
-    """`fn(photo)` for the photo box's change, given the State of the photo whose faces the page
-    shows and returning its new value too: a change to that same file (the box fires twice for a
-    photo put in by a handler, as the HEIC's PNG is) leaves every output as it is."""
-    def run(photo, shown: str | None):  # no functools.wraps: Gradio must see both inputs
-        if same_photo(photo, shown):
-            return (gr.skip(),) * (outputs + 1)
-        result = fn(photo)
-        return (*(result if outputs > 1 else [result]), None if photo is None else _path_and_name(photo)[0])
+    """`fn(photo)` for the photo box's change, with the session's `ShownPhoto`: a change to the file
+    whose faces the page already shows (or is finding) leaves every output as it is."""
+    def run(photo, shown: ShownPhoto):  # no functools.wraps: Gradio must see both inputs
+        with shown.lock:
+            if same_photo(photo, shown.path):
+                return (gr.skip(),) * outputs
+            result = fn(photo)
+            shown.path = None if photo is None else _path_and_name(photo)[0]
+        return result
 
     return run
 

@@ -411,6 +411,40 @@ def test_a_heic_dropped_into_the_photo_box_is_swapped_for_its_png_and_nothing_el
     assert detect({"path": str(tiff)}) == (gr.skip(),) * 4  # the swap's notice stays
 
 
+def test_the_boxs_second_change_for_a_photo_whose_faces_are_being_found_waits_and_finds_none():
+    import copy
+    import threading
+
+    import gradio as gr
+
+    from editor.handlers import ShownPhoto, once_per_photo
+
+    entered, release, calls = threading.Event(), threading.Event(), []
+
+    def detect(photo):  # holds the first detection until the second change has come in
+        calls.append(None if photo is None else photo["path"])
+        entered.set()
+        release.wait()
+        return "faces", "note"
+
+    run = once_per_photo(detect, 2)
+    shown = copy.deepcopy(ShownPhoto())  # as Gradio makes each session's (a fresh lock, no file)
+    photo = {"path": "/tmp/IMG_0001.png"}
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("first", run(photo, shown)))
+    second = threading.Thread(target=lambda: results.setdefault("second", run(dict(photo), shown)))
+    first.start()
+    entered.wait()
+    second.start()  # the box's second change for the same file, while the first is detecting
+    release.set()
+    first.join()
+    second.join()
+    assert calls[:1] == ["/tmp/IMG_0001.png"] and len(calls) == 1 and results["first"] == ("faces", "note")
+    assert results["second"] == (gr.skip(),) * 2 and shown.path == "/tmp/IMG_0001.png"
+    assert run({"path": "/tmp/other.png"}, shown) == ("faces", "note") and shown.path == "/tmp/other.png"
+    assert run(None, shown) == ("faces", "note") and shown.path is None  # a cleared box is not a photo
+
+
 @requires(OBAMA_SMALL)
 def test_the_downloads_keep_the_cameras_exif_without_gps_and_say_srgb(editor, tmp_path):
     exif = PIL.Image.Exif()
