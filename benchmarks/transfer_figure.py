@@ -5,7 +5,9 @@
 
 Rows are variants (the names of benchmarks/transfer_screen.py, with an optional
 @strength; those that need the second judge are not drawn here), columns the photo
-and its seven targets, each a crop around one face (--face: which, left to right).
+and its seven targets, each a crop around one face (--face: which, left to right), or
+around its mouth (--region mouth: where teeth, lips and moustaches show what a
+transfer does; docs/transfer_screens.md's open-mouth pictures were looked at so).
 The photo is fitted once, as the app does, so rows differ only in the transfer.
 """
 
@@ -30,6 +32,16 @@ from editor.pipeline import Editor  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 
 MARGIN = 0.2  # around the face, of its larger side (the page's close-ups use 0.5)
+MOUTH_REACH = 0.35  # the mouth crop's half side, of the face box's width
+
+
+def mouth_box(face, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A square around `face`'s mouth (the middle of MTCNN's two mouth corners), MOUTH_REACH x
+    the face's width on each side, clipped to the (width, height) photo."""
+    x, y = np.asarray(face.landmarks, np.float64)[3:5].mean(axis=0)
+    reach = MOUTH_REACH * face.width
+    (box,) = closeup_boxes([(x - reach, y - reach, x + reach, y + reach)], size, margin=0.0)
+    return box
 
 
 def main() -> None:
@@ -37,6 +49,8 @@ def main() -> None:
     parser.add_argument("photo", help="a faces_dev file name, or a path to any photo")
     parser.add_argument("--variants", default="relative-none,default")
     parser.add_argument("--face", type=int, default=0, help="which face, left to right (default: %(default)s)")
+    parser.add_argument("--region", choices=("face", "mouth"), default="face",
+                        help="what each picture shows (default: %(default)s)")
     parser.add_argument("--tile", type=int, default=160, help="pixels per picture (default: %(default)s)")
     parser.add_argument("--data", type=existing_dir, default=str(DATA))
     parser.add_argument("--seed", type=int, default=0)
@@ -48,7 +62,11 @@ def main() -> None:
     if not 0 <= args.face < len(result.faces):
         raise SystemExit(f"--face must be 0-{len(result.faces) - 1}: {path.name} has {len(result.faces)} face(s)")
     height, width = result.original.shape[:2]
-    (box,) = closeup_boxes([result.faces[args.face].face.box], (width, height), margin=MARGIN)
+    face = result.faces[args.face].face
+    if args.region == "mouth":
+        box = mouth_box(face, (width, height))
+    else:
+        (box,) = closeup_boxes([face.box], (width, height), margin=MARGIN)
 
     def tile(image: np.ndarray) -> Image.Image:
         return Image.fromarray(image).crop(box).resize((args.tile, args.tile), Image.LANCZOS)

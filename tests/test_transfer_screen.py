@@ -108,3 +108,12 @@ def test_cavity_variants_set_the_cavity_knee(screen):
     assert np.array_equal(changes["cavity-0.6"].cavity_level, changes["default"].cavity_level)
     assert changes["default"].cavity[34, 24] > 0.5
 
+
+
+def test_the_figures_mouth_crop_is_centred_between_the_mouth_corners_and_inside_the_photo():
+    from types import SimpleNamespace
+    figure = benchmark_module("transfer_figure")
+    landmarks = np.array([[40, 50], [80, 50], [60, 70], [45, 90], [75, 90]], np.float32)
+    face = SimpleNamespace(landmarks=landmarks, width=100.0)
+    assert figure.mouth_box(face, (400, 300)) == (25, 55, 95, 125)  # 35 px each side of (60, 90)
+    assert figure.mouth_box(face, (80, 100)) == (25, 55, 80, 100)  # clipped to a small photo
