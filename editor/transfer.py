@@ -99,6 +99,10 @@ class FaceChange:
     cavity: np.ndarray | None = None
     cavity_level: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        if (self.cavity is None) != (self.cavity_level is None):
+            raise ValueError("a FaceChange's cavity and cavity_level come together (face_change makes both)")
+
 
 def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarray, *,
                 mode: str = "flow", points: tuple[np.ndarray, np.ndarray] | None = None,

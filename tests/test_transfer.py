@@ -122,6 +122,8 @@ def test_darkening_grows_where_the_render_opens_a_dark_cavity_over_bright_teeth(
     assert expected(240, 1.0) < 100 < expected(240, 0.0)  # in the cavity the teeth go dark, not grey
     up = apply_change(photo, FaceChange(flow, -residual, None, np.ones((48, 48), np.float32), level), to_photo)
     assert int(up[100, 90, 0]) == 255 and int(up[100, 110, 0]) == 210  # brightening is not scaled
+    with pytest.raises(ValueError, match="come together"):
+        FaceChange(flow, residual, None, np.ones((48, 48), np.float32))
 
 
 def test_the_cavity_is_where_the_target_is_dark_and_the_change_darkens_deeply():
