@@ -56,7 +56,7 @@ from editor.faces import NoFaceError  # noqa: E402
 from editor.motion import smooth_flow  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
-from editor.transfer import FaceChange, apply_change, face_change, warp_crop  # noqa: E402
+from editor.transfer import CAVITY_KNEE, FaceChange, apply_change, face_change, warp_crop  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.landmarks import predict_landmarks  # noqa: E402
 
@@ -109,15 +109,10 @@ def registered(sigma: float = 1.0) -> Variant:
     return change
 
 
-def relative(knee: float | None) -> Variant:
+def knees(**given: float | None) -> Variant:
+    """The default with its knees as `given` (knee=, cavity_knee=: conditional_change's)."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
-        return conditional_change(edit, settings, knee=knee)
-    return change
-
-
-def cavity(knee: float | None) -> Variant:
-    def change(editor, judge, edit, settings, target) -> FaceChange:
-        return conditional_change(edit, settings, cavity_knee=knee)
+        return conditional_change(edit, settings, **given)
     return change
 
 
@@ -141,8 +136,8 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     base, _, arg = name.partition("-")
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours"),
-              "relative": lambda: relative(None if arg == "none" else float(arg or 1.0)),
-              "cavity": lambda: cavity(None if arg == "none" else float(arg or 0.6))}
+              "relative": lambda: knees(knee=None if arg == "none" else float(arg or 1.0)),
+              "cavity": lambda: knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
                          "relative-KNEE|none, cavity-KNEE|none, saliency-ours, saliency-judge, saliency-encoder")

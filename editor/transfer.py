@@ -47,12 +47,13 @@ RESIDUAL_SIGMA = 1.0
 DARK_KNEE = 0.6
 LEVEL_FLOOR = 16.0
 # An opening mouth: where the target render is a dark hole (below CAVITY_DARK grey levels, fully
-# 40 below that) and the change darkens by more than CAVITY_DEPTH (fully by twice that), a darkening
+# CAVITY_RAMP below that) and the change darkens by more than CAVITY_DEPTH (fully by twice that), a darkening
 # grows by the photo's luminance over CAVITY_KNEE x the moved render's (at most CAVITY_GAIN x): a
 # smile's teeth under a surprise's open mouth, much brighter than the render there, go dark with
 # the opening instead of staying grey ("rotten teeth"), as a ratio image would darken them.
 # Elsewhere nothing changes (docs/transfer_screens.md: teeth under an angry mouth stay white).
 CAVITY_DARK = 80.0
+CAVITY_RAMP = 40.0
 CAVITY_DEPTH = 40.0
 CAVITY_KNEE = 0.6
 CAVITY_GAIN = 4.0
@@ -138,9 +139,10 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
 
 
 def cavity_weight(target: np.ndarray, residual: np.ndarray) -> np.ndarray:
-    """[S, S] float32 in [0, 1]: 1 where the target render is darker than CAVITY_DARK - 40 and the
-    residual darkens by 2 x CAVITY_DEPTH or more, falling linearly to 0 at CAVITY_DARK and CAVITY_DEPTH."""
-    dark = np.clip((CAVITY_DARK - target) / 40.0, 0.0, 1.0)
+    """[S, S] float32 in [0, 1]: 1 where the target render is darker than CAVITY_DARK - CAVITY_RAMP
+    and the residual darkens by 2 x CAVITY_DEPTH or more, falling linearly to 0 at CAVITY_DARK and
+    CAVITY_DEPTH."""
+    dark = np.clip((CAVITY_DARK - target) / CAVITY_RAMP, 0.0, 1.0)
     deep = np.clip((-residual - CAVITY_DEPTH) / CAVITY_DEPTH, 0.0, 1.0)
     return (dark * deep).astype(np.float32)
 
