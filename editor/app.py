@@ -40,8 +40,8 @@ from gan.data import EXPRESSIONS
 from . import validate
 from .handlers import (ShownPhoto, detect_faces, edit_photo, once_per_photo, open_photo_file, same_photo,
                        shown_in_browser)
-from .result_handlers import (apply_strength, edit_strength, explore, make_download, prepare_explore, read_moved_faces,
-                              reset_sliders, show_closeup, show_face_amounts, strength_of_weights)
+from .result_handlers import (apply_strength, edit_strength, explore, make_download, page_face, prepare_explore,
+                              read_moved_faces, reset_sliders, show_closeup, show_face_amounts, strength_of_weights)
 from .page_errors import in_page
 from .page_browser import CSS, SAVE_FILE, cleared
 from .page_parts import api_summary, default_expression, direction_slider, named_values
@@ -248,29 +248,32 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                       show_progress_on=[page.faces_found], concurrency_limit=2, preprocess=False, **private)
     others = [page.photo_notice, page.edit_notice, page.download_notice]  # notices a slider move clears
     gr.on([s.input for s in sliders], None, None, others, js=cleared(len(others)), **quiet)
-    gr.on([s.input for s in sliders], in_page(partial(explore, editor, scratch), len(explore_outputs)),
+    # Events that take the face chooser run with page_face and without Gradio's check of its value
+    # (preprocess=False): an edit's events may carry the chooser's value from before the edit.
+    gr.on([s.input for s in sliders], in_page(page_face(partial(explore, editor, scratch)), len(explore_outputs)),
           moved, [*explore_outputs, page.sliders_notice], trigger_mode="always_last",
-          concurrency_id="render", concurrency_limit=2, **quiet)
-    gr.on([s.change for s in sliders], partial(read_moved_faces, editor), moved, page.reading,
-          trigger_mode="always_last", concurrency_id="reading", concurrency_limit=1, **quiet)
+          concurrency_id="render", concurrency_limit=2, preprocess=False, **quiet)
+    gr.on([s.change for s in sliders], page_face(partial(read_moved_faces, editor)), moved, page.reading,
+          trigger_mode="always_last", concurrency_id="reading", concurrency_limit=1, preprocess=False, **quiet)
     # After an edit, the Strength slider moves the edit's expression weight of every face (no new fit).
     page.strength.input(None, None, others, js=cleared(len(others)), **quiet)
-    page.strength.input(in_page(partial(apply_strength, editor, scratch), 2 + N_VALUES),
+    page.strength.input(in_page(page_face(partial(apply_strength, editor, scratch)), 2 + N_VALUES),
                         [session, page.explore_face, page.strength],
                         [page.result, session, *sliders, page.sliders_notice], trigger_mode="always_last",
-                        concurrency_id="render", concurrency_limit=2, **quiet)
-    page.reset.click(in_page(partial(reset_sliders, editor, scratch), 2 + N_VALUES), [session, page.explore_face],
-                     [page.result, session, *sliders, page.sliders_notice], **quiet)
+                        concurrency_id="render", concurrency_limit=2, preprocess=False, **quiet)
+    page.reset.click(in_page(page_face(partial(reset_sliders, editor, scratch)), 2 + N_VALUES),
+                     [session, page.explore_face], [page.result, session, *sliders, page.sliders_notice],
+                     preprocess=False, **quiet)
     page.reset.click(edit_strength, session, page.strength, queue=False, **quiet)
     weights = sliders[N_SLIDERS:]  # and the edited expression's own slider moves Strength with it
     gr.on([w.input for w in weights], strength_of_weights, [session, *weights], page.strength, queue=False, **quiet)
     # The full-size photo, written when asked for; then the browser saves it (SAVE_FILE).
     # (At once in the browser: the notices, and the last file, so a refusal saves nothing.)
     page.download.click(None, None, [*notices, page.download_file], js=cleared(len(notices), files=1), **quiet)
-    page.download.click(in_page(partial(make_download, editor, scratch), 1),
+    page.download.click(in_page(page_face(partial(make_download, editor, scratch)), 1),
                         [session, page.explore_face, page.download_format, *sliders],
                         [page.download_file, page.download_notice], show_progress_on=[page.download],
-                        concurrency_id="render", concurrency_limit=2, **private
+                        concurrency_id="render", concurrency_limit=2, preprocess=False, **private
                         ).success(None, page.download_file, None, js=SAVE_FILE, **quiet)
     page.download_format.change(lambda fmt: gr.Button(f"Download full-size {fmt}"), page.download_format,
                                 page.download, queue=False, **quiet)
@@ -281,7 +284,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                                  gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m], info=STRENGTH_INFO[m]),
                                  gr.Slider(value=DEFAULT_INVERSION[m][0]), gr.Slider(value=DEFAULT_INVERSION[m][1])),
                       page.model, [page.blend_mode, page.strength, page.steps, page.restarts], **quiet)
-    page.explore_face.change(show_face_amounts, [session, page.explore_face], sliders, **quiet)
+    page.explore_face.change(show_face_amounts, [session, page.explore_face], sliders, preprocess=False, **quiet)
 
     # The named API endpoints: the same handlers, with no control of the page to start them (no
     # trigger), raising a visitor's mistake for the client.

@@ -24,6 +24,19 @@ from .sliders import (N_SLIDERS, N_VALUES, chosen_face, direction_key, edit_valu
                       slider_values, values_with_sliders, with_strength)
 
 
+def page_face(handler):
+    """`handler(session, face, ...)` as the page's events run it: a `face` that was not edited
+    means the first edited face. The page offers only edited faces, so any other number is the face
+    chooser's value from before the edit that narrowed its choices, sent with the events that edit
+    set off (with Gradio's own check of the value: "Value: 0 is not in the list of choices: [1]",
+    when Face 2 alone was edited). API clients get handler itself, which refuses such a face."""
+    def run(session: Session | None, face: int | None, *rest):
+        if session is not None and face is not None and not any(f.index == face for f in session.edit.faces):
+            face = None
+        return handler(session, face, *rest)
+    return run
+
+
 def _mapped(session: Session | None):
     """The session's edit with its photo mapped in from disk; None when there is none or it expired."""
     if session is None:

@@ -13,7 +13,7 @@ import pytest
 
 import editor.__main__ as cli
 from editor.handlers import RANDOM_TRUNCATION, edit_photo, random_face, random_slider_labels
-from editor.result_handlers import (apply_strength, explore, prepare_explore, read_moved_faces, reset_sliders,
+from editor.result_handlers import (apply_strength, explore, page_face, prepare_explore, read_moved_faces, reset_sliders,
                                     make_download, show_closeup)
 from editor.page_errors import in_page
 from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes, write_display
@@ -255,6 +255,19 @@ def test_only_the_chosen_face_is_edited(url):
 # ---------------------------------------------------------------- sliders reuse the fit
 
 @requires(OBAMA)
+def test_the_pages_events_take_a_face_that_was_not_edited_as_the_first_edited_one():
+    """The chooser's value from before an edit narrowed it (Face 1, when only Face 2 was edited)
+    reaches the handler as the first edited face; an edited face and no face pass as they are."""
+    from types import SimpleNamespace
+
+    session = SimpleNamespace(edit=SimpleNamespace(faces=[SimpleNamespace(index=1), SimpleNamespace(index=3)]))
+    seen = page_face(lambda session, face, *rest: (face, rest))
+    assert seen(session, 0, "x") == (None, ("x",))
+    assert seen(session, 3) == (3, ())
+    assert seen(session, None) == (None, ())
+    assert seen(None, 0) == (0, ())  # no edit: the handler explains that itself
+
+
 def test_a_slider_move_renders_without_a_new_fit(editor, monkeypatch):
     """One slider move = move z + editor.render + a display JPEG: no inversion, no detection.
     (How fast that is, is measured by benchmarks/edit_latency.py's "slider" stage.)"""

@@ -258,6 +258,23 @@ def test_the_faces_ticked_by_default_skip_a_tiny_bystander(page, tmp_path):
     assert boxes.nth(1).is_checked()
 
 
+@requires(TWO_PEOPLE)
+def test_editing_only_the_second_face_of_two_raises_no_error(page):
+    """The sliders' chooser narrows to the edited faces: the events the edit sets off must not
+    carry its old value (Face 1) into Gradio's check ("Value: 0 is not in the list of choices")."""
+    from playwright.sync_api import expect
+
+    fast_settings(page)
+    upload(page, TWO_PEOPLE)
+    page.locator("#faces-found img").nth(1).wait_for()
+    page.locator("#faces input[type=checkbox]").nth(0).uncheck()
+    page.locator("#edit-button").click()
+    page.wait_for_function("() => document.querySelector('#summary').innerText.includes('edited 1 face')")
+    expect(page.locator("#reading")).to_contain_text("Reads now", timeout=60_000)  # the reading came back
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.get_by_text("not in the list of choices")).to_have_count(0)
+
+
 @requires(OBAMA_SMALL)
 def test_an_iphone_heic_photo_uploaded_as_image_heic_finds_its_face_once(page, served, tmp_path, monkeypatch):
     heic = tmp_path / "IMG_0001.HEIC"
