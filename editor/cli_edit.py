@@ -12,7 +12,8 @@ of the same name get their suffix added (obama.jpg, obama.webp -> obama_jpg.png,
 obama_webp.png); an output that would be its own input (editing ow/*.png into
 ow/) gets the expression, as the page's downloads do (astronaut_sad.png); a name
 still taken gets _2, _3, ... Each `PHOTO -> OUTPUT` line says which name it got.
-Outputs of earlier runs are overwritten."""
+Outputs of earlier runs are overwritten, and not edited again when a glob picks them up
+(`edit ow/*.png --output-dir ow` twice: astronaut_sad.png is not a photo to edit)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from gan.data import EXPRESSIONS
 
-from .output_names import distinct_photos, output_paths
+from .output_names import distinct_photos, output_paths, without_earlier_outputs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    photos = distinct_photos(args.photos)
+    photos = without_earlier_outputs(distinct_photos(args.photos), args.output_dir)
     outputs = output_paths(photos, args.expression, args.output_dir, args.format)
     try:
         editor = Editor.load(args.checkpoints or DEFAULT_CHECKPOINTS, device=args.device,

@@ -4,8 +4,13 @@ so no output overwrites an input and no two outputs of a run share a name (cli_e
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 from pathlib import Path
+
+from gan.data import EXPRESSIONS
+
+OUTPUT_SUFFIXES = (".png", ".jpg", ".webp")  # what `edit --format` writes
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
@@ -32,6 +37,34 @@ def distinct_photos(photos: list[Path]) -> list[Path]:
             continue
         seen.add(key)
         kept.append(path)
+    return kept
+
+
+def without_earlier_outputs(photos: list[Path], folder: Path) -> list[Path]:
+    """`photos` less the edits an earlier run wrote into `folder` of another photo given now, each
+    named on stderr: rerunning `edit ow/*.png --output-dir ow` would otherwise edit the first run's
+    astronaut_sad.png as a photo (astronaut_sad_sad.png) and, since it is now an input, write the
+    new edit beside it as astronaut_sad_2.png instead of overwriting it. An earlier output is a file
+    in `folder`, in a format `edit` writes, named as output_paths names an edit of one of the
+    other photos: <stem>[_<suffix>]_<expression>[_<n>]."""
+    here = _file_id(folder)
+    tagged = "|".join(EXPRESSIONS)
+    kept = []
+    for path in photos:
+        source = None
+        if path.suffix.lower() in OUTPUT_SUFFIXES and _file_id(path.parent) == here:
+            for other in photos:
+                if other is path:
+                    continue
+                pattern = (rf"{re.escape(other.stem)}(?:_{re.escape(other.suffix[1:])})?_(?:{tagged})(?:_\d+)?")
+                if re.fullmatch(pattern, path.stem, flags=re.IGNORECASE):
+                    source = other
+                    break
+        if source is None:
+            kept.append(path)
+        else:
+            print(f"{path}: note: not edited: it is an earlier run's edit of {source.name} (rename it to edit it)",
+                  file=sys.stderr)
     return kept
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from editor import face_fit, readings
 from editor.cli_edit import main as edit_main
-from editor.output_names import output_paths
+from editor.output_names import output_paths, without_earlier_outputs
 from editor.faces import NoFaceError, align_face
 from editor.photo import PhotoError
 from editor.pipeline import Editor, MissingCheckpointsError
@@ -304,6 +304,12 @@ def test_output_names_never_repeat_in_a_run_nor_hit_an_input(tmp_path):
         path.touch()
     assert _names(output_paths(own[:1], ["sad"], out, "png")) == [["astronaut_sad.png"]]
     assert _names(output_paths(own, ["sad"], out, "png")) == [["astronaut_sad_2.png"], ["astronaut_sad_sad.png"]]
+    # ... unless it is an earlier run's edit of another photo given now: then it is no photo to edit.
+    assert without_earlier_outputs(own, out) == own[:1]
+    assert without_earlier_outputs([out / "astronaut.png", out / "astronaut_png_happy_2.webp"], out) == own[:1]
+    elsewhere = [a / "x.jpg", a / "x_sad.png"]  # not in the output folder: a photo like any other
+    assert without_earlier_outputs(elsewhere, out) == elsewhere
+    assert without_earlier_outputs([out / "astronaut_sad.png"], out) == [out / "astronaut_sad.png"]  # alone
     (out / "busy.png").mkdir()  # a folder in the way is passed over; an earlier run's file is not
     (out / "done.png").touch()
     assert _names(output_paths([a / "busy.jpg", a / "done.jpg"], ["happy"], out, "png")) == [
@@ -321,10 +327,13 @@ def test_cli_keeps_the_inputs_and_gives_photos_of_one_name_their_own_outputs(edi
     photo = folder / "astronaut.png"
     small.save(photo)
     original = photo.read_bytes()
-    for _ in range(2):  # and a second run overwrites the first's output
-        assert edit_main([str(photo), "--expression", "sad", "--output-dir", str(folder), *fast]) == 0
+    for _ in range(2):  # and a second run overwrites the first's output, also when a glob picks it up
+        photos = sorted(map(str, folder.glob("*.png")))  # `edit ow/*.png --output-dir ow`
+        assert edit_main([*photos, "--expression", "sad", "--output-dir", str(folder), *fast]) == 0
         assert photo.read_bytes() == original
-        assert f"-> {folder / 'astronaut_sad.png'}:" in capsys.readouterr().out
+        out, err = capsys.readouterr()
+        assert f"-> {folder / 'astronaut_sad.png'}:" in out and out.count(" -> ") == 1
+    assert "astronaut_sad.png: note: not edited: it is an earlier run's edit of astronaut.png" in err
     assert sorted(p.name for p in folder.iterdir()) == ["astronaut.png", "astronaut_sad.png"]
 
     # The same pixels in four formats (lossless: one fit serves them all) and a second x.png.
