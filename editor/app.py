@@ -97,10 +97,6 @@ def _model_notes(editor) -> None:
                     "Train them with `python -m gan train --expression all` (see README).")
 
 
-# File names the "Open a photo file" button offers beside the image types the browser knows.
-OPEN_FILE_SUFFIXES = [".heic", ".heif", ".avif", ".tif", ".tiff"]
-
-
 
 def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
     """The edit tab's controls, laid out; returned by name for `_wire_edit_tab`."""
@@ -112,8 +108,10 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
                              height=320, elem_id="photo")
             # Any file, typed or not (the photo box drops a .heic a browser knows no type for).
+            # Any file (no file_types): the browser's own check of the type would name a wrong
+            # file in a pop-up of Gradio's words; open_photo_file says in the notice what is wrong.
             open_file = gr.UploadButton("Open a photo file (any format, e.g. an iPhone's HEIC)", size="sm",
-                                        file_types=["image", *OPEN_FILE_SUFFIXES], elem_id="open-file")
+                                        elem_id="open-file")
             photo_notice = gr.HTML(elem_id="photo-notice", elem_classes="notice")
             examples = example_photos()
             if examples:

@@ -323,6 +323,22 @@ def test_a_heic_the_browser_knows_no_type_for_opens_with_the_open_file_button(pa
 
 
 @requires(OBAMA_SMALL)
+def test_a_file_that_is_no_photo_opened_with_the_button_is_named_in_the_notice_alone(page, tmp_path):
+    from playwright.sync_api import expect
+
+    upload(page, OBAMA_SMALL)
+    page.locator("#faces-found img").first.wait_for()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a shopping list")
+    with page.expect_file_chooser() as chooser:
+        page.locator("#open-file").click()
+    chooser.value.set_files(str(notes))
+    page.locator("#photo-notice").get_by_text("notes.txt").wait_for()
+    expect(page.locator(".toast-body")).to_have_count(0)  # not Gradio's "Invalid file type" pop-up
+    expect(page.locator("#photo-notice p")).to_have_count(1)
+
+
+@requires(OBAMA_SMALL)
 def test_on_a_phone_the_page_never_scrolls_sideways(page):
     page.set_viewport_size({"width": 390, "height": 844})
     fast_settings(page)
