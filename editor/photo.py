@@ -114,7 +114,7 @@ def read_photo(source: str | Path | bytes | Image.Image | np.ndarray, *, name: s
     except _DECODE_ERRORS as exc:
         raise PhotoError(f"{name} is not an image we can read ({exc}); {_UPLOAD}") from exc
     _check_size(image.size, name, max_pixels)
-    notes = _frames_note(image, name)
+    notes = _frames_note(image, name) + _depth_note(image, data, name)
     _decode(image, name)
     photo = _from_image(image, name)
     photo.notes = notes
@@ -129,6 +129,16 @@ def _frames_note(image: Image.Image, name: str) -> tuple[str, ...]:
     if image.format == "TIFF":
         return (f"{name} has {frames} pages; only page 1 is read and edited",)
     return (f"{name} is animated ({frames} frames); only the first frame is read and edited",)
+
+
+def _depth_note(image: Image.Image, data: bytes, name: str) -> tuple[str, ...]:
+    """A photo of 16 bits per channel is edited and written at 8: say so (a master file's depth
+    is lost otherwise without a word). PIL opens a 16-bit grey image as I;16 (or I), and a 16-bit
+    RGB(A) PNG as 8-bit RGB(A), so for PNGs the depth is read from the header (IHDR's bit depth)."""
+    sixteen = image.mode.startswith("I;16") or (image.format == "PNG" and len(data) > 24 and data[24] == 16)
+    if not sixteen:
+        return ()
+    return (f"{name} has 16 bits per channel; it is edited, and written, at 8 bits per channel",)
 
 
 def to_pil(photo: Photo, rgb: np.ndarray) -> Image.Image:

@@ -178,6 +178,18 @@ def test_16_bit_grey_scales_to_8_bit(fmt):
     photo = read_photo(encode(Image.fromarray(deep), fmt))
     np.testing.assert_array_equal(photo.rgb[:, :, 0], np.rint(deep / 257).astype(np.uint8))
     np.testing.assert_array_equal(photo.rgb[:, :, 0], photo.rgb[:, :, 2])
+    assert photo.notes == ("photo has 16 bits per channel; it is edited, and written, at 8 bits per channel",)
+
+
+def test_a_16_bit_colour_png_says_it_is_read_at_8_bits():
+    import cv2
+
+    deep = (np.arange(12 * 20 * 3).reshape(12, 20, 3) * 91).astype(np.uint16)
+    ok, png = cv2.imencode(".png", deep)  # PIL cannot write 16-bit RGB; OpenCV can
+    assert ok
+    photo = read_photo(png.tobytes(), name="master.png")
+    assert photo.notes == ("master.png has 16 bits per channel; it is edited, and written, at 8 bits per channel",)
+    assert read_photo(encode(Image.fromarray(GREY, "L"), "PNG"), name="eight.png").notes == ()
 
 
 def test_float_image_in_0_1():
