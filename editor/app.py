@@ -256,8 +256,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     # After an edit, the Strength slider moves the edit's expression weight of every face (no new fit).
     page.strength.input(None, None, others, js=cleared(len(others)), **quiet)
     page.strength.input(in_page(page_face(partial(apply_strength, editor, scratch)), 2 + N_VALUES),
-                        [session, page.explore_face, page.strength],
-                        [page.result, session, *sliders, page.sliders_notice], trigger_mode="always_last",
+                        [session, page.explore_face, page.strength, page.expression, page.model],
+                        [page.result, session, *sliders, page.edit_notice], trigger_mode="always_last",
                         concurrency_id="render", concurrency_limit=2, preprocess=False, **quiet)
     page.reset.click(in_page(page_face(partial(reset_sliders, editor, scratch)), 2 + N_VALUES),
                      [session, page.explore_face], [page.result, session, *sliders, page.sliders_notice],
@@ -282,7 +282,8 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
                                  gr.Slider(maximum=MAX_STRENGTH[m], value=DEFAULT_STRENGTH[m], info=STRENGTH_INFO[m]),
                                  gr.Slider(value=DEFAULT_INVERSION[m][0]), gr.Slider(value=DEFAULT_INVERSION[m][1])),
                       page.model, [page.blend_mode, page.strength, page.steps, page.restarts], **quiet)
-    page.explore_face.change(show_face_amounts, [session, page.explore_face], sliders, preprocess=False, **quiet)
+    page.explore_face.change(show_face_amounts, [session, page.explore_face], [*sliders, page.strength],
+                             preprocess=False, **quiet)
 
     # The named API endpoints: the same handlers, with no control of the page to start them (no
     # trigger), raising a visitor's mistake for the client.

@@ -116,12 +116,26 @@ def show_closeup(session: Session | None):
     return gr.update(value=(session.closeup_before, session.closeup_after), visible=True)
 
 
-def apply_strength(editor, scratch: Scratch, session: Session | None, face: int | None, strength: float):
+def apply_strength(editor, scratch: Scratch, session: Session | None, face: int | None, strength: float,
+                   expression: str | None = None, model: str | None = None):
     """After an edit (conditional model), the Strength slider re-renders every edited face with
-    the edit's expression at that strength, without a new fit; page only. Before an edit, or
-    for the seed model (whose strength blends a pasted face), it waits for the Edit button."""
-    if session is None or session.edit.model != "conditional" or not session.edit.faces:
+    the edit's expression at that strength, without a new fit; page only. Before an edit it waits
+    for the Edit button; so it does for a seed-model edit (whose strength blends a pasted face),
+    and when the page's expression or model (`expression`, `model`: as chosen now) is not the
+    shown edit's, since the slider would otherwise redraw an edit the choices no longer describe:
+    a notice says which and to press Edit."""
+    if session is None or not session.edit.faces:
         return [gr.skip()] * (2 + N_VALUES)
+    edit = session.edit
+    if edit.model != "conditional":
+        raise refuse("Strength redraws edits of the conditional model; this one used the seed model, whose "
+                     "strength takes effect when you press Edit.")
+    if model is not None and model != edit.model:
+        raise refuse(f"The edit shown used the {edit.model} model; press Edit to edit with the {model} model "
+                     "at this strength.")
+    if expression is not None and expression != edit.expression:
+        raise refuse(f"Strength redraws the edit shown ({edit.expression}); press Edit to make the face "
+                     f"{expression} at this strength.")
     try:
         result = session.result
         strength = validate.number("strength", strength, *validate.STRENGTH)
@@ -211,8 +225,10 @@ def edit_strength(session: Session | None):
 
 
 def show_face_amounts(session: Session | None, face: int | None):
-    """The sliders show the chosen face's own values."""
+    """The sliders show the chosen face's own values, and Strength its weight of the edit's
+    expression (a conditional-model edit: the two are one value, see strength_of_weights)."""
     if session is None or face is None or not any(f.index == face for f in session.edit.faces):
-        return [gr.skip()] * N_VALUES
+        return [gr.skip()] * (N_VALUES + 1)
     session.touch()
-    return list(session.amounts.get(face, edit_values(session.edit, face)))
+    values = list(session.amounts.get(face, edit_values(session.edit, face)))
+    return [*values, strength_of_weights(session, *values[N_SLIDERS:])]

@@ -342,7 +342,14 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
     import gradio as gr
 
     seed = store.add(editor.edit(str(OBAMA_SMALL), "surprise", model="seed", **fast))
-    assert apply_strength(editor, store.scratch, seed, None, 0.5) == [gr.skip()] * 15  # the seed model: press Edit
+    with pytest.raises(gr.Error, match="this one used the seed model, whose strength takes effect when you press Edit"):
+        apply_strength(editor, store.scratch, seed, None, 0.5)
+    # The page's choices changed since the edit: Strength says so rather than redraw the edit shown.
+    with pytest.raises(gr.Error, match=r"redraws the edit shown \(surprise\); press Edit to make the face sad"):
+        apply_strength(editor, store.scratch, session, None, 0.5, "sad", "conditional")
+    with pytest.raises(gr.Error, match="The edit shown used the conditional model; press Edit to edit with the seed"):
+        apply_strength(editor, store.scratch, session, None, 0.5, "surprise", "seed")
+    assert apply_strength(None, store.scratch, None, None, 0.5) == [gr.skip()] * 15  # no edit yet: press Edit
     # The edited expression's own slider under Explore moves Strength too; the others do not.
     from editor.result_handlers import strength_of_weights
 
@@ -365,6 +372,12 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
     at_one = editor.edit(str(OBAMA_SMALL), "surprise", strength=1.0, **fast)  # the remembered fit, strength 1
     assert np.array_equal(pixels(after), pixels(write_display(store.scratch, session.folder, at_one.image)))
     assert not np.array_equal(pixels(after), pixels(edited)) and values[6 + EXPRESSIONS.index("surprise")] == 1.0
+    # Choosing a face shows its sliders, and Strength at its weight of the edit's expression.
+    from editor.result_handlers import show_face_amounts
+
+    face = session.edit.faces[0].index
+    session.amounts[face][6 + EXPRESSIONS.index("surprise")] = 0.4
+    assert show_face_amounts(session, face)[-1] == 0.4
 
 
 @requires(OBAMA_SMALL)

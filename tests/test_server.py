@@ -229,7 +229,7 @@ def test_the_least_recently_used_edit_goes_first_and_a_download_counts_as_a_use(
     make_download(editor, store.scratch, first, 0, "JPEG")  # the visitor came back for the full-size photo
     third = store.add(result)
     assert first.expired_because is None and second.expired_because is not None
-    assert len(show_face_amounts(second, 0)) == N_VALUES  # an expired edit's sliders still show...
+    assert len(show_face_amounts(second, 0)) == N_VALUES + 1  # an expired edit's sliders (and Strength) still show...
     with pytest.raises(gr.Error, match="This edit has expired .*press Edit"):
         reset_sliders(editor, store.scratch, second, 0)  # ...but a reset says why it cannot redraw
     with pytest.raises(gr.Error, match="This edit has expired .*press Edit"):
