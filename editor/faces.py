@@ -79,8 +79,11 @@ def load_mtcnn_nets(path: str | Path = DEFAULT_WEIGHTS,
                     device: str | torch.device = "cpu") -> tuple[PNet, RNet, ONet]:
     """P-, R- and O-net in eval mode on `device`, from the safetensors file alone."""
     path = Path(path)
+    shipped = path.resolve() == DEFAULT_WEIGHTS.resolve()
     restore = ("Restore it with `git checkout -- checkpoints/mtcnn.safetensors`, "
-               "or recreate it with `python scripts/convert_mtcnn_weights.py`")
+               "or recreate it with `python scripts/convert_mtcnn_weights.py`" if shipped else
+               f"Copy the shipped one into {path.parent} (`cp {DEFAULT_WEIGHTS} {path}`), "
+               f"or make it with `python scripts/convert_mtcnn_weights.py --out {path}`")
     if not path.is_file():
         raise CheckpointError(f"{path}: the face detector's weights are missing. {restore}")
     try:

@@ -182,6 +182,41 @@ def test_an_encoder_of_another_generator_is_left_out_and_the_edit_goes_on(tmp_pa
     assert editor.edit(OBAMA, "happy", steps=2, restarts=1).faces
 
 
+def test_an_encoder_of_another_generator_of_the_same_shape_is_caught_by_what_it_draws():
+    """A retrained conditional generator of the shipped shape beside the shipped encoder: the
+    shapes agree, so only redrawing the generator's own samples from the encoder's z's tells."""
+    from editor.model_loading import encoder_misfit
+    from gan.checkpoint import load_generator
+    from gan.conditional import build_conditional_models
+    from gan.encoder import load_encoder
+    from gan.models import ModelConfig
+
+    encoder, _ = load_encoder(CHECKPOINTS / "encoder.safetensors")
+    shipped, _ = load_generator(CHECKPOINTS / "conditional.safetensors")
+    assert encoder_misfit(encoder, shipped) is None
+    other, _ = build_conditional_models(ModelConfig(n_classes=len(EXPRESSIONS)), seed=1)
+    assert "it was trained for another generator" in encoder_misfit(encoder, other.eval())
+
+
+def test_checkpoints_that_are_no_folder_or_the_wrong_kind_are_named(tmp_path):
+    from editor.model_loading import MissingCheckpointsError, summarised
+
+    for given, said in ((tmp_path / "nowhere", "no such folder"),
+                        (CHECKPOINTS / "conditional.safetensors", "is a file")):
+        with pytest.raises(MissingCheckpointsError, match=f"--checkpoints .*{said}; give the folder that holds "
+                                                          "conditional.safetensors"):
+            Editor.load(given, device="cpu")
+    # A conditional generator saved under an expression's name is refused as it loads, not mid-edit.
+    for name in ("conditional.safetensors", "mtcnn.safetensors"):
+        shutil.copy(CHECKPOINTS / name, tmp_path)
+    shutil.copy(CHECKPOINTS / "conditional.safetensors", tmp_path / "happy.safetensors")
+    editor = Editor.load(tmp_path, device="cpu", expressions=("happy",))
+    assert "a conditional generator (every expression in one)" in editor.unavailable["happy"]
+    # A damaged conditional model says which model takes over.
+    told = summarised({"conditional": "damaged"}, ("happy",), tmp_path, False)
+    assert told == {"conditional": "damaged (without it, the seed model is the default)"}
+
+
 def test_a_folder_with_only_the_conditional_model_says_once_that_the_seed_model_is_missing(tmp_path, capsys):
     """A retrained conditional model in a folder of its own: one line for the seed model, not
     seven, in the terminal and on the page; the edit uses the conditional model."""

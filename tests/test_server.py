@@ -317,6 +317,7 @@ def test_a_damaged_face_detector_gives_a_message_not_a_traceback(tmp_path, capsy
                      "--checkpoints", str(folder), "--device", "cpu"]) == 2
     err = capsys.readouterr().err
     assert "mtcnn.safetensors: the face detector's weights are missing" in err and "Traceback" not in err
+    assert f"cp {CHECKPOINTS / 'mtcnn.safetensors'} {folder / 'mtcnn.safetensors'}" in err  # not git, for one's own
 
 
 # ---------------------------------------------------------------- start-up, passwords, exit
