@@ -135,12 +135,17 @@ def load_models(checkpoint_dir: Path, device: torch.device,
 # most this fraction of the mean latent's squared error (measured: the shipped pair 0.13; the
 # shipped encoder with generators retrained for the editor by someone else, 0.76 and 1.02).
 ENCODER_FIT = 0.5
+# Below this mean squared error of the mean z's redraw (images in [-1, 1]) the generator's samples
+# barely differ (a generator trained for minutes collapses to nearly one face): no encoder can do
+# better than the mean z there, so the check cannot tell and lets the encoder be.
+ENCODER_FIT_SPREAD = 0.01
 
 
 @torch.no_grad()
 def encoder_misfit(encoder: Encoder, generator: torch.nn.Module, *, per_class: int = 2) -> str | None:
     """Why `encoder` is not this generator's (it was trained against another one: a retrained
-    generator beside the shipped encoder), or None. Its shapes can match while its z's mean
+    generator beside the shipped encoder; or so briefly that it guesses no better than the mean z),
+    or None. Its shapes can match while its z's mean
     nothing to this generator, which would start every inversion from a poor guess without a
     word; so: encode a few of the generator's own samples and redraw them."""
     config = generator.config
@@ -151,11 +156,12 @@ def encoder_misfit(encoder: Encoder, generator: torch.nn.Module, *, per_class: i
     samples = generator(z, labels)
     guessed = generator(encoder(samples)[0], labels)
     mean = generator(torch.zeros_like(z), labels)
-    ratio = float((guessed - samples).square().mean() / (mean - samples).square().mean().clamp_min(1e-12))
-    if ratio <= ENCODER_FIT:
+    spread = float((mean - samples).square().mean())
+    ratio = float((guessed - samples).square().mean()) / max(spread, 1e-12)
+    if ratio <= ENCODER_FIT or spread < ENCODER_FIT_SPREAD:
         return None
     return (f"its z's redraw the generator's own samples {ratio:.2f}x as far off as the mean z does (its own "
-            f"generator: about 0.1): it was trained for another generator")
+            f"generator: about 0.1): it was trained for another generator, or for too short a time")
 
 
 def checkpoint_folder_problem(checkpoint_dir: Path) -> str | None:

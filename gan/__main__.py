@@ -91,13 +91,28 @@ def cmd_train(args: argparse.Namespace) -> int:
                     print(f"{result.run_dir}: {result.epochs_done} epochs, {result.seconds:.0f} s, "
                           f"{result.images_per_second:.0f} images/s", flush=True)
                 if not result.finished:
-                    print("stopped; run the same command again to resume", file=sys.stderr)
+                    print(_train_stopped_message(config, result, by_signal=bool(stop[0])), file=sys.stderr)
                     finished = True
                     return _stopped_code(stop)
         finished = True
         return 0
     finally:
         end_distributed(wait=finished)
+
+
+def _train_stopped_message(config, result, *, by_signal: bool) -> str:
+    """What a stopped `gan train` kept and how to go on. --max-steps counts the run's steps in
+    total, resumed ones included, so the same command would stop again at once."""
+    if by_signal or config.max_steps is None:
+        message = "stopped; run the same command again to resume"
+    else:
+        message = (f"stopped at --max-steps {config.max_steps} (steps in total); to continue, run the command "
+                   "again with a higher --max-steps or without it")
+    if result.epochs_done == 0:  # the epoch-end files are written only when an epoch ends
+        kept = "only the state to resume from" if (result.run_dir / "state.safetensors").exists() else "nothing yet"
+        message += (f". No epoch has finished, so {result.run_dir} holds {kept}: no generator.safetensors, "
+                    "metrics.jsonl or loss.png until the first epoch ends")
+    return message
 
 
 def _print_epoch(p) -> None:
@@ -249,6 +264,13 @@ def _check_image_name(output: str) -> None:
         raise ValueError(f"-o {output}: {what}; name the file with .png, e.g. -o {Path(output).with_suffix('.png')}")
 
 
+def _check_file_name(output: str, example: str) -> None:
+    """-o must name the file to write: a folder is refused before any model is loaded (as sample
+    refuses a name without an image extension), with the file name it could take there."""
+    if Path(output).is_dir():
+        raise ValueError(f"-o {output} is a folder; name the file to write in it, e.g. -o {Path(output) / example}")
+
+
 def _trained_for(meta: dict) -> str:
     """How far the checkpoint's model was trained: a generator file records its epochs, a
     training state the epochs it finished and the steps into the next."""
@@ -266,6 +288,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from .checkpoint import load_generator, save_generator
 
+    _check_file_name(args.output, f"{Path(args.run).resolve().parent.name}.safetensors")
     G, meta = load_generator(args.run)
     z = torch.randn(256, G.config.nz, generator=torch.Generator().manual_seed(0))
     # A conditional G is checked in every expression (z's spread over the classes).
@@ -306,6 +329,7 @@ def cmd_average(args: argparse.Namespace) -> int:
     from .average import average_generators
     from .checkpoint import save_generator
 
+    _check_file_name(args.output, "average.safetensors")
     G, meta = average_generators(args.generators, args.weights)
     command = shlex.join(["python", "-m", "gan", "average", *args.generators, "-o", args.output,
                           *(["--weights", *map(str, args.weights)] if args.weights else [])])

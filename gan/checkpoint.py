@@ -123,13 +123,18 @@ def rebuild(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[s
     return module
 
 
+def _a(kind: object) -> str:
+    """A file's kind with its article, for messages: "an 'encoder'", "a 'generator'"."""
+    return f"{'an' if str(kind)[:1].lower() in tuple('aeiou') else 'a'} {kind!r}"
+
+
 def load_module(path: str | Path, kind: str, what: str, build: Callable[[dict[str, Any]], torch.nn.Module], *,
                 retrain: str, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
     """A model of `kind` (metadata "kind", described as `what` in errors) rebuilt from its file
     alone with `build(metadata["model"])`, in eval mode, on `device`."""
     tensors, metadata = load_tensors(path, device, retrain=retrain)
     if metadata.get("kind") != kind:
-        raise CheckpointError(f"{path}: holds a {metadata.get('kind')!r}, not {what}")
+        raise CheckpointError(f"{path}: holds {_a(metadata.get('kind'))}, not {what}")
     module = rebuild(path, tensors, metadata, build, retrain=retrain)
     return module.to(device).eval(), metadata
 
@@ -159,6 +164,6 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
     if kind == "training_state":
         tensors = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
     elif kind != "generator":
-        raise CheckpointError(f"{path}: holds a {kind!r}, not a generator")
+        raise CheckpointError(f"{path}: holds {_a(kind)}, not a generator")
     G = rebuild(path, tensors, metadata, lambda model: build_generator(ModelConfig(**model)))
     return G.to(device).eval(), metadata

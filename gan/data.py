@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import sys
 import zipfile
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from .fer_csv import fer_csv_rows, ferplus_label, parse_pixels, read_ferplus, re
 
 __all__ = ["EXPRESSIONS", "FER_SIDE", "SPLITS", "DataError", "FaceDataset", "expression_index", "read_ferplus_labels",
            "read_fer2013", "split_by_expression", "read_celeba", "read_image_folder", "detect_kind", "load_dataset",
-           "dataset_fingerprint", "balanced_order", "check_class_balance", "IMAGE_SUFFIXES"]
+           "dataset_fingerprint", "missing_splits", "balanced_order", "check_class_balance", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
@@ -102,7 +103,7 @@ def read_fer2013(path: str | Path, *, split: str = "Training", expression: str |
 def split_by_expression(data: FaceDataset) -> dict[str, FaceDataset]:
     """One labelled dataset -> one dataset per expression (reads the csv once)."""
     if data.labels is None:
-        raise DataError(f"{data.source} has no labels to split by expression")
+        raise DataError(f"{data.source}: no expression labels to split the images by")
     return {name: FaceDataset(data.images[data.labels == i], data.labels[data.labels == i],
                               f"{data.source} expression={name}")
             for i, name in enumerate(EXPRESSIONS)}
@@ -133,19 +134,42 @@ def _image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
+def _expression_folders(split_dir: Path) -> dict[str, Path]:
+    """expression -> its folder in `split_dir`, the names matched in any case ("Happy" is happy).
+    A folder that names no expression is not read: warned about, with the names that are."""
+    folders, unknown = {}, []
+    for folder in sorted(p for p in split_dir.iterdir() if p.is_dir()):
+        name = folder.name.lower()
+        if name in EXPRESSIONS:
+            folders[name] = folder
+        else:
+            unknown.append(folder.name)
+    if unknown:
+        print(f"warning: {split_dir}: skipped {', '.join(unknown)}: not an expression; rename "
+              f"{'it' if len(unknown) == 1 else 'them'} to one of {', '.join(EXPRESSIONS)} to use "
+              f"{'its' if len(unknown) == 1 else 'their'} images", file=sys.stderr)
+    return folders
+
+
 def _read_fer_folder(root: Path, *, split: str, expression: str | None) -> FaceDataset:
     split_dir = root / _FOLDER_SPLIT[split]
     if not split_dir.is_dir():
         raise DataError(f"{root}: expected a '{split_dir.name}/<expression>/' folder for split {split}")
     names = [expression.lower()] if expression else list(EXPRESSIONS)
     expression_index(names[0])
-    images, labels = [], []
+    folders = _expression_folders(split_dir)
+    images, labels, empty = [], [], []
     for name in names:
-        for file in _image_files(split_dir / name):
+        files = _image_files(folders[name]) if name in folders else []
+        empty += [] if files else [name]
+        for file in files:
             images.append(_load_image(file, str(file), size=FER_SIDE, channels=1))
             labels.append(EXPRESSIONS.index(name))
     if not images:
-        raise DataError(f"{split_dir}: no images for {', '.join(names)}")
+        raise DataError(f"{split_dir}: no images for {', '.join(names)}; put each expression's images in "
+                        f"{split_dir}/<expression>/ (one of {', '.join(EXPRESSIONS)})")
+    if empty:  # a conditional model would never see these classes; say so rather than train on
+        print(f"warning: {split_dir}: no images for {', '.join(empty)}", file=sys.stderr)
     return FaceDataset(_stack(images), torch.tensor(labels), f"FER2013 folder {root.name} split={split}")
 
 
@@ -212,25 +236,53 @@ def load_dataset(path: str | Path, *, kind: str = "auto", split: str = "Training
     raise DataError(f"unknown dataset kind {kind!r}; choose fer2013, celeba or folder")
 
 
-def dataset_fingerprint(path: str | Path) -> str:
+def dataset_fingerprint(path: str | Path, splits: tuple[str, ...] | None = None) -> str:
     """sha256 of a data file, or of a folder's file names and sizes (cheap, and
-    enough to tell two copies apart)."""
+    enough to tell two copies apart). With `splits`, a FER2013 image folder's hash covers only
+    the folders those splits read (train/ for Training), so adding held-out test/ images does
+    not make a Training run's data "other data"; a folder of train/ alone hashes as it always has."""
     path = Path(path).resolve()
+    if path.is_dir():  # not cached: a file added to train/happy/ leaves the folder's own mtime as it was
+        folders = None
+        if splits is not None and (path / "train").is_dir():
+            folders = tuple(sorted({_FOLDER_SPLIT[_check_split(split)] for split in splits}))
+        return _folder_fingerprint(path, folders)
     stat = path.stat()
-    return _fingerprint(path, stat.st_size, stat.st_mtime_ns)
+    return _file_fingerprint(path, stat.st_size, stat.st_mtime_ns)
+
+
+def _folder_fingerprint(path: Path, folders: tuple[str, ...] | None) -> str:
+    digest = hashlib.sha256()
+    # Names relative to `path` either way, so a split's hash is the whole folder's when it is all there is.
+    files = _image_files(path) if folders is None else [f for name in folders for f in _image_files(path / name)]
+    for file in files:
+        digest.update(f"{file.relative_to(path)}:{file.stat().st_size}\n".encode())
+    return digest.hexdigest()
 
 
 @functools.lru_cache(maxsize=16)
-def _fingerprint(path: Path, size: int, mtime_ns: int) -> str:  # noqa: ARG001 (cache keys)
+def _file_fingerprint(path: Path, size: int, mtime_ns: int) -> str:  # noqa: ARG001 (cache keys)
     digest = hashlib.sha256()
-    if path.is_dir():
-        for file in _image_files(path):
-            digest.update(f"{file.relative_to(path)}:{file.stat().st_size}\n".encode())
-    else:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
     return digest.hexdigest()
+
+
+def missing_splits(path: str | Path, splits: tuple[str, ...]) -> list[str]:
+    """The `splits` that FER2013 data at `path` holds no faces of: a csv's Usage values (read
+    until all are seen; a csv without a Usage column is all Training), or an image folder's
+    train/ and test/ (test/ serves PublicTest and PrivateTest). Cheap next to reading the images:
+    a chain of runs checks up front what its later steps will read."""
+    path = Path(path)
+    if path.is_dir():
+        return [split for split in splits if not _image_files(path / _FOLDER_SPLIT[_check_split(split)])]
+    wanted = {_check_split(split) for split in splits}
+    for _, row in fer_csv_rows(path):
+        wanted.discard(row.get("usage", "Training").strip() or "Training")
+        if not wanted:
+            break
+    return [split for split in splits if split in wanted]
 
 
 def check_class_balance(power: float) -> None:

@@ -46,8 +46,17 @@ def parse_pixels(text: str, where: str) -> np.ndarray:
     return pixels.astype(np.uint8).reshape(FER_SIDE, FER_SIDE)
 
 
+def _abbreviated(fields: list[str], shown: int = 3, width: int = 20) -> str:
+    """A header for an error message: a first line of data (a csv without its header) is one
+    field of 2,304 pixel values, so show a few fields, each cut short."""
+    cut = [field if len(field) <= width else field[:width] + "..." for field in fields[:shown]]
+    more = f", ... ({len(fields)} fields)" if len(fields) > shown else ""
+    return ",".join(cut) + more
+
+
 def fer_csv_rows(path: Path, required: Iterable[str] = ("pixels",),
-                  expected: str = "the Kaggle FER2013 csv (emotion,pixels,Usage)") -> Iterator[tuple[int, dict[str, str]]]:
+                  expected: str = "the Kaggle FER2013 csv, whose first line is the header emotion,pixels,Usage"
+                  ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line number, row) with header names normalised (icml_face_data.csv
     writes ' Usage' and ' pixels' with a leading space)."""
     if not path.is_file():
@@ -55,12 +64,15 @@ def fer_csv_rows(path: Path, required: Iterable[str] = ("pixels",),
     try:
         with _open_text(path) as handle:
             reader = csv.reader(handle)
-            header = [name.strip().lower() for name in next(reader, [])]
+            first = next(reader, [])
+            header = [name.strip().lower() for name in first]
             if not header:
                 raise DataError(f"{path}: the file is empty; download it again")
             missing = [name for name in required if name not in header]
             if missing:
-                raise DataError(f"{path}, line 1: missing columns {missing} in header {header}; expected {expected}")
+                raise DataError(f"{path}, line 1: missing column{'s' * (len(missing) > 1)} {', '.join(missing)} in "
+                                f"the header ({_abbreviated(first)}); expected {expected} (add that line if the "
+                                "file starts with data)")
             for row in reader:
                 if not row:
                     continue
@@ -87,8 +99,8 @@ def read_ferplus(path: str | Path) -> FerPlus:
     path = Path(path)
     labels, usages, lines = [], [], []
     required = ("usage", "image name") + tuple(v.lower() for v in _FERPLUS_VOTES)
-    for line, row in fer_csv_rows(path, required, expected="the FER+ fer2013new.csv "
-                                  "(Usage,Image name,neutral,...,NF)"):
+    for line, row in fer_csv_rows(path, required, expected="the FER+ fer2013new.csv, whose first "
+                                  "line is the header Usage,Image name,neutral,...,NF"):
         usages.append(row["usage"].strip())
         lines.append(line)
         if not row["image name"].strip():

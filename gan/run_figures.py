@@ -9,6 +9,14 @@ import torch
 from .run_files import read_metrics
 
 
+def loss_plot_rows(rows: list[dict]) -> list[dict]:
+    """The metrics rows a per-iteration plot draws. gan train logs every iteration (with its
+    "iter") and, at each epoch end, the epoch's means without one: those would otherwise sit at
+    their row number as if they were iterations, so they are left out where rows with steps exist."""
+    with_steps = [r for r in rows if "iter" in r]
+    return with_steps or rows
+
+
 def loss_plot_steps(rows: list[dict]) -> list[int]:
     """The x of each metrics row: its optimiser step ("iter") where it has one, so a run that
     logs once an epoch is not drawn as if it had logged every iteration; else its row number."""
@@ -22,7 +30,7 @@ def write_loss_plot(metrics_path: Path, out_path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in read_metrics(metrics_path) if "loss_d" in r]
+    rows = loss_plot_rows([r for r in read_metrics(metrics_path) if "loss_d" in r])
     if not rows:
         return
     steps = loss_plot_steps(rows)

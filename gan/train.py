@@ -31,7 +31,8 @@ from .models import ModelConfig, build_models
 from .run_figures import save_grid, write_loss_plot
 from .run_files import trim_metrics, write_json
 from .seed_step import SEED_STAT_NAMES, train_step
-from .train_config import RESUME_KEYS, Progress, TrainConfig, TrainResult, load_training_data
+from .train_config import (RESUME_KEYS, Progress, TrainConfig, TrainResult, load_training_data, read_splits,
+                           unlabelled_data_message)
 from .train_state import RunState, data_fingerprints, open_run, restore_state, save_state
 
 ProgressFn = Callable[[Progress], None]
@@ -51,8 +52,8 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     state_path = run_dir / "state.safetensors"
     data = data if data is not None else load_training_data(config)
     if config.conditional and data.labels is None:
-        raise ValueError(f"{data.source} has no expression labels; --model conditional needs them")
-    fingerprints = data_fingerprints(config)
+        raise ValueError(unlabelled_data_message(config))
+    fingerprints = data_fingerprints(config, read_splits(config))
     # Only now, with the data read: a typo in --data must not have removed the old run (--fresh).
     if is_main or not fresh:  # the main process clears a --fresh run; the others must not judge the old one
         open_run(run_dir, config, RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)

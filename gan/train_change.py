@@ -203,7 +203,7 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     teacher, teacher_meta = load_classifier(config.teacher, device)
     teacher.requires_grad_(False)
     data = read_fer2013(config.data, split="Training", empty_hint=TRAINING_NEEDED)
-    fingerprints = data_fingerprints(config)
+    fingerprints = data_fingerprints(config, ("Training",))  # what it reads: an image folder's train/
     # Only now, with the models and data read: a typo must not have removed the old run (--fresh).
     open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
     data = data.first(config.limit or None)  # --limit 0: every face, as before

@@ -137,3 +137,28 @@ def expressions_for(choice: str | None) -> list[str | None]:
     if choice == "all":
         return list(EXPRESSIONS)
     return [choice]
+
+
+def read_splits(config: TrainConfig) -> tuple[str, ...] | None:
+    """The FER2013 split the run reads, which is all its data fingerprint covers (an image
+    folder's test/ is not read by a Training run); None where every file is read."""
+    kind, _, _ = data_layout(config)
+    return (config.split,) if kind == "fer2013" else None
+
+
+def unlabelled_data_message(config: TrainConfig) -> str:
+    """--model conditional on images without expression labels: the layouts that have them."""
+    path = Path(config.data)
+    if not path.is_dir():
+        return (f"{path} has no expression labels (no emotion column), which --model conditional needs; pass "
+                "fer2013.csv(.gz) or Kaggle's train.csv")
+    layout = f"{path / 'train'}/<expression>/*.jpg, one folder per expression ({', '.join(EXPRESSIONS)})"
+    subfolders = sorted(p.name for p in path.iterdir() if p.is_dir())
+    if any(name.lower() in EXPRESSIONS for name in subfolders):
+        # DIR/<expression>/ is not read as labelled: a folder of colour photos sorted that way
+        # would silently become 48x48 greyscale FER2013 faces.
+        return (f"{path} holds expression folders ({', '.join(subfolders)}) directly, but --model conditional "
+                f"reads expression labels from {layout}: move them into {path / 'train'}/ (and held-out faces "
+                f"into {path / 'test'}/<expression>/ for train-classifier)")
+    return (f"the images in {path} have no expression labels, which --model conditional needs; put them in "
+            f"{layout}, or pass FER2013's csv")

@@ -136,7 +136,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     D = _load_discriminator(config, G.config, device)
     classifier, _ = load_classifier(config.classifier, device)
     data = read_fer2013(config.data, split="Training", empty_hint=TRAINING_NEEDED)
-    fingerprints = data_fingerprints(config)
+    fingerprints = data_fingerprints(config, ("Training",))  # what it reads: an image folder's train/
     # Only now, with the models and data read: a typo must not have removed the old run (--fresh).
     open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
     images = data.first(config.limit or None).images  # --limit 0: every face, as before

@@ -123,11 +123,17 @@ RUN_OUTPUTS = ("generator.safetensors", "discriminator.safetensors", "encoder.sa
 DATA_OPTIONS = ("data", "ferplus")
 
 
-def data_fingerprints(config: object) -> dict[str, str | None]:
+def data_fingerprints(config: object, splits: tuple[str, ...] | None = None) -> dict[str, str | None]:
     """{option: SHA-256 of the file it names, or None when not given} for the run's data
-    options (DATA_OPTIONS it has); what the state records and `open_run` compares."""
+    options (DATA_OPTIONS it has); what the state records and `open_run` compares. `splits`:
+    the FER2013 splits the run reads, so an image folder's hash covers only their folders
+    (dataset_fingerprint); None for the whole of it."""
     names = [name for name in DATA_OPTIONS if hasattr(config, name)]
-    return {name: dataset_fingerprint(getattr(config, name)) if getattr(config, name) else None for name in names}
+    return {name: _fingerprint_of(getattr(config, name), splits if name == "data" else None) for name in names}
+
+
+def _fingerprint_of(path: str | None, splits: tuple[str, ...] | None) -> str | None:
+    return dataset_fingerprint(path, splits) if path else None
 
 
 def open_run(run_dir: Path, config: object, keys: tuple[str, ...], *, fresh: bool = False,
@@ -148,17 +154,19 @@ def open_run(run_dir: Path, config: object, keys: tuple[str, ...], *, fresh: boo
     # config.json deleted (as its damage message allows): the state records the run's options too.
     saved = read_json(saved_path) if saved_path.exists() else (state or {}).get("config")
     if saved is not None:
-        changed = [k for k in keys if saved.get(k) != getattr(config, k)]
+        changed = [f"{k} (it has {saved.get(k)!r}, this command {getattr(config, k)!r})"
+                   for k in keys if saved.get(k) != getattr(config, k)]
         if changed:
-            raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; "
-                             "pass another --out, or --fresh to overwrite it")
+            raise ValueError(f"{run_dir} holds a run with different {', '.join(changed)}; pass the same "
+                             "values to resume it, another --out, or --fresh to overwrite it")
     if state is None:
         return
     recorded = dict(state.get("sha256") or {})
     if state.get("dataset_sha256"):  # what every state records (the only record of older ones)
         recorded.setdefault("data", state["dataset_sha256"])
     for name, sha256 in (fingerprints or {}).items():
-        if name in recorded and recorded[name] != sha256:
+        # A run recorded before a split's hash covered only its folders has the whole folder's.
+        if name in recorded and recorded[name] not in (sha256, _fingerprint_of(getattr(config, name), None)):
             what = "data" if name == "data" else f"--{name} labels"
             raise ValueError(f"{run_dir} was trained on other {what} than {getattr(config, name) or 'none'} "
                              f"(its SHA-256 differs); pass the same --{name} to resume, another --out, or "

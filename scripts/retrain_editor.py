@@ -1,7 +1,7 @@
 """Retrain the editor's default model chain in one command, with the shipped models' recipes.
 
     python scripts/retrain_editor.py --data ../shared/data/fer2013.csv.gz \
-        [--ferplus ../shared/data/fer2013new.csv] [--out runs/editor] [--device auto] [--ship]
+        [--ferplus ../shared/data/fer2013new.csv] [--out runs/editor] [--device auto] [--fresh] [--ship]
 
 The steps, in the order each needs the one before (model card, "The conditional generator"
 and "The change fine-tuning"):
@@ -21,7 +21,10 @@ Each real face's own expression is read by `--classifier` (the shipped one by de
 landmark regressor and the face detector are not retrained (they do not depend on the GAN).
 
 Every step is resumable: Ctrl-C (or a crash) stops the chain, and the same command carries on
-from the last saved epoch of the step it stopped in; finished steps take a moment to confirm.
+from the last saved epoch of the step it stopped in; finished steps take a moment to confirm;
+`--fresh` starts every step over. Before step 1 the data is checked for every split the steps
+read: Training, and the PublicTest and PrivateTest the teachers need (a csv's Usage values, or an
+image folder's `DIR/train/<expression>/` and held-out `DIR/test/<expression>/`).
 `--quick` runs every step for one epoch on the first `--limit` faces (default 256): a check
 that the chain runs on your data and device before the real run (tests/test_retrain.py).
 On the 2-core CPU the full chain takes about 2.5 hours (the steps as measured when the shipped
@@ -41,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gan.__main__ import main as gan_main  # noqa: E402
+from gan.data import EXPRESSIONS, DataError, missing_splits  # noqa: E402
 
 SHIPPED = ROOT / "checkpoints"
 AVERAGE_WEIGHTS = ("0.35", "0.65")  # first stage, second stage (the shipped soup)
@@ -55,35 +59,76 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     change_quick = [*quick, "--warmup-steps", "2"] if args.quick else []
     epochs = (lambda n: ["--epochs", "1" if args.quick else str(n)])  # noqa: E731
     ferplus = ["--ferplus", str(args.ferplus)] if args.ferplus else []
+    # Every run folder's first step starts over; the GAN's second phase continues its first.
+    fresh = ["--fresh"] if args.fresh else []
     generator = out / "conditional" / "generator.safetensors"
     encoder = out / "encoder" / "encoder.safetensors"
     gan = ["train", "--model", "conditional", "--data", data, "--out", str(out), "--lambda-same", "5", *common,
            *(quick or ["--batch-size", "64"])]
     return [
-        ("conditional GAN, first phase", [*gan, *epochs(11)]),
+        ("conditional GAN, first phase", [*gan, *epochs(11), *fresh]),
         ("conditional GAN, second phase (auxiliary classifier x3)",
          [*gan, "--lambda-ac", "3", "--epochs", "2" if args.quick else "22"]),  # past the first phase's
         ("encoder", ["train-encoder", "--data", data, "--generator", str(generator), "--out", str(out / "encoder"),
-                     "--classifier", str(args.classifier), *epochs(3), *common, *quick]),
+                     "--classifier", str(args.classifier), *epochs(3), *common, *quick, *fresh]),
         ("teacher classifier", ["train-classifier", "--data", data, *ferplus, "--out", str(out / "teacher"),
-                                "--seed", "1", *epochs(8), *common, *quick]),
+                                "--seed", "1", *epochs(8), *common, *quick, *fresh]),
         ("change fine-tuning, first stage",
          ["train-change", "--data", data, "--teacher", str(out / "teacher" / "classifier.safetensors"),
           "--generator", str(generator), "--encoder", str(encoder), "--classifier", str(args.classifier),
-          "--out", str(out / "change"), *epochs(4), *common, *change_quick]),
+          "--out", str(out / "change"), *epochs(4), *common, *change_quick, *fresh]),
         ("class-balanced teacher", ["train-classifier", "--data", data, *ferplus, "--out",
                                     str(out / "teacher_balanced"), "--seed", "2", "--class-balance", "0.5",
-                                    *epochs(8), *common, *quick]),
+                                    *epochs(8), *common, *quick, *fresh]),
         ("change fine-tuning, second stage (balanced teacher, change loss x2)",
          ["train-change", "--data", data, "--teacher", str(out / "teacher_balanced" / "classifier.safetensors"),
           "--generator", str(out / "change" / "generator.safetensors"), "--encoder", str(encoder),
           "--classifier", str(args.classifier), "--out", str(out / "change_balanced"), "--lambda-change", "2",
-          *epochs(3), *common, *change_quick]),
+          *epochs(3), *common, *change_quick, *fresh]),
         ("average of the two stages",
          ["average", str(out / "change" / "generator.safetensors"),
           str(out / "change_balanced" / "generator.safetensors"), "--weights", *AVERAGE_WEIGHTS,
           "-o", str(out / "conditional_average.safetensors")]),
     ]
+
+
+# The FER2013 splits the chain reads: every step trains on Training; the teacher classifiers
+# choose their epoch on PublicTest and report on PrivateTest (an image folder's test/ is both).
+NEEDED_SPLITS = ("Training", "PublicTest", "PrivateTest")
+
+
+def data_problem(args: argparse.Namespace) -> str | None:
+    """Why a later step would fail on the chain's inputs, or None. Checked before step 1: the
+    first step that reads a held-out split (the teacher) starts an hour or more into the chain."""
+    data = Path(args.data)
+    if not data.exists():
+        return None  # step 1 names the missing path, as every gan command does
+    for flag, path in (("--classifier", args.classifier), ("--ferplus", args.ferplus)):
+        if path is not None and not Path(path).is_file():
+            return f"{flag} {path}: no such file"
+    if data.is_dir() and args.ferplus:
+        return (f"--ferplus labels follow the rows of fer2013.csv, so they cannot relabel the image folder {data}; "
+                "pass the csv as --data, or drop --ferplus")
+    try:
+        missing = missing_splits(data, NEEDED_SPLITS)
+    except DataError as exc:
+        return str(exc)
+    if not missing:
+        return None
+    if data.is_dir():
+        return _missing_folders(data, missing)
+    return (f"{data} has no {', '.join(missing)} rows: the teacher classifiers choose their best epoch on "
+            "PublicTest and report on PrivateTest; pass the whole fer2013.csv(.gz), whose Usage column holds all "
+            "three splits")
+
+
+def _missing_folders(data: Path, missing: list[str]) -> str:
+    """An image folder without train/ or test/: the layout the chain needs."""
+    folders = [name for name, split in (("train/", "Training"), ("test/", "PublicTest")) if split in missing]
+    return (f"{data} has no {' and no '.join(folders)} images: the chain trains on {data / 'train'}/<expression>/"
+            f"*.jpg, and its teacher classifiers choose their best epoch on held-out faces in {data / 'test'}/"
+            f"<expression>/*.jpg (expressions: {', '.join(EXPRESSIONS)}); add {'them' if len(folders) > 1 else 'it'}"
+            " (test/: e.g. a tenth of each expression's images, moved from train/)")
 
 
 # Not retrained by the chain: the editor takes these from the shipped folder.
@@ -116,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cuda, cpu, ...")
     parser.add_argument("--quick", action="store_true", help="one epoch per step on the first --limit faces")
     parser.add_argument("--limit", type=int, default=256, help="faces per step with --quick (default: 256)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start every step over, forgetting what earlier runs into --out saved")
     parser.add_argument("--ship", action="store_true",
                         help="at the end, replace checkpoints/conditional.safetensors and encoder.safetensors")
     return parser
@@ -132,6 +179,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    problem = data_problem(args)
+    if problem:
+        print(f"error: {problem} (checked before step 1; nothing was trained)", file=sys.stderr)
+        return 2
     chain = steps(args)
     started = time.perf_counter()
     for number, (what, command) in enumerate(chain, 1):
@@ -139,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         code = gan_main(command)
         if code != 0:
             print(f"step {number} ({what}) stopped (exit code {code}); after fixing what it says, the same "
-                  "command keeps the finished steps and resumes this one from its last saved epoch", file=sys.stderr)
+                  "command keeps the finished steps and resumes this one from its last saved epoch (with --fresh, "
+                  "every step starts over)", file=sys.stderr)
             return code
     folder = assemble_checkpoints(args.out)
     print(f"done in {(time.perf_counter() - started) / 60:.1f} min: {args.out / 'conditional_average.safetensors'}"

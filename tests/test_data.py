@@ -14,9 +14,11 @@ from PIL import Image
 
 from gan.data import (
     EXPRESSIONS,
+    SPLITS,
     DataError,
     dataset_fingerprint,
     load_dataset,
+    missing_splits,
     read_celeba,
     read_fer2013,
     read_ferplus_labels,
@@ -127,7 +129,7 @@ def test_malformed_rows_name_the_file_and_line(tmp_path, fer_lines):
         "usage": (fer_lines[:2] + [fer_lines[2].replace("Training", "Validation")], "line 3: Usage 'Validation'"),
         "pixel": (fer_lines[:2] + [fer_lines[2].replace(" ", " 300 ", 1)], "line 3: expected 2304"),
         "fields": (fer_lines[:2] + ["0,Training\n"], "line 3: expected 3 fields"),
-        "header": (["a,b,c\n"] + fer_lines[1:3], "missing columns"),
+        "header": (["a,b,c\n"] + fer_lines[1:3], "missing column pixels in the header \\(a,b,c\\)"),
     }
     for name, (lines, message) in cases.items():
         path = _write(tmp_path / f"{name}.csv", lines)
@@ -232,7 +234,7 @@ def test_ferplus_rows_must_have_the_csvs_usage(tmp_path):
         read_fer2013(longer, ferplus=ferplus)
     no_usage = _write(tmp_path / "no_usage.csv", ["Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,"
                                                   "contempt,unknown,NF\n", "fer0000000.png,10,0,0,0,0,0,0,0,0,0\n"])
-    with pytest.raises(DataError, match="missing columns \\['usage'\\]"):
+    with pytest.raises(DataError, match="missing column usage in"):
         read_fer2013(prefix, ferplus=no_usage)
 
 
@@ -263,3 +265,48 @@ def test_a_byte_order_mark_keeps_the_first_column(tmp_path, fer_lines):
     ferplus.write_text(f"{bom}Usage,Image name,{votes}\nTraining,fer0000000.png,0,9,0,0,0,0,0,0,1,0\n",
                        encoding="utf-8")
     assert list(read_ferplus_labels(ferplus)) == [3]
+
+
+def _face_folder(root: Path, files: dict[str, int]) -> Path:
+    """root/<relative folder>/im<i>.png, `files[folder]` grey 48x48 faces in each."""
+    for folder, count in files.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            Image.fromarray(np.full((48, 48), 10 * i, dtype=np.uint8)).save(root / folder / f"im{i}.png")
+    return root
+
+
+def test_image_folder_names_match_in_any_case_and_unread_ones_are_named(tmp_path, capsys):
+    root = _face_folder(tmp_path / "faces", {"train/Happy": 2, "train/sad": 1, "train/happiness": 3})
+    data = read_fer2013(root)
+    assert sorted(data.labels.tolist()) == [3, 3, 4]  # Happy is happy; happiness is not read
+    err = capsys.readouterr().err
+    assert "skipped happiness: not an expression" in err and "angry, disgust, fear, happy" in err
+    assert "no images for angry, disgust, fear, surprise, neutral" in err
+
+
+def test_a_training_splits_fingerprint_ignores_held_out_images(tmp_path):
+    """A Training run reads train/ alone: adding test/ must not make its data "other data"."""
+    root = _face_folder(tmp_path / "faces", {"train/happy": 2})
+    before = dataset_fingerprint(root, ("Training",))
+    assert before == dataset_fingerprint(root)  # a train/-only folder hashes as it always did
+    _face_folder(root, {"test/happy": 1})
+    assert dataset_fingerprint(root, ("Training",)) == before
+    assert dataset_fingerprint(root, ("PublicTest",)) != before and dataset_fingerprint(root) != before
+
+
+def test_missing_splits_of_a_folder_and_a_csv(tmp_path, fer_lines):
+    root = _face_folder(tmp_path / "faces", {"train/happy": 1})
+    assert missing_splits(root, SPLITS) == ["PublicTest", "PrivateTest"]
+    _face_folder(root, {"test/sad": 1})
+    assert missing_splits(root, SPLITS) == []
+    assert missing_splits(_write(tmp_path / "all.csv", fer_lines), SPLITS) == []
+    assert missing_splits(_write(tmp_path / "train.csv", fer_lines[:50]), SPLITS) == ["PublicTest", "PrivateTest"]
+
+
+def test_a_csv_without_its_header_row_is_named_in_a_line(tmp_path, fer_lines):
+    with pytest.raises(DataError) as error:
+        read_fer2013(_write(tmp_path / "noheader.csv", fer_lines[1:]))
+    message = str(error.value)
+    assert len(message) < 300, message  # not the first row's 2,304 pixel values
+    assert "missing column pixels" in message and "header emotion,pixels,Usage" in message

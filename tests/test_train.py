@@ -11,9 +11,9 @@ import torch
 from safetensors import safe_open
 
 from gan.__main__ import main as gan_main
-from gan.checkpoint import CheckpointError, load_generator, read_metadata, save_generator
+from gan.checkpoint import CheckpointError, load_generator, read_metadata, save_generator, save_tensors
 from gan.models import Generator, ModelConfig
-from gan.run_figures import loss_plot_steps
+from gan.run_figures import loss_plot_rows, loss_plot_steps
 from gan.train import TrainConfig, train
 
 
@@ -325,3 +325,40 @@ def test_a_device_this_machine_lacks_is_a_one_line_error(small_fer, tmp_path, mo
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, (what, err)
         assert ("-n and --nrow must be at least 1" if what == "sample n 0" else "use one of auto, cpu") in err
     assert not (tmp_path / "g.png").exists()
+
+
+def test_the_loss_plot_leaves_out_the_epoch_means_of_a_per_iteration_log():
+    """gan train's epoch_end rows (the epoch's means, no "iter") are not iterations."""
+    rows = [{"epoch": 1, "iter": 0, "loss_d": 1.0}, {"epoch": 1, "iter": 1, "loss_d": 0.8},
+            {"epoch": 1, "epoch_end": True, "loss_d": 0.9}, {"epoch": 2, "iter": 2, "loss_d": 0.7}]
+    kept = loss_plot_rows(rows)
+    assert loss_plot_steps(kept) == [0, 1, 2] and not any(r.get("epoch_end") for r in kept)
+    per_epoch = [{"epoch": 1, "loss_d": 1.0}, {"epoch": 2, "loss_d": 0.5}]
+    assert loss_plot_rows(per_epoch) == per_epoch  # a log without steps keeps every row
+
+
+def test_export_to_a_folder_is_refused_in_a_line(tmp_path, capsys):
+    G = Generator(ModelConfig(ngf=8, ndf=8))
+    run = tmp_path / "conditional"
+    save_generator(run / "generator.safetensors", G, {})
+    assert gan_main(["export", str(run / "generator.safetensors"), "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"-o {tmp_path} is a folder" in err
+    assert f"-o {tmp_path / 'conditional.safetensors'}" in err
+
+
+def test_a_file_of_another_kind_is_named_with_its_article(tmp_path):
+    save_tensors(tmp_path / "e.safetensors", {"w": torch.zeros(1)}, {"kind": "encoder"})
+    with pytest.raises(CheckpointError, match="holds an 'encoder', not a generator"):
+        load_generator(tmp_path / "e.safetensors")
+
+
+def test_a_max_steps_stop_says_how_to_go_on_and_what_it_kept(small_fer, tmp_path, capsys):
+    args = ["train", "--data", str(small_fer), "--out", str(tmp_path), "--limit", "32", "--batch-size", "8",
+            "--ngf", "8", "--ndf", "8", "--epochs", "1", "--max-steps", "1"]
+    assert gan_main(args) != 0
+    err = capsys.readouterr().err
+    assert "stopped at --max-steps 1" in err and "higher --max-steps or without it" in err
+    assert "run the same command again" not in err  # it would stop again at once
+    assert "No epoch has finished" in err and "no generator.safetensors" in err
+    assert not (tmp_path / "fer2013" / "generator.safetensors").exists()
