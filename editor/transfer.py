@@ -57,6 +57,11 @@ CAVITY_RAMP = 40.0
 CAVITY_DEPTH = 40.0
 CAVITY_KNEE = 0.6
 CAVITY_GAIN = 4.0
+# The photo's face is resampled at sub-pixel offsets everywhere the (smooth) flow reaches, so the
+# kernel decides how sharp the edit stays: bilinear averaged neighbours and lost about half the
+# mouth's detail (Laplacian variance of fr_obama's mouth, happy: 330 against 610 in the photo);
+# bicubic keeps 460 (Lanczos 503, but 5x bicubic's time: 190 against 35 ms for a 1500 px face box).
+WARP_INTERPOLATION = cv2.INTER_CUBIC
 FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
 
 
@@ -181,7 +186,7 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     linear = to_photo[:, :2]
     map_x = (xs + linear[0, 0] * flow_x + linear[0, 1] * flow_y).astype(np.float32)
     map_y = (ys + linear[1, 0] * flow_x + linear[1, 1] * flow_y).astype(np.float32)
-    warped = cv2.remap(photo_rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    warped = cv2.remap(photo_rgb, map_x, map_y, WARP_INTERPOLATION, borderMode=cv2.BORDER_REFLECT)
     residual = sample(np.ascontiguousarray(change.residual))
     region = photo_rgb[y0:y1, x0:x1].astype(np.float32)
     warped = warped.astype(np.float32)
