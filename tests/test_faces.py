@@ -3,6 +3,7 @@ FER2013's framing with its exact inverse."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
@@ -73,11 +74,16 @@ def test_weights_load_without_unpickling(monkeypatch, detector):  # noqa: ARG001
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
-def test_missing_or_corrupt_weights_say_how_to_restore(tmp_path, damage):
+def test_missing_or_corrupt_weights_say_how_to_restore(tmp_path, damage, monkeypatch):
     weights = tmp_path / "mtcnn.safetensors"
     if damage == "corrupt":
         shutil.copy(DEFAULT_WEIGHTS, weights)
         weights.write_bytes(weights.read_bytes()[:5000])
+    # one's own folder: copy the shipped file there (git knows nothing of that folder)
+    with pytest.raises(CheckpointError, match=rf"Copy the shipped one into .*`cp {re.escape(str(DEFAULT_WEIGHTS))} "):
+        FaceDetector(weights=weights)
+    # the shipped file itself (here: as if this were it): git restores it
+    monkeypatch.setattr("editor.faces.DEFAULT_WEIGHTS", weights)
     with pytest.raises(CheckpointError, match=r"git checkout -- checkpoints/mtcnn\.safetensors"):
         FaceDetector(weights=weights)
 
