@@ -24,7 +24,7 @@ from pathlib import Path
 
 from gan.data import EXPRESSIONS
 
-from .output_names import distinct_photos, output_paths, without_earlier_outputs
+from .output_names import FORMATS, distinct_photos, output_paths, without_earlier_outputs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,9 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which faces to edit: all (default); main, the large, clearly detected ones the "
                              "web page ticks by default; or face numbers counted from the left, e.g. 1,3")
     return parser
-
-
-FORMATS = ("png", "jpg", "webp")
 
 
 def _quality(value: str) -> int:

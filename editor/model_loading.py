@@ -102,8 +102,7 @@ def load_models(checkpoint_dir: Path, device: torch.device,
         metadata["conditional"] = conditional_meta
         try:
             encoder, metadata["encoder"] = load_encoder(checkpoint_dir / ENCODER_FILE, device)
-            mismatch = encoder_mismatch(encoder.config, conditional.config)
-            mismatch = mismatch or encoder_misfit(encoder, conditional)
+            mismatch = encoder_mismatch(encoder.config, conditional.config) or encoder_misfit(encoder, conditional)
             if mismatch:
                 encoder = None
                 raise CheckpointError(
@@ -166,13 +165,11 @@ def encoder_misfit(encoder: Encoder, generator: torch.nn.Module, *, per_class: i
 
 def checkpoint_folder_problem(checkpoint_dir: Path) -> str | None:
     """What to tell someone whose `--checkpoints` is no folder, or None."""
-    if checkpoint_dir.is_file():
-        return (f"--checkpoints {checkpoint_dir} is a file; give the folder that holds {CONDITIONAL_FILE} (the "
-                f"default model), {DETECTOR_FILE} and the others, e.g. a copy of the shipped checkpoints/")
-    if not checkpoint_dir.is_dir():
-        return (f"--checkpoints {checkpoint_dir}: no such folder; give the folder that holds {CONDITIONAL_FILE} "
-                f"(the default model), {DETECTOR_FILE} and the others, e.g. a copy of the shipped checkpoints/")
-    return None
+    if checkpoint_dir.is_dir():
+        return None
+    what = f"{checkpoint_dir} is a file" if checkpoint_dir.is_file() else f"{checkpoint_dir}: no such folder"
+    return (f"--checkpoints {what}; give the folder that holds {CONDITIONAL_FILE} (the default model), "
+            f"{DETECTOR_FILE} and the others, e.g. a copy of the shipped checkpoints/")
 
 
 def summarised(unavailable: dict[str, str], expressions: tuple[str, ...], checkpoint_dir: Path,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gan.data import EXPRESSIONS
 
-OUTPUT_SUFFIXES = (".png", ".jpg", ".webp")  # what `edit --format` writes
+FORMATS = ("png", "jpg", "webp")  # what `edit --format` writes (cli_edit's choices)
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
@@ -52,7 +52,7 @@ def without_earlier_outputs(photos: list[Path], folder: Path) -> list[Path]:
     kept = []
     for path in photos:
         source = None
-        if path.suffix.lower() in OUTPUT_SUFFIXES and _file_id(path.parent) == here:
+        if path.suffix[1:].lower() in FORMATS and _file_id(path.parent) == here:
             for other in photos:
                 if other is path:
                     continue

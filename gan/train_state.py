@@ -166,7 +166,9 @@ def open_run(run_dir: Path, config: object, keys: tuple[str, ...], *, fresh: boo
         recorded.setdefault("data", state["dataset_sha256"])
     for name, sha256 in (fingerprints or {}).items():
         # A run recorded before a split's hash covered only its folders has the whole folder's.
-        if name in recorded and recorded[name] not in (sha256, _fingerprint_of(getattr(config, name), None)):
+        # (Hashed again only when the split's hash differs: a folder's hash stats every file.)
+        if name in recorded and recorded[name] != sha256 and recorded[name] != _fingerprint_of(
+                getattr(config, name), None):
             what = "data" if name == "data" else f"--{name} labels"
             raise ValueError(f"{run_dir} was trained on other {what} than {getattr(config, name) or 'none'} "
                              f"(its SHA-256 differs); pass the same --{name} to resume, another --out, or "

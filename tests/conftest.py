@@ -56,6 +56,19 @@ def fer_sample(folder: Path, rows: int) -> Path:
     return path
 
 
+def face_folder(root: Path, files: dict[str, int]) -> Path:
+    """root/<relative folder>/im<i>.png, `files[folder]` grey 48x48 faces in each: an image
+    folder dataset (DIR/train/<expression>/...) as small as a test needs."""
+    import numpy as np
+    from PIL import Image
+
+    for folder, count in files.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            Image.fromarray(np.full((48, 48), 10 * i, dtype=np.uint8)).save(root / folder / f"im{i}.png")
+    return root
+
+
 @pytest.fixture(scope="session")
 def small_fer(tmp_path_factory) -> Path:
     """200 real Training rows of FER2013 as a small csv (a module may define its own size)."""

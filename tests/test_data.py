@@ -26,7 +26,7 @@ from gan.data import (
     split_by_expression,
 )
 
-from .conftest import CELEBA_ZIP, DATA_DIR, FER_CSV, requires
+from .conftest import CELEBA_ZIP, DATA_DIR, FER_CSV, face_folder, requires
 
 FERPLUS_CSV = DATA_DIR / "fer2013new.csv"
 
@@ -267,17 +267,8 @@ def test_a_byte_order_mark_keeps_the_first_column(tmp_path, fer_lines):
     assert list(read_ferplus_labels(ferplus)) == [3]
 
 
-def _face_folder(root: Path, files: dict[str, int]) -> Path:
-    """root/<relative folder>/im<i>.png, `files[folder]` grey 48x48 faces in each."""
-    for folder, count in files.items():
-        (root / folder).mkdir(parents=True, exist_ok=True)
-        for i in range(count):
-            Image.fromarray(np.full((48, 48), 10 * i, dtype=np.uint8)).save(root / folder / f"im{i}.png")
-    return root
-
-
 def test_image_folder_names_match_in_any_case_and_unread_ones_are_named(tmp_path, capsys):
-    root = _face_folder(tmp_path / "faces", {"train/Happy": 2, "train/sad": 1, "train/happiness": 3})
+    root = face_folder(tmp_path / "faces", {"train/Happy": 2, "train/sad": 1, "train/happiness": 3})
     data = read_fer2013(root)
     assert sorted(data.labels.tolist()) == [3, 3, 4]  # Happy is happy; happiness is not read
     err = capsys.readouterr().err
@@ -287,18 +278,18 @@ def test_image_folder_names_match_in_any_case_and_unread_ones_are_named(tmp_path
 
 def test_a_training_splits_fingerprint_ignores_held_out_images(tmp_path):
     """A Training run reads train/ alone: adding test/ must not make its data "other data"."""
-    root = _face_folder(tmp_path / "faces", {"train/happy": 2})
+    root = face_folder(tmp_path / "faces", {"train/happy": 2})
     before = dataset_fingerprint(root, ("Training",))
     assert before == dataset_fingerprint(root)  # a train/-only folder hashes as it always did
-    _face_folder(root, {"test/happy": 1})
+    face_folder(root, {"test/happy": 1})
     assert dataset_fingerprint(root, ("Training",)) == before
     assert dataset_fingerprint(root, ("PublicTest",)) != before and dataset_fingerprint(root) != before
 
 
 def test_missing_splits_of_a_folder_and_a_csv(tmp_path, fer_lines):
-    root = _face_folder(tmp_path / "faces", {"train/happy": 1})
+    root = face_folder(tmp_path / "faces", {"train/happy": 1})
     assert missing_splits(root, SPLITS) == ["PublicTest", "PrivateTest"]
-    _face_folder(root, {"test/sad": 1})
+    face_folder(root, {"test/sad": 1})
     assert missing_splits(root, SPLITS) == []
     assert missing_splits(_write(tmp_path / "all.csv", fer_lines), SPLITS) == []
     assert missing_splits(_write(tmp_path / "train.csv", fer_lines[:50]), SPLITS) == ["PublicTest", "PrivateTest"]

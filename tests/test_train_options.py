@@ -12,7 +12,7 @@ from gan.__main__ import main as gan_main
 from gan.checkpoint import read_metadata
 from gan.train import TrainConfig, train
 
-from .conftest import fer_sample, stopped_by_signal
+from .conftest import face_folder, fer_sample, stopped_by_signal
 
 
 def _config(data: Path, out: Path, **overrides) -> TrainConfig:
@@ -154,32 +154,20 @@ def test_sample_without_an_image_extension_says_to_use_png(tmp_path, name, said,
     assert said in err and "name the file with .png" in err and not (tmp_path / name).exists()
 
 
-def _face_folder(root: Path, files: dict[str, int]) -> Path:
-    """root/<relative folder>/im<i>.png, `files[folder]` grey 48x48 faces in each."""
-    import numpy as np
-    from PIL import Image
-
-    for folder, count in files.items():
-        (root / folder).mkdir(parents=True, exist_ok=True)
-        for i in range(count):
-            Image.fromarray(np.full((48, 48), 7 * i, dtype=np.uint8)).save(root / folder / f"im{i}.png")
-    return root
-
-
 def test_held_out_images_added_to_an_image_folder_leave_its_training_run_resumable(tmp_path):
     """The tester's retrain: train/ alone, then test/ added for the teacher; the GAN run resumes."""
-    data = _face_folder(tmp_path / "faces", {"train/happy": 8, "train/sad": 8})
+    data = face_folder(tmp_path / "faces", {"train/happy": 8, "train/sad": 8})
     config = _config(data, tmp_path / "runs", model="conditional", limit=None)
     assert train(config).epochs_done == 1
-    _face_folder(data, {"test/happy": 2})
+    face_folder(data, {"test/happy": 2})
     assert train(replace(config, epochs=2)).epochs_done == 2  # not "trained on other data"
-    _face_folder(data, {"train/angry": 2})
+    face_folder(data, {"train/angry": 2})
     with pytest.raises(ValueError, match="trained on other data"):  # its own split's images still count
         train(replace(config, epochs=3))
 
 
 def test_conditional_training_on_expression_folders_without_train_names_the_layout(tmp_path, capsys):
-    data = _face_folder(tmp_path / "flat", {"happy": 2, "sad": 2})
+    data = face_folder(tmp_path / "flat", {"happy": 2, "sad": 2})
     assert gan_main(["train", "--model", "conditional", "--data", str(data), "--out", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err
     assert "holds expression folders (happy, sad) directly" in err and f"{data / 'train'}/<expression>/" in err
