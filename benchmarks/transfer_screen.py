@@ -14,7 +14,9 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   everywhere (the default until 2026-12-06; the cavity below stays);
 - cavity-KNEE: a darkening grows where the target render opens a dark hole and the photo
   is brighter than KNEE x the render (editor/transfer.CAVITY_KNEE); cavity-none: darkening
-  added alike everywhere (the default until 2026-12-06, night);
+  added alike everywhere (the default until 2026-12-06, night); cavity-anywhere: the cavity
+  wherever the render is dark, not only around its mouth (the default until 2026-12-06,
+  morning: editor/transfer.mouth_region);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
   a classifier's gradient says it pushes towards the target, the mask drawn by our
   classifier, by the second judge, or by the encoder's expression head (a model
@@ -56,7 +58,9 @@ from editor.faces import NoFaceError  # noqa: E402
 from editor.motion import smooth_flow  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
-from editor.transfer import CAVITY_KNEE, FaceChange, apply_change, face_change, warp_crop  # noqa: E402
+from editor.blend import _as_grey255  # noqa: E402
+from editor.transfer import (CAVITY_KNEE, RESIDUAL_SIGMA, FaceChange, apply_change, cavity_weight,  # noqa: E402
+                             face_change, warp_crop)
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.landmarks import predict_landmarks  # noqa: E402
 
@@ -116,6 +120,14 @@ def knees(**given: float | None) -> Variant:
     return change
 
 
+def cavity_anywhere(editor, judge, edit, settings, target) -> FaceChange:
+    base = default(editor, judge, edit, settings, target)
+    if base.cavity is None:
+        return base
+    rendered = cv2.GaussianBlur(_as_grey255(edit.generated), (0, 0), RESIDUAL_SIGMA)
+    return replace(base, cavity=cavity_weight(rendered, base.residual))
+
+
 def salient(by: str) -> Variant:
     def change(editor, judge, edit, settings, target) -> FaceChange:
         base = default(editor, judge, edit, settings, target)
@@ -137,10 +149,11 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours"),
               "relative": lambda: knees(knee=None if arg == "none" else float(arg or 1.0)),
-              "cavity": lambda: knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE))}
+              "cavity": lambda: (cavity_anywhere if arg == "anywhere" else
+                                 knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -57,6 +57,13 @@ CAVITY_RAMP = 40.0
 CAVITY_DEPTH = 40.0
 CAVITY_KNEE = 0.6
 CAVITY_GAIN = 4.0
+# ... and only around the target render's mouth: its outer lips' hull (landmarks 48-59), widened by
+# MOUTH_MARGIN crop pixels. A sad render that darkens an eye socket is dark there too, and the gain
+# turned that into a black bruise over Grace Hopper's eye behind her glasses (matplotlib's sample).
+# Without landmarks: the FER template's mouth box (rows 29-47, columns 9-39, as gan.conditional.region_mask).
+OUTER_LIPS = slice(48, 60)
+MOUTH_MARGIN = 3.0
+TEMPLATE_MOUTH = (29, 47, 9, 39)
 # The photo's face is resampled at sub-pixel offsets everywhere the (smooth) flow reaches, so the
 # kernel decides how sharp the edit stays: bilinear averaged neighbours and lost about half the
 # mouth's detail (Laplacian variance of fr_obama's mouth, happy: 330 against 610 in the photo);
@@ -138,7 +145,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     level = None if knee is None else (floor * knee).astype(np.float32)
     cavity = cavity_level = None
     if cavity_knee is not None:
-        cavity = cavity_weight(t, residual)
+        cavity = cavity_weight(t, residual) * mouth_region(None if points is None else points[1], s.shape[0])
         cavity_level = (floor * cavity_knee).astype(np.float32)
     return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level)
 
@@ -150,6 +157,21 @@ def cavity_weight(target: np.ndarray, residual: np.ndarray) -> np.ndarray:
     dark = np.clip((CAVITY_DARK - target) / CAVITY_RAMP, 0.0, 1.0)
     deep = np.clip((-residual - CAVITY_DEPTH) / CAVITY_DEPTH, 0.0, 1.0)
     return (dark * deep).astype(np.float32)
+
+
+def mouth_region(points: np.ndarray | None, size: int = 48) -> np.ndarray:
+    """[size, size] float32 in [0, 1]: 1 inside the outer lips of `points` ([68, 2] crop
+    landmarks) widened by MOUTH_MARGIN pixels, falling to 0 over one more pixel; None: the FER
+    template's mouth box."""
+    inside = np.zeros((size, size), np.uint8)
+    if points is None:
+        y0, y1, x0, x1 = (round(v * size / 48) for v in TEMPLATE_MOUTH)
+        inside[y0:y1, x0:x1] = 1
+    else:
+        hull = cv2.convexHull(np.rint(np.asarray(points, np.float64)[OUTER_LIPS] * 16).astype(np.int32))
+        cv2.fillConvexPoly(inside, hull, 1, lineType=cv2.LINE_8, shift=4)  # 1/16-pixel precision
+    distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)  # 0 inside, pixels outside
+    return np.clip(MOUTH_MARGIN + 1.0 - distance, 0.0, 1.0).astype(np.float32)
 
 
 def _weighted_std(image: np.ndarray, weights: np.ndarray) -> float:

@@ -8,7 +8,7 @@ import pytest
 
 from editor.blend import crop_face_mask
 from editor.transfer import (CAVITY_GAIN, CAVITY_KNEE, DARK_KNEE, FaceChange, apply_change, cavity_weight,
-                             expression_flow, face_change, warp_crop)
+                             expression_flow, face_change, mouth_region, warp_crop)
 
 
 def _texture(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -139,3 +139,36 @@ def test_the_cavity_is_where_the_target_is_dark_and_the_change_darkens_deeply():
     assert change.cavity[34, 24] > 0.9 and change.cavity[10, 10] == 0.0
     assert np.abs(change.cavity_level - 170 * CAVITY_KNEE)[4:-4, 4:-4].max() < 1.0
     assert face_change(source, target, source, cavity_knee=None).cavity is None
+
+
+def _lips(centre_x: float, centre_y: float, width: float, height: float) -> np.ndarray:
+    """68 landmarks [68, 2], all at the crop's centre but the outer lips (48-59): an ellipse."""
+    points = np.full((68, 2), 24.0)
+    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    points[48:60] = np.c_[centre_x + width / 2 * np.cos(angles), centre_y + height / 2 * np.sin(angles)]
+    return points
+
+
+def test_the_cavity_opens_only_around_the_target_renders_mouth():
+    # A sad render can darken an eye socket as deeply as a surprise opens a mouth: with the target's
+    # landmarks, only the mouth gets the cavity's gain (the eye got a black bruise without this).
+    source = np.full((48, 48), 170, np.uint8)
+    target = source.copy()
+    cv2.circle(target, (24, 37), 4, 10, -1)  # an opening mouth
+    cv2.circle(target, (15, 18), 4, 10, -1)  # a darkened eye socket
+    points = _lips(24, 37, 14, 6)
+    change = face_change(source, target, source, points=(points, points))
+    assert change.cavity[37, 24] > 0.9 and change.cavity[18, 15] == 0.0
+    # Without landmarks (optical flow): the FER template's mouth box.
+    flowed = face_change(source, target, source)
+    assert flowed.cavity[37, 24] > 0.9 and flowed.cavity[18, 15] == 0.0
+
+
+def test_the_mouth_region_is_the_outer_lips_widened():
+    region = mouth_region(_lips(24, 37, 14, 6))
+    assert region[37, 24] == 1.0 and region[37, 17] == 1.0  # inside, and on a mouth corner
+    assert region[37, 14] == 1.0 and region[37, 13] == 0.0  # MOUTH_MARGIN (3) beyond the corner, not 4
+    assert region[18, 15] == 0.0 and region[27, 24] == 0.0  # an eye; the nose
+    assert region.dtype == np.float32 and 0.0 <= region.min() and region.max() == 1.0
+    template = mouth_region(None)
+    assert template[37, 24] == 1.0 and template[18, 15] == 0.0

@@ -99,14 +99,18 @@ def test_cavity_variants_set_the_cavity_knee(screen):
     source = np.full((48, 48), 170, np.uint8)
     target = source.copy()
     target[30:38, 20:28] = 10  # an opening mouth the render draws
+    target[14:22, 11:19] = 10  # and a darkened eye socket
     edit = SimpleNamespace(source=source, generated=target, aligned=source, source_points=None, target_points=None)
     settings = SimpleNamespace(blend_mode="flow")
     changes = {spec: screen.variant(spec)[1](None, None, edit, settings, 0)
-               for spec in ("cavity-none", "cavity-0.3", "cavity-0.6", "default")}
+               for spec in ("cavity-none", "cavity-0.3", "cavity-0.6", "cavity-anywhere", "default")}
     assert changes["cavity-none"].cavity is None and changes["cavity-none"].level is not None
     assert np.allclose(changes["cavity-0.3"].cavity_level * 2, changes["cavity-0.6"].cavity_level, rtol=1e-5)
     assert np.array_equal(changes["cavity-0.6"].cavity_level, changes["default"].cavity_level)
-    assert changes["default"].cavity[34, 24] > 0.5
+    assert changes["default"].cavity[34, 24] > 0.5 and changes["default"].cavity[18, 15] == 0.0
+    anywhere = changes["cavity-anywhere"]  # the old default: the eye socket gets the cavity too
+    assert anywhere.cavity[34, 24] > 0.5 and anywhere.cavity[18, 15] > 0.5
+    assert np.array_equal(anywhere.residual, changes["default"].residual)
 
 
 
