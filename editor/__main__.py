@@ -17,6 +17,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from .cli_edit import CHECKPOINTS_HELP
 from .session_store import MAX_SESSIONS
 
 AUTH_ENV = "EXPRESSION_EDITOR_AUTH"
@@ -29,23 +30,44 @@ def _auth(value: str) -> tuple[str, str]:
     return user, password
 
 
+def _port(value: str) -> int:
+    port = _whole(value, "a port")
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {port}")
+    return port
+
+
+def _at_least_one(value: str) -> int:
+    number = _whole(value, "a count")
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _whole(value: str, what: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} is a whole number, got {value!r}") from None
+
+
 def build_ui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m editor", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to serve on (default: %(default)s; 0.0.0.0 for every network interface)")
-    parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument("--port", type=_port, default=7860, help="port, 1-65535 (default: %(default)s)")
     parser.add_argument("--share", action="store_true",
                         help="also make a temporary public gradio.live link (needs internet)")
     parser.add_argument("--checkpoints", type=Path, default=None, metavar="DIR",
-                        help="folder of <expression>.safetensors and mtcnn.safetensors (default: checkpoints/)")
+                        help=CHECKPOINTS_HELP)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: %(default)s)")
     parser.add_argument("--auth", type=_auth, default=None, metavar="USER:PASS",
                         help="ask visitors for this user name and password (it shows in the process list: "
                              f"prefer --auth-file or ${AUTH_ENV})")
     parser.add_argument("--auth-file", type=Path, default=None, metavar="FILE",
                         help="read USER:PASS from the first line of FILE")
-    parser.add_argument("--max-sessions", type=int, default=MAX_SESSIONS, metavar="N",
+    parser.add_argument("--max-sessions", type=_at_least_one, default=MAX_SESSIONS, metavar="N",
                         help="visitors' edits kept for the sliders, on disk; the oldest go first "
                              "(default: %(default)s)")
     return parser
@@ -146,7 +168,7 @@ def _serve(editor, args: argparse.Namespace, auth: tuple[str, str] | None) -> in
         print(f"error: cannot serve on {args.host}:{args.port} ({exc}); choose another --port", file=sys.stderr)
         return 2
     print(f"Expression editor on {editor.device}: {local_url}", flush=True)
-    print(share_line(args.share, share_url), flush=True)
+    print(share_line(args.share, share_url, auth is not None), flush=True)
     try:
         demo.block_thread()  # until Ctrl+C or SIGTERM
     finally:
@@ -197,13 +219,15 @@ def _own_scratch():
         folder.remove()
 
 
-def share_line(asked: bool, share_url: str | None) -> str:
-    """What to say about a public link: where it is, why there is none, or how to get one."""
+def share_line(asked: bool, share_url: str | None, auth: bool = False) -> str:
+    """What to say about a public link: where it is, why there is none, or how to get one (and,
+    without a password set, how to set one the process list does not show)."""
     if share_url:
         return f"Public link (temporary; anyone with it can use the editor): {share_url}"
     if asked:
         return "No public link could be made (it needs the internet); the editor is only served locally."
-    return "For a temporary public link, start it with --share (./run_editor.sh --share); add --auth USER:PASS."
+    line = "For a temporary public link, start it with --share (./run_editor.sh --share)"
+    return line + ("." if auth else f"; set a password with --auth-file FILE or ${AUTH_ENV}=USER:PASS.")
 
 
 def main(argv: list[str] | None = None) -> int:

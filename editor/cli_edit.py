@@ -26,6 +26,10 @@ from gan.data import EXPRESSIONS
 
 from .output_names import FORMATS, distinct_photos, output_paths, without_earlier_outputs
 
+# --checkpoints, as both commands (the page's and `edit`) describe it.
+CHECKPOINTS_HELP = ("folder of conditional.safetensors (the default model), encoder.safetensors, mtcnn.safetensors "
+                    "and the seed model's <expression>.safetensors (default: checkpoints/)")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m editor edit", description=__doc__,
@@ -36,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", required=True, type=Path)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--checkpoints", type=Path, default=None, help="folder of <expression>.safetensors")
+    parser.add_argument("--checkpoints", type=Path, default=None, metavar="DIR", help=CHECKPOINTS_HELP)
     parser.add_argument("--steps", type=int, default=None, help="inversion steps (default: the editor's)")
     parser.add_argument("--restarts", type=int, default=None, help="inversion restarts (default: the editor's)")
     parser.add_argument("--model", choices=("conditional", "seed"), default=None,

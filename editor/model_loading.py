@@ -75,7 +75,8 @@ def load_models(checkpoint_dir: Path, device: torch.device,
         raise MissingCheckpointsError(folder_problem)
 
     def load_one(path: Path):
-        G, meta = load_generator(path, device)
+        G, meta = load_generator(path, device, retrain=("python -m gan train --model conditional"
+                                                       if path.name == CONDITIONAL_FILE else "python -m gan train"))
         if path.name == CONDITIONAL_FILE and not getattr(G.config, "n_classes", 0):
             raise CheckpointError(f"{path}: not a conditional generator")
         if path.name != CONDITIONAL_FILE and getattr(G.config, "n_classes", 0):
@@ -182,7 +183,9 @@ def summarised(unavailable: dict[str, str], expressions: tuple[str, ...], checkp
     if "conditional" in unavailable and any(e not in unavailable for e in expressions):
         unavailable["conditional"] += " (without it, the seed model is the default)"
     missing_seed = [e for e in expressions if e in unavailable and ": no such checkpoint" in unavailable[e]]
-    if not (have_conditional and expressions and len(missing_seed) == len(expressions)):
+    # Only when every expression was looked for: `edit --model seed --expression happy` loads happy's
+    # file alone, and its absence is happy's problem, not "none of its 1 files".
+    if not (have_conditional and set(expressions) == set(EXPRESSIONS) and len(missing_seed) == len(expressions)):
         return unavailable
     return {"seed": f"none of its {len(expressions)} <expression>.safetensors files is in {checkpoint_dir} "
                     "(the conditional model, the default, is used)",

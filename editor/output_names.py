@@ -10,6 +10,8 @@ from pathlib import Path
 
 from gan.data import EXPRESSIONS
 
+from .edit_mark import is_marked_edit
+
 FORMATS = ("png", "jpg", "webp")  # what `edit --format` writes (cli_edit's choices)
 
 
@@ -46,7 +48,9 @@ def without_earlier_outputs(photos: list[Path], folder: Path) -> list[Path]:
     astronaut_sad.png as a photo (astronaut_sad_sad.png) and, since it is now an input, write the
     new edit beside it as astronaut_sad_2.png instead of overwriting it. An earlier output is a file
     in `folder`, in a format `edit` writes, named as output_paths names an edit of one of the
-    other photos: <stem>[_<suffix>]_<expression>[_<n>]."""
+    other photos: <stem>[_<suffix>]_<expression>[_<n>], whose EXIF says the editor wrote it
+    (edit_mark): a photo someone named anna_sad.jpg is no edit and stays an input (were it
+    skipped, the edit of anna.jpg would be written over it)."""
     here = _file_id(folder)
     tagged = "|".join(EXPRESSIONS)
     kept = []
@@ -60,6 +64,8 @@ def without_earlier_outputs(photos: list[Path], folder: Path) -> list[Path]:
                 if re.fullmatch(pattern, path.stem, flags=re.IGNORECASE):
                     source = other
                     break
+            if source is not None and not is_marked_edit(path):
+                source = None
         if source is None:
             kept.append(path)
         else:

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from .edit_mark import EDITOR, marked_exif
+
 MAX_PIXELS = 40_000_000
 # The largest upload that can hold MAX_PIXELS: an uncompressed 8-bit RGBA file (BMP, TIFF),
 # 4 bytes a pixel, plus room for headers and metadata. Compressed photos are far smaller.
@@ -164,12 +166,12 @@ def keep_grey(image: np.ndarray) -> np.ndarray:
 
 
 def save_photo(image: Image.Image, path: str | Path, *, quality: int = 95, exif: bytes = b"") -> Path:
-    """Save in the format the suffix names, tagged sRGB and with `exif` (a `Photo.exif`); JPEG,
-    which has no alpha, gets the image over white."""
+    """Save an edit in the format the suffix names, tagged sRGB and with `exif` (a `Photo.exif`)
+    marked as the editor's (edit_mark); JPEG, which has no alpha, gets the image over white."""
     path = Path(path)
     if path.suffix.lower() in (".jpg", ".jpeg"):
         image = over_white(image)
-    image.save(path, quality=quality, **output_metadata(exif, grey=image.mode in ("L", "LA")))
+    image.save(path, quality=quality, **output_metadata(marked_exif(exif), grey=image.mode in ("L", "LA")))
     return path
 
 
@@ -214,7 +216,7 @@ def kept_exif(image: Image.Image) -> bytes:
             exif.load(stored.tobytes())
         exif[ORIENTATION] = 1
         exif.pop(GPS_IFD, None)
-        exif[SOFTWARE] = "expression-editor"
+        exif[SOFTWARE] = EDITOR
         # The maker note is the camera maker's private block: its inner offsets point into the
         # original file and break when the EXIF is written anew, and it can be most of the EXIF.
         exif.get_ifd(EXIF_IFD).pop(MAKER_NOTE, None)

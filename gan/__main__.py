@@ -74,6 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train_config import TrainConfig, expressions_for
 
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "command"}
+    Path(args.out).mkdir(parents=True, exist_ok=True)  # a file there is refused now, not after the data is read
     stop = _stop_on_signals()
     expressions = expressions_for(args.expression)
     datasets = _expression_datasets(values) if len(expressions) > 1 else {}
@@ -81,9 +82,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     # (a CPU-only machine, a session limit) leaves all of them equally trained.
     targets = range(1, args.epochs + 1) if args.interleave else [args.epochs]
     finished = False  # the loop ended or stopped as asked, not with an error
+    capped: set[str] = set()  # the models --max-steps stopped: done, as asked
     try:
         for target in targets:
             for expression in expressions:
+                if expression in capped:
+                    continue
                 config = TrainConfig(**{**values, "expression": expression, "epochs": target})
                 result = train(config, abort_fn=lambda: stop[0], fresh=args.fresh and target == targets[0],
                                data=datasets.get(expression), progress_fn=_print_epoch)
@@ -92,8 +96,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                           f"{result.images_per_second:.0f} images/s", flush=True)
                 if not result.finished:
                     print(_train_stopped_message(config, result, by_signal=bool(stop[0])), file=sys.stderr)
-                    finished = True
-                    return _stopped_code(stop)
+                    if stop[0]:
+                        finished = True
+                        return _stopped_code(stop)
+                    capped.add(expression)  # --max-steps: a stop asked for, not a failure (exit 0)
         finished = True
         return 0
     finally:
@@ -227,6 +233,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise ValueError(f"-n and --nrow must be at least 1, got -n {args.n} --nrow {args.nrow}")
     if not 0.0 <= args.truncation <= 1.0:
         raise ValueError(f"--truncation must be between 0 and 1, got {args.truncation}")
+    _check_file_name(args.output, "samples.png")
     _check_image_name(args.output)
     device = resolve_device(args.device)
     G, meta = load_generator(args.checkpoint, device)
@@ -409,6 +416,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (DataError, CheckpointError, DeviceError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder that cannot be made or read: its name, not a traceback
+        where = exc.filename or "a file"
+        print(f"error: {where}: {(exc.strerror or str(exc)).lower()}; check the path (a file where a folder "
+              "should be?) and that you may write there", file=sys.stderr)
         return 2
     finally:
         sys.argv = saved_argv

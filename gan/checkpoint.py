@@ -86,6 +86,11 @@ def _existing(path: str | Path, retrain: str = "python -m gan train") -> Path:
     """`path`, or a CheckpointError naming the command that makes such a file (`retrain`: a
     classifier's is not a generator's) and, for the shipped folder only, git's restore."""
     path = Path(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.safetensors"))[:3]
+        example = path / (inside[0] if inside else "generator.safetensors")
+        raise CheckpointError(f"{path} is a folder; give the checkpoint file in it, e.g. {example}"
+                              + (f" (it holds {', '.join(inside)}{', ...' if len(inside) == 3 else ''})" if inside else ""))
     if not path.is_file():
         fix = f"Train one with `{retrain}` (see README, 'Training')"
         if _is_shipped(path):  # git has only the shipped files; a run's own output is made by its command
@@ -153,13 +158,14 @@ def save_generator(path: str | Path, G: torch.nn.Module, metadata: dict[str, Any
     save_tensors(path, state, generator_metadata(G.config, **metadata, dtype="float16" if half else "float32"))
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
+def load_generator(path: str | Path, device: str | torch.device = "cpu", *,
+                   retrain: str = "python -m gan train") -> tuple[torch.nn.Module, dict[str, Any]]:
     """Rebuild a generator (the seed's `Generator`, or a `ConditionalGenerator`
     when the metadata has `n_classes`) from its file alone, in eval mode,
-    float32, on `device`.
+    float32, on `device`; `retrain`: the command that makes such a file, for the errors.
 
     Accepts generator files and training-state files (whose G is under `G.`)."""
-    tensors, metadata = load_tensors(path, device)
+    tensors, metadata = load_tensors(path, device, retrain=retrain)
     kind = metadata.get("kind")
     if kind == "training_state":
         tensors = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}

@@ -12,7 +12,8 @@ HELP_OVERRIDES = {
     "lambda_same": "conditional: weight of the same-face loss (G(z, a) vs G(z, b) outside eyes/brows/mouth)",
     "class_balance": "conditional: 0 draws classes as in the data, 1 all equally often",
     "d_norm": "conditional: batch (the seed's D and BCE loss) or spectral (spectral norm and hinge loss)",
-    "expression": f"one of {', '.join(EXPRESSIONS)}, or 'all' for one model each",
+    "expression": f"seed: one of {', '.join(EXPRESSIONS)}, or 'all' for one model each (default: one model of "
+                  "every face, whatever its expression); --model conditional takes none",
     "dataset": "data layout: auto, fer2013, celeba or folder",
     "out": "folder for run folders (one per expression)",
     "ferplus": "FER+ fer2013new.csv: relabel FER2013 by majority vote",

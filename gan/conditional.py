@@ -68,7 +68,7 @@ class ProjectionDiscriminator(nn.Module):
     def __init__(self, config: ModelConfig, norm: str = "batch") -> None:
         super().__init__()
         if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+            raise ValueError(f"--d-norm must be one of {', '.join(NORMS)}, got {norm!r}")
         self.config = config
         self.norm = norm
         ndf, k = config.ndf, config.first_kernel

@@ -220,10 +220,15 @@ def detect_kind(path: str | Path) -> str:
     return "folder"
 
 
+DATASET_KINDS = ("fer2013", "celeba", "folder")
+
+
 def load_dataset(path: str | Path, *, kind: str = "auto", split: str = "Training",
                  expression: str | None = None, ferplus: str | Path | None = None,
                  image_size: int = 64, channels: int = 3, limit: int | None = None) -> FaceDataset:
     """One entry point for the CLI: dispatch on the layout (`kind`)."""
+    if kind not in ("auto", *DATASET_KINDS):  # before anything else names it as the data's layout
+        raise DataError(f"--dataset {kind}: unknown; choose auto, {', '.join(DATASET_KINDS)}")
     kind = detect_kind(path) if kind == "auto" else kind
     if kind == "fer2013":
         return read_fer2013(path, split=split, expression=expression, ferplus=ferplus)

@@ -50,6 +50,23 @@ def test_ui_parser_defaults_and_auth():
         cli.build_ui_parser().parse_args(["--auth", "no-colon"])
 
 
+@pytest.mark.parametrize("flags, said", [(["--port", "99999"], "a port is 1-65535, got 99999"),
+                                         (["--port", "0"], "a port is 1-65535"),
+                                         (["--max-sessions", "0"], "--max-sessions: must be at least 1, got 0"),
+                                         (["--max-sessions", "x"], "a count is a whole number, got 'x'")])
+def test_ui_parser_refuses_a_port_or_session_count_out_of_range_in_one_line(flags, said, capsys):
+    # They reached the server as a traceback and an abort (rc 134) before.
+    with pytest.raises(SystemExit) as stopped:
+        cli.build_ui_parser().parse_args(flags)
+    assert stopped.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_the_start_up_hint_names_a_password_only_when_none_is_set():
+    hint = cli.share_line(False, None)
+    assert "--share" in hint and "--auth-file FILE or $EXPRESSION_EDITOR_AUTH" in hint and "--auth USER" not in hint
+    assert "password" not in cli.share_line(False, None, True)
+
+
 def test_share_flag_reaches_launch_and_address_is_printed(checkpoints, monkeypatch, capsys):
     import gradio as gr
 

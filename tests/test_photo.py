@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from editor.edit_mark import is_marked_edit
 from editor.photo import MAX_FILE_BYTES, MAX_PIXELS, Photo, PhotoError, read_photo, save_photo, to_pil
 
 from .conftest import PHOTOS, requires
@@ -126,10 +127,14 @@ def test_a_tiffs_own_tags_are_not_taken_for_exif():
     assert photo.exif == b""  # its tags say how its strips are stored, nothing about a camera
 
 
-def test_a_photo_without_exif_or_with_broken_exif_saves_without_it(tmp_path):
+def test_a_photo_without_exif_or_with_broken_exif_saves_with_only_the_editors_mark(tmp_path):
     plain = read_photo(encode(Image.fromarray(RGB), "PNG"))
     assert plain.exif == b""
-    assert not Image.open(save_photo(to_pil(plain, plain.rgb), tmp_path / "plain.png")).getexif()
+    for suffix in (".png", ".jpg", ".webp"):  # every edit says it is one (edit_mark), and nothing else
+        saved = save_photo(to_pil(plain, plain.rgb), tmp_path / f"plain{suffix}")
+        assert dict(Image.open(saved).getexif()) == {0x0131: "expression-editor"} and is_marked_edit(saved)
+    Image.fromarray(RGB).save(tmp_path / "camera.jpg", exif=camera_exif())  # a camera's photo: no edit
+    assert not is_marked_edit(tmp_path / "camera.jpg") and not is_marked_edit(tmp_path / "none.png")
     broken = encode(Image.fromarray(RGB), "JPEG", exif=b"Exif\x00\x00II*\x00\xff\xff\xff\x7f", quality=95)
     photo = read_photo(broken)  # unreadable EXIF costs the metadata, not the photo
     assert photo.exif == b"" and photo.rgb.shape == RGB.shape

@@ -16,7 +16,7 @@ from editor import face_fit, readings
 from editor.cli_edit import main as edit_main
 from editor.output_names import output_paths, without_earlier_outputs
 from editor.faces import NoFaceError, align_face
-from editor.photo import PhotoError
+from editor.photo import PhotoError, save_photo
 from editor.pipeline import Editor, MissingCheckpointsError
 from gan.data import EXPRESSIONS
 
@@ -241,6 +241,28 @@ def test_a_folder_with_only_the_conditional_model_says_once_that_the_seed_model_
     assert "happy" in summarised({**editor.unavailable, "happy": "damaged"}, EXPRESSIONS, tmp_path, True)
 
 
+def test_cli_a_missing_seed_generator_is_named_not_the_whole_seed_model(tmp_path, capsys):
+    """`edit --model seed --expression happy` without happy.safetensors says so; sad still edits."""
+    folder = tmp_path / "checkpoints"
+    shutil.copytree(CHECKPOINTS, folder)
+    (folder / "happy.safetensors").unlink()
+    small, out = PHOTOS / "fr_obama_small.jpg", tmp_path / "out"
+    flags = ["--checkpoints", str(folder), "--model", "seed", "--output-dir", str(out), "--device", "cpu", "--steps", "5"]
+    assert edit_main([str(small), "--expression", "happy", *flags]) == 1
+    err = capsys.readouterr().err
+    assert "the happy model is unavailable" in err and "happy.safetensors: no such checkpoint" in err, err
+    assert "none of its" not in err and "not available" not in err
+    assert edit_main([str(small), "--expression", "sad", *flags]) == 0 and (out / "fr_obama_small.png").exists()
+
+
+def test_a_missing_conditional_model_says_the_command_that_trains_one(tmp_path):
+    for name in ("mtcnn.safetensors", "happy.safetensors"):
+        shutil.copy(CHECKPOINTS / name, tmp_path)
+    editor = Editor.load(tmp_path, device="cpu", expressions=("happy",))
+    # Plain `python -m gan train` trains the seed model, not this one.
+    assert "Train one with `python -m gan train --model conditional`" in editor.unavailable["conditional"]
+
+
 def test_missing_or_corrupt_checkpoints_say_how_to_fix(tmp_path):
     with pytest.raises(MissingCheckpointsError, match="python -m gan train"):
         Editor.load(tmp_path, device="cpu")
@@ -346,9 +368,19 @@ def test_output_names_never_repeat_in_a_run_nor_hit_an_input(tmp_path):
         path.touch()
     assert _names(output_paths(own[:1], ["sad"], out, "png")) == [["astronaut_sad.png"]]
     assert _names(output_paths(own, ["sad"], out, "png")) == [["astronaut_sad_2.png"], ["astronaut_sad_sad.png"]]
-    # ... unless it is an earlier run's edit of another photo given now: then it is no photo to edit.
+    # ... unless it is an earlier run's edit of another photo given now (its EXIF says the editor wrote
+    # it): then it is no photo to edit.
+    assert without_earlier_outputs(own, out) == own  # empty files named so: photos, kept
+    save_photo(Image.new("RGB", (8, 8)), own[1])  # as `edit` writes it
+    save_photo(Image.new("RGB", (8, 8)), out / "astronaut_png_happy_2.webp")
     assert without_earlier_outputs(own, out) == own[:1]
     assert without_earlier_outputs([out / "astronaut.png", out / "astronaut_png_happy_2.webp"], out) == own[:1]
+    # A photo someone named like an edit is edited, and the edit of the other is not written over it.
+    anna = [out / "anna.jpg", out / "anna_sad.jpg"]
+    Image.new("RGB", (8, 8)).save(anna[0])
+    Image.new("RGB", (8, 8), (200, 150, 120)).save(anna[1])
+    assert without_earlier_outputs(anna, out) == anna
+    assert _names(output_paths(anna, ["sad"], out, "jpg")) == [["anna_sad_2.jpg"], ["anna_sad_sad.jpg"]]
     elsewhere = [a / "x.jpg", a / "x_sad.png"]  # not in the output folder: a photo like any other
     assert without_earlier_outputs(elsewhere, out) == elsewhere
     assert without_earlier_outputs([out / "astronaut_sad.png"], out) == [out / "astronaut_sad.png"]  # alone

@@ -172,3 +172,29 @@ def test_conditional_training_on_expression_folders_without_train_names_the_layo
     err = capsys.readouterr().err
     assert "holds expression folders (happy, sad) directly" in err and f"{data / 'train'}/<expression>/" in err
     assert "images in flat has" not in err
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line_not_a_traceback(small_fer, tmp_path, capsys):
+    from .conftest import CHECKPOINTS
+
+    in_the_way = tmp_path / "a_file"
+    in_the_way.write_text("")
+    checkpoint = str(CHECKPOINTS / "happy.safetensors")
+    for args in (["train", "--data", str(small_fer), "--out", str(in_the_way), "--limit", "16"],
+                 ["sample", "--checkpoint", checkpoint, "-o", str(in_the_way / "grid.png")],
+                 ["export", checkpoint, "-o", str(in_the_way / "x.safetensors")]):
+        assert gan_main(args) == 2, args  # they raised NotADirectoryError / FileExistsError
+        assert f"error: {in_the_way}: " in capsys.readouterr().err
+    assert gan_main(["sample", "--checkpoint", checkpoint, "-o", str(tmp_path)]) == 2
+    assert f"-o {tmp_path} is a folder; name the file to write in it" in capsys.readouterr().err
+
+
+def test_a_folder_given_as_checkpoint_and_an_unknown_dataset_are_named(small_fer, tmp_path, capsys):
+    from .conftest import CHECKPOINTS
+
+    assert gan_main(["sample", "--checkpoint", str(CHECKPOINTS)]) == 2
+    err = capsys.readouterr().err
+    assert f"{CHECKPOINTS} is a folder; give the checkpoint file in it" in err and "no such checkpoint" not in err
+    assert gan_main(["train", "--data", str(small_fer), "--dataset", "bogus", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--dataset bogus: unknown; choose auto, fer2013, celeba, folder" in err and "--expression" not in err
