@@ -69,6 +69,9 @@ def test_average_refuses_generators_of_different_expressions_and_keeps_the_expre
     assert "draw different expressions (happy, sad)" in capsys.readouterr().err and not out.exists()
     assert gan_main(["average", str(paths["sad"]), str(paths["sad2"]), "-o", str(out)]) == 0
     assert read_metadata(out)["expression"] == "sad"  # sample and the editor read it
+    capsys.readouterr()
+    assert gan_main(["sample", "--checkpoint", str(out), "-n", "2", "-o", str(tmp_path / "grid.png")]) == 0
+    assert "the average of 2 checkpoints; the longest trained for 1 epoch" in capsys.readouterr().out
 
 
 def test_average_state_dicts_keeps_integer_counters_of_the_first():
