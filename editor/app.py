@@ -17,8 +17,11 @@ takes the theme and CSS there, from `launch_options()`.
 Named API endpoints (see the page's "Use via API" link):
 - `/edit`    photo, expression, faces, seed, steps, restarts, strength, blend_mode, model, download_format
              -> (before, after) images, the full-size photo (PNG or JPEG), a summary
-- `/explore` face, amount_1..amount_6 -> (before, after) after moving that face's z
-             along the expression's GANSpace directions (call `/edit` first, same client)
+- `/explore` face, amount_1..amount_6, weight_angry..weight_neutral -> (before, after) after moving
+             that face's z along the GANSpace directions and to those expression weights (call `/edit`
+             first, same client)
+- `/download` face, download_format, amount_1..amount_6, weight_angry..weight_neutral -> the full-size
+             photo as the sliders show it (PNG or JPEG)
 - `/random`  expression, seed, amount_1..amount_6, truncation -> a generated 48x48 face, enlarged
 
 The endpoints raise a visitor's mistake (bad file, no face) as `gr.Error`, which

@@ -18,13 +18,19 @@ Outputs of earlier runs are overwritten, and not edited again when a glob picks 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gan.data import EXPRESSIONS
 
 from .output_names import FORMATS, distinct_photos, output_paths, without_earlier_outputs
+
+if TYPE_CHECKING:  # the models load only when a command runs (--help stays fast)
+    from .photo import Photo
+    from .pipeline import Editor
 
 # --checkpoints, as both commands (the page's and `edit`) describe it.
 CHECKPOINTS_HELP = ("folder of conditional.safetensors (the default model), encoder.safetensors, mtcnn.safetensors "
@@ -94,7 +100,7 @@ def _faces(value: str) -> str | list[int]:
     return numbers
 
 
-def chosen_faces(editor, photo, faces: str | list[int]) -> list[int] | None:
+def chosen_faces(editor: Editor, photo: Photo, faces: str | list[int]) -> list[int] | None:
     """0-based face indices for `--faces` (None: every face)."""
     from .face_choice import main_faces
 
@@ -132,6 +138,8 @@ def output_dir_problem(folder: Path) -> str | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return f"--output-dir {folder}: cannot create it ({exc.strerror or exc}); give a folder you can write to"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--output-dir {folder}: you may not write there; give a folder you can write to"
     return None
 
 
@@ -170,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
                                      restarts=args.restarts, strength=args.strength, blend_mode=args.blend_mode,
                                      model=args.model)
                 out = out_for[expression]
-                save_photo(to_pil(photo, result.image), out, exif=photo.exif, quality=args.quality)
+                try:
+                    save_photo(to_pil(photo, result.image), out, exif=photo.exif, quality=args.quality)
+                except OSError as exc:  # a full disk, a folder made read-only mid-run: this photo fails
+                    raise PhotoError(f"cannot write {out} ({exc.strerror or exc}); free some space or give "
+                                     "another --output-dir") from exc
                 print(f"{path} -> {out}: {len(result.faces)} face(s), {time.perf_counter() - start:.1f} s",
                       flush=True)
         except (PhotoError, NoFaceError, ValueError) as exc:

@@ -35,7 +35,8 @@ CACHE_ENV = "EXPRESSION_EDITOR_CACHE"
 _FORMAT = 1  # bump when the computation changes, so stale cache files are ignored
 _BATCH = 2048
 _memory: dict[str, "LatentDirections"] = {}
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards _key_locks
+_key_locks: dict[str, threading.Lock] = {}
 
 
 @dataclass
@@ -96,7 +97,9 @@ def cached_directions(G: Generator, *, checkpoint: str | Path | None = None, n_s
     The key hashes the parameters and the generator: the bytes of `checkpoint`
     (the file G was loaded from) when given, else G's weights."""
     key = cache_key(G, checkpoint=checkpoint, n_samples=n_samples, n_components=n_components, seed=seed)
-    with _lock:  # concurrent requests for one generator compute it once
+    with _lock:  # one lock per key: concurrent requests for one generator compute it once, while
+        key_lock = _key_locks.setdefault(key, threading.Lock())  # another generator's wait for nothing
+    with key_lock:
         if key in _memory:
             return _memory[key]
         path = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / f"{key}.safetensors"

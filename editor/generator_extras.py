@@ -18,8 +18,10 @@ import torch
 from gan.classifier import ExpressionClassifier
 from gan.data import EXPRESSIONS
 
+from .directions import LatentDirections
 from .invert import LatentBank, build_latent_bank, invert
 from .model_loading import CONDITIONAL_FILE
+from .sliders import N_SLIDERS
 
 
 class BuildOnce:
@@ -68,7 +70,7 @@ class GeneratorExtras:
         G, label = self._generator_and_label(key)
         return self._built.get(f"bank:{key}", lambda: build_latent_bank(G, device=self.device, label=label))
 
-    def directions(self, key: str):
+    def directions(self, key: str) -> LatentDirections:
         """GANSpace directions (also cached on disk beside the checkpoint, see directions.py)."""
         from .directions import cached_directions
 
@@ -102,7 +104,7 @@ class GeneratorExtras:
         kernel set-up now. `stop` ends it between steps: a thread still inside torch
         when the interpreter exits aborts the process."""
         steps = [lambda: self.bank(key), lambda: self.directions(key),
-                 lambda: self.direction_labels(key, 6), lambda: self._first_inversion(key, mask)]
+                 lambda: self.direction_labels(key, N_SLIDERS), lambda: self._first_inversion(key, mask)]
         for step in steps:
             if stop is not None and stop.is_set():
                 return

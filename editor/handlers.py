@@ -30,8 +30,9 @@ from .page_errors import USER_ERRORS, bad_argument, notice, refuse, user_error
 from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, enlarge, face_thumbnail, on_white, write_closeup,
                           write_download)
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, slider_labels
-from .photo import output_metadata, read_photo
+from .photo import Photo, output_metadata, read_photo
 from .recent import Recent
+from .scratch import Scratch
 from .result_handlers import show
 from .session_store import SessionStore
 from .sliders import N_SLIDERS, SLIDER_RANGE
@@ -45,9 +46,12 @@ RANDOM_TRUNCATION = 0.7
 # expression tried) read the same file; a 24 MP JPEG takes 0.29 s to decode (README). One entry,
 # so a 40 MP photo's 120 MB are held once at most.
 _recent_uploads = Recent(1)
+# What an image or file input of an event with preprocess=False passes: Gradio's FileData as a dict
+# (the uploaded copy's path and the visitor's file name), a path, or None.
+Upload = dict | str | None
 
 
-def read_upload(payload):
+def read_upload(payload: Upload) -> Photo | None:
     """The photo behind an image input of an event with `preprocess=False`, or None.
 
     Those events skip Gradio's own decoding, whose failures reach the page as a bare
@@ -65,7 +69,7 @@ def read_upload(payload):
     return _recent_uploads.get(key, lambda: _read_only(read_photo(path, name=name)))
 
 
-def _path_and_name(payload) -> tuple[str, str | None]:
+def _path_and_name(payload: Upload) -> tuple[str, str | None]:
     """An upload's file and the visitor's name for it (None when unknown)."""
     if isinstance(payload, dict):  # Gradio's FileData: the uploaded copy and the visitor's file name
         return payload["path"], payload.get("orig_name") or None
@@ -87,7 +91,7 @@ def _read_only(photo):
 BROWSER_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
 
 
-def open_photo_file(scratch, payload) -> str:
+def open_photo_file(scratch: Scratch, payload: Upload) -> str:
     """A photo file chosen with the page's "Open a photo file" button, as the photo box takes it.
 
     The photo box itself drops a file the browser gives no image type (many browsers know no
@@ -108,7 +112,7 @@ def open_photo_file(scratch, payload) -> str:
                          **output_metadata(photo.exif))
 
 
-def shown_in_browser(scratch, payload):
+def shown_in_browser(scratch: Scratch, payload: Upload) -> tuple[object, object]:
     """A photo dropped into the photo box: left as it is when the browser can show it, else (a
     HEIC or TIFF the browser accepted by its type) replaced by the PNG `open_photo_file` writes,
     whose arrival starts the face detection (`detect_faces` leaves the dropped file alone).
@@ -150,12 +154,12 @@ def once_per_photo(fn, outputs: int):
     return run
 
 
-def same_photo(payload, shown: str | None) -> bool:
+def same_photo(payload: Upload, shown: str | None) -> bool:
     """Whether the photo box holds the file whose faces the page already shows."""
     return payload is not None and shown is not None and _path_and_name(payload)[0] == shown
 
 
-def will_be_swapped(payload) -> bool:
+def will_be_swapped(payload: Upload) -> bool:
     """Whether a photo dropped into the box is a file the browser cannot show but we can read
     (by its header: a HEIC, a TIFF), which `shown_in_browser` replaces by its PNG."""
     if payload is None:

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+ImageBatch = np.ndarray | torch.Tensor  # [H, W], [N, H, W] or [N, C, H, W]; what _batch takes
+
 _SSIM_SIGMA = 1.5  # Wang et al. 2004: an 11x11 Gaussian window, sigma 1.5
 _SSIM_WINDOW = 11
 _K1, _K2 = 0.01, 0.03
@@ -31,14 +33,15 @@ def _weights(mask, shape: tuple[int, ...]) -> torch.Tensor:
     return weights
 
 
-def mean_abs_change(before, after, mask=None) -> np.ndarray:
+def mean_abs_change(before: ImageBatch, after: ImageBatch, mask: ImageBatch | None = None) -> np.ndarray:
     """Mean |after - before| in grey levels, weighted by the mask: [N]."""
     a, b = _batch(before), _batch(after)
     w = _weights(mask, a.shape)
     return (((b - a).abs() * w).sum((-2, -1)) / w.sum()).numpy()
 
 
-def psnr(reference, test, mask=None, data_range: float = 255.0) -> np.ndarray:
+def psnr(reference: ImageBatch, test: ImageBatch, mask: ImageBatch | None = None,
+         data_range: float = 255.0) -> np.ndarray:
     """Peak signal-to-noise ratio in dB over the (masked) pixels: [N]."""
     a, b = _batch(reference), _batch(test)
     w = _weights(mask, a.shape)
@@ -53,7 +56,8 @@ def _gaussian_window() -> torch.Tensor:
     return (g[:, None] * g[None, :])[None, None]
 
 
-def ssim(reference, test, mask=None, data_range: float = 255.0) -> np.ndarray:
+def ssim(reference: ImageBatch, test: ImageBatch, mask: ImageBatch | None = None,
+         data_range: float = 255.0) -> np.ndarray:
     """Structural similarity (Wang et al. 2004; Gaussian window, the same
     numbers as skimage's `structural_similarity(gaussian_weights=True,
     sigma=1.5, use_sample_covariance=False)`), averaged over the window
@@ -72,7 +76,7 @@ def ssim(reference, test, mask=None, data_range: float = 255.0) -> np.ndarray:
     return ((ssim_map[:, 0] * inner).sum((-2, -1)) / inner.sum().clamp_min(1e-12)).numpy()
 
 
-def pairwise_distance(images, *, max_images: int = 1000, seed: int = 0) -> float:
+def pairwise_distance(images: ImageBatch, *, max_images: int = 1000, seed: int = 0) -> float:
     """Mean absolute grey-level difference between two different images of a
     set, over all pairs (a random subset of `max_images` when larger): how
     varied the set is. Near 0 means a collapsed generator."""

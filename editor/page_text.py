@@ -12,7 +12,7 @@ from .edits import DEFAULT_STRENGTH
 from .face_choice import FaceChoice
 
 if TYPE_CHECKING:
-    from .edits import EditResult
+    from .edits import EditResult, ExpressionGuess
     from .pipeline import Editor
 
 # Each model's help texts: the page swaps them when the Model choice (or the edit's model) changes.
@@ -48,7 +48,7 @@ def face_choices(count: int) -> list[tuple[str, int]]:
     return [(f"Face {i + 1}", i) for i in range(count)]
 
 
-def face_caption(index: int, reading) -> str:
+def face_caption(index: int, reading: ExpressionGuess | None) -> str:
     """ "Face 1: neutral 64%" (the classifier's reading), or "Face 1" without a classifier."""
     return f"Face {index + 1}" if reading is None else f"Face {index + 1}: {reading}"
 

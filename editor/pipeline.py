@@ -50,7 +50,8 @@ from .edits import (EditResult, EditSettings, ExpressionGuess, FaceEdit, edit_se
 from .faces import Face, FaceDetector, align_face
 from .face_fit import fit_face
 from .generator_extras import GeneratorExtras
-from .invert import InversionResult
+from .directions import LatentDirections
+from .invert import InversionResult, LatentBank
 from .locations import CHECKPOINTS
 from .model_choice import ModelChoice
 from .model_loading import MissingCheckpointsError, load_models, missing_message  # noqa: F401
@@ -106,11 +107,11 @@ class Editor(ModelChoice):
                    m.conditional, m.encoder, m.unavailable, m.landmarks)
 
     # The generators' banks, directions and slider labels: generator_extras.py.
-    def bank(self, key: str):
+    def bank(self, key: str) -> LatentBank:
         """Latent bank for inversion starts: `key` is "conditional" or a seed expression."""
         return self.extras.bank(key)
 
-    def directions(self, key: str):
+    def directions(self, key: str) -> LatentDirections:
         """GANSpace directions of a generator, computed once."""
         return self.extras.directions(key)
 

@@ -137,6 +137,13 @@ def _expression_datasets(values: dict) -> dict:
     if kind != "fer2013":
         return {}
     split = split_by_expression(read_fer2013(values["data"], split=values["split"], ferplus=values["ferplus"]))
+    # As one expression's run refuses (read_fer2013): an empty one would log NaN losses every epoch
+    # and save an untrained generator.
+    empty = [name for name, data in split.items() if len(data) == 0]
+    if empty:
+        raise DataError(f"{values['data']}: no {', '.join(empty)} images in split {values['split']}; "
+                        "--expression all trains one model per expression and needs images of each "
+                        "(train the others one by one with --expression NAME)")
     return {name: data.first(values["limit"]) for name, data in split.items()}
 
 

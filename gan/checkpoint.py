@@ -62,14 +62,14 @@ def read_metadata(path: str | Path, *, retrain: str = "python -m gan train") -> 
         with safe_open(str(path), framework="pt") as handle:
             raw = (handle.metadata() or {}).get(_META_KEY)
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(_corrupt(path, exc)) from exc
+        raise CheckpointError(_corrupt(path, exc, retrain)) from exc
     if raw is None:
         raise CheckpointError(f"{path}: a safetensors file without expression-editor metadata; "
                               "it was not written by `python -m gan`")
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise CheckpointError(_corrupt(path, exc)) from exc
+        raise CheckpointError(_corrupt(path, exc, retrain)) from exc
 
 
 def load_tensors(path: str | Path, device: str | torch.device = "cpu", *,
@@ -78,7 +78,7 @@ def load_tensors(path: str | Path, device: str | torch.device = "cpu", *,
     try:
         tensors = load_file(str(path), device=str(device))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(_corrupt(Path(path), exc)) from exc
+        raise CheckpointError(_corrupt(Path(path), exc, retrain)) from exc
     return tensors, metadata
 
 
@@ -171,5 +171,5 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", *,
         tensors = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
     elif kind != "generator":
         raise CheckpointError(f"{path}: holds {_a(kind)}, not a generator")
-    G = rebuild(path, tensors, metadata, lambda model: build_generator(ModelConfig(**model)))
+    G = rebuild(path, tensors, metadata, lambda model: build_generator(ModelConfig(**model)), retrain=retrain)
     return G.to(device).eval(), metadata

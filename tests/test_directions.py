@@ -119,3 +119,33 @@ def test_corrupt_cache_file_is_recomputed(generator, tmp_path, monkeypatch):
     monkeypatch.setattr(directions_module, "_memory", {})
     again = cached_directions(generator, n_samples=500, n_components=3, cache_dir=tmp_path)
     assert torch.equal(again.components, first.components)
+
+
+def test_one_generators_first_build_does_not_block_anothers(generator, tmp_path, monkeypatch):
+    """The directions of one generator are served while another's are still being computed."""
+    import threading
+
+    monkeypatch.setattr(directions_module, "_memory", {})
+    real = directions_module.compute_directions
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_for_seed_1(G, *, seed, **kwargs):
+        if seed == 1:
+            entered.set()
+            release.wait(60)
+        return real(G, seed=seed, **kwargs)
+
+    monkeypatch.setattr(directions_module, "compute_directions", slow_for_seed_1)
+    slow = threading.Thread(target=cached_directions, args=(generator,),
+                            kwargs=dict(n_samples=200, n_components=2, seed=1, cache_dir=tmp_path))
+    slow.start()
+    assert entered.wait(60)
+    done = []
+    other = threading.Thread(target=lambda: done.append(cached_directions(
+        generator, n_samples=200, n_components=2, seed=2, cache_dir=tmp_path)))
+    other.start()
+    other.join(60)  # it waited for the slow one's whole build behind one lock before
+    finished = bool(done)
+    release.set()
+    slow.join(60)
+    assert finished

@@ -344,6 +344,29 @@ def test_cli_writes_the_format_asked_for(editor, tmp_path, capsys, monkeypatch):
     assert "quality must be a whole number from 1 to 100" in capsys.readouterr().err
 
 
+@requires(PHOTOS / "fr_obama_small.jpg")
+def test_cli_a_file_it_cannot_write_fails_that_photo_and_a_folder_it_may_not_write_stops_first(
+        editor, tmp_path, capsys, monkeypatch):
+    from editor import photo as photo_module
+
+    small = PHOTOS / "fr_obama_small.jpg"
+    fast = ["--device", "cpu", "--steps", "5", "--restarts", "1", "--expression", "happy"]
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)
+
+    def disk_full(image, path, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(photo_module, "save_photo", disk_full)  # cli_edit imports it when it runs
+    assert edit_main([str(small), str(OBAMA), *fast, "--output-dir", str(tmp_path)]) == 1  # a traceback before
+    err = capsys.readouterr().err
+    assert f"cannot write {tmp_path / 'fr_obama_small.png'} (No space left on device)" in err
+    assert "2 of 2 photos failed" in err
+    monkeypatch.setattr("os.access", lambda path, mode: False)  # root may write anywhere: say it may not
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: pytest.fail("loaded the models"))
+    assert edit_main([str(small), *fast, "--output-dir", str(tmp_path)]) == 2
+    assert f"--output-dir {tmp_path}: you may not write there" in capsys.readouterr().err
+
+
 def _names(plan) -> list[list[str]]:
     return [[str(path.name) for path in outputs.values()] for outputs in plan]
 
@@ -380,6 +403,11 @@ def test_output_names_never_repeat_in_a_run_nor_hit_an_input(tmp_path):
     Image.new("RGB", (8, 8)).save(anna[0])
     Image.new("RGB", (8, 8), (200, 150, 120)).save(anna[1])
     assert without_earlier_outputs(anna, out) == anna
+    # An edit named without its expression (one expression asked for: obama.jpg -> obama.png) is one too.
+    plain = [out / "obama.jpg", out / "obama.png"]
+    Image.new("RGB", (8, 8)).save(plain[0])
+    save_photo(Image.new("RGB", (8, 8)), plain[1])
+    assert without_earlier_outputs(plain, out) == plain[:1]
     assert _names(output_paths(anna, ["sad"], out, "jpg")) == [["anna_sad_2.jpg"], ["anna_sad_sad.jpg"]]
     elsewhere = [a / "x.jpg", a / "x_sad.png"]  # not in the output folder: a photo like any other
     assert without_earlier_outputs(elsewhere, out) == elsewhere

@@ -353,6 +353,27 @@ def test_a_file_of_another_kind_is_named_with_its_article(tmp_path):
         load_generator(tmp_path / "e.safetensors")
 
 
+def test_a_damaged_shipped_checkpoint_names_the_command_that_makes_its_kind(tmp_path, monkeypatch):
+    """A corrupt shipped classifier or conditional model said `python -m gan train` (the seed model's)."""
+    import gan.shipped
+    from gan.classifier import load_classifier
+
+    monkeypatch.setattr(gan.shipped, "SHIPPED_CHECKPOINTS", tmp_path)
+    for name in ("classifier.safetensors", "conditional.safetensors"):
+        (tmp_path / name).write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="retrain it with `python -m gan train-classifier`"):
+        load_classifier(tmp_path / "classifier.safetensors")
+    with pytest.raises(CheckpointError, match="retrain it with `python -m gan train --model conditional`"):
+        load_generator(tmp_path / "conditional.safetensors", retrain="python -m gan train --model conditional")
+    # Readable metadata over tensors that do not fit: the model's rebuild says the same.
+    G = Generator(ModelConfig(ngf=8, ndf=8))
+    save_generator(tmp_path / "happy.safetensors", G, {})
+    small = Generator(ModelConfig(ngf=4, ndf=4))
+    save_tensors(tmp_path / "bad.safetensors", small.state_dict(), read_metadata(tmp_path / "happy.safetensors"))
+    with pytest.raises(CheckpointError, match="retrain it with `python -m gan train --model x`"):
+        load_generator(tmp_path / "bad.safetensors", retrain="python -m gan train --model x")
+
+
 def test_a_max_steps_stop_says_how_to_go_on_and_what_it_kept(small_fer, tmp_path, capsys):
     args = ["train", "--data", str(small_fer), "--out", str(tmp_path), "--limit", "32", "--batch-size", "8",
             "--ngf", "8", "--ndf", "8", "--epochs", "1", "--max-steps", "1"]

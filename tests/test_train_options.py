@@ -21,9 +21,11 @@ def _config(data: Path, out: Path, **overrides) -> TrainConfig:
     return replace(base, **overrides)
 
 
-def test_expression_all_keeps_to_the_limit_for_every_expression(small_fer, tmp_path):
+def test_expression_all_keeps_to_the_limit_for_every_expression(tmp_path):
+    # FER2013's first disgust face is its 300th row: 320 rows hold all seven.
+    every_expression = fer_sample(tmp_path, 320)
     out = tmp_path / "runs"
-    assert gan_main(["train", "--data", str(small_fer), "--out", str(out), "--expression", "all", "--limit", "6",
+    assert gan_main(["train", "--data", str(every_expression), "--out", str(out), "--expression", "all", "--limit", "6",
                      "--batch-size", "4", "--epochs", "1", "--ngf", "8", "--ndf", "8"]) == 0
     images = {run.name: read_metadata(run / "generator.safetensors")["images"] for run in out.iterdir()}
     assert len(images) == 7 and max(images.values()) <= 6, images  # happy alone has ~50 of the 200 rows
@@ -198,3 +200,15 @@ def test_a_folder_given_as_checkpoint_and_an_unknown_dataset_are_named(small_fer
     assert gan_main(["train", "--data", str(small_fer), "--dataset", "bogus", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "--dataset bogus: unknown; choose auto, fer2013, celeba, folder" in err and "--expression" not in err
+
+
+def test_expression_all_refuses_data_without_one_of_the_expressions(small_fer, tmp_path, capsys):
+    # It trained that expression's model on no images at all: NaN losses, an untrained generator.
+    lines = small_fer.read_text().splitlines()
+    no_disgust = tmp_path / "fer2013.csv"
+    no_disgust.write_text("\n".join([lines[0], *(row for row in lines[1:] if not row.startswith("1,"))]) + "\n")
+    args = ["train", "--data", str(no_disgust), "--expression", "all", "--out", str(tmp_path / "runs"), "--epochs", "1"]
+    assert gan_main(args) == 2
+    err = capsys.readouterr().err
+    assert "no disgust images in split Training" in err and "--expression NAME" in err
+    assert not (tmp_path / "runs" / "angry").exists()  # refused before any model trained
