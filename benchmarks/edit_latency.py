@@ -4,7 +4,8 @@
 
 Times each stage of the default edit (conditional model, flow transfer): read,
 detect, align, classify (the face's own expression), encode (the encoder's
-starting z), invert, render (S and T), flow (the renders' landmarks, the flow
+starting z), invert, render (T at the default strength; S is the inversion's own
+image), flow (the renders' landmarks, the flow
 from them and the residual),
 transfer (warp the photo), the whole `Editor.edit` (with nothing remembered: the first
 edit of a photo), another expression of the same photo right after (its faces and fit
@@ -36,7 +37,7 @@ from benchmarks.machine import device_name  # noqa: E402
 from editor.faces import align_face  # noqa: E402
 from editor.invert import invert  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
-from editor.edits import DEFAULT_INVERSION  # noqa: E402
+from editor.edits import DEFAULT_INVERSION, DEFAULT_STRENGTH  # noqa: E402
 from editor.edits import expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
 from editor.renders import render_conditional, render_points  # noqa: E402
@@ -110,7 +111,7 @@ def main() -> None:
                      label=torch.from_numpy(source_label), steps=steps, restarts=restarts)
         marks.append(time.perf_counter())
         source = to_uint8(fit.image)
-        label = target_label(source_label, expression_weights(args.expression, 1.0))
+        label = target_label(source_label, expression_weights(args.expression, DEFAULT_STRENGTH["conditional"]))
         rendered = render_conditional(editor.conditional, fit.z, label, editor.device)
         marks.append(time.perf_counter())
         points = None

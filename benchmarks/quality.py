@@ -64,7 +64,7 @@ from benchmarks.arguments import existing_dir, existing_file, nonnegative_int  #
 from benchmarks.expression_judge import ExpressionJudge  # noqa: E402
 from benchmarks.identity import SAME_PERSON, IdentityModel, distance, feature_motion  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
-from editor.faces import NoFaceError, align_face  # noqa: E402
+from editor.faces import Face, NoFaceError, align_face  # noqa: E402
 from editor.photo import Photo, read_photo  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH  # noqa: E402
 from editor.edits import EditResult, expression_weights  # noqa: E402
@@ -80,16 +80,17 @@ STRENGTHS = (0.5, 1.0, 1.5, 1.75, 2.0)
 # The conditional model's blend modes; "opticalflow" is "flow" with its motion from dense optical flow
 # between the renders instead of their landmarks (the default before the landmark regressor).
 METHODS = ("flow", "difference", "replace", "opticalflow")
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in photo pixels
 
 
-def box_iou(a, b) -> float:
+def box_iou(a: Box, b: Box) -> float:
     x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
     inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
     area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
     return inter / max(area(a) + area(b) - inter, 1e-9)
 
 
-def sharpness(rgb: np.ndarray, box) -> float:
+def sharpness(rgb: np.ndarray, box: Box) -> float:
     """Variance of the Laplacian of the grey face box."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     grey = cv2.cvtColor(rgb[max(0, y0):y1, max(0, x0):x1], cv2.COLOR_RGB2GRAY)
@@ -102,7 +103,7 @@ class FaceJudge:
     def __init__(self, editor: Editor, identity: IdentityModel, second: ExpressionJudge | None = None) -> None:
         self.editor, self.identity, self.second = editor, identity, second
 
-    def original(self, photo: Photo, faces) -> list[dict]:
+    def original(self, photo: Photo, faces: list[Face]) -> list[dict]:
         refs = []
         for face in faces:
             box = self.identity.box(photo.rgb, face.box)

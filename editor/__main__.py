@@ -159,17 +159,17 @@ def _serve(editor, args: argparse.Namespace, auth: tuple[str, str] | None) -> in
     demo = build_demo(editor, max_sessions=args.max_sessions)
     demo.queue(default_concurrency_limit=1, max_size=32)
     try:
-        # quiet: Gradio's own start-up lines tell people to "set share=True in launch()";
-        # this app's switch is --share, so it prints its own lines instead.
-        _, local_url, share_url = demo.launch(
-            server_name=args.host, server_port=args.port, share=args.share, auth=auth,
-            prevent_thread_lock=True, quiet=True, **launch_options())
-    except OSError as exc:
-        print(f"error: cannot serve on {args.host}:{args.port} ({exc}); choose another --port", file=sys.stderr)
-        return 2
-    print(f"Expression editor on {editor.device}: {local_url}", flush=True)
-    print(share_line(args.share, share_url, auth is not None), flush=True)
-    try:
+        try:
+            # quiet: Gradio's own start-up lines tell people to "set share=True in launch()";
+            # this app's switch is --share, so it prints its own lines instead.
+            _, local_url, share_url = demo.launch(
+                server_name=args.host, server_port=args.port, share=args.share, auth=auth,
+                prevent_thread_lock=True, quiet=True, **launch_options())
+        except OSError as exc:  # a port in use: the warm-up stops and the demo closes all the same
+            print(f"error: cannot serve on {args.host}:{args.port} ({exc}); choose another --port", file=sys.stderr)
+            return 2
+        print(f"Expression editor on {editor.device}: {local_url}", flush=True)
+        print(share_line(args.share, share_url, auth is not None), flush=True)
         demo.block_thread()  # until Ctrl+C or SIGTERM
     finally:
         demo.close()

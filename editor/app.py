@@ -35,6 +35,7 @@ import os
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
@@ -58,6 +59,9 @@ from .scratch import FILE_MAX_AGE, Scratch
 from .session_store import MAX_SESSIONS, Session, SessionStore
 from .sliders import AMOUNT_NAMES, MAX_WEIGHT, N_SLIDERS, N_VALUES, WEIGHT_NAMES
 
+if TYPE_CHECKING:
+    from .pipeline import Editor
+
 MAX_FACES = 12  # face choices an API client may name without running detection first
 
 def launch_options() -> dict:
@@ -67,7 +71,7 @@ def launch_options() -> dict:
 
 # ---------------------------------------------------------------- the page
 
-def build_demo(editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
+def build_demo(editor: Editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks:
     """The whole page for a loaded `Editor`; call `.queue()`/`.launch()` on the result.
 
     At most `max_sessions` visitors' edits are kept for the sliders (see `session_store`)."""
@@ -127,7 +131,10 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                      info="none ticked: every face", elem_id="faces")
             expression = gr.Radio(expressions, value=default_expression(editor, "surprise"), label="Expression",
                                   elem_id="expression")
-            strength = gr.Slider(*validate.STRENGTH, value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
+            # The default model's range (the seed model's stops at 1: a page without the conditional
+            # model offered 0-2 and refused anything past 1 until the Model choice changed).
+            strength = gr.Slider(validate.STRENGTH[0], MAX_STRENGTH[editor.default_model],
+                                 value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
                                  label="Strength", info=STRENGTH_INFO[editor.default_model],
                                  elem_id="strength")
             with gr.Row():

@@ -48,8 +48,8 @@ def without_earlier_outputs(photos: list[Path], folder: Path) -> list[Path]:
     astronaut_sad.png as a photo (astronaut_sad_sad.png) and, since it is now an input, write the
     new edit beside it as astronaut_sad_2.png instead of overwriting it. An earlier output is a file
     in `folder`, in a format `edit` writes, named as output_paths names an edit of one of the
-    other photos: <stem>[_<suffix>][_<expression>][_<n>] (obama.png of obama.jpg too), whose EXIF says the editor wrote it
-    (edit_mark): a photo someone named anna_sad.jpg is no edit and stays an input (were it
+    other photos: <stem>[_<suffix>][_<expression>][_<n>] (obama.png of obama.jpg too), whose EXIF
+    says the editor wrote it (edit_mark): a photo someone named anna_sad.jpg is no edit and stays an input (were it
     skipped, the edit of anna.jpg would be written over it)."""
     here = _file_id(folder)
     tagged = "|".join(EXPRESSIONS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from functools import wraps
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -42,7 +43,7 @@ def notice(error: gr.Error | None) -> str:
             f"{html.escape(str(error.message))}</p>")
 
 
-def in_page(fn, outputs: int):
+def in_page(fn: Callable[..., Any], outputs: int) -> Callable[..., Any]:
     """`fn` as the page runs it, with one more output: the notice beside the control that started
     it. A mistake the visitor can fix (a `gr.Error`) leaves the outputs as they are and goes into
     that notice, once, where it stays until the visitor's next action (which clears every notice,

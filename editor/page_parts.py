@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING, Any, Callable
 
 import gradio as gr
 
 from .sliders import SLIDER_RANGE
 
+if TYPE_CHECKING:
+    from .pipeline import Editor
 
-def named_values(handler, names: list[str]):
+
+def named_values(handler: Callable[..., Any], names: list[str]) -> Callable[..., Any]:
     """`handler` (a function or partial ending in *values) with those values named, for the API
     page and for clients that pass them by keyword: Gradio takes parameter names from the
     signature, and *values would show as param_2, param_3, ... Calls pass straight through."""
@@ -25,7 +29,7 @@ def named_values(handler, names: list[str]):
     return call
 
 
-def default_expression(editor, preferred: str = "happy") -> str:
+def default_expression(editor: Editor, preferred: str = "happy") -> str:
     """The expression a tab starts on: `preferred` where the editor has it. The edit tab prefers
     surprise: most photos already smile (faces_dev reads happy in 67% as they are), so a first
     edit to happy would change little, and surprise lands most often (README "Quality")."""
@@ -38,6 +42,6 @@ def direction_slider(**kwargs) -> gr.Slider:
     return gr.Slider(minimum=-SLIDER_RANGE, maximum=SLIDER_RANGE, step=0.05, value=0.0, **kwargs)
 
 
-def api_summary(fn) -> str:
+def api_summary(fn: Callable[..., Any]) -> str:
     """A handler's docstring, for the API page."""
     return inspect.cleandoc(fn.__doc__ or "")

@@ -28,6 +28,7 @@ import time
 import uuid
 import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import PIL.Image
@@ -143,7 +144,7 @@ class Scratch:
         self._lock = threading.Lock()
         weakref.finalize(self, _remove, self.dir, _lock(self.dir))
 
-    def write(self, image: np.ndarray, name: str, *, folder: Path | None = None, **save_kwargs) -> str:
+    def write(self, image: np.ndarray, name: str, *, folder: Path | None = None, **save_kwargs: Any) -> str:
         """Save `image` as `name` in a new folder of its own (under `folder`, e.g. a session's)."""
         self._prune()
         folder = (folder or self.dir) / uuid.uuid4().hex  # one folder per file keeps the download name clean

@@ -89,8 +89,8 @@ def _existing(path: str | Path, retrain: str = "python -m gan train") -> Path:
     if path.is_dir():
         inside = sorted(p.name for p in path.glob("*.safetensors"))[:3]
         example = path / (inside[0] if inside else "generator.safetensors")
-        raise CheckpointError(f"{path} is a folder; give the checkpoint file in it, e.g. {example}"
-                              + (f" (it holds {', '.join(inside)}{', ...' if len(inside) == 3 else ''})" if inside else ""))
+        holds = f" (it holds {', '.join(inside)}{', ...' if len(inside) == 3 else ''})" if inside else ""
+        raise CheckpointError(f"{path} is a folder; give the checkpoint file in it, e.g. {example}{holds}")
     if not path.is_file():
         fix = f"Train one with `{retrain}` (see README, 'Training')"
         if _is_shipped(path):  # git has only the shipped files; a run's own output is made by its command

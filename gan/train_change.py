@@ -52,12 +52,12 @@ from .device import describe_device, mixed_precision, resolve_device
 from .edit_critic import critic_g_loss, critic_step
 from .encoder import Encoder, encoder_mismatch, load_encoder
 from .run_figures import save_grid, write_loss_plot
-from .run_files import write_json
+from .run_files import trim_metrics, write_json
 from .shipped import shipped
 from .data import to_model_range
 from .train import sample_grid_images
 from .train_encoder import TRAINING_NEEDED
-from .train_state import data_fingerprints, load_state, models_tensors, open_run, restore_models
+from .train_state import check_run_counts, data_fingerprints, load_state, models_tensors, open_run, restore_models
 
 CHANGE_STAT_NAMES = ("loss_change", "loss_fit", "loss_same_change", "teacher_hit", "loss_critic", "loss_g_critic")
 STAT_NAMES = GAN_STAT_NAMES + CHANGE_STAT_NAMES
@@ -92,11 +92,13 @@ class ChangeTuneConfig:
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
     def __post_init__(self) -> None:
+        check_run_counts(self)
         check_class_balance(self.class_balance)
 
 
 # Options that must match for a run folder to be resumed (--data: its file's content, train_state.open_run).
-_RESUME_KEYS = ("teacher", "generator", "encoder", "batch_size", "limit", "seed")
+# The classifier reads every face's p; the critic (lambda_critic > 0) is part of the state file.
+_RESUME_KEYS = ("teacher", "generator", "encoder", "classifier", "lambda_critic", "batch_size", "limit", "seed")
 
 
 @dataclass
@@ -237,6 +239,7 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
         epoch, seconds, steps_done = meta["epoch"], meta["seconds"], meta["steps"]
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", asdict(config))
+    trim_metrics(run_dir / "metrics.jsonl", epoch)  # an epoch's row is written before its state
     meta_base = {"fine_tuned_from": config.generator, "from_epochs": g_meta.get("epochs"),
                  "from_command": g_meta.get("command"), "teacher": config.teacher,
                  "teacher_command": teacher_meta.get("command"), "dataset": data.source,
@@ -250,8 +253,10 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     while epoch < config.epochs and not stopped:
         t0 = time.perf_counter()
         perm = balanced_order(labels.cpu(), config.class_balance, rng).to(device)
-        # [0]: steps after the warm-up; [1]: warm-up steps (the frozen G), reported only for
-        # an epoch that is all warm-up, so its row holds real numbers instead of zeros.
+        # [0]: steps after the warm-up; [1]: warm-up steps (the frozen G), reported only for an
+        # epoch that is all warm-up, so its row holds D's and the critic's real numbers; the G-side
+        # ones (loss_change, loss_fit, loss_same_change, teacher_hit, loss_g_critic) are 0 there,
+        # since G takes no step and they are not computed.
         totals = torch.zeros(2, len(STAT_NAMES), device=device)
         counted = [0, 0]
         for step in range(steps_per_epoch):

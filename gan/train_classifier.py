@@ -8,7 +8,10 @@ training, to report the selected model's accuracy; it never influences a choice
 The loop follows the GAN trainer's shape: a config dataclass written into the
 run folder, `metrics.jsonl`, `progress_fn`/`abort_fn` callbacks, and a state
 file saved atomically at every epoch end, so a stopped run resumes from its
-last finished epoch and ends exactly where an uninterrupted one would.
+last finished epoch and ends exactly where an uninterrupted one would, given the same
+options: the learning rate is a function of the step and of --epochs, --lr and --warmup-epochs,
+so resuming with more --epochs (to train longer) stretches the cosine from there on, a warm
+restart rather than the run that many epochs would have been from the start.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from .data import FaceDataset, balanced_order, check_class_balance, read_fer2013
 from .device import describe_device, mixed_precision, resolve_device
 from .run_files import trim_metrics, write_json
 from .image_augment import augment, degrade
-from .train_state import check_epochs_done, data_fingerprints, load_state, open_run
+from .train_state import check_epochs_done, check_run_counts, data_fingerprints, load_state, open_run
 
 
 @dataclass
@@ -72,6 +75,7 @@ class ClassifierTrainConfig:
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
     def __post_init__(self) -> None:
+        check_run_counts(self)
         check_class_balance(self.class_balance)
 
 

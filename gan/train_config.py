@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .data import EXPRESSIONS, DataError, FaceDataset, check_class_balance, detect_kind, load_dataset
 from .models import ModelConfig
+from .train_state import check_run_counts
 
 
 @dataclass
@@ -58,13 +59,8 @@ class TrainConfig:
             raise ValueError(f"--expression must be one of {', '.join(EXPRESSIONS)} or all, got {self.expression!r}")
         if self.conditional and self.expression is not None:
             raise ValueError("--model conditional trains on every expression at once; drop --expression")
-        # BatchNorm needs two images a batch; 0 would divide by zero or "train" on nothing (NaN losses).
         # A latent or width of 0 would only fail deep in torch, as a shape error.
-        for name, value, least in (("batch_size", self.batch_size, 2), ("limit", self.limit, 2),
-                                   ("epochs", self.epochs, 1), ("sample_count", self.sample_count, 1),
-                                   ("nz", self.nz, 1), ("ngf", self.ngf, 1), ("ndf", self.ndf, 1)):
-            if value is not None and value < least:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
+        check_run_counts(self, ("sample_count", 1), ("nz", 1), ("ngf", 1), ("ndf", 1))
         check_class_balance(self.class_balance)
 
     @property

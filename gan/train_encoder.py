@@ -7,7 +7,8 @@ Each step mixes two batches:
 - real FER2013 Training faces x with the classifier's reading p: E(x) is
   rendered as G(E(x), p) and compared with x in pixels and in the frozen
   discriminator's features, with a small pull of ||z|| to the Gaussian shell.
-Resumable per epoch (Ctrl-C finishes the epoch's current step and saves).
+Resumable per epoch: Ctrl-C stops after the current step and keeps the last finished epoch
+(the state is saved at each epoch's end; the stopped epoch's steps are not).
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from .data import read_fer2013, to_model_range
 from .device import describe_device, mixed_precision, resolve_device
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
-from .run_files import write_json
+from .run_files import trim_metrics, write_json
 from .shipped import shipped
-from .train_state import data_fingerprints, load_state, models_tensors, open_run, restore_models
+from .train_state import check_run_counts, data_fingerprints, load_state, models_tensors, open_run, restore_models
 
 STAT_NAMES = ("loss", "latent", "class", "pixel", "feature")
 
@@ -61,9 +62,12 @@ class EncoderTrainConfig:
     max_steps: int | None = None
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
+    def __post_init__(self) -> None:
+        check_run_counts(self)
+
 
 # Options that must match for a run folder to be resumed (--data: its file's content, train_state.open_run).
-_RESUME_KEYS = ("generator", "batch_size", "limit", "seed")
+_RESUME_KEYS = ("generator", "discriminator", "classifier", "batch_size", "limit", "seed")
 # What the run reads the data for, when it holds no Training faces.
 TRAINING_NEEDED = "it trains on FER2013's Training faces; pass the whole fer2013.csv(.gz)"
 
@@ -159,6 +163,7 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
         epoch, seconds = meta["epoch"], meta["seconds"]
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", asdict(config))
+    trim_metrics(run_dir / "metrics.jsonl", epoch)  # an epoch's row is written before its state
     meta_base = {"generator": config.generator, "generator_epochs": g_meta.get("epochs"),
                  "dataset": data.source, "dataset_sha256": fingerprints["data"], "sha256": fingerprints,
                  "device": describe_device(device), "command": config.command, "config": asdict(config)}

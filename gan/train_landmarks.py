@@ -11,7 +11,8 @@ distance between the outer eye corners (NME).
 
 The loop has the other trainers' shape: config.json, metrics.jsonl, a state
 saved atomically at every epoch end, so a stopped run (`abort_fn`, asked before
-every step: Ctrl-C) resumes from its last finished epoch.
+every step: Ctrl-C) resumes from its last finished epoch. Its cosine learning rate spans
+--epochs: resuming with more of them stretches the decay from there on (a warm restart).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from .data import read_fer2013, to_model_range
 from .device import describe_device, resolve_device
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
-from .train_state import check_epochs_done, data_fingerprints, load_state, models_tensors, open_run, restore_models
+from .train_state import (check_epochs_done, check_run_counts, data_fingerprints, load_state, models_tensors,
+                          open_run, restore_models)
 
 SPLITS = ("Training", "PublicTest")
 # Options that must match for a run folder to be resumed (--data: its file's content, train_state.open_run).
@@ -62,6 +64,9 @@ class LandmarkTrainConfig:
     device: str = "auto"
     limit: int | None = None  # use only the first N training faces (smoke tests)
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
+
+    def __post_init__(self) -> None:
+        check_run_counts(self)
 
 
 @dataclass

@@ -16,6 +16,16 @@ from .data import dataset_fingerprint
 from .run_files import read_json
 
 
+def check_run_counts(config: object, *extra: tuple[str, int]) -> None:
+    """ValueError naming the flag when one of a run's counts is too small: --batch-size under 2
+    (BatchNorm needs two images; 0 divided by zero after the data was read), --limit under 2,
+    --epochs under 1 (0 wrote the untrained model as if trained), and any `extra` (name, least)."""
+    for name, least in (("batch_size", 2), ("limit", 2), ("epochs", 1), *extra):
+        value = getattr(config, name, None)
+        if value is not None and value < least:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
+
+
 class RunState:
     """What a resumed run needs beyond the weights: where the loop stood."""
 
@@ -61,10 +71,16 @@ def models_tensors(parts: dict[str, tuple[nn.Module, str, torch.optim.Optimizer]
 def restore_models(tensors: dict[str, torch.Tensor], meta: dict,
                    parts: dict[str, tuple[nn.Module, str, torch.optim.Optimizer]]) -> None:
     """Load each module from its `<key>.` tensors and its optimiser from the `<prefix>` ones:
-    parts = {key: (module, optimiser prefix, optimiser)}. Raises KeyError/RuntimeError on a mismatch."""
+    parts = {key: (module, optimiser prefix, optimiser)}. Raises KeyError/RuntimeError on a mismatch.
+    The optimisers' moments and step counts come back; their settings (lr, betas, weight decay)
+    stay this run's, so a changed --lr applies from here on, as config.json records (gan train
+    does the same with set_optimiser_settings)."""
     for key, (module, prefix, opt) in parts.items():
         module.load_state_dict({k[len(key) + 1:]: v for k, v in tensors.items() if k.startswith(key + ".")})
+        settings = [{name: value for name, value in group.items() if name != "params"} for group in opt.param_groups]
         opt.load_state_dict(adam_state(prefix, tensors, meta[prefix]))
+        for group, kept in zip(opt.param_groups, settings):
+            group.update(kept)
 
 
 def save_state(path: Path, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gan.checkpoint import read_metadata  # noqa: E402
-from gan.classifier import load_classifier  # noqa: E402
+from gan.classifier import ExpressionClassifier, load_classifier  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from gan.run_files import read_metrics  # noqa: E402
 from gan.classifier_eval import robustness, write_confusion_plot  # noqa: E402
@@ -61,7 +61,7 @@ def matrix_table(matrix: np.ndarray) -> str:
     return head + rows
 
 
-def robustness_table(model, data_path: str) -> str:
+def robustness_table(model: ExpressionClassifier, data_path: str) -> str:
     rows = "| split | as is | pixel noise (15 grey levels) | blur (2x) |\n|---|---|---|---|\n"
     for split in ("PublicTest", "PrivateTest"):
         r = robustness(model, read_fer2013(data_path, split=split))

@@ -62,15 +62,33 @@ def write_summary(rows: list[dict]) -> None:
     path.write_text(json.dumps(kept + rows, indent=2) + "\n")
 
 
-def ship_average(generator: Path, device_note: str) -> None:
-    """The summary row of an averaged generator: its ingredients' commands and shares."""
+def ship_average(generator: Path, device_note: str, encoder_run: Path | None) -> None:
+    """The summary rows of an averaged generator (its ingredients' commands and shares) and of
+    the encoder shipped with it, if a new one was."""
     meta = read_metadata(generator)
     if "averaged_from" not in meta:
         raise SystemExit(f"{generator}: not made by python -m gan average; ship a run with --run")
     write_summary([{"model": "conditional", "epochs": meta["epochs"], "dtype": meta["dtype"],
                     "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3), "device": device_note,
-                    "command": meta["command"], "averaged_from": meta["averaged_from"]}])
-    print(f"shipped {generator}: the average of {len(meta['averaged_from'])} generators; kept the shipped encoder")
+                    "command": meta["command"], "averaged_from": meta["averaged_from"]},
+                   *encoder_rows(encoder_run, device_note)])
+    print(f"shipped {generator}: the average of {len(meta['averaged_from'])} generators; {encoder_note(encoder_run)}")
+
+
+def encoder_rows(encoder_run: Path | None, device_note: str) -> list[dict]:
+    """The shipped encoder's summary row when this run ships a new one (--encoder-run), else none."""
+    if encoder_run is None:
+        return []
+    meta = read_metadata(ROOT / "checkpoints" / "encoder.safetensors")
+    rows = [json.loads(line) for line in (encoder_run / "metrics.jsonl").read_text().splitlines()]
+    return [{"model": "encoder", "epochs": meta["epochs"], "losses": meta["losses"], "seconds": rows[-1]["seconds"],
+             "device": device_note, "command": meta["command"]}]
+
+
+def encoder_note(encoder_run: Path | None) -> str:
+    if encoder_run is None:
+        return "kept the shipped encoder"
+    return f"the encoder (epoch {read_metadata(ROOT / 'checkpoints' / 'encoder.safetensors')['epochs']})"
 
 
 def main() -> None:
@@ -89,11 +107,11 @@ def main() -> None:
         shutil.copy(args.encoder_run / "encoder.safetensors", ROOT / "checkpoints" / "encoder.safetensors")
     expression_figure(generator, ROOT / "assets" / "conditional_expressions.png")
     if args.generator is not None:
-        ship_average(generator, args.device_note)
+        ship_average(generator, args.device_note, args.encoder_run)
         return
     rows = [json.loads(line) for line in (args.run / "metrics.jsonl").read_text().splitlines()]
     ends = [r for r in rows if r.get("epoch_end")]
-    meta, encoder_meta = read_metadata(generator), read_metadata(ROOT / "checkpoints" / "encoder.safetensors")
+    meta = read_metadata(generator)
     tuned = "fine_tuned_from" in meta  # a change fine-tuning (train-change) of a conditional run
     # keeps the GAN training's plot beside its own
     plot = "loss_change.png" if tuned else "loss_conditional.png"
@@ -105,14 +123,8 @@ def main() -> None:
                     "device": args.device_note, "command": meta["command"],
                     **({"fine_tuned_from_command": meta["from_command"], "from_epochs": meta["from_epochs"],
                         "teacher_command": meta["teacher_command"]} if tuned else {})}]
-    if args.encoder_run is not None:
-        encoder_rows = [json.loads(line) for line in (args.encoder_run / "metrics.jsonl").read_text().splitlines()]
-        summary.append({"model": "encoder", "epochs": encoder_meta["epochs"], "losses": encoder_meta["losses"],
-                        "seconds": encoder_rows[-1]["seconds"], "device": args.device_note,
-                        "command": encoder_meta["command"]})
-    write_summary(summary)
-    encoder_note = f"the encoder (epoch {encoder_meta['epochs']})" if args.encoder_run else "kept the shipped encoder"
-    print(f"shipped {generator} (epoch {meta['epochs']}); {encoder_note}")
+    write_summary(summary + encoder_rows(args.encoder_run, args.device_note))
+    print(f"shipped {generator} (epoch {meta['epochs']}); {encoder_note(args.encoder_run)}")
 
 
 if __name__ == "__main__":

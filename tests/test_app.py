@@ -96,6 +96,29 @@ def test_share_flag_reaches_launch_and_address_is_printed(checkpoints, monkeypat
     assert "--share" in out and "share=True" not in out  # how to get a public link, in this app's terms
 
 
+def test_a_port_in_use_stops_the_warm_up_and_closes_the_page(checkpoints, monkeypatch, capsys):
+    """It returned at once, with the warm-up thread still building and the demo open."""
+    import threading
+
+    import gradio as gr
+
+    def port_taken(self, **kwargs):
+        raise OSError(98, "Address already in use")
+
+    stopped, closed = threading.Event(), []
+
+    def warm_up(self, stop=None):
+        stop.wait(60)  # builds until told to stop
+        stopped.set()
+
+    monkeypatch.setattr(gr.Blocks, "launch", port_taken)
+    monkeypatch.setattr(gr.Blocks, "close", lambda self, *args, **kwargs: closed.append(True))
+    monkeypatch.setattr("editor.pipeline.Editor.warm_up", warm_up)
+    assert cli.main(["--checkpoints", str(checkpoints), "--device", "cpu", "--port", "7999"]) == 2
+    assert "cannot serve on 127.0.0.1:7999" in capsys.readouterr().err
+    assert stopped.is_set() and closed
+
+
 def test_missing_checkpoints_say_how_to_train(tmp_path, capsys):
     assert cli.main(["--checkpoints", str(tmp_path), "--device", "cpu"]) == 2
     err = capsys.readouterr().err

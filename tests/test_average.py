@@ -7,7 +7,7 @@ import torch
 
 from gan.__main__ import main as gan_main
 from gan.average import average_state_dicts
-from gan.checkpoint import load_generator, read_metadata, save_generator
+from gan.checkpoint import load_generator, read_metadata, save_generator, save_tensors
 from gan.conditional import build_conditional_models
 from gan.models import ModelConfig, build_models
 
@@ -81,3 +81,30 @@ def test_average_state_dicts_keeps_integer_counters_of_the_first():
     assert averaged["w"].tolist() == [0.5, 0.5] and averaged["n"].item() == 3
     with pytest.raises(ValueError, match="non-negative"):
         average_state_dicts([first, second], [1, -1])
+
+
+def test_shipping_an_averaged_generator_with_a_new_encoder_records_that_encoder(tmp_path, monkeypatch, capsys):
+    """scripts/ship_conditional.py --generator G --encoder-run R (what retrain_editor --ship runs)
+    copied the new encoder but said and recorded the old one."""
+    import json
+
+    import scripts.ship_conditional as ship
+
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "training_summary.json").write_text(json.dumps(
+        [{"model": "encoder", "epochs": 99, "command": "old"}]))
+    monkeypatch.setattr(ship, "ROOT", tmp_path)
+    save_tensors(tmp_path / "checkpoints" / "encoder.safetensors", {"w": torch.zeros(1)},
+                 {"kind": "encoder", "epochs": 3, "losses": {"latent": 0.1}, "command": "new encoder"})
+    run = tmp_path / "encoder_run"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text(json.dumps({"epoch": 3, "seconds": 12.0}) + "\n")
+    generator = tmp_path / "soup.safetensors"
+    G, _ = build_models(ModelConfig(ngf=8, ndf=8), seed=0)
+    save_generator(generator, G, {"epochs": 4, "half_max_abs_diff": 0.0, "command": "average",
+                                  "averaged_from": [{"path": "a", "weight": 0.5}, {"path": "b", "weight": 0.5}]})
+    ship.ship_average(generator, "test machine", run)
+    rows = {row["model"]: row for row in json.loads((tmp_path / "checkpoints" / "training_summary.json").read_text())}
+    assert rows["encoder"]["epochs"] == 3 and rows["encoder"]["command"] == "new encoder"
+    assert rows["conditional"]["averaged_from"][0]["path"] == "a"
+    assert "the encoder (epoch 3)" in capsys.readouterr().out

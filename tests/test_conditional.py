@@ -193,6 +193,11 @@ def test_encoder_training_writes_and_resumes(small_fer, tmp_path):
     assert first.finished and set(first.losses) == {"loss", "latent", "class", "pixel", "feature"}
     E, meta = load_encoder(tmp_path / "enc" / "encoder.safetensors")
     assert meta["epochs"] == 1 and E(torch.zeros(1, 1, 48, 48))[0].shape == (1, 100)
-    more = train_encoder(replace(config, epochs=2))
+    # A kill between epoch 2's metrics row and its state: the row is there, the state is epoch 1's.
+    metrics = tmp_path / "enc" / "metrics.jsonl"
+    metrics.write_text(metrics.read_text() + json.dumps({"epoch": 2, "seconds": 1.0}) + "\n")
+    more = train_encoder(replace(config, epochs=2, lr=5e-5))  # resumed with another --lr
     assert more.epochs_done == 2
-    assert len((tmp_path / "enc" / "metrics.jsonl").read_text().splitlines()) == 2
+    assert [json.loads(row)["epoch"] for row in metrics.read_text().splitlines()] == [1, 2]  # not 1, 2, 2
+    state = read_metadata(tmp_path / "enc" / "state.safetensors")
+    assert state["opt"]["param_groups"][0]["lr"] == 5e-5  # the saved 2e-4 came back before

@@ -285,6 +285,9 @@ def test_one_damaged_generator_takes_out_only_its_model(tmp_path, capsys):
     assert "happy.safetensors" in capsys.readouterr().err  # said at start-up too
     demo = build_demo(loaded)
     assert "The **happy** model is unavailable" in str(demo.config)  # said on the page
+    assert loaded.default_model == "seed"  # no conditional model here: the Strength slider is the seed's
+    (strength,) = [b for b in demo.blocks.values() if b.get_config().get("label") == "Strength"]
+    assert (strength.minimum, strength.maximum, strength.value) == (0.0, 1.0, 1.0)  # it offered up to 2
     with pytest.raises(gr.Error, match="the happy model is unavailable: .*Make it again"):
         edit_photo(loaded, SessionStore(Scratch()), str(OBAMA_SMALL), "happy", [], progress=no_progress,
                    **EDIT_DEFAULTS)

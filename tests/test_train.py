@@ -383,3 +383,20 @@ def test_a_max_steps_stop_says_how_to_go_on_and_what_it_kept(small_fer, tmp_path
     assert "run the same command again" not in err  # it would stop again at once
     assert "No epoch has finished" in err and "no generator.safetensors" in err
     assert not (tmp_path / "fer2013" / "generator.safetensors").exists()
+
+
+def test_bf16_autocast_only_where_the_gpu_runs_bf16_natively(monkeypatch):
+    """A T4 or V100 (compute capability 7) only emulates bf16: no autocast there (it was on for
+    every CUDA device), as --amp's help promises; Ampere (8) and later get it."""
+    import contextlib
+    import warnings
+
+    from gan.device import mixed_precision, native_bf16
+
+    for major, native in ((7, False), (8, True), (9, True)):
+        monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index, major=major: (major, 0))
+        assert native_bf16("cuda:0") is native
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch: "CUDA is not available ... Disabling autocast" on this CPU
+            context = mixed_precision(torch.device("cuda:0"))
+        assert isinstance(context, contextlib.nullcontext) is not native

@@ -67,6 +67,17 @@ def test_a_count_of_zero_is_refused_in_words(small_fer, tmp_path, flag, capsys):
     assert not any(tmp_path.iterdir())  # nothing written
 
 
+@pytest.mark.parametrize("command", ["train-classifier", "train-encoder", "train-change", "train-landmarks"])
+@pytest.mark.parametrize("flag", ["--batch-size", "--limit", "--epochs"])
+def test_the_other_trainers_refuse_a_count_of_zero_before_reading_anything(tmp_path, command, flag, capsys):
+    # --batch-size 0 was a ZeroDivisionError traceback after the data was read; train-classifier
+    # --epochs 0 wrote the untrained classifier as its result.
+    args = [command, "--data", str(tmp_path / "not-read.csv"), "--out", str(tmp_path / "run"), flag, "0"]
+    assert gan_main(args + (["--teacher", "t"] if command == "train-change" else [])) == 2
+    assert f"{flag} must be at least" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_fresh_leaves_nothing_of_the_old_run(small_fer, tmp_path):
     old = train(_config(small_fer, tmp_path, epochs=2))
     assert (old.run_dir / "samples" / "epoch_002.png").exists()
