@@ -24,10 +24,10 @@ MODELS = ("conditional", "seed")
 BLEND_MODES = {"conditional": ("flow", "difference", "replace"), "seed": ("alpha", "poisson")}
 MAX_STRENGTH = {"conditional": 2.0, "seed": 1.0}  # past 1 the conditional model exaggerates
 # Chosen by numbers (benchmarks/quality.py on the 200 faces_dev photos; README "Quality", "Why 1.75
-# is the default"): the conditional model's edits land with the person kept (hit and same) in 79.1%
-# at 1.75, against 75.2% at 1.5 and 79.4% at 2, where dlib calls fewer of them the same person
-# (95.8% against 98.2%); on the FER crops 58.4% at both 1.75 and 2. A second judge that is not ours
-# still gains at 2 (both2 60.9% at 1.75, 63.4% at 2): it needs a stronger change to see the expression.
+# is the default"): the conditional model's edits land with the person kept (hit and same) in 79.5%
+# at 1.75, against 75.3% at 1.5 and 79.2% at 2, where dlib calls fewer of them the same person
+# (96.1% against 98.2%); on the FER crops 57.9% at 1.75 and 58.2% at 2. A second judge that is not
+# ours still gains at 2 (both2 60.4% at 1.75, 63.2% at 2): it needs a stronger change to see it.
 DEFAULT_STRENGTH = {"conditional": 1.75, "seed": 1.0}
 # Inversion (steps, restarts) per model. The conditional model starts from the encoder's guess,
 # so one long search beats several short ones: on 30 faces_dev photos 100 x 1 fits the face
