@@ -48,7 +48,7 @@ from .result_handlers import (apply_strength, edit_strength, explore, make_downl
                               read_moved_faces, reset_sliders, show_closeup, show_face_amounts, strength_of_weights)
 from .page_errors import in_page
 from .page_browser import CSS, SAVE_FILE, cleared
-from .page_parts import api_summary, default_expression, direction_slider, named_values
+from .page_parts import NO_RESET, api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
 from .page_text import BLEND_INFO, EXPLORE_INTRO, INTRO, STRENGTH_INFO, TITLE, face_choices
 from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
@@ -136,7 +136,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             strength = gr.Slider(validate.STRENGTH[0], MAX_STRENGTH[editor.default_model],
                                  value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
                                  label="Strength", info=STRENGTH_INFO[editor.default_model],
-                                 elem_id="strength")
+                                 elem_id="strength", **NO_RESET)
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
                                  maximum=validate.SEED[1], scale=1)
@@ -175,7 +175,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                 explore_intro = gr.Markdown(EXPLORE_INTRO[editor.default_model])
                 explore_face = gr.Dropdown(face_choices(MAX_FACES), value=0, label="Face to move", visible=False)
                 weight_sliders = [gr.Slider(0.0, MAX_WEIGHT, value=0.0, step=0.05, label=name.capitalize(),
-                                            elem_id=f"weight-{name}") for name in EXPRESSIONS]
+                                            elem_id=f"weight-{name}", **NO_RESET) for name in EXPRESSIONS]
                 sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"direction-{k + 1}")
                            for k in range(N_SLIDERS)] + weight_sliders
                 reading = gr.Markdown(elem_id="reading")
@@ -214,7 +214,9 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
         in_page(partial(edit_photo, editor, store, full_size=False), len(edit_outputs)), edit_inputs,
         [*edit_outputs, page.edit_notice],
         show_progress_on=[page.result, page.summary], concurrency_id="edit", concurrency_limit=1, preprocess=False,
-        **private)
+        # A second press while an edit runs (another expression chosen meanwhile) runs after it; Gradio's
+        # default for a click ("once") dropped it silently, and the page showed the first expression's edit.
+        trigger_mode="always_last", **private)
     edit_event.success(partial(prepare_explore, editor), session,
                        [page.download, page.explore_panel, page.explore_intro, page.explore_face, page.crops,
                         page.reading, *sliders],
@@ -266,7 +268,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     # After an edit, the Strength slider moves the edit's expression weight of every face (no new fit).
     page.strength.input(None, None, others, js=cleared(len(others)), **quiet)
     page.strength.input(in_page(page_face(partial(apply_strength, editor, scratch)), 2 + N_VALUES),
-                        [session, page.explore_face, page.strength, page.expression, page.model],
+                        [session, page.explore_face, page.strength, page.expression, page.model, page.faces],
                         [page.result, session, *sliders, page.edit_notice], trigger_mode="always_last",
                         concurrency_id="render", concurrency_limit=2, preprocess=False, **quiet)
     page.reset.click(in_page(page_face(partial(reset_sliders, editor, scratch)), 2 + N_VALUES),

@@ -9,10 +9,13 @@ CSS = """
 /* as many thumbnails a row as fit (Gradio's fixed 4 x 100 px made a phone's page scroll sideways) */
 #faces-found .grid-container, #crops .grid-container {
   grid-template-columns: repeat(auto-fill, minmax(88px, 1fr)) !important; }
-#faces-found .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; overflow: visible; }
-#faces-found .thumbnail-item img { aspect-ratio: 1; height: auto; }
-#faces-found .caption-label { position: static; max-width: none; white-space: normal; overflow: visible; opacity: 1;
-  border: none; background: none; text-align: center; padding: 2px 0 0; font-size: var(--text-sm); line-height: 1.2; }
+/* ... and so do "What the generator saw"'s (photo, reconstruction, generated: cut to "Face 2:..." before) */
+#faces-found .thumbnail-item, #crops .thumbnail-item { aspect-ratio: auto; height: auto; display: flex;
+  flex-direction: column; overflow: visible; }
+#faces-found .thumbnail-item img, #crops .thumbnail-item img { aspect-ratio: 1; height: auto; }
+#faces-found .caption-label, #crops .caption-label { position: static; max-width: none; white-space: normal;
+  overflow: visible; opacity: 1; border: none; background: none; text-align: center; padding: 2px 0 0;
+  font-size: var(--text-sm); line-height: 1.2; }
 /* a mistake, shown once beside its control until the next action; no room taken without one */
 .notice:not(:has(p)) { display: none; }
 .notice p { margin: 0; padding: 0.5rem 0.75rem; border-radius: var(--radius-md); color: var(--error-text-color);

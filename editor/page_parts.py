@@ -37,9 +37,16 @@ def default_expression(editor: Editor, preferred: str = "happy") -> str:
     return preferred if preferred in expressions else expressions[0]
 
 
+# Gradio's own per-slider reset button (↺) sets the number without an `input` event, and the
+# page redraws on `input` only (a `change` would also fire for every value the page sets itself):
+# the picture stayed where the slider was and the download followed the number. The page's own
+# "Reset sliders" button resets them all; the ↺ is hidden on every slider that redraws.
+NO_RESET: dict = {"buttons": []}
+
+
 def direction_slider(**kwargs) -> gr.Slider:
     """A slider along one GANSpace direction, centred on the face as it is."""
-    return gr.Slider(minimum=-SLIDER_RANGE, maximum=SLIDER_RANGE, step=0.05, value=0.0, **kwargs)
+    return gr.Slider(minimum=-SLIDER_RANGE, maximum=SLIDER_RANGE, step=0.05, value=0.0, **NO_RESET, **kwargs)
 
 
 def api_summary(fn: Callable[..., Any]) -> str:

@@ -33,8 +33,8 @@ EXPLORE_INTRO = {
                    "sliders move the face along the generator's main directions of variation (GANSpace), each "
                    "named by what it was measured to do.",
     "seed": "### Explore nearby faces\nThe direction sliders move the face along its expression generator's main "
-            "directions of variation (GANSpace), each named by what it was measured to do. (The seed model's "
-            "generators each draw one expression: there is nothing to mix.)",
+            "directions of variation (GANSpace), each named by its share of that variation, largest first. (The "
+            "seed model's generators each draw one expression: there is nothing to mix.)",
 }
 
 TITLE = "Expression editor"

@@ -12,7 +12,7 @@ from . import validate
 from .handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
 from .page_errors import in_page
 from .page_images import FACE_SIDE
-from .page_parts import api_summary, default_expression, direction_slider, named_values
+from .page_parts import NO_RESET, api_summary, default_expression, direction_slider, named_values
 from .sliders import AMOUNT_NAMES, N_SLIDERS
 
 
@@ -31,7 +31,7 @@ def lay_out_random_tab(editor) -> SimpleNamespace:
                 notice = gr.HTML(elem_id="random-notice", elem_classes="notice")
                 truncation = gr.Slider(*validate.TRUNCATION, value=RANDOM_TRUNCATION, step=0.05, label="Truncation",
                                        info="Lower: more typical, cleaner faces; 1: the model's full variety",
-                                       elem_id="truncation")
+                                       elem_id="truncation", **NO_RESET)
                 sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"random-direction-{k + 1}")
                            for k in range(N_SLIDERS)]
                 reset = gr.Button("Reset sliders")

@@ -117,13 +117,13 @@ def show_closeup(session: Session | None):
 
 
 def apply_strength(editor, scratch: Scratch, session: Session | None, face: int | None, strength: float,
-                   expression: str | None = None, model: str | None = None):
+                   expression: str | None = None, model: str | None = None, ticked: list | None = None):
     """After an edit (conditional model), the Strength slider re-renders every edited face with
     the edit's expression at that strength, without a new fit; page only. Before an edit it waits
     for the Edit button; so it does for a seed-model edit (whose strength blends a pasted face),
-    and when the page's expression or model (`expression`, `model`: as chosen now) is not the
-    shown edit's, since the slider would otherwise redraw an edit the choices no longer describe:
-    a notice says which and to press Edit."""
+    and when the page's expression, model or ticked faces (`expression`, `model`, `ticked`: as chosen
+    now; no face ticked means every face) are not the shown edit's, since the slider would otherwise
+    redraw an edit the choices no longer describe: a notice says which and to press Edit."""
     if session is None or not session.edit.faces:
         return [gr.skip()] * (2 + N_VALUES)
     edit = session.edit
@@ -136,6 +136,10 @@ def apply_strength(editor, scratch: Scratch, session: Session | None, face: int 
     if expression is not None and expression != edit.expression:
         raise refuse(f"Strength redraws the edit shown ({edit.expression}); press Edit to make the face "
                      f"{expression} at this strength.")
+    added = _ticked_not_edited(ticked, edit)
+    if added:
+        raise refuse(f"Strength redraws the faces of the edit shown; press Edit to edit "
+                     f"{' and '.join(f'Face {i + 1}' for i in added)} too.")
     try:
         result = session.result
         strength = validate.number("strength", strength, *validate.STRENGTH)
@@ -147,6 +151,16 @@ def apply_strength(editor, scratch: Scratch, session: Session | None, face: int 
     show(scratch, session, render(editor, result, session.amounts))
     shown = chosen_face(result, None if face is None else int(face))
     return (session.before, session.after), session, *session.amounts[shown]
+
+
+def _ticked_not_edited(ticked: list | None, edit) -> list[int]:
+    """The ticked faces (0-based; the page's checkbox values) the shown edit did not edit."""
+    try:
+        chosen = sorted({int(i) for i in ticked or []})
+    except (TypeError, ValueError):
+        return []  # not the page's values: nothing to say about them
+    edited = {f.index for f in edit.faces}
+    return [i for i in chosen if i not in edited]
 
 
 def make_download(editor, scratch: Scratch, session: Session | None, face: int | None, download_format: str | None,

@@ -389,6 +389,9 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
         apply_strength(editor, store.scratch, session, None, 0.5, "sad", "conditional")
     with pytest.raises(gr.Error, match="The edit shown used the conditional model; press Edit to edit with the seed"):
         apply_strength(editor, store.scratch, session, None, 0.5, "surprise", "seed")
+    # A face ticked since (Face 2 of a photo whose Face 1 alone was edited): it would not be redrawn.
+    with pytest.raises(gr.Error, match="redraws the faces of the edit shown; press Edit to edit Face 2 too"):
+        apply_strength(editor, store.scratch, session, None, 0.5, "surprise", "conditional", [0, 1])
     assert apply_strength(None, store.scratch, None, None, 0.5) == [gr.skip()] * 15  # no edit yet: press Edit
     # The edited expression's own slider under Explore moves Strength too; the others do not.
     from editor.result_handlers import strength_of_weights
@@ -670,3 +673,22 @@ def test_the_edit_tab_starts_on_surprise_since_most_photos_already_smile(editor)
 
     radios = [block for block in build_demo(editor).blocks.values() if block.get_config().get("label") == "Expression"]
     assert [radio.value for radio in radios] == ["surprise", "happy"]  # the edit tab; the random tab
+
+
+def test_sliders_that_redraw_have_no_reset_button_and_a_second_edit_press_is_kept(editor):
+    """Gradio's per-slider reset set the number without redrawing (the picture, the number and the
+    download disagreed); a second Edit press during an edit was dropped without a word."""
+    from editor.app import build_demo
+
+    demo = build_demo(editor)
+    sliders = {block.get_config().get("label"): block.get_config() for block in demo.blocks.values()
+               if block.get_config().get("name") == "slider"}
+    redrawing = ["Strength", "Truncation", *(e.capitalize() for e in EXPRESSIONS),
+                 *(label for label in sliders if label.startswith("Direction"))]
+    assert len(redrawing) >= 2 + len(EXPRESSIONS) + 6
+    shown = {label: sliders[label].get("buttons") for label in redrawing}
+    assert all(buttons == [] for buttons in shown.values()), shown
+    edit_button = next(id_ for id_, block in demo.blocks.items() if block.get_config().get("elem_id") == "edit-button")
+    edits = [d for d in demo.config["dependencies"] if [edit_button, "click"] in [list(t) for t in d["targets"]]
+             and d.get("backend_fn")]
+    assert edits and all(d["trigger_mode"] == "always_last" for d in edits)

@@ -166,6 +166,15 @@ def test_upload_edit_and_explore(page, checkpoints, tmp_path, request):
                            arg=closeup_after)
     page.wait_for_function("() => document.querySelector('#strength input[type=number]').value == 1.75")
 
+    # "What the generator saw": each caption in full (they were cut to "Face 1: ..."), taking no more
+    # room than the line breaks need.
+    page.get_by_text("What the generator saw").click()
+    caption = page.locator("#crops .caption-label").first
+    caption.wait_for()
+    assert caption.inner_text().startswith("Face 1: from the photo")
+    assert page.evaluate("el => el.scrollWidth <= el.clientWidth", caption.element_handle())
+    page.get_by_text("What the generator saw").click()  # closed again, as the README's picture shows it
+
     page.screenshot(path=tmp_path / "app_screenshot.png", full_page=True)
     # The README's picture changes only when asked (a test run never edits tracked files), and it
     # shows the shipped generators, never stand-ins.
