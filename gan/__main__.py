@@ -75,6 +75,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train_config import TrainConfig, expressions_for
 
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "command"}
+    TrainConfig(**values)  # its checks (--batch-size 0, ...) before anything is made or read
     Path(args.out).mkdir(parents=True, exist_ok=True)  # a file there is refused now, not after the data is read
     stop = _stop_on_signals()
     expressions = expressions_for(args.expression)

@@ -62,9 +62,9 @@ def test_the_retraining_commands_find_the_shipped_checkpoints_from_any_directory
 
 @pytest.mark.parametrize("flag", ["--batch-size", "--limit", "--epochs", "--nz", "--ngf", "--ndf"])
 def test_a_count_of_zero_is_refused_in_words(small_fer, tmp_path, flag, capsys):
-    assert gan_main(["train", "--data", str(small_fer), "--out", str(tmp_path), flag, "0"]) == 2
+    assert gan_main(["train", "--data", str(small_fer), "--out", str(tmp_path / "runs"), flag, "0"]) == 2
     assert f"{flag} must be at least" in capsys.readouterr().err
-    assert not any(tmp_path.iterdir())  # nothing written
+    assert not any(tmp_path.iterdir())  # nothing written, not even the --out folder
 
 
 @pytest.mark.parametrize("command", ["train-classifier", "train-encoder", "train-change", "train-landmarks"])
