@@ -88,7 +88,7 @@ def build_demo(editor: Editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks
             page = _edit_tab(editor, store)
         random_tab = lay_out_random_tab(editor)
         _wire_edit_tab(page, editor, store, scratch)
-        wire_random_tab(random_tab, editor, demo)
+        wire_random_tab(random_tab, editor, demo, scratch)
     return demo
 
 

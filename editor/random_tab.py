@@ -13,6 +13,7 @@ from .handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
 from .page_errors import in_page
 from .page_images import FACE_SIDE
 from .page_parts import NO_RESET, api_summary, default_expression, direction_slider, named_values
+from .scratch import Scratch
 from .sliders import AMOUNT_NAMES, N_SLIDERS
 
 
@@ -42,7 +43,7 @@ def lay_out_random_tab(editor) -> SimpleNamespace:
                                sliders=sliders, reset=reset, image=image, notice=notice)
 
 
-def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
+def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks, scratch: Scratch) -> None:
     """A new face on load, on a new expression or seed, and on every slider move (the `random` endpoint);
     the direction sliders say what they do (measured once per generator, as the editor's)."""
     inputs = [tab.expression, tab.seed, *tab.sliders, tab.truncation]
@@ -55,7 +56,7 @@ def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
     # In the page a mistake (a seed out of range) goes into the notice beside the seed and stays
     # until the next good face; the `random` endpoint, with no control to start it, raises it.
     endpoint = named_values(partial(random_face, editor), [*AMOUNT_NAMES, "truncation"])
-    drawn = in_page(endpoint, 1)
+    drawn = in_page(named_values(partial(random_face_file, editor, scratch), [*AMOUNT_NAMES, "truncation"]), 1)
     gr.on([demo.load, tab.expression.change, tab.seed.change, tab.truncation.input,
            *[s.input for s in tab.sliders]],
           drawn, inputs, [tab.image, tab.notice], api_visibility="private", trigger_mode="always_last",
@@ -67,6 +68,13 @@ def wire_random_tab(tab: SimpleNamespace, editor, demo: gr.Blocks) -> None:
     tab.new_face.click(next_seed, tab.seed, tab.seed, api_visibility="private", preprocess=False)
     tab.reset.click(lambda *a: [0.0] * N_SLIDERS, None, tab.sliders, api_visibility="private").then(
         drawn, inputs, [tab.image, tab.notice], api_visibility="private", preprocess=False)
+
+
+def random_face_file(editor, scratch: Scratch, expression: str, seed: object, *values: float) -> str:
+    """`random_face` as the page shows it: a PNG named for what it is (random_happy_seed3.png), so
+    the image's download button saves it under that name, not Gradio's "image.png"."""
+    face = random_face(editor, expression, seed, *values)  # checks every value first
+    return scratch.write(face, f"random_{expression}_seed{validate.seed_number(seed)}.png")
 
 
 def next_seed(seed: object) -> int:

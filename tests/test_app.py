@@ -219,6 +219,18 @@ def test_random_faces_truncation_defaults_to_the_tabs_and_pulls_to_the_mean_face
         random_face(editor, expression, 7, *ZERO, -0.5)  # and the handler's, for any caller
 
 
+def test_the_random_tabs_face_is_a_file_named_for_what_it_shows(editor, tmp_path):
+    """Its download button saved every face as Gradio's "image.png"."""
+    from editor.random_tab import random_face_file
+    from editor.scratch import Scratch
+
+    expression = editor.expressions[0]
+    scratch = Scratch(parent=tmp_path)  # held: its folder goes with it
+    path = random_face_file(editor, scratch, expression, 3, *ZERO, 0.7)
+    assert Path(path).name == f"random_{expression}_seed3.png"
+    assert np.array_equal(np.asarray(PIL.Image.open(path)), random_face(editor, expression, 3, *ZERO, 0.7))
+
+
 def test_a_page_load_never_starts_measuring_the_random_tabs_labels(editor, monkeypatch):
     import gradio as gr
 
