@@ -114,9 +114,9 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
         with gr.Column(scale=2):
             photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
                              height=320, elem_id="photo")
-            # Any file, typed or not (the photo box drops a .heic a browser knows no type for).
-            # Any file (no file_types): the browser's own check of the type would name a wrong
-            # file in a pop-up of Gradio's words; open_photo_file says in the notice what is wrong.
+            # Any file, typed or not (the photo box drops a .heic a browser knows no type for; and
+            # with file_types the browser's own check would name a wrong file in a pop-up of Gradio's
+            # words): open_photo_file says in the notice what is wrong.
             open_file = gr.UploadButton("Open a photo file (any format, e.g. an iPhone's HEIC)", size="sm",
                                         elem_id="open-file")
             photo_notice = gr.HTML(elem_id="photo-notice", elem_classes="notice")

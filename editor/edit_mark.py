@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-SOFTWARE = 0x0131  # the EXIF tag photo.kept_exif also sets
+SOFTWARE = 0x0131  # the EXIF tag (photo.kept_exif sets it too, so its size check counts it)
 EDITOR = "expression-editor"
 
 

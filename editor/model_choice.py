@@ -43,10 +43,11 @@ class ModelChoice:
         model = model or self.default_model
         if model in self.unavailable:
             raise ValueError(f"the {model} model is unavailable: {self.unavailable[model]}")
-        seed_unavailable = [e for e in EXPRESSIONS if e in self.unavailable]
-        if model == "seed" and not self.generators and seed_unavailable:  # each asked-for one unusable:
-            raise ValueError("; ".join(f"the {e} model is unavailable: {self.unavailable[e]}"  # say why
-                                       for e in seed_unavailable))
+        if model == "seed" and not self.generators:  # each asked-for seed generator unusable: say why
+            problems = [f"the {e} model is unavailable: {self.unavailable[e]}" for e in EXPRESSIONS
+                        if e in self.unavailable]
+            if problems:
+                raise ValueError("; ".join(problems))
         if model not in self.models:
             raise ValueError(f"model {model!r} is not available; choose one of {', '.join(self.models)}")
         return model

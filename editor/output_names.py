@@ -49,21 +49,17 @@ def without_earlier_outputs(photos: list[Path], folder: Path) -> list[Path]:
     new edit beside it as astronaut_sad_2.png instead of overwriting it. An earlier output is a file
     in `folder`, in a format `edit` writes, named as output_paths names an edit of one of the
     other photos: <stem>[_<suffix>][_<expression>][_<n>] (obama.png of obama.jpg too), whose EXIF
-    says the editor wrote it (edit_mark): a photo someone named anna_sad.jpg is no edit and stays an input (were it
-    skipped, the edit of anna.jpg would be written over it)."""
+    says the editor wrote it (edit_mark): a photo someone named anna_sad.jpg is no edit and stays
+    an input (were it skipped, the edit of anna.jpg would be written over it)."""
     here = _file_id(folder)
     tagged = "|".join(EXPRESSIONS)
+    names = [(other, re.compile(rf"{re.escape(other.stem)}(?:_{re.escape(other.suffix[1:])})?(?:_(?:{tagged}))?"
+                                rf"(?:_\d+)?", re.IGNORECASE)) for other in photos]  # what each one's edits are named
     kept = []
     for path in photos:
         source = None
         if path.suffix[1:].lower() in FORMATS and _file_id(path.parent) == here:
-            for other in photos:
-                if other is path:
-                    continue
-                pattern = (rf"{re.escape(other.stem)}(?:_{re.escape(other.suffix[1:])})?(?:_(?:{tagged}))?(?:_\d+)?")
-                if re.fullmatch(pattern, path.stem, flags=re.IGNORECASE):
-                    source = other
-                    break
+            source = next((other for other, name in names if other is not path and name.fullmatch(path.stem)), None)
             if source is not None and not is_marked_edit(path):
                 source = None
         if source is None:

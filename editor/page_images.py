@@ -172,14 +172,16 @@ DOWNLOAD_FORMATS = {"PNG": (".png", {"compress_level": 1}), "JPEG": (".jpg", {"q
 def write_download(scratch: Scratch, folder: Path, image: np.ndarray, stem: str, fmt: str, exif: bytes = b"",
                    alpha: np.ndarray | None = None) -> str:
     """The full-size edited photo the page offers for download, as `stem` + the format's suffix,
-    tagged sRGB and with the original's EXIF (photo.output_metadata), marked as an edit (edit_mark); a transparent photo's
-    `alpha` is kept (PNG) or the photo put over white (JPEG), as the command line saves it."""
+    tagged sRGB and with the original's EXIF (photo.output_metadata), marked as an edit (edit_mark);
+    a transparent photo's `alpha` is kept (PNG) or the photo put over white (JPEG), as the command
+    line saves it."""
     suffix, options = DOWNLOAD_FORMATS[fmt]
     image = keep_grey(image if alpha is None else np.dstack([image, alpha]))  # a grey photo stays grey
     if alpha is not None and suffix == ".jpg":
         image = np.asarray(over_white(PIL.Image.fromarray(image)))
     grey = image.ndim == 2 or image.shape[2] == 2
-    return scratch.write(image, stem + suffix, folder=folder, **options, **output_metadata(marked_exif(exif), grey=grey))
+    metadata = output_metadata(marked_exif(exif), grey=grey)
+    return scratch.write(image, stem + suffix, folder=folder, **options, **metadata)
 
 
 def write_closeup(scratch: Scratch, folder: Path, image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]],

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from .edit_mark import EDITOR, marked_exif
+from .edit_mark import EDITOR, SOFTWARE, marked_exif
 
 MAX_PIXELS = 40_000_000
 # The largest upload that can hold MAX_PIXELS: an uncompressed 8-bit RGBA file (BMP, TIFF),
@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover - an environment without the dependency
 if register_heif_opener is not None:
     register_heif_opener()
 
-ORIENTATION, SOFTWARE, EXIF_IFD, GPS_IFD, MAKER_NOTE = 0x0112, 0x0131, 0x8769, 0x8825, 0x927C  # EXIF tags
+ORIENTATION, EXIF_IFD, GPS_IFD, MAKER_NOTE = 0x0112, 0x8769, 0x8825, 0x927C  # EXIF tags (Software: edit_mark's)
 IMAGE_SIZE_TAGS, PIXEL_SIZE_TAGS = (0x0100, 0x0101), (0xA002, 0xA003)  # ImageWidth/Length, PixelX/YDimension
 EXIF_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF")
 MAX_EXIF_BYTES = 65_000  # a JPEG's EXIF segment holds at most 65,533 bytes

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from gan.conditional import MOUTH_BOX
+
 from .blend import _as_grey255, _crop_face_mask
 from .motion import landmark_flow
 
@@ -60,10 +62,9 @@ CAVITY_GAIN = 4.0
 # ... and only around the target render's mouth: its outer lips' hull (landmarks 48-59), widened by
 # MOUTH_MARGIN crop pixels. A sad render that darkens an eye socket is dark there too, and the gain
 # turned that into a black bruise over Grace Hopper's eye behind her glasses (matplotlib's sample).
-# Without landmarks: the FER template's mouth box (rows 29-47, columns 9-39, as gan.conditional.region_mask).
+# Without landmarks: the FER template's mouth box (gan.conditional.MOUTH_BOX, as region_mask uses it).
 OUTER_LIPS = slice(48, 60)
 MOUTH_MARGIN = 3.0
-TEMPLATE_MOUTH = (29, 47, 9, 39)
 # The photo's face is resampled at sub-pixel offsets everywhere the (smooth) flow reaches, so the
 # kernel decides how sharp the edit stays: bilinear averaged neighbours and lost about half the
 # mouth's detail (Laplacian variance of fr_obama's mouth, happy: 330 against 610 in the photo);
@@ -165,7 +166,7 @@ def mouth_region(points: np.ndarray | None, size: int = 48) -> np.ndarray:
     template's mouth box."""
     inside = np.zeros((size, size), np.uint8)
     if points is None:
-        y0, y1, x0, x1 = (round(v * size / 48) for v in TEMPLATE_MOUTH)
+        y0, y1, x0, x1 = (round(v * size / 48) for v in MOUTH_BOX)
         inside[y0:y1, x0:x1] = 1
     else:
         hull = cv2.convexHull(np.rint(np.asarray(points, np.float64)[OUTER_LIPS] * 16).astype(np.int32))

@@ -123,6 +123,12 @@ def build_conditional_models(config: ModelConfig, *, seed: int | None = None, no
     return G, D
 
 
+# The FER template's expression regions in a 48x48 crop, as (row0, row1, column0, column1): the eyes
+# and brows, and the mouth with room for the jaw drop of a surprised or open mouth (region_mask).
+EYES_BOX = (8, 25, 7, 41)
+MOUTH_BOX = (29, 47, 9, 39)
+
+
 def region_mask(size: int = 48) -> torch.Tensor:
     """[1, 1, size, size] float: 0 over the eyes+brows and the mouth of the
     FER2013 face template, 1 elsewhere, with soft edges. Outside these regions
@@ -133,7 +139,7 @@ def region_mask(size: int = 48) -> torch.Tensor:
     brows above the eyes and the jaw drop of a surprised or open mouth."""
     mask = torch.ones(size, size)
     scale = size / 48
-    for (y0, y1, x0, x1) in ((8, 25, 7, 41), (29, 47, 9, 39)):
+    for (y0, y1, x0, x1) in (EYES_BOX, MOUTH_BOX):
         mask[int(y0 * scale):int(y1 * scale), int(x0 * scale):int(x1 * scale)] = 0.0
     # Soften the box edges (3x3 blur twice) so the loss has no hard seams.
     kernel = torch.full((1, 1, 3, 3), 1 / 9)

@@ -68,11 +68,9 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
                               generator=torch.Generator().manual_seed(config.seed + 12345)).to(device)
     run = RunState()
     if state_path.exists() and not fresh:  # open_run checked its options and data
+        # The optimisers' moments come back; their settings stay this run's (train_state.restore_models),
+        # so a changed --lr, --lr-d or --beta1/2 applies from here on, as config.json records.
         fixed_noise, run, _ = restore_state(state_path, G, D, opt_g, opt_d, rng, device)
-        # The optimisers come back with their saved settings; a changed --lr, --lr-d or --beta1/2
-        # is meant to apply from here on (config.json records it), so it does.
-        set_optimiser_settings(opt_g, config.lr, (config.beta1, config.beta2))
-        set_optimiser_settings(opt_d, config.lr_d or config.lr, (config.beta1, config.beta2))
     if world > 1:
         G = nn.parallel.DistributedDataParallel(G, device_ids=[device.index] if use_cuda else None)
         D = nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if use_cuda else None)
@@ -185,11 +183,6 @@ def _save_models(run_dir: Path, config: TrainConfig, model_config: ModelConfig, 
                      {"kind": "discriminator", "model": model_config.to_dict(), "norm": config.d_norm,
                       "epochs": epochs})
     write_loss_plot(run_dir / "metrics.jsonl", run_dir / "loss.png", f"{config.run_name()}: loss per iteration")
-
-
-def set_optimiser_settings(optimiser: torch.optim.Optimizer, lr: float, betas: tuple[float, float]) -> None:
-    for group in optimiser.param_groups:
-        group["lr"], group["betas"] = lr, betas
 
 
 def _make_step(config: TrainConfig, model_config: ModelConfig, G: nn.Module, D: nn.Module,

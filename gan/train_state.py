@@ -73,8 +73,8 @@ def restore_models(tensors: dict[str, torch.Tensor], meta: dict,
     """Load each module from its `<key>.` tensors and its optimiser from the `<prefix>` ones:
     parts = {key: (module, optimiser prefix, optimiser)}. Raises KeyError/RuntimeError on a mismatch.
     The optimisers' moments and step counts come back; their settings (lr, betas, weight decay)
-    stay this run's, so a changed --lr applies from here on, as config.json records (gan train
-    does the same with set_optimiser_settings)."""
+    stay this run's (every trainer builds its optimisers from its config before restoring), so a
+    changed --lr applies from here on, as config.json records."""
     for key, (module, prefix, opt) in parts.items():
         module.load_state_dict({k[len(key) + 1:]: v for k, v in tensors.items() if k.startswith(key + ".")})
         settings = [{name: value for name, value in group.items() if name != "params"} for group in opt.param_groups]
