@@ -121,7 +121,8 @@ def _load_image(source: str | Path | io.BytesIO, where: str, *, size: int, chann
             if side != size:
                 img = img.resize((size, size), Image.Resampling.BICUBIC)
             arr = np.asarray(img, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    # DecompressionBombError (no OSError): a header claiming over twice PIL's pixel limit.
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise DataError(f"{where}: not a readable image ({exc}); delete or replace it") from exc
     return arr[:, :, None] if arr.ndim == 2 else arr
 

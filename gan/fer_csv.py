@@ -39,7 +39,7 @@ def parse_pixels(text: str, where: str) -> np.ndarray:
                         "fix or delete that row (each row holds one 48x48 grey image)")
     try:
         pixels = np.array(values, dtype=np.int32)
-    except ValueError:
+    except (ValueError, OverflowError):  # "1.5" or "x"; a number past int32 ("3000000000")
         raise DataError(f"{where}: pixel values must be integers 0-255; fix or delete that row") from None
     if pixels.min() < 0 or pixels.max() > 255:
         raise DataError(f"{where}: pixel values must lie in 0-255; fix or delete that row")

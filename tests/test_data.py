@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import zipfile
 from pathlib import Path
@@ -301,3 +302,29 @@ def test_a_csv_without_its_header_row_is_named_in_a_line(tmp_path, fer_lines):
     message = str(error.value)
     assert len(message) < 300, message  # not the first row's 2,304 pixel values
     assert "missing column pixels" in message and "header emotion,pixels,Usage" in message
+
+
+def test_a_pixel_value_too_big_for_an_integer_names_the_row(tmp_path):
+    """A malformed row with a value past 2**31 (digits run together) was an OverflowError traceback."""
+    pixels = " ".join(["7"] * 2303 + ["3000000000"])
+    path = _write(tmp_path / "overflow.csv", ["emotion,pixels,Usage\n", f"0,{' '.join(['7'] * 2304)},Training\n",
+                                              f"0,{pixels},Training\n"])
+    with pytest.raises(DataError, match=r"overflow.csv, line 3: pixel values must be integers 0-255"):
+        read_fer2013(path)
+
+
+def test_an_image_past_pils_size_limit_is_named_not_a_traceback(tmp_path):
+    """A header claiming 20000x20000 pixels (a huge scan, or a decompression bomb): PIL raises its
+    DecompressionBombError, which is no OSError, so a folder dataset with one ended in a traceback."""
+    import struct
+    import zlib
+
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    data[16:24] = struct.pack(">II", 20000, 20000)  # IHDR's width and height
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "imgs" / "huge.png").write_bytes(bytes(data))
+    with pytest.raises(DataError, match="huge.png: not a readable image .*delete or replace it"):
+        read_image_folder(tmp_path / "imgs", size=32, channels=1)
