@@ -47,10 +47,11 @@ from .handlers import (ShownPhoto, detect_faces, edit_photo, once_per_photo, ope
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, page_face, prepare_explore,
                               read_moved_faces, reset_sliders, show_closeup, show_face_amounts, strength_of_weights)
 from .page_errors import in_page
-from .page_browser import CSS, SAVE_FILE, cleared
+from .page_browser import CSS, SAVE_FILE, accessible_controls, cleared
 from .page_parts import NO_RESET, api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
-from .page_text import BLEND_INFO, EXPLORE_INTRO, INTRO, STRENGTH_INFO, TITLE, face_choices
+from .page_text import (BLEND_INFO, EXPLORE_INTRO, INTRO, RESTARTS_INFO, RESTARTS_LABEL, STEPS_INFO, STEPS_LABEL,
+                        STRENGTH_INFO, TITLE, VARIATION_INFO, VARIATION_LABEL, example_label, face_choices)
 from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
 from .model_loading import summarised
 from .photo import MAX_FILE_BYTES
@@ -89,6 +90,9 @@ def build_demo(editor: Editor, *, max_sessions: int = MAX_SESSIONS) -> gr.Blocks
         random_tab = lay_out_random_tab(editor)
         _wire_edit_tab(page, editor, store, scratch)
         wire_random_tab(random_tab, editor, demo, scratch)
+        # Names for the example buttons and keys for the before/after dividers (Gradio gives neither).
+        demo.load(None, js=accessible_controls([example_label(p) for p in example_photos()]),
+                  api_visibility="private", queue=False)
     return demo
 
 
@@ -122,7 +126,8 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             photo_notice = gr.HTML(elem_id="photo-notice", elem_classes="notice")
             examples = example_photos()
             if examples:
-                gr.Examples(examples=[[p] for p in examples], inputs=[photo], label="Example photos")
+                gr.Examples(examples=[[p] for p in examples], inputs=[photo], label="Example photos",
+                            elem_id="example-photos")
             faces_found = gr.Gallery(label="Faces found", columns=4, height=210, allow_preview=False,
                                      fit_columns=False, object_fit="contain", interactive=False,
                                      elem_id="faces-found")
@@ -138,16 +143,16 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                  label="Strength", info=STRENGTH_INFO[editor.default_model],
                                  elem_id="strength", **NO_RESET)
             with gr.Row():
-                seed = gr.Number(0, label="Seed", precision=0, minimum=validate.SEED[0],
-                                 maximum=validate.SEED[1], scale=1)
+                seed = gr.Number(0, label=VARIATION_LABEL, info=VARIATION_INFO, precision=0,
+                                 minimum=validate.SEED[0], maximum=validate.SEED[1], scale=1, elem_id="variation")
                 edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
             edit_notice = gr.HTML(elem_id="edit-notice", elem_classes="notice")
             with gr.Accordion("Advanced settings", open=False):
                 default_steps, default_restarts = DEFAULT_INVERSION[editor.default_model]
-                steps = gr.Slider(*validate.STEPS, value=default_steps, step=5, label="Inversion steps",
-                                  info="more: closer to the photo's face, slower", elem_id="steps")
-                restarts = gr.Slider(*validate.RESTARTS, value=default_restarts, step=1, label="Restarts",
-                                     info="independent searches; the best is kept", elem_id="restarts")
+                steps = gr.Slider(*validate.STEPS, value=default_steps, step=5, label=STEPS_LABEL,
+                                  info=STEPS_INFO, elem_id="steps")
+                restarts = gr.Slider(*validate.RESTARTS, value=default_restarts, step=1, label=RESTARTS_LABEL,
+                                     info=RESTARTS_INFO, elem_id="restarts")
                 model = gr.Radio(list(editor.models), value=editor.default_model, label="Model",
                                  info="conditional: one generator for every expression, and only the "
                                       "change reaches your photo; seed: the seed paper's per-expression "

@@ -1,6 +1,8 @@
 """What of the page runs in the browser rather than in Python: its CSS and the
 JavaScript of the events that need no server (`app.py` wires them)."""
 
+import json
+
 CSS = """
 .gradio-container { max-width: 1280px !important; margin: auto; }
 #intro { margin-bottom: 0.5rem; }
@@ -20,6 +22,8 @@ CSS = """
 .notice:not(:has(p)) { display: none; }
 .notice p { margin: 0; padding: 0.5rem 0.75rem; border-radius: var(--radius-md); color: var(--error-text-color);
   background: var(--error-background-fill); border: 1px solid var(--error-border-color); }
+/* the before/after divider, reached with Tab (ACCESSIBLE_CONTROLS), shows that it has the keyboard */
+[role=slider][data-divider]:focus-visible { outline: 3px solid var(--color-accent); outline-offset: 2px; }
 """
 
 # Saves the file the hidden download box holds: a link to it, clicked, as a download button does.
@@ -32,6 +36,88 @@ SAVE_FILE = """(file) => {
     link.click();
     link.remove();
 }"""
+
+
+# Gradio 6 gives the example photos' buttons no name (a thumbnail with alt="") and the before/after
+# divider (ImageSlider) no keyboard access at all. Run once when the page loads, and again whenever
+# Gradio draws them anew (each edit draws a new divider): each example button gets its label, and
+# each divider is made a focusable slider whose arrow keys move it. The divider moves as a drag does
+# (a mouse press at the spot, on the handle Gradio's drag listens to), so Gradio keeps its own
+# position; aria-valuenow follows the handle, however it was moved.
+ACCESSIBLE_CONTROLS = """() => {
+    const exampleLabels = __EXAMPLE_LABELS__;
+    const dividers = {
+        result: "Before/after divider: the original photo on its left, the edit on its right",
+        closeup: "Close-up before/after divider: the original faces on its left, the edited on its right",
+    };
+    const STEP = 5, PAGE = 25;  // percent of the photo's width per arrow key, per Page Up/Down
+    const clamp = (value) => Math.max(0, Math.min(100, value));
+
+    function photoBox(handle) {  // where the photo lies across the divider's frame, as Gradio measures it
+        const img = handle.parentElement.querySelector("img");
+        const frame = img && img.parentElement.getBoundingClientRect();
+        if (!img || !img.naturalWidth || !frame.width || !frame.height) return null;
+        const ratio = img.naturalWidth / img.naturalHeight;
+        const width = ratio > frame.width / frame.height ? frame.width : frame.height * ratio;
+        return {left: (frame.width - width) / 2, width};
+    }
+    function position(handle) {  // the divider's place: 0 (left edge of the photo) to 100 (right edge)
+        const box = photoBox(handle);
+        const x = parseFloat((handle.style.transform.match(/translateX\\(([-\\d.e]+)px\\)/) || [])[1]);
+        return box && !isNaN(x) ? Math.round(clamp((x - box.left) / box.width * 100)) : 50;
+    }
+    function moveTo(handle, percent) {
+        const box = photoBox(handle);
+        if (!box) return;
+        const frame = handle.parentElement.getBoundingClientRect();
+        const at = {bubbles: true, cancelable: true, view: window, button: 0,
+                    clientX: frame.left + box.left + box.width * percent / 100, clientY: frame.top + frame.height / 2};
+        handle.dispatchEvent(new MouseEvent("mousedown", at));
+        window.dispatchEvent(new MouseEvent("mouseup", at));
+    }
+    function tell(handle) {
+        const now = position(handle);
+        handle.setAttribute("aria-valuenow", now);
+        handle.setAttribute("aria-valuetext", `${now}% across: original to the left, edit to the right`);
+    }
+    function makeDivider(handle, label) {
+        handle.dataset.divider = "";
+        Object.entries({tabindex: "0", role: "slider", "aria-label": label, "aria-orientation": "horizontal",
+                        "aria-valuemin": "0", "aria-valuemax": "100"}).forEach(([k, v]) => handle.setAttribute(k, v));
+        tell(handle);
+        new MutationObserver(() => tell(handle)).observe(handle, {attributes: true, attributeFilter: ["style"]});
+        handle.addEventListener("keydown", (event) => {
+            const now = position(handle);
+            const to = {ArrowLeft: now - STEP, ArrowDown: now - STEP, ArrowRight: now + STEP, ArrowUp: now + STEP,
+                        PageDown: now - PAGE, PageUp: now + PAGE, Home: 0, End: 100}[event.key];
+            if (to === undefined) return;
+            event.preventDefault();  // not the page's scrolling
+            moveTo(handle, clamp(to));
+        });
+    }
+    function improve() {
+        document.querySelectorAll("#example-photos button.gallery-item").forEach((button, i) => {
+            if (exampleLabels[i] && button.getAttribute("aria-label") !== exampleLabels[i]) {
+                button.setAttribute("aria-label", exampleLabels[i]);
+                button.title = exampleLabels[i];
+            }
+        });
+        Object.entries(dividers).forEach(([id, label]) => {
+            document.querySelectorAll(`#${id} [data-testid=slider]:not([data-divider])`)
+                .forEach((handle) => makeDivider(handle, label));
+        });
+    }
+    let queued = false;  // one pass for a burst of changes
+    new MutationObserver(() => {
+        if (!queued) { queued = true; setTimeout(() => { queued = false; improve(); }, 50); }
+    }).observe(document.body, {childList: true, subtree: true});
+    improve();
+}"""
+
+
+def accessible_controls(example_labels: list[str]) -> str:
+    """ACCESSIBLE_CONTROLS for a page whose example photos' buttons, in order, are named `example_labels`."""
+    return ACCESSIBLE_CONTROLS.replace("__EXAMPLE_LABELS__", json.dumps(example_labels))
 
 
 def cleared(notices: int, files: int = 0) -> str:

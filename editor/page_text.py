@@ -30,17 +30,48 @@ BLEND_INFO = {
 }
 EXPLORE_INTRO = {
     "conditional": "### Explore nearby faces\nThe expression sliders mix the seven expressions; the direction "
-                   "sliders move the face along the generator's main directions of variation (GANSpace), each "
-                   "named by what it was measured to do.",
-    "seed": "### Explore nearby faces\nThe direction sliders move the face along its expression generator's main "
-            "directions of variation (GANSpace), each named by its share of that variation, largest first. (The "
-            "seed model's generators each draw one expression: there is nothing to mix.)",
+                   "sliders move the face along the main ways the model's faces differ from one another, each "
+                   "named by what it was measured to do. (For machine-learning readers: GANSpace directions.)",
+    "seed": "### Explore nearby faces\nThe direction sliders move the face along the main ways its expression "
+            "model's faces differ from one another, each named by its share of those differences, largest "
+            "first. (The seed model's generators each draw one expression: there is nothing to mix. For "
+            "machine-learning readers: GANSpace directions.)",
 }
+
+# Controls named in a photographer's words; the machine-learning term is kept in the help text
+# (info=) for those who know it. The two seeds are named for what they pick: a face, or a fit.
+STEPS_LABEL = "Fit effort (steps)"
+STEPS_INFO = ("how long the model works at matching your face: more is closer to the photo, but slower "
+              "(inversion steps per start)")
+RESTARTS_LABEL = "Fresh starts"
+RESTARTS_INFO = "separate attempts at matching your face; the best one is kept (inversion restarts)"
+VARIATION_LABEL = "Variation number"
+VARIATION_INFO = ("another number gives a slightly different match of the face; the same number, the same "
+                  "result (the random seed of the latent search)")
+FACE_NUMBER_LABEL = "Random face number"
+FACE_NUMBER_INFO = ("the same number draws the same face in every expression; leave it blank for a new random "
+                    "face, whose number then shows here (the random seed of z)")
+VARIETY_LABEL = "Face variety"
+VARIETY_INFO = ("lower: more typical, cleaner faces; 0: always the average face; 1: the model's full variety "
+                "(truncation: z is scaled by this)")
+RANDOM_INTRO = ("Faces the model invents from a random number; the direction sliders move them along the main "
+                "ways its faces differ, as in the editor.")
 
 TITLE = "Expression editor"
 INTRO = ("Upload a photo, pick an expression and press **Edit**: a GAN trained on FER2013 renders each face as "
          "it is and with that expression, and your photo's own pixels are moved and shaded by the difference, "
          "so the person stays themselves. Then use the sliders to mix expressions and explore nearby faces.")
+
+
+# What each example photo shows, for its button's accessible name (a file name says little).
+EXAMPLE_NAMES = {"astronaut": "astronaut Eileen Collins", "grace_hopper": "Grace Hopper",
+                 "fr_obama": "portrait", "fr_two_people": "two people"}
+
+
+def example_label(path: str | Path) -> str:
+    """ "Example photo: Grace Hopper": the accessible name of an example photo's button."""
+    stem = Path(path).stem
+    return f"Example photo: {EXAMPLE_NAMES.get(stem, stem.replace('_', ' '))}"
 
 
 def face_choices(count: int) -> list[tuple[str, int]]:
@@ -76,6 +107,10 @@ def download_name(result: EditResult) -> str:
     return f"{photo_stem(result)}_{result.expression}"
 
 
+# How far the model's best match of a face is from the photo's face (the fit's loss), in the summary.
+FIT_ERROR = "match error {:.3f} (lower: closer to the photo's face; reconstruction loss)"
+
+
 def edit_summary(editor: Editor, result: EditResult) -> str:
     """What was done, and what the expression classifier reads before and after each face."""
     lines = [f"**{result.expression}**: edited {len(result.faces)} face(s)."]
@@ -85,7 +120,7 @@ def edit_summary(editor: Editor, result: EditResult) -> str:
             target = f.after.probabilities.get(result.expression, 0.0)
             line += (f"reads as **{f.before}** before, **{f.after}** after "
                      f"({result.expression} {target:.0%}); ")
-        lines.append(line + f"reconstruction loss {f.loss:.3f}")
+        lines.append(line + FIT_ERROR.format(f.loss))
     if editor.classifier is None and editor.classifier_problem:
         lines.append(f"\n_{editor.classifier_problem}_")
     lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read

@@ -695,7 +695,7 @@ def test_sliders_that_redraw_have_no_reset_button_and_a_second_edit_press_is_kep
     demo = build_demo(editor)
     sliders = {block.get_config().get("label"): block.get_config() for block in demo.blocks.values()
                if block.get_config().get("name") == "slider"}
-    redrawing = ["Strength", "Truncation", *(e.capitalize() for e in EXPRESSIONS),
+    redrawing = ["Strength", "Face variety", *(e.capitalize() for e in EXPRESSIONS),
                  *(label for label in sliders if label.startswith("Direction"))]
     assert len(redrawing) >= 2 + len(EXPRESSIONS) + 6
     shown = {label: sliders[label].get("buttons") for label in redrawing}

@@ -375,12 +375,13 @@ def test_random_tab_draws_a_face(page):
     page.locator("#truncation input[type=number]").press("Enter")
     page.wait_for_function("old => document.querySelector('#random-face img').getAttribute('src') !== old",
                            arg=second)
-    # a seed out of range is named beside the seed, once, and "New face" leads back to a face
+    # a number out of range is named beside its box, once, and "New face" leads back to a face
     third = image.get_attribute("src")
-    seed = page.locator("#random-seed input[type=number]")
+    seed = page.get_by_label("Random face number")
     seed.fill("99999999999")
     seed.press("Enter")
-    notice = page.locator("#random-notice").get_by_text("seed must be a whole number from 0 to 4294967295")
+    notice = page.locator("#random-notice").get_by_text(
+        "Random face number must be a whole number from 0 to 4294967295, or blank for a new random face")
     notice.wait_for()
     assert page.locator(".toast-body").count() == 0  # not a pop-up
     page.get_by_role("button", name="New face").click()
@@ -389,3 +390,37 @@ def test_random_tab_draws_a_face(page):
     expect(page.locator("#random-notice p")).to_have_count(0, timeout=60_000)
     page.wait_for_function("old => document.querySelector('#random-face img').getAttribute('src') !== old",
                            arg=third)
+    # a blank box draws a fresh face and shows its number (it drew face 0, and showed nothing)
+    seed.fill("")
+    seed.press("Enter")
+    page.wait_for_function("() => /^[0-9]+$/.test(document.querySelector('#random-seed input').value)")
+    number = seed.input_value()
+    page.wait_for_function("n => document.querySelector('#random-face img').getAttribute('src')"
+                           ".endsWith(`_seed${n}.png`)", arg=number)
+
+
+def test_example_photos_have_names_and_the_divider_moves_with_the_keyboard(page):
+    """The example buttons had no accessible name, and the before/after divider could only be dragged."""
+    page.get_by_role("button", name="Example photo: astronaut Eileen Collins").click()
+    page.locator("#faces-found img").first.wait_for()
+    fast_settings(page)
+    page.locator("#edit-button").click()
+    divider = page.locator("#result").get_by_role("slider", name=re.compile(r"^Before\/after divider"))
+    divider.wait_for()
+    page.locator("#edit-button").focus()
+    for _ in range(60):  # Tab on from the Edit button reaches it, as any control
+        page.keyboard.press("Tab")
+        if divider.evaluate("element => element === document.activeElement"):
+            break
+    else:
+        pytest.fail("the before/after divider is not reachable with Tab")
+    page.wait_for_function("() => document.activeElement.getAttribute('aria-valuenow') === '50'")
+    handle = divider.get_attribute("style")
+    clip = "() => document.querySelectorAll('#result img')[1].style.clipPath"  # how much of the edit shows
+    shown = page.evaluate(clip)
+    for key, value in (("ArrowRight", "55"), ("ArrowRight", "60"), ("ArrowLeft", "55"), ("Home", "0"),
+                       ("End", "100")):
+        page.keyboard.press(key)
+        page.wait_for_function("v => document.activeElement.getAttribute('aria-valuenow') === v", arg=value)
+        assert divider.get_attribute("style") != handle and page.evaluate(clip) != shown, key  # it moved
+        handle, shown = divider.get_attribute("style"), page.evaluate(clip)

@@ -1,0 +1,50 @@
+"""The page's words are a photographer's: controls are named for what they do, the two random
+seeds are told apart, and the machine-learning term stays in each control's help text."""
+
+from __future__ import annotations
+
+import pytest
+
+from editor.page_text import EXPLORE_INTRO, RANDOM_INTRO, example_label
+
+JARGON = ["Seed", "Inversion steps", "Restarts", "Truncation", "GANSpace", "reconstruction loss", "latent"]
+# label -> the technical term its help text keeps, for ML readers
+PLAIN = {"Fit effort (steps)": "inversion steps", "Fresh starts": "inversion restarts",
+         "Variation number": "random seed", "Random face number": "random seed", "Face variety": "truncation"}
+
+
+@pytest.fixture(scope="module")
+def controls(editor) -> dict[str, dict]:
+    from editor.app import build_demo
+
+    configs = [block.get_config() for block in build_demo(editor).blocks.values()]
+    return {config["label"]: config for config in configs if isinstance(config.get("label"), str)}
+
+
+def test_controls_are_named_in_plain_words_with_the_technical_term_in_their_help(controls):
+    assert not [label for label in controls if any(word in label for word in JARGON)]
+    for label, term in PLAIN.items():
+        assert term in controls[label]["info"], label
+
+
+def test_the_explanations_keep_ganspace_only_as_an_aside():
+    for text in [*EXPLORE_INTRO.values(), RANDOM_INTRO]:
+        assert "latent" not in text and "main ways" in text
+        assert "GANSpace" not in text or "For machine-learning readers: GANSpace" in text
+
+
+def test_the_edit_summary_says_what_the_loss_means(editor):
+    from types import SimpleNamespace
+
+    from editor.page_text import edit_summary
+
+    face = SimpleNamespace(index=0, before=None, after=None, loss=0.0821)
+    result = SimpleNamespace(expression="sad", faces=[face], photo=SimpleNamespace(notes=[]))
+    line = edit_summary(editor, result).splitlines()[1]
+    assert line.startswith("- Face 1: match error 0.082 (lower: closer to the photo's face; reconstruction loss)")
+
+
+def test_example_photos_are_named_for_what_they_show():
+    assert example_label("/x/astronaut.jpg") == "Example photo: astronaut Eileen Collins"
+    assert example_label("/x/grace_hopper.jpg") == "Example photo: Grace Hopper"
+    assert example_label("/x/my_dog.png") == "Example photo: my dog"
