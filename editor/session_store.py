@@ -11,9 +11,9 @@ At most `max_sessions` sessions are kept, each until `max_age` seconds after its
 last use (an edit, a slider move, a download: see `Session.touch`). Past that
 number, the least recently used session goes first: its photo and the images the
 page no longer shows are deleted at once, but the images the visitor's page still
-links to (the before/after pair and a full-size download already written) stay
-until the visitor leaves or they are an hour old, so a slow visitor's download link
-never breaks; their next slider move or download says the edit has expired and to
+links to (the before/after pair, the faces' close-up and a full-size download already
+written) stay until the visitor leaves or they are an hour old, so a slow visitor's
+download link never breaks; their next slider move or download says the edit has expired and to
 press Edit again.
 """
 
@@ -86,8 +86,10 @@ class Session:
         self.last_used = time.monotonic()
 
     def linked_folders(self) -> set[Path]:
-        """The folders of the files the visitor's page links to now (each file has its own folder)."""
-        return {Path(path).parent for path in (self.before, self.after, self.download) if path}
+        """The folders of the files the visitor's page links to now (each file has its own folder):
+        the before/after pair, the faces' close-up and a download already written."""
+        shown = (self.before, self.after, self.closeup_before, self.closeup_after, self.download)
+        return {Path(path).parent for path in shown if path}
 
 
 class SessionStore:

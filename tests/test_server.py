@@ -10,6 +10,7 @@ import os
 import shutil
 import time
 import tracemalloc
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -260,6 +261,25 @@ def test_an_evicted_edit_keeps_its_download_link_and_its_sliders_say_to_edit_aga
             slow.predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")
     assert not list(Path(download["path"]).parent.parent.glob("*.npy"))  # its photo did go
 
+
+
+def test_an_evicted_edit_keeps_the_close_up_its_page_shows():
+    """The edited faces' close-up is on the visitor's page as the before/after pair is; an eviction
+    (--max-sessions) kept the pair's images but deleted the close-up's, which the page still showed."""
+    from editor.edits import EditResult
+    from editor.photo import Photo
+
+    pixels = np.zeros((8, 8, 3), np.uint8)
+    result = EditResult(pixels, pixels, Photo(pixels, None, "p.png"), "happy", [])
+    store = SessionStore(Scratch(), max_sessions=1)
+    first = store.add(result)
+    write = partial(store.scratch.write, pixels, folder=first.folder)
+    first.before, first.after = write("original.jpg"), write("edited.jpg")
+    first.closeup_before, first.closeup_after = write("original.jpg"), write("faces.jpg")
+    store.add(result)  # another visitor's edit: the first one's goes
+    assert first.expired_because is not None and not (first.folder / "original.npy").exists()
+    for shown in (first.before, first.after, first.closeup_before, first.closeup_after):
+        assert Path(shown).is_file(), shown
 
 # ---------------------------------------------------------------- damaged checkpoints
 
