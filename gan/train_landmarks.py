@@ -171,8 +171,11 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     if config.limit is not None:
         faces["Training"] = faces["Training"][: config.limit]
     fingerprints = data_fingerprints(config)
+    if not fresh:  # a resume on other data is refused before dlib labels that data and replaces the run's cache
+        open_run(run_dir, config, _RESUME_KEYS, fingerprints=fingerprints)
     labels = teacher_labels(config, faces, run_dir, fingerprints["data"])  # the cache is kept by --fresh
-    open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
+    if fresh:  # only now, with the labels made: a missing dlib or teacher must not have removed the old run
+        open_run(run_dir, config, _RESUME_KEYS, fresh=True, fingerprints=fingerprints)
     run_dir.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(config.seed)

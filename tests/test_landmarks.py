@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gan.__main__ import main as gan_main
-from gan.checkpoint import CheckpointError, read_metadata, save_tensors
+from gan.checkpoint import CheckpointError, load_tensors, read_metadata, save_tensors
 from gan.classifier import build_classifier, save_classifier
 from gan.landmarks import LandmarkRegressor, load_landmarks, predict_landmarks, save_landmarks
 from gan.train_landmarks import LandmarkTrainConfig, augment, nme, train_landmarks
@@ -179,3 +179,30 @@ def test_fewer_epochs_than_done_leave_the_regressor_alone(tmp_path):
     with pytest.raises(ValueError, match="has already trained 2 epochs, more than --epochs 1; pass --epochs 2"):
         train_landmarks(LandmarkTrainConfig(**config, epochs=1))
     assert final.read_bytes() == before
+
+
+def test_a_resume_on_other_data_is_refused_before_dlib_relabels_it(tmp_path, monkeypatch):
+    """Without --teacher the run caches dlib's labels of its data. Resuming that run on other data
+    ran dlib over the new data (minutes on FER2013; without dlib: 'needs dlib') and replaced the
+    run's cache before the refusal, so going back to the run's own data ran dlib again."""
+    import gan.train_landmarks as train_module
+
+    (tmp_path / "a").mkdir()
+    first_csv, teacher = _toy_run(tmp_path / "a")
+    labels = {split: tensor.numpy() for split, tensor in load_tensors(teacher)[0].items()}
+    runs = []
+
+    def fake_dlib(faces):
+        runs.append(len(faces))
+        return labels["Training" if len(faces) == len(labels["Training"]) else "PublicTest"][: len(faces)]
+
+    monkeypatch.setattr(train_module, "dlib_landmarks", fake_dlib)
+    out = tmp_path / "run"
+    train_landmarks(LandmarkTrainConfig(data=str(first_csv), out=str(out), batch_size=32, epochs=1, command="test"))
+    assert len(runs) == 2  # Training and PublicTest, cached in the run
+    cache = (out / "teacher.safetensors").read_bytes()
+    other = tmp_path / "other.csv"
+    other.write_text(first_csv.read_text().replace("\n0,", "\n1,", 1))  # one row's emotion: other data
+    with pytest.raises(ValueError, match="was trained on other data"):
+        train_landmarks(LandmarkTrainConfig(data=str(other), out=str(out), batch_size=32, epochs=2, command="test"))
+    assert len(runs) == 2 and (out / "teacher.safetensors").read_bytes() == cache
