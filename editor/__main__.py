@@ -83,6 +83,9 @@ def resolve_auth(args: argparse.Namespace) -> tuple[str, str] | None:
             lines = args.auth_file.read_text().splitlines()
         except OSError as exc:
             raise ValueError(f"--auth-file {args.auth_file}: cannot read it ({exc.strerror or exc})") from None
+        except UnicodeDecodeError as exc:  # e.g. saved in Latin-1: say which file, and how to fix it
+            raise ValueError(f"--auth-file {args.auth_file}: cannot read it as text ({exc.reason}); save it as UTF-8, "
+                             "USER:PASS on its first line") from None
         return _parse_auth(lines[0].strip() if lines else "", f"--auth-file {args.auth_file}")
     if os.environ.get(AUTH_ENV):
         return _parse_auth(os.environ[AUTH_ENV].strip(), f"${AUTH_ENV}")

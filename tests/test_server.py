@@ -409,6 +409,9 @@ def test_exposure_warnings_and_passwords(tmp_path, monkeypatch):
     secret.write_text("no colon\n")
     with pytest.raises(ValueError, match=f"--auth-file {secret}: expected USER:PASS"):
         cli.resolve_auth(parse(["--auth-file", str(secret)]))
+    secret.write_bytes("jos\u00e9:contrase\u00f1a\n".encode("latin-1"))  # saved by an editor in Latin-1
+    with pytest.raises(ValueError, match=f"--auth-file {secret}: cannot read it as text .*save it as UTF-8"):
+        cli.resolve_auth(parse(["--auth-file", str(secret)]))  # it said only "'utf-8' codec can't decode ..."
 
 
 def test_start_up_warns_cleans_and_exit_deletes_the_servers_files(editor, tmp_path, monkeypatch, capsys):
