@@ -17,6 +17,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   added alike everywhere (the default until 2026-12-06, night); cavity-anywhere: the cavity
   wherever the render is dark, not only around its mouth (the default until 2026-12-06,
   morning: editor/transfer.mouth_region);
+- teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
+  (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
   a classifier's gradient says it pushes towards the target, the mask drawn by our
   classifier, by the second judge, or by the encoder's expression head (a model
@@ -60,7 +62,7 @@ from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
 from editor.blend import _as_grey255  # noqa: E402
 from editor.transfer import (CAVITY_KNEE, RESIDUAL_SIGMA, FaceChange, apply_change, cavity_weight,  # noqa: E402
-                             face_change, warp_crop)
+                             face_change, mouth_region, warp_crop)
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.landmarks import predict_landmarks  # noqa: E402
 
@@ -128,6 +130,17 @@ def cavity_anywhere(editor, judge, edit, settings, target) -> FaceChange:
     return replace(base, cavity=cavity_weight(rendered, base.residual))
 
 
+def teeth(scale: float) -> Variant:
+    """The default with its brightening inside the target render's mouth (transfer.mouth_region)
+    scaled by `scale`: the model's 48 px teeth painted over the photo's closed lips."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        base = default(editor, judge, edit, settings, target)
+        region = mouth_region(edit.target_points, base.residual.shape[0])
+        keep = 1.0 - (1.0 - scale) * region
+        return replace(base, residual=np.where(base.residual > 0, base.residual * keep, base.residual).astype(np.float32))
+    return change
+
+
 def salient(by: str) -> Variant:
     def change(editor, judge, edit, settings, target) -> FaceChange:
         base = default(editor, judge, edit, settings, target)
@@ -147,13 +160,13 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     name, _, strength = spec.partition("@")
     base, _, arg = name.partition("-")
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
-              "saliency": lambda: salient(arg or "ours"),
+              "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "relative": lambda: knees(knee=None if arg == "none" else float(arg or 1.0)),
               "cavity": lambda: (cavity_anywhere if arg == "anywhere" else
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 
