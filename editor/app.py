@@ -207,7 +207,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     clear_notices = cleared(len(notices))  # in the browser, at once: a new action, so older notices go
     detect_outputs = [page.faces_found, page.faces_read, page.faces]
     edit_inputs = [page.photo, page.expression, page.faces, page.seed, page.steps, page.restarts, page.strength,
-                   page.blend_mode, page.model, page.download_format]
+                   page.blend_mode, page.model, page.download_format, session]  # session: the edit it replaces
     edit_outputs = [page.result, page.download_file, page.summary, session]
     moved = [session, page.explore_face, *sliders]  # the explore endpoint's inputs, and what follows a move
     explore_outputs = [page.result, session]

@@ -34,7 +34,7 @@ from .photo import Photo, output_metadata, read_photo
 from .recent import Recent
 from .scratch import Scratch
 from .result_handlers import show
-from .session_store import SessionStore
+from .session_store import Session, SessionStore
 from .sliders import N_SLIDERS, SLIDER_RANGE
 
 # The random tab's default truncation: the conditional generator's samples read as their expression
@@ -197,7 +197,8 @@ def detect_faces(editor, photo: str | None):
 
 def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, faces: list[int] | None,
                seed: float, steps: float, restarts: float, strength: float, blend_mode: str, model: str | None = None,
-               download_format: str | None = None, progress=gr.Progress(), *, full_size: bool = True):
+               download_format: str | None = None, previous: Session | None = None, progress=gr.Progress(), *,
+               full_size: bool = True) -> tuple:
     """Change the expression of the faces in a photo.
 
     Parameters:
@@ -222,6 +223,8 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     """
     # (The page passes full_size=False: it writes the full-size photo only when the visitor asks for
     # it, result_handlers.make_download; at 24 MP a PNG takes 1.15 s to write.)
+    # `previous` is the visitor's own edit so far (their gr.State, which API clients do not send):
+    # the new edit replaces it in the store, so each visitor holds one live edit, not one per try.
     if photo is None:
         raise refuse("Upload a photo first (or pick one of the examples).")
     try:
@@ -241,7 +244,9 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         result = editor.edit(read_upload(photo), expression, progress_fn=report, **options)
     except USER_ERRORS as exc:
         raise user_error(exc) from None
-    session = store.add(result)  # the photo goes to disk; the session keeps only what the sliders need
+    # The photo goes to disk; the session keeps only what the sliders need. The previous edit ends
+    # only now: a refused edit leaves the visitor's page and its edit as they were.
+    session = store.add(result, replacing=previous)
     scratch = store.scratch
     original = on_white(result.original, result.photo.alpha)  # as the photo box shows it
     session.before = scratch.write(display_size(original), "original.jpg", folder=session.folder, quality=90)

@@ -104,8 +104,13 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def add(self, result: EditResult) -> Session:
-        """A new session for `result`, its photo written to disk; may end the oldest sessions."""
+    def add(self, result: EditResult, *, replacing: Session | None = None) -> Session:
+        """A new session for `result`, its photo written to disk; may end the oldest sessions.
+
+        `replacing`: the visitor's previous edit, which the new one ends (a visitor trying one
+        expression after another kept every try's photo on disk, and with --max-sessions of them
+        evicted everyone else's live edits); the files its page may still link to stay, as in an
+        eviction."""
         key = uuid.uuid4().hex
         folder = self.scratch.dir / f"session-{key}"
         folder.mkdir()
@@ -115,8 +120,13 @@ class SessionStore:
         edit = replace(result, image=None, original=None, photo=replace(result.photo, rgb=None, alpha=None))
         session = Session(key, folder, edit)
         with self._lock:
+            # Ended before the limits are counted, so the visitor's own new edit evicts no one else's.
+            if isinstance(replacing, Session) and self._sessions.pop(replacing.key, None) is not None:
+                ended = [(replacing, _expired_message("you edited the photo again"), True)]
+            else:  # none, or already ended (evicted, or its visitor left): nothing more to free
+                ended = []
             self._sessions[key] = session
-            ended = self._over_limits()
+            ended += self._over_limits()
         for old, why, keep_linked in ended:
             self._end(old, why, keep_linked=keep_linked)
         return session

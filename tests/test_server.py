@@ -281,6 +281,59 @@ def test_an_evicted_edit_keeps_the_close_up_its_page_shows():
     for shown in (first.before, first.after, first.closeup_before, first.closeup_after):
         assert Path(shown).is_file(), shown
 
+def test_a_visitors_new_edit_replaces_their_previous_one_and_evicts_no_one_else():
+    """Each expression a visitor tried on one photo kept its own session (120 MB of disk at 40 MP)
+    until the limit or the hour, and one visitor's --max-sessions tries evicted everyone else's."""
+    from editor.edits import EditResult
+    from editor.photo import Photo
+
+    pixels = np.zeros((8, 8, 3), np.uint8)
+    result = EditResult(pixels, pixels, Photo(pixels, None, "p.png"), "happy", [])
+    store = SessionStore(Scratch(), max_sessions=2)
+    other = store.add(result)  # another visitor's live edit
+    mine = store.add(result)
+    mine.before = store.scratch.write(pixels, "original.jpg", folder=mine.folder)
+    tries = [mine]
+    for _ in range(3):
+        tries.append(store.add(result, replacing=tries[-1]))
+    assert len(store) == 2 and other.expired_because is None
+    for old in tries[:-1]:
+        assert "you edited the photo again" in old.expired_because
+        assert not (old.folder / "original.npy").exists()
+    assert Path(mine.before).is_file()  # the page may still show it until the new edit arrives
+    assert (tries[-1].folder / "original.npy").is_file()
+
+
+@requires(OBAMA_SMALL)
+def test_the_edit_handler_ends_the_visitors_previous_edit_only_when_the_new_one_is_made(editor):
+    store = SessionStore(Scratch())
+    _, first_download, _, first = edit_photo(editor, store, str(OBAMA_SMALL), "happy", [], progress=no_progress,
+                                             **EDIT_DEFAULTS)
+    with pytest.raises(gr.Error, match="expression must be one of"):  # refused: the page keeps its edit
+        edit_photo(editor, store, str(OBAMA_SMALL), "smug", [], previous=first, progress=no_progress,
+                   **EDIT_DEFAULTS)
+    assert first.expired_because is None
+    (_, after), _, _, second = edit_photo(editor, store, str(OBAMA_SMALL), "sad", [], previous=first,
+                                          progress=no_progress, **EDIT_DEFAULTS)
+    assert len(store) == 1 and first.expired_because is not None and second.expired_because is None
+    assert not (first.folder / "original.npy").exists()  # the previous try's photo is off the disk
+    assert Path(first_download).is_file() and Path(after).is_file()  # what a page or client links to stays
+    with pytest.raises(gr.Error, match="This edit has expired .*press Edit"):
+        explore(editor, store.scratch, first, 0, 1.0)
+
+
+@requires(OBAMA_SMALL)
+def test_a_visitor_trying_expressions_on_the_page_does_not_evict_another_visitors_edit(editor):
+    """Through the server: the edit endpoint gets the visitor's session, so their tries replace it."""
+    with serve(build_demo(editor, max_sessions=2)) as address:
+        other, visitor = connect(address), connect(address)
+        edit_api(other, OBAMA_SMALL)
+        edit_api(visitor, OBAMA_SMALL)
+        edit_api(visitor, OBAMA_SMALL, expression="sad")  # a third session evicted the other visitor's edit
+        other.predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")  # which is still live
+        visitor.predict(0, 1.0, 0, 0, 0, 0, 0, api_name="/explore")  # and so is the visitor's newest
+
+
 # ---------------------------------------------------------------- damaged checkpoints
 
 def _checkpoints_with(tmp_path: Path, damaged: str, expressions=("happy", "sad")) -> Path:
