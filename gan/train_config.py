@@ -3,6 +3,7 @@ select, and what `gan.train.train` reports as it goes and when it stops."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -11,6 +12,10 @@ from pathlib import Path
 from .data import EXPRESSIONS, DataError, FaceDataset, check_class_balance, detect_kind, load_dataset
 from .models import ModelConfig
 from .train_state import check_run_counts
+
+
+# The run folder of data whose path names nothing usable (`--data /`, `--data .hidden.csv`).
+RUN_NAME_FALLBACK = "data"
 
 
 @dataclass
@@ -68,9 +73,20 @@ class TrainConfig:
         return self.model == "conditional"
 
     def run_name(self) -> str:
+        """The run's folder inside --out: one plain folder name, never --out itself or above it.
+
+        The data's own name (fer2013.csv.gz -> fer2013), from its absolute path: `--data ..` or `.`
+        gave an empty name, which put the run into --out itself, where --fresh deleted another run's
+        generator.safetensors, config.json and samples/. (abspath, not resolve: a symlinked data
+        file keeps the name its runs were made under.)"""
         if self.conditional:
             return "conditional"
-        return self.expression or Path(self.data).name.split(".")[0]
+        if self.expression:
+            return self.expression  # one of EXPRESSIONS (__post_init__)
+        # The last component of a normalised absolute path holds no separator, and cut at its
+        # first dot no dot, so it is never "", "." or ".." but for "/" or ".hidden.csv": the fallback.
+        name = Path(os.path.abspath(self.data)).name.split(".")[0]
+        return name or RUN_NAME_FALLBACK
 
     def model_config(self, data: FaceDataset) -> ModelConfig:
         channels, size, _ = data.shape

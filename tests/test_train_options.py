@@ -105,6 +105,25 @@ def test_an_expression_in_capitals_is_that_expression_and_a_missing_data_path_is
     assert "nowhere: no such file or folder" in capsys.readouterr().err
 
 
+def test_a_data_path_without_a_name_trains_into_a_folder_inside_out_and_fresh_clears_only_that(tmp_path,
+                                                                                                monkeypatch):
+    """`--data ..` named the run "" (Path("..").name cut at its first dot), so the run went into --out
+    itself and --fresh deleted whatever run's generator.safetensors, config.json and samples/ were there."""
+    faces = face_folder(tmp_path / "faces", {f"train/{e}": 2 for e in ("happy", "sad")})  # a FER2013 folder
+    out = tmp_path / "runs"
+    (out / "samples").mkdir(parents=True)
+    (out / "generator.safetensors").write_bytes(b"a run of its own")
+    monkeypatch.chdir(faces / "train")
+    assert gan_main(["train", "--data", "..", "--out", str(out), "--fresh", "--batch-size", "4", "--epochs", "1",
+                     "--ngf", "8", "--ndf", "8", "--sample-count", "4"]) == 0
+    assert (out / "generator.safetensors").read_bytes() == b"a run of its own" and (out / "samples").is_dir()
+    assert (out / "faces" / "generator.safetensors").is_file()  # the run is named for the folder ".." is
+    for data in (".", "/", ".hidden.csv", "x/fer2013.csv.gz"):
+        name = _config(Path(data), out).run_name()
+        assert name and (out / name).resolve().parent == out.resolve(), (data, name)
+    assert _config(Path("/"), out).run_name() == "data"
+
+
 def test_train_change_warns_when_its_teacher_is_the_judging_classifier(tmp_path, capsys):
     from gan.checkpoint import CheckpointError
     from gan.train_change import ChangeTuneConfig, train_change
