@@ -15,6 +15,7 @@ import hashlib
 import io
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -192,10 +193,22 @@ def read_celeba(path: str | Path, *, size: int = 64, limit: int | None = None) -
         with archive:
             names = sorted(n for n in archive.namelist() if Path(n).suffix.lower() in IMAGE_SUFFIXES)
             for name in names[:limit]:
-                images.append(_load_image(io.BytesIO(archive.read(name)), f"{path}:{name}", size=size, channels=3))
+                images.append(_load_image(io.BytesIO(_zip_member(archive, path, name)), f"{path}:{name}",
+                                          size=size, channels=3))
     if not images:
         raise DataError(f"{path}: holds no images")
     return FaceDataset(_stack(images), None, f"CelebA {path.name}")
+
+
+def _zip_member(archive: zipfile.ZipFile, path: Path, name: str) -> bytes:
+    """The bytes of one member of a CelebA zip, or a DataError naming it when it is damaged."""
+    try:
+        return archive.read(name)
+    # A damaged member fails only when read: a CRC mismatch or bad header (BadZipFile), a corrupt
+    # deflate stream (zlib.error), one cut short (EOFError), and they reached the user as a traceback.
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise DataError(f"{path}: its member {name} is damaged ({exc}); download img_align_celeba.zip again "
+                        "(`python -m zipfile -t` checks a zip)") from exc
 
 
 def read_image_folder(path: str | Path, *, size: int, channels: int) -> FaceDataset:

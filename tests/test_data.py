@@ -195,6 +195,29 @@ def test_bad_images_and_zips(tmp_path):
         read_image_folder(tmp_path / "empty", size=32, channels=3)
 
 
+@pytest.mark.parametrize("method, at", [(zipfile.ZIP_STORED, 0.5),  # its bytes differ: zipfile's "Bad CRC-32"
+                                        (zipfile.ZIP_DEFLATED, 0.0)])  # its first block's type: zlib.error
+def test_a_damaged_member_of_a_celeba_zip_is_named(tmp_path, method, at):
+    """A zip whose directory reads but one member's bytes are damaged (a bad download): reading that
+    member raised zipfile's CRC error or zlib's, a traceback, not a DataError naming the member."""
+    path = tmp_path / "celeba.zip"
+    noise = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)  # hardly compressible
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        for name in ("img/000001.png", "img/000002.png"):
+            buffer = io.BytesIO()
+            Image.fromarray(noise).save(buffer, "PNG")
+            archive.writestr(name, buffer.getvalue())
+        member = archive.getinfo("img/000002.png")
+    data = bytearray(path.read_bytes())
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)  # its local header
+    data[start + int(member.compress_size * at)] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"celeba\.zip: its member img/000002\.png is damaged \(.+\); "
+                                        "download img_align_celeba.zip again"):
+        read_celeba(path)
+    assert len(read_celeba(path, limit=1)) == 1  # the sound member before it reads
+
+
 def test_fingerprint_tells_files_apart(tmp_path):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text("x")
