@@ -67,9 +67,13 @@ def read_metadata(path: str | Path, *, retrain: str = "python -m gan train") -> 
         raise CheckpointError(f"{path}: a safetensors file without expression-editor metadata; "
                               "it was not written by `python -m gan`")
     try:
-        return json.loads(raw)
+        metadata = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise CheckpointError(_corrupt(path, exc, retrain)) from exc
+    if not isinstance(metadata, dict):  # valid JSON, but a list or a number failed later as AttributeError
+        raise CheckpointError(_corrupt(path, ValueError(f"its metadata is a JSON {type(metadata).__name__}, "
+                                                        "not an object"), retrain))
+    return metadata
 
 
 def load_tensors(path: str | Path, device: str | torch.device = "cpu", *,

@@ -374,6 +374,22 @@ def test_a_damaged_shipped_checkpoint_names_the_command_that_makes_its_kind(tmp_
         load_generator(tmp_path / "bad.safetensors", retrain="python -m gan train --model x")
 
 
+@pytest.mark.parametrize("raw, kind", [("[1, 2]", "list"), ('"happy"', "str"), ("3", "int"), ("null", "NoneType")])
+def test_checkpoint_metadata_that_is_json_but_no_object_is_called_corrupt(tmp_path, raw, kind):
+    """Valid JSON that is not an object (a list, a string...) went on as the metadata and failed
+    later, in whatever read a key of it, with an AttributeError."""
+    from safetensors.torch import save_file
+
+    path = tmp_path / "happy.safetensors"
+    save_file({"x": torch.zeros(1)}, str(path), metadata={"expression_editor": raw})
+    message = rf"happy\.safetensors: the checkpoint is corrupt or truncated \(its metadata is a JSON {kind}, " \
+              r"not an object\)\. Make it again"
+    with pytest.raises(CheckpointError, match=message):
+        read_metadata(path)
+    with pytest.raises(CheckpointError, match=message):
+        load_generator(path)
+
+
 def test_a_max_steps_stop_says_how_to_go_on_and_what_it_kept(small_fer, tmp_path, capsys):
     args = ["train", "--data", str(small_fer), "--out", str(tmp_path), "--limit", "32", "--batch-size", "8",
             "--ngf", "8", "--ndf", "8", "--epochs", "1", "--max-steps", "1"]
