@@ -34,6 +34,12 @@ MAX_PIXELS = 40_000_000
 # The largest upload that can hold MAX_PIXELS: an uncompressed 8-bit RGBA file (BMP, TIFF),
 # 4 bytes a pixel, plus room for headers and metadata. Compressed photos are far smaller.
 MAX_FILE_BYTES = 4 * MAX_PIXELS + 1_000_000
+# The largest file read from a path (the command line's photos; uploads are under MAX_FILE_BYTES
+# already). It is checked before the file is read, which read all of a multi-GB file (a video given
+# by mistake) into memory first. A local file may be a 16-bit master: at 8 bytes a pixel (16-bit
+# RGBA, the most of any layout PIL reads as a photo) MAX_PIXELS take 320 MB uncompressed; 512 MiB
+# leaves room for a TIFF's other pages and metadata.
+MAX_READ_BYTES = 512 * 2**20
 # PIL warns above MAX_IMAGE_PIXELS and raises above twice it; never loosen a stricter setting.
 if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -91,6 +97,7 @@ def read_photo(source: str | Path | bytes | Image.Image | np.ndarray, *, name: s
         path = Path(source)
         name = name or path.name
         try:
+            _check_file_size(path.stat().st_size, name)
             data = path.read_bytes()
         except FileNotFoundError:
             raise PhotoError(f"{name}: no such file; check the path") from None
@@ -256,6 +263,13 @@ def _too_large(name: str, size: tuple[int, int] | None, max_pixels: int) -> str:
     # Without a size, PIL refused the file itself: it claims over twice its limit.
     what = f"{size[0]}x{size[1]} pixels" if size else f"over {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:g} megapixels"
     return f"{name} is too large ({what}; the limit is {limit}); make it smaller and try again"
+
+
+def _check_file_size(size: int, name: str) -> None:
+    if size > MAX_READ_BYTES:
+        raise PhotoError(f"{name} is too large a file for a photo ({size / 1e6:,.0f} MB; the limit is "
+                         f"{MAX_READ_BYTES / 1e6:,.0f} MB, room for a 16-bit TIFF of {MAX_PIXELS / 1e6:g} "
+                         f"megapixels); {_UPLOAD}, or save this one smaller (e.g. as JPEG)")
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from editor.edit_mark import is_marked_edit
-from editor.photo import MAX_FILE_BYTES, MAX_PIXELS, Photo, PhotoError, read_photo, save_photo, to_pil
+from editor.photo import MAX_FILE_BYTES, MAX_PIXELS, MAX_READ_BYTES, Photo, PhotoError, read_photo, save_photo, to_pil
 
 from .conftest import PHOTOS, requires
 
@@ -318,6 +318,26 @@ def test_the_upload_cap_admits_every_photo_within_the_pixel_limit():
     assert MAX_FILE_BYTES >= 138 + 4 * MAX_PIXELS
     bmp = encode(Image.new("RGB", (3464, 2598)), "BMP")  # 9 MP: 27 MB, over the old 25 MB cap
     assert 25 * 2**20 < len(bmp) <= MAX_FILE_BYTES
+
+
+def test_a_file_too_large_for_a_photo_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """`expression-editor edit` on a video read all of it into memory before any check. (A sparse
+    file: nothing is written; and reading it is made to fail, so the test never reads 5 GB.)"""
+    from pathlib import Path
+
+    path = tmp_path / "holiday.mov"
+    with open(path, "wb") as f:
+        f.truncate(5 * 10**9)
+
+    def no_read(self):
+        raise AssertionError(f"{self} was read")
+
+    monkeypatch.setattr(Path, "read_bytes", no_read)
+    with pytest.raises(PhotoError, match=r"^holiday\.mov is too large a file for a photo \(5,000 MB; the limit is "
+                                         r"537 MB, .*\); choose a photo file .*, or save this one smaller"):
+        read_photo(path)
+    # Within it: every upload the page takes, and a 16-bit RGBA TIFF at the pixel limit (8 bytes a pixel).
+    assert MAX_READ_BYTES >= MAX_FILE_BYTES and MAX_READ_BYTES >= 8 * MAX_PIXELS + 1_000_000
 
 
 def test_a_grey_photo_is_saved_grey_and_a_colour_one_in_colour(tmp_path):
