@@ -17,6 +17,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   added alike everywhere (the default until 2026-12-06, night); cavity-anywhere: the cavity
   wherever the render is dark, not only around its mouth (the default until 2026-12-06,
   morning: editor/transfer.mouth_region);
+- follow: the residual carried from where T has it to where the capped motion puts the
+  photo's features (transfer.FOLLOW_CAP; docs/transfer_screens.md, not kept);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -130,6 +132,13 @@ def cavity_anywhere(editor, judge, edit, settings, target) -> FaceChange:
     return replace(base, cavity=cavity_weight(rendered, base.residual))
 
 
+def capped_frame(editor, judge, edit, settings, target) -> FaceChange:
+    """The default with the residual carried to where the capped motion puts the photo's
+    features (transfer.FOLLOW_CAP; not kept)."""
+    return face_change(edit.source, edit.generated, edit.aligned, points=(edit.source_points, edit.target_points),
+                       follow_cap=True)
+
+
 def teeth(scale: float) -> Variant:
     """The default with its brightening inside the target render's mouth (transfer.mouth_region)
     scaled by `scale`: the model's 48 px teeth painted over the photo's closed lips."""
@@ -161,12 +170,13 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     base, _, arg = name.partition("-")
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
+              "follow": lambda: capped_frame,
               "relative": lambda: knees(knee=None if arg == "none" else float(arg or 1.0)),
               "cavity": lambda: (cavity_anywhere if arg == "anywhere" else
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, follow, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -70,6 +70,11 @@ MOUTH_MARGIN = 3.0
 # mouth's detail (Laplacian variance of fr_obama's mouth, happy: 330 against 610 in the photo);
 # bicubic keeps 460 (Lanczos 503, but 5x bicubic's time: 190 against 35 ms for a 1500 px face box).
 WARP_INTERPOLATION = cv2.INTER_CUBIC
+# Carry the residual to where the capped motion puts the photo's features (face_change's
+# follow_cap): off, as measured (docs/transfer_screens.md: the dark opening of a surprise lands on
+# the photo's mouth instead of its chin, but both judges read 1-2 points fewer edits on 200 photos).
+FOLLOW_CAP = False
+FOLLOW_ITERATIONS = 3
 FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
 
 
@@ -121,12 +126,14 @@ class FaceChange:
 def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarray, *,
                 mode: str = "flow", points: tuple[np.ndarray, np.ndarray] | None = None,
                 residual_sigma: float = RESIDUAL_SIGMA, residual_weight: float = 1.0,
-                knee: float | None = DARK_KNEE, cavity_knee: float | None = CAVITY_KNEE) -> FaceChange:
+                knee: float | None = DARK_KNEE, cavity_knee: float | None = CAVITY_KNEE,
+                follow_cap: bool = FOLLOW_CAP) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
     None: optical flow between the renders. `knee`: see DARK_KNEE (None: brightening is
-    added everywhere alike); `cavity_knee`: see CAVITY_KNEE (None: darkening is added alike)."""
+    added everywhere alike); `cavity_knee`: see CAVITY_KNEE (None: darkening is added alike);
+    `follow_cap`: see FOLLOW_CAP (with `points` only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -137,7 +144,21 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if mode == "difference":
         return FaceChange(np.zeros((*s.shape, 2), np.float32), ((t - s) * contrast).astype(np.float32))
     flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
-    moved = warp_crop(s, flow)
+    offset = None
+    if points is not None and follow_cap:
+        # The photo moves by the capped flow, the renders by their whole motion: measured where T
+        # is, an opening the cap held back lands below the photo's moved lips (a surprise's jaw
+        # drops 7-9 crop pixels, the photo's 3: a dark blotch on the lower lip and chin, the
+        # photo's teeth left lit). Measure the change in T's frame, against S moved all the way,
+        # then carry it to where the capped motion puts each point: output pixel x shows the
+        # photo's point x + C(x), which T shows at about x + C(x) - F(x).
+        whole = landmark_flow(*points, s.shape[0], cap=math.inf)
+        offset = flow - whole
+        for _ in range(FOLLOW_ITERATIONS):  # y = x + C(x) - F(y), solved by fixed-point steps
+            offset = flow - np.stack([warp_crop(whole[..., i], offset) for i in (0, 1)], axis=-1)
+        moved = warp_crop(s, whole)
+    else:
+        moved = warp_crop(s, flow)
     residual = t - moved
     if residual_sigma > 0:  # the levels, from the renders, at the residual's own resolution
         residual, moved, t = (cv2.GaussianBlur(image, (0, 0), residual_sigma) for image in (residual, moved, t))
@@ -148,6 +169,9 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if cavity_knee is not None:
         cavity = cavity_weight(t, residual) * mouth_region(None if points is None else points[1], s.shape[0])
         cavity_level = (floor * cavity_knee).astype(np.float32)
+    if offset is not None:
+        residual, level, cavity, cavity_level = (None if field is None else warp_crop(field, offset)
+                                                 for field in (residual, level, cavity, cavity_level))
     return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level)
 
 

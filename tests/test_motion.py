@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from editor.motion import CAP, HOLDING, MOVING, landmark_flow
@@ -63,3 +64,35 @@ def test_face_change_takes_its_motion_from_the_points():
     assert np.allclose(change.flow, landmark_flow(source, target), atol=1e-5)
     without = face_change(s, s, s)  # no points: optical flow between identical renders finds nothing
     assert np.abs(without.flow).max() < 0.05
+
+
+def _mouth_render(y: int) -> np.ndarray:
+    """A 48x48 grey render with a dark opening (radius 3) centred on (24, y)."""
+    render = np.full((48, 48), 170, np.uint8)
+    cv2.circle(render, (24, y), 3, 20, -1)
+    return render
+
+
+def test_follow_cap_carries_a_change_the_cap_holds_back_to_where_the_photo_moved():
+    # A surprise's jaw drops further than the photo may move (CAP): the renders' opening moves
+    # 6 px, the photo's 3. Measured where T has it, the change darkens below the photo's moved
+    # mouth (a blotch on its lower lip and chin) and brightens the mouth itself; carried to where
+    # the capped motion puts each point, it is the renders' change beyond the motion: none here
+    # but what the smooth (not exact) flow leaves.
+    source = _mean_face()
+    target = source.copy()
+    target[MOVING, 1] += 6.0
+    s, t = _mouth_render(37), _mouth_render(43)
+    followed = face_change(s, t, s, points=(source, target), follow_cap=True)
+    behind = face_change(s, t, s, points=(source, target), follow_cap=False)
+    assert behind.residual[44, 24] < -100 and behind.residual[39, 24] > 100
+    assert followed.residual.min() > 0.5 * behind.residual.min()
+    assert followed.residual.max() < 0.2 * behind.residual.max()
+    assert np.allclose(followed.flow, behind.flow)  # the photo moves alike: only the residual's place differs
+    # Within the cap both are the same change.
+    target = source.copy()
+    target[MOVING, 1] += 2.0
+    t = _mouth_render(39)
+    near, far = (face_change(s, t, s, points=(source, target), follow_cap=f) for f in (True, False))
+    assert np.abs(near.residual - far.residual).max() < 1e-3
+    assert np.abs(near.cavity - far.cavity).max() < 1e-3
