@@ -142,12 +142,13 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                  value=DEFAULT_STRENGTH[editor.default_model], step=0.05,
                                  label="Strength", info=STRENGTH_INFO[editor.default_model],
                                  elem_id="strength", **NO_RESET)
-            with gr.Row():
-                seed = gr.Number(0, label=VARIATION_LABEL, info=VARIATION_INFO, precision=0,
-                                 minimum=validate.SEED[0], maximum=validate.SEED[1], scale=1, elem_id="variation")
-                edit_button = gr.Button("Edit", variant="primary", scale=2, elem_id="edit-button")
+            edit_button = gr.Button("Edit", variant="primary", elem_id="edit-button")
             edit_notice = gr.HTML(elem_id="edit-notice", elem_classes="notice")
             with gr.Accordion("Advanced settings", open=False):
+                # Here, not beside Edit: a third of the column squeezed its help into a ten-line
+                # ribbon, and a photographer rarely needs another fit of the same face.
+                seed = gr.Number(0, label=VARIATION_LABEL, info=VARIATION_INFO, precision=0,
+                                 minimum=validate.SEED[0], maximum=validate.SEED[1], elem_id="variation")
                 default_steps, default_restarts = DEFAULT_INVERSION[editor.default_model]
                 steps = gr.Slider(*validate.STEPS, value=default_steps, step=5, label=STEPS_LABEL,
                                   info=STEPS_INFO, elem_id="steps")
