@@ -32,6 +32,10 @@ CLOSEUP_MAX_WIDTH = 1600
 CLOSEUP_GAP = 8  # white pixels between two faces' regions
 CLOSEUP_MARGIN = 0.5  # around each face, in units of its larger side
 CLOSEUP_MAX_ZOOM = 4.0  # a small face is enlarged at most this much: more shows only blur
+# Up to this many faces go one above the other, each centred: the before/after divider starts in
+# the middle, so it crosses every face (side by side, two faces met the divider in the gap between
+# them, one face all before and the other all after). More faces (a group) take rows, as large as fit.
+CLOSEUP_STACKED = 3
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"  # beside a checkout
 
 
@@ -92,7 +96,8 @@ def closeup(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, he
     where the largest region would be enlarged more than CLOSEUP_MAX_ZOOM times or the row
     would be wider than `max_width`. Many faces (a group photo) go into as many rows, within
     `height` in all, as make them largest, not into one strip of thumbnails. The same boxes
-    give the photo and its edit the same layout, so the two line up in the before/after view."""
+    give the photo and its edit the same layout, so the two line up in the before/after view.
+    Up to CLOSEUP_STACKED faces go one per row; every row is centred."""
     regions = [image[t:b, l:r] for l, t, r, b in boxes]
     zoom_cap = CLOSEUP_MAX_ZOOM * max(r.shape[0] for r in regions)
     aspects = [r.shape[1] / r.shape[0] for r in regions]
@@ -106,7 +111,8 @@ def closeup(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, he
             side = min(side, free / sum(aspects[i] for i in group))
         return side, groups
 
-    side, groups = max((layout(rows) for rows in range(1, len(regions) + 1)), key=lambda option: option[0])
+    choices = [len(regions)] if len(regions) <= CLOSEUP_STACKED else range(1, len(regions) + 1)
+    side, groups = max((layout(rows) for rows in choices), key=lambda option: option[0])
     tile_height = max(1, round(side))
     rows = [_closeup_row([regions[i] for i in group], side, tile_height) for group in groups]
     width = max(row.shape[1] for row in rows)
@@ -115,7 +121,8 @@ def closeup(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, he
     for row in rows:
         if stacked:
             stacked.append(gap)
-        stacked.append(np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=255))
+        left = (width - row.shape[1]) // 2
+        stacked.append(np.pad(row, ((0, 0), (left, width - row.shape[1] - left), (0, 0)), constant_values=255))
     return np.vstack(stacked)
 
 

@@ -16,7 +16,7 @@ from editor.handlers import RANDOM_TRUNCATION, edit_photo, random_face, random_s
 from editor.result_handlers import (apply_strength, explore, page_face, prepare_explore, read_moved_faces, reset_sliders,
                                     make_download, show_closeup)
 from editor.page_errors import in_page
-from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, closeup, closeup_boxes, write_display
+from editor.page_images import CLOSEUP_GAP, CLOSEUP_HEIGHT, CLOSEUP_STACKED, closeup, closeup_boxes, write_display
 from editor.directions import move
 from editor.scratch import Scratch
 from editor.session_store import SessionStore
@@ -343,21 +343,29 @@ def test_closeup_boxes_frame_each_face_with_a_margin_inside_the_photo():
     assert closeup_boxes([(5, 5, 25, 25), (150, 20, 170, 40)], (180, 60)) == [(0, 0, 35, 35), (140, 10, 180, 50)]
 
 
-def test_closeup_puts_the_faces_side_by_side_at_one_height_and_enlarges_only_so_far():
+def test_closeup_stacks_a_few_faces_and_enlarges_only_so_far():
     image = np.random.default_rng(0).integers(0, 256, (400, 600, 3), dtype=np.uint8)
     one = closeup(image, [(0, 0, 300, 200)])
     assert one.shape == (CLOSEUP_HEIGHT, CLOSEUP_HEIGHT * 3 // 2, 3)
     assert closeup(image, [(10, 10, 40, 30)]).shape == (80, 120, 3)  # 4x at most
     assert np.array_equal(closeup(image, [(0, 0, 100, 100)], height=100), image[:100, :100])  # 1x: the pixels
-    two = closeup(image, [(0, 0, 100, 100), (300, 100, 350, 200)], height=200)
-    assert two.shape == (200, 200 + CLOSEUP_GAP + 100, 3)  # the small face enlarged to the same height
-    assert (two[:, 200:200 + CLOSEUP_GAP] == 255).all()
+    # Two faces one above the other, each centred, so the divider (in the middle) crosses both:
+    # side by side it sat in the gap between them, one face all before and the other all after.
+    two = closeup(image, [(0, 0, 100, 100), (300, 100, 350, 200)], height=200 + CLOSEUP_GAP)
+    assert two.shape == (200 + CLOSEUP_GAP, 100, 3)  # 100 px high each, the narrow face 50 px wide
+    assert (two[100:100 + CLOSEUP_GAP] == 255).all()
+    assert (two[100 + CLOSEUP_GAP:, :25] == 255).all() and (two[100 + CLOSEUP_GAP:, 75:] == 255).all()
+    assert not (two[100 + CLOSEUP_GAP:, 25:75] == 255).all()
+    column = closeup(image, [(0, 0, 100, 100)] * CLOSEUP_STACKED, height=300)  # 3: still one column
+    assert column.shape[:2] == (3 * 95 + 2 * CLOSEUP_GAP, 95)
     wide = closeup(image, [(0, 0, 600, 100)] * 3, height=400, max_width=1000)
     assert wide.shape[1] <= 1000
     # a group of 20 faces: rows of larger faces (3 rows of 7, 7 and 6: 181 px high each), not one strip of 72 px
     group = closeup(image, [(0, 0, 100, 100)] * 20, height=560, max_width=1600)
     assert group.shape == (3 * 181 + 2 * CLOSEUP_GAP, 7 * 181 + 6 * CLOSEUP_GAP, 3)
-    assert (group[181:181 + CLOSEUP_GAP] == 255).all() and (group[-181:, -181:] == 255).all()  # the last row's gap
+    margin = (181 + CLOSEUP_GAP) // 2  # the last row of 6, centred: half a tile of white each side
+    assert (group[181:181 + CLOSEUP_GAP] == 255).all()
+    assert (group[-181:, :margin] == 255).all() and (group[-181:, -margin:] == 255).all()
 
 
 @requires(OBAMA)
