@@ -11,7 +11,8 @@ No output overwrites an input, and no two outputs of a run share a name: photos
 of the same name get their suffix added (obama.jpg, obama.webp -> obama_jpg.png,
 obama_webp.png); an output that would be its own input (editing ow/*.png into
 ow/) gets the expression, as the page's downloads do (astronaut_sad.png); a name
-still taken gets _2, _3, ... Each `PHOTO -> OUTPUT` line says which name it got.
+still taken (also by a file there that the editor did not write) gets _2, _3, ...
+Each `PHOTO -> OUTPUT` line says which name it got.
 Outputs of earlier runs are overwritten, and not edited again when a glob picks them up
 (`edit ow/*.png --output-dir ow` twice: astronaut_sad.png is not a photo to edit)."""
 

@@ -81,9 +81,11 @@ def output_paths(photos: list[Path], expressions: list[str], folder: Path, fmt: 
       photos is a reasonable wish, a batch tool should finish the run it was given, and the page's
       download name (obama_sad.png) is the name people already get for an edit and says what was done;
     - _<n> (2, 3, ...) comes when a name is still taken: by an earlier photo's output, an input file,
-      or a folder. The photos are taken in the order given, so the names are predictable.
+      a file the editor did not write, or a folder. The photos are taken in the order given, so the
+      names are predictable.
     Names are compared case-insensitively, as folders on macOS and Windows do. An existing file that
-    is no input (an earlier run's output) is not taken: re-running a command overwrites its outputs.
+    is no input is taken unless the editor wrote it (edit_mark: an earlier run's output), so
+    re-running a command overwrites its outputs and never someone's photo that sits in `folder`.
     """
     inputs = {key for key in map(_file_id, photos) if key is not None}
     stems = [path.stem.casefold() for path in photos]
@@ -93,8 +95,12 @@ def output_paths(photos: list[Path], expressions: list[str], folder: Path, fmt: 
     def is_input(name: str) -> bool:
         return _file_id(folder / name) in inputs
 
+    def someones(name: str) -> bool:  # a file there that is no edit of ours: a photo to keep
+        return _file_id(folder / name) is not None and not is_marked_edit(folder / name)
+
     def free(name: str) -> bool:
-        return name.casefold() not in taken and not is_input(name) and not (folder / name).is_dir()
+        return (name.casefold() not in taken and not is_input(name) and not (folder / name).is_dir()
+                and not someones(name))
 
     plan = []
     for path in photos:

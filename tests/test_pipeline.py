@@ -387,9 +387,9 @@ def test_output_names_never_repeat_in_a_run_nor_hit_an_input(tmp_path):
         ["x_jpg_happy.jpg", "x_jpg_sad.jpg"], ["X_jpg_happy_2.jpg", "X_jpg_sad_2.jpg"]]  # case-blind folders
     # An output that would be its own input, or another input, takes the page's download name.
     own = [out / "astronaut.png", out / "astronaut_sad.png"]
-    for path in own:
-        path.touch()
+    own[0].touch()
     assert _names(output_paths(own[:1], ["sad"], out, "png")) == [["astronaut_sad.png"]]
+    own[1].touch()
     assert _names(output_paths(own, ["sad"], out, "png")) == [["astronaut_sad_2.png"], ["astronaut_sad_sad.png"]]
     # ... unless it is an earlier run's edit of another photo given now (its EXIF says the editor wrote
     # it): then it is no photo to edit.
@@ -413,9 +413,25 @@ def test_output_names_never_repeat_in_a_run_nor_hit_an_input(tmp_path):
     assert without_earlier_outputs(elsewhere, out) == elsewhere
     assert without_earlier_outputs([out / "astronaut_sad.png"], out) == [out / "astronaut_sad.png"]  # alone
     (out / "busy.png").mkdir()  # a folder in the way is passed over; an earlier run's file is not
-    (out / "done.png").touch()
+    save_photo(Image.new("RGB", (8, 8)), out / "done.png")  # as `edit` writes it
     assert _names(output_paths([a / "busy.jpg", a / "done.jpg"], ["happy"], out, "png")) == [
         ["busy_2.png"], ["done.png"]]
+
+
+def test_output_names_pass_over_a_photo_in_the_output_folder_that_the_editor_did_not_write(tmp_path):
+    """`edit trip/anna.jpg --output-dir photos` where photos/ holds the person's own anna.png: the
+    edit was written over it (any file there that was no input counted as an earlier run's output)."""
+    out, trip = tmp_path / "photos", tmp_path / "trip"
+    out.mkdir()
+    trip.mkdir()
+    Image.new("RGB", (8, 8)).save(trip / "anna.jpg")
+    Image.new("RGB", (8, 8), (200, 150, 120)).save(out / "anna.png")  # someone's photo, not an edit
+    (out / "ben.png").write_bytes(b"not even an image")  # nor is this one of ours
+    save_photo(Image.new("RGB", (8, 8)), out / "anna_2.png")  # an earlier run's edit: overwritten
+    assert _names(output_paths([trip / "anna.jpg", trip / "ben.jpg"], ["happy"], out, "png")) == [
+        ["anna_2.png"], ["ben_2.png"]]
+    assert _names(output_paths([trip / "anna.jpg"], ["happy", "sad"], out, "png")) == [
+        ["anna_happy.png", "anna_sad.png"]]
 
 
 @requires(PHOTOS / "fr_obama_small.jpg")
