@@ -1,13 +1,14 @@
 """The web app's own files on disk, and their cleaning.
 
 `python -m editor` keeps everything it writes in one folder per server process,
-`<temp>/expression-editor/<pid>-<random>/` (`<temp>` is $TMPDIR, else /tmp): the
+`<temp>/expression-editor-<uid>/<pid>-<random>/` (`<temp>` is $TMPDIR, else /tmp;
+`<uid>` the user's number, so two users of one machine do not share it): the
 uploads (Gradio's cache, unless GRADIO_TEMP_DIR says otherwise), the images the
 page shows, and each session's photo and downloads. The process holds a lock on
 its folder while it runs; at start-up, any folder whose lock is free belongs to a
 process that has ended without cleaning up (a crash, SIGKILL) and is deleted. At
 exit (Ctrl-C, SIGTERM) the process deletes its own. Only folders named like ours
-are ever considered: `<temp>/expression-editor` may hold someone's checkout.
+are ever considered: the root folder may hold something else.
 
 `Scratch` is the folder for the images the page shows, with files older than an
 hour deleted as new ones are written. It is locked the same way, because
@@ -44,8 +45,11 @@ LOCK_NAME = ".lock"
 
 
 def scratch_root() -> Path:
-    """Where the server processes' folders live: <temp>/expression-editor."""
-    return Path(tempfile.gettempdir()) / ROOT_NAME
+    """Where the server processes' folders live: <temp>/expression-editor-<uid>, one per user.
+    (A folder shared by all users was made with the first one's permissions, and on a shared
+    /tmp a second user's server stopped at start-up with a PermissionError.)"""
+    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""  # Windows' temp folder is per user already
+    return Path(tempfile.gettempdir()) / f"{ROOT_NAME}{user}"
 
 
 class ProcessFolder:
@@ -82,7 +86,11 @@ def remove_stale(root: Path | None = None, *, prefix: str = "", grace: float = 6
         try:
             fd = os.open(folder / LOCK_NAME, os.O_RDWR)
         except FileNotFoundError:
-            if time.time() - folder.stat().st_mtime < grace or _running(int(named.group(1))):
+            try:
+                started = folder.stat().st_mtime
+            except FileNotFoundError:  # another server starting now removed it first
+                continue
+            if time.time() - started < grace or _running(int(named.group(1))):
                 continue
             fd = None
         except OSError:

@@ -427,6 +427,37 @@ def test_remove_stale_leaves_folders_that_are_not_ours_and_those_of_running_proc
     assert all((folder / "keep.txt").exists() for folder in [*checkout, starting])
 
 
+def test_each_user_has_their_own_scratch_root(monkeypatch, tmp_path):
+    """One <temp>/expression-editor for all users was made with the first one's permissions: a
+    second user's server stopped at start-up with a PermissionError on a shared /tmp."""
+    import editor.scratch as scratch_module
+
+    monkeypatch.setattr(scratch_module.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(scratch_module.os, "getuid", lambda: 1000, raising=False)
+    first = scratch_module.scratch_root()
+    monkeypatch.setattr(scratch_module.os, "getuid", lambda: 1001, raising=False)
+    assert first == tmp_path / "expression-editor-1000" != scratch_module.scratch_root()
+
+
+def test_remove_stale_skips_a_folder_another_server_removes_first(tmp_path, monkeypatch):
+    """Two servers starting at once: the folder one sees without a lock file may be gone before
+    the other reads its age; that is no reason to stop starting."""
+    gone = tmp_path / "999996-gone1234"
+    gone.mkdir()
+    real_stat = Path.stat
+    looks = []
+
+    def vanishing(self, *args, **kwargs):
+        if self == gone and kwargs.get("follow_symlinks", True):  # is_dir's and the age's, not lstat's
+            looks.append(self)
+            if len(looks) == 2:  # is_dir's look found it; gone by the age check's
+                shutil.rmtree(gone, ignore_errors=True)
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", vanishing)
+    assert remove_stale(tmp_path) == [] and len(looks) == 2
+
+
 def test_a_new_scratch_deletes_the_scratch_folders_of_ended_processes(tmp_path):
     """build_demo outside `python -m editor` (tests, a notebook) puts its Scratch in Gradio's
     shared cache or <temp>; a killed process's folder there is deleted by the next one."""
