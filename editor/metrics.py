@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ImageBatch = np.ndarray | torch.Tensor  # [H, W], [N, H, W] or [N, C, H, W]; what _batch takes
+ImageBatch = np.ndarray | torch.Tensor  # [H, W] or [N, H, W] grey images (no channel axis)
 
 _SSIM_SIGMA = 1.5  # Wang et al. 2004: an 11x11 Gaussian window, sigma 1.5
 _SSIM_WINDOW = 11
