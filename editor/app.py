@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from .pipeline import Editor
 
 MAX_FACES = 12  # face choices an API client may name without running detection first
+RESULT_BOX, CLOSEUP_BOX = 520, 420  # heights of the before/after and close-up boxes, in CSS pixels
 
 def launch_options() -> dict:
     """The keyword arguments for `demo.launch()` that style the page (Gradio 6 takes them there)."""
@@ -166,7 +167,10 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
                                                 "and a fifth of the size, for large photos",
                                            elem_id="download-format")
         with gr.Column(scale=3):
-            result = gr.ImageSlider(label="Before / after", type="filepath", height=520,
+            # max_height no taller than the box (Gradio's default is 500 px): a taller image overflowed
+            # the 420 px close-up, its top cut off, and Gradio placed the "after" half 40 px above the
+            # "before" half, so the divider joined two different parts of the faces.
+            result = gr.ImageSlider(label="Before / after", type="filepath", height=RESULT_BOX, max_height=RESULT_BOX,
                                     buttons=["fullscreen"], interactive=False, elem_id="result")
             summary = gr.Markdown(elem_id="summary")
             # A plain button: the full-size photo is written when asked for (make_download), then
@@ -175,8 +179,8 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             download_file = gr.File(visible="hidden", interactive=False, elem_id="download-file")
             download_notice = gr.HTML(elem_id="download-notice", elem_classes="notice")
             closeup = gr.ImageSlider(label="The edited faces, close up (from the full-size photo)", type="filepath",
-                                     height=420, buttons=["fullscreen"], interactive=False, visible=False,
-                                     elem_id="closeup")
+                                     height=CLOSEUP_BOX, max_height=CLOSEUP_BOX, buttons=["fullscreen"],
+                                     interactive=False, visible=False, elem_id="closeup")
             with gr.Column(visible=False) as explore_panel:
                 explore_intro = gr.Markdown(EXPLORE_INTRO[editor.default_model])
                 explore_face = gr.Dropdown(face_choices(MAX_FACES), value=0, label="Face to move", visible=False)

@@ -116,6 +116,12 @@ def show_closeup(session: Session | None):
     return gr.update(value=(session.closeup_before, session.closeup_after), visible=True)
 
 
+# The title of Strength's notice when the page's choices no longer describe the edit shown: the
+# slider did nothing, and the way on is the Edit button, not a mistake to correct ("Error:" in red
+# beside a slider the visitor had only moved read as if something had broken).
+PRESS_EDIT = "Press Edit"
+
+
 def apply_strength(editor, scratch: Scratch, session: Session | None, face: int | None, strength: float,
                    expression: str | None = None, model: str | None = None, ticked: list | None = None):
     """After an edit (conditional model), the Strength slider re-renders every edited face with
@@ -129,17 +135,17 @@ def apply_strength(editor, scratch: Scratch, session: Session | None, face: int 
     edit = session.edit
     if edit.model != "conditional":
         raise refuse("Strength redraws edits of the conditional model; this one used the seed model, whose "
-                     "strength takes effect when you press Edit.")
+                     "strength takes effect when you press Edit.", PRESS_EDIT)
     if model is not None and model != edit.model:
         raise refuse(f"The edit shown used the {edit.model} model; press Edit to edit with the {model} model "
-                     "at this strength.")
+                     "at this strength.", PRESS_EDIT)
     if expression is not None and expression != edit.expression:
         raise refuse(f"Strength redraws the edit shown ({edit.expression}); press Edit to make the face "
-                     f"{expression} at this strength.")
+                     f"{expression} at this strength.", PRESS_EDIT)
     added = _ticked_not_edited(ticked, edit)
     if added:
         raise refuse(f"Strength redraws the faces of the edit shown; press Edit to edit "
-                     f"{' and '.join(f'Face {i + 1}' for i in added)} too.")
+                     f"{' and '.join(f'Face {i + 1}' for i in added)} too.", PRESS_EDIT)
     try:
         result = session.result
         strength = validate.number("strength", strength, *validate.STRENGTH)

@@ -413,6 +413,13 @@ def test_the_strength_slider_after_an_edit_re_renders_without_a_new_fit(editor, 
     with pytest.raises(gr.Error, match="redraws the faces of the edit shown; press Edit to edit Face 2 too"):
         apply_strength(editor, store.scratch, session, None, 0.5, "surprise", "conditional", [0, 1])
     assert apply_strength(None, store.scratch, None, None, 0.5) == [gr.skip()] * 15  # no edit yet: press Edit
+    # Each of those is titled with the way on, not "Error" (the page showed "Error:" in red beside a
+    # slider the visitor had only moved, as if something had broken).
+    for call in [(seed, None, 0.5), (session, None, 0.5, "sad", "conditional"),
+                 (session, None, 0.5, "surprise", "seed"), (session, None, 0.5, "surprise", "conditional", [0, 1])]:
+        with pytest.raises(gr.Error) as refused:
+            apply_strength(editor, store.scratch, *call)
+        assert refused.value.title == "Press Edit" and "press Edit" in refused.value.message
     # The edited expression's own slider under Explore moves Strength too; the others do not.
     from editor.result_handlers import strength_of_weights
 
@@ -712,3 +719,14 @@ def test_sliders_that_redraw_have_no_reset_button_and_a_second_edit_press_is_kep
     edits = [d for d in demo.config["dependencies"] if [edit_button, "click"] in [list(t) for t in d["targets"]]
              and d.get("backend_fn")]
     assert edits and all(d["trigger_mode"] == "always_last" for d in edits)
+
+
+def test_the_before_after_views_show_the_whole_image_with_both_halves_aligned(editor):
+    """An ImageSlider's image may be max_height tall (Gradio's default: 500 px) whatever the box's
+    height: in the 420 px close-up the faces' tops were cut off and Gradio drew the "after" half
+    40 px above the "before" half, so the divider joined two different parts of the faces."""
+    from editor.app import build_demo
+
+    configs = {block.get_config().get("elem_id"): block.get_config() for block in build_demo(editor).blocks.values()}
+    for view in ("result", "closeup"):
+        assert configs[view]["max_height"] <= configs[view]["height"], view
