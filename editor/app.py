@@ -47,7 +47,7 @@ from .handlers import (ShownPhoto, detect_faces, edit_photo, once_per_photo, ope
 from .result_handlers import (apply_strength, edit_strength, explore, make_download, page_face, prepare_explore,
                               read_moved_faces, reset_sliders, show_closeup, show_face_amounts, strength_of_weights)
 from .page_errors import in_page
-from .page_browser import CSS, SAVE_FILE, accessible_controls, cleared
+from .page_browser import CSS, SAVE_FILE, SHOW_RESULT, accessible_controls, cleared
 from .page_parts import NO_RESET, api_summary, default_expression, direction_slider, named_values
 from .page_images import DOWNLOAD_FORMATS, example_photos
 from .page_text import (BLEND_INFO, EXPLORE_INTRO, INTRO, RESTARTS_INFO, RESTARTS_LABEL, STEPS_INFO, STEPS_LABEL,
@@ -178,7 +178,7 @@ def _edit_tab(editor, store: SessionStore) -> SimpleNamespace:
             download = gr.Button("Download full-size photo", visible=False, elem_id="download")
             download_file = gr.File(visible="hidden", interactive=False, elem_id="download-file")
             download_notice = gr.HTML(elem_id="download-notice", elem_classes="notice")
-            closeup = gr.ImageSlider(label="The edited faces, close up (from the full-size photo)", type="filepath",
+            closeup = gr.ImageSlider(label="Close-up of the edited faces", type="filepath",
                                      height=CLOSEUP_BOX, max_height=CLOSEUP_BOX, buttons=["fullscreen"],
                                      interactive=False, visible=False, elem_id="closeup")
             with gr.Column(visible=False) as explore_panel:
@@ -220,6 +220,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     quiet = dict(api_visibility="private", show_progress="hidden")
 
     page.edit_button.click(None, None, notices, js=clear_notices, **quiet)
+    page.edit_button.click(None, None, None, js=SHOW_RESULT, **quiet)
     edit_event = page.edit_button.click(
         in_page(partial(edit_photo, editor, store, full_size=False), len(edit_outputs)), edit_inputs,
         [*edit_outputs, page.edit_notice],

@@ -120,6 +120,19 @@ def accessible_controls(example_labels: list[str]) -> str:
     return ACCESSIBLE_CONTROLS.replace("__EXAMPLE_LABELS__", json.dumps(example_labels))
 
 
+# On a phone the page is one column and the result lies a screen or more below the Edit button, so
+# an edit's progress (shown on the result) went unseen: Edit brings the result into view when it is
+# off the screen, and leaves a desktop's side-by-side page where it is.
+SHOW_RESULT = """() => {
+    const result = document.getElementById("result");
+    if (result) {
+        const box = result.getBoundingClientRect();
+        if (box.top >= window.innerHeight || box.bottom <= 0) result.scrollIntoView({block: "start"});
+    }
+    return [];
+}"""
+
+
 def cleared(notices: int, files: int = 0) -> str:
     """The JavaScript of an event that empties `notices` notices, then `files` file boxes, at once
     in the browser (its outputs in that order)."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 STRENGTH_INFO = {
     "conditional": "0: unchanged; 1: the model's full expression, often faint on a photo; past 1 pushed further "
                    f"({DEFAULT_STRENGTH['conditional']:g}, the default, shows best on photos by our measures); "
-                   "after an edit, the weight of the edited expression (its slider under Explore follows)",
+                   "after an edit, the weight of the edited expression (its slider under Explore nearby faces follows)",
     "seed": "0: unchanged; 1 (the default and the most): the expression generator's face blended in fully",
 }
 BLEND_INFO = {
@@ -113,18 +113,23 @@ FIT_ERROR = "match error {:.3f} (lower: closer to the photo's face; reconstructi
 
 def edit_summary(editor: Editor, result: EditResult) -> str:
     """What was done, and what the expression classifier reads before and after each face."""
-    lines = [f"**{result.expression}**: edited {len(result.faces)} face(s)."]
+    lines = [f"**{result.expression}**: edited {_faces(len(result.faces))}."]
     for f in result.faces:
         line = f"- Face {f.index + 1}: "
         if f.before is not None and f.after is not None:
-            target = f.after.probabilities.get(result.expression, 0.0)
-            line += (f"reads as **{f.before}** before, **{f.after}** after "
-                     f"({result.expression} {target:.0%}); ")
+            line += f"reads as **{f.before}** before, **{f.after}** after"
+            if f.after.expression != result.expression:  # how far it got, where it does not read so yet
+                line += f" ({result.expression} itself: {f.after.probabilities.get(result.expression, 0.0):.0%})"
+            line += "; "
         lines.append(line + FIT_ERROR.format(f.loss))
     if editor.classifier is None and editor.classifier_problem:
         lines.append(f"\n_{editor.classifier_problem}_")
     lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read
     return "\n".join(lines)
+
+
+def _faces(count: int) -> str:
+    return "1 face" if count == 1 else f"{count} faces"
 
 
 def slider_labels(labels: Sequence[str], count: int) -> list[str]:

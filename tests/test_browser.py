@@ -348,12 +348,15 @@ def test_a_file_that_is_no_photo_opened_with_the_button_is_named_in_the_notice_a
 
 
 @requires(OBAMA_SMALL)
-def test_on_a_phone_the_page_never_scrolls_sideways(page):
+def test_on_a_phone_edit_shows_the_result_and_the_page_never_scrolls_sideways(page):
     page.set_viewport_size({"width": 390, "height": 844})
     fast_settings(page)
     upload(page, OBAMA_SMALL)
     page.locator("#faces-found img").first.wait_for()  # a gallery of 4 x 100 px columns made it 504 wide
     page.locator("#edit-button").click()
+    # The result (where the edit's progress shows) is a screen below the button on a phone: in view at once.
+    page.wait_for_function("() => { const b = document.getElementById('result').getBoundingClientRect();"
+                           " return b.top < window.innerHeight && b.bottom > 0; }", timeout=5_000)
     page.locator("#direction-1 input[type=range]").wait_for(state="visible")  # the result and its sliders
     page.get_by_text("What the generator saw").click()
     page.locator("#crops img").first.wait_for()

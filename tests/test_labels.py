@@ -44,6 +44,26 @@ def test_the_edit_summary_says_what_the_loss_means(editor):
     assert line.startswith("- Face 1: match error 0.082 (lower: closer to the photo's face; reconstruction loss)")
 
 
+def test_the_edit_summary_names_the_target_only_where_the_face_does_not_read_as_it(editor):
+    from types import SimpleNamespace
+
+    from editor.edits import ExpressionGuess
+    from editor.page_text import edit_summary
+
+    def guess(top: str, p: float, **others: float) -> ExpressionGuess:
+        return ExpressionGuess(top, p, {top: p, **others})
+
+    landed = SimpleNamespace(index=0, before=guess("happy", 0.85), after=guess("surprise", 0.63), loss=0.05)
+    short = SimpleNamespace(index=1, before=guess("happy", 0.85), after=guess("happy", 0.6, surprise=0.2), loss=0.05)
+    result = SimpleNamespace(expression="surprise", faces=[landed, short], photo=SimpleNamespace(notes=[]))
+    title, first, second = edit_summary(editor, result).splitlines()[:3]
+    assert title == "**surprise**: edited 2 faces."  # not "2 face(s)"
+    assert first.startswith("- Face 1: reads as **happy 85%** before, **surprise 63%** after; match error")
+    assert second.startswith("- Face 2: reads as **happy 85%** before, **happy 60%** after (surprise itself: 20%); ")
+    result.faces = [landed]
+    assert edit_summary(editor, result).startswith("**surprise**: edited 1 face.\n")
+
+
 def test_example_photos_are_named_for_what_they_show():
     assert example_label("/x/astronaut.jpg") == "Example photo: astronaut Eileen Collins"
     assert example_label("/x/grace_hopper.jpg") == "Example photo: Grace Hopper"

@@ -109,11 +109,11 @@ def test_faces_as_strings_or_floats_and_empty_means_every_face(url):
     client = connect(url)
     client.predict(gradio_client.handle_file(TWO_PEOPLE), api_name="/detect")
     _, _, summary = edit_api(client, TWO_PEOPLE, faces=[])  # after a detect, as documented: every face
-    assert "edited 2 face(s)" in summary
+    assert "edited 2 faces" in summary
     _, _, summary = edit_api(client, TWO_PEOPLE, faces=["1"])  # the form the API page shows
-    assert "edited 1 face(s)" in summary and "Face 2" in summary and "Face 1:" not in summary
+    assert "edited 1 face." in summary and "Face 2" in summary and "Face 1:" not in summary
     _, _, summary = edit_api(client, TWO_PEOPLE, faces=[0.0])
-    assert "edited 1 face(s)" in summary and "Face 1" in summary and "Face 2:" not in summary
+    assert "edited 1 face." in summary and "Face 1" in summary and "Face 2:" not in summary
     with pytest.raises(gradio_client.exceptions.AppError, match="has 2 faces; face numbers count from 0, so they are 0-1"):
         edit_api(client, TWO_PEOPLE, faces=["5"])
 
