@@ -24,6 +24,9 @@ CSS = """
   background: var(--error-background-fill); border: 1px solid var(--error-border-color); }
 /* the before/after divider, reached with Tab (ACCESSIBLE_CONTROLS), shows that it has the keyboard */
 [role=slider][data-divider]:focus-visible { outline: 3px solid var(--color-accent); outline-offset: 2px; }
+/* Random faces on a phone: the two columns stack, and the face came below six tall sliders, a screen
+   away from New face; first, it shows above the controls that change it */
+@media (max-width: 700px) { #random-face-column { order: -1; } }
 """
 
 # Saves the file the hidden download box holds: a link to it, clicked, as a download button does.

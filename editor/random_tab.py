@@ -36,7 +36,7 @@ def lay_out_random_tab(editor) -> SimpleNamespace:
                 sliders = [direction_slider(label=f"Direction {k + 1}", elem_id=f"random-direction-{k + 1}")
                            for k in range(N_SLIDERS)]
                 reset = gr.Button("Reset sliders")
-            with gr.Column(scale=1):
+            with gr.Column(scale=1, elem_id="random-face-column"):  # first on a phone (page_browser.CSS)
                 image = gr.Image(label="Generated face", format="png", height=FACE_SIDE + 40,
                                  buttons=["download"], interactive=False, elem_id="random-face")
         return SimpleNamespace(tab=tab, expression=expression, seed=seed, new_face=new_face, truncation=truncation,

@@ -363,6 +363,18 @@ def test_on_a_phone_edit_shows_the_result_and_the_page_never_scrolls_sideways(pa
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def test_on_a_phone_the_random_face_shows_above_its_controls(page):
+    """Stacked on a phone, the face came below six tall sliders, a screen away from New face."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("tab", name="Random faces").click()
+    page.locator("#random-face img").wait_for()
+    top = "id => document.getElementById(id).getBoundingClientRect().top"
+    assert page.evaluate(top, "random-face") < page.evaluate(top, "random-new-face")
+    page.set_viewport_size({"width": 1400, "height": 1000})  # side by side on a desktop: the face on the right
+    left = "id => document.getElementById(id).getBoundingClientRect().left"
+    assert page.evaluate(left, "random-face") > page.evaluate(left, "random-new-face")
+
+
 def test_random_tab_draws_a_face(page):
     page.get_by_role("tab", name="Random faces").click()
     image = page.locator("#random-face img")

@@ -541,7 +541,7 @@ def test_the_server_under_load_then_sigterm_leaves_nothing_behind(tmp_path):
     from benchmarks import server_load as bench
     from benchmarks import server_process
 
-    crashed = tmp_path / "tmp" / "expression-editor" / "4242-crashed1"
+    crashed = tmp_path / "tmp" / f"expression-editor-{os.getuid()}" / "4242-crashed1"  # scratch_root's
     crashed.mkdir(parents=True)
     (crashed / LOCK_NAME).touch()  # its lock, held by nobody now
     shutil.copy(OBAMA_SMALL, crashed / "upload.jpg")  # left by a SIGKILLed run
