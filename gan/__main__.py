@@ -92,7 +92,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                     continue
                 config = TrainConfig(**{**values, "expression": expression, "epochs": target})
                 result = train(config, abort_fn=lambda: stop[0], fresh=args.fresh and target == targets[0],
-                               data=datasets.get(expression), progress_fn=_print_epoch)
+                               data=datasets.get(expression), progress_fn=lambda p: _print_epoch(p, args.epochs))
                 if os.environ.get("RANK", "0") == "0":
                     print(f"{result.run_dir}: {result.epochs_done} epochs, {result.seconds:.0f} s, "
                           f"{result.images_per_second:.0f} images/s", flush=True)
@@ -123,8 +123,10 @@ def _train_stopped_message(config, result, *, by_signal: bool) -> str:
     return message
 
 
-def _print_epoch(p) -> None:
-    print(f"epoch {p.epoch + 1}/{p.epochs}  " + "  ".join(f"{k} {v:.3f}" for k, v in p.losses.items()), flush=True)
+def _print_epoch(p, epochs: int) -> None:
+    """One epoch's mean losses, against the --epochs asked for (with --interleave each pass trains
+    to the next epoch only, so p.epochs would say 'epoch 1/1' of a 2-epoch run)."""
+    print(f"epoch {p.epoch + 1}/{epochs}  " + "  ".join(f"{k} {v:.3f}" for k, v in p.losses.items()), flush=True)
 
 
 def _expression_datasets(values: dict) -> dict:

@@ -6,6 +6,7 @@ folder is reused. Shared by every `python -m gan train*` command."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import torch
@@ -137,6 +138,8 @@ RUN_OUTPUTS = ("generator.safetensors", "discriminator.safetensors", "encoder.sa
 # The options that name data files: a resume compares those files' SHA-256 (recorded in the
 # state as "sha256"), not their paths.
 DATA_OPTIONS = ("data", "ferplus")
+# Options a resume may change that do not change how the model learns (--epochs to go on, ...).
+_NOT_HYPERPARAMETERS = ("command", "out", "device", "epochs", "max_steps", "checkpoint_minutes", *DATA_OPTIONS)
 
 
 def data_fingerprints(config: object, splits: tuple[str, ...] | None = None) -> dict[str, str | None]:
@@ -189,6 +192,14 @@ def open_run(run_dir: Path, config: object, keys: tuple[str, ...], *, fresh: boo
             raise ValueError(f"{run_dir} was trained on other {what} than {getattr(config, name) or 'none'} "
                              f"(its SHA-256 differs); pass the same --{name} to resume, another --out, or "
                              "--fresh to start over")
+    # The data is the run's own (checked above). A resume may change the rest (--lr, --lambda-ac, ...):
+    # say so, not silently (leaving out a flag the first command had went on with its default).
+    if saved is not None:
+        retuned = [f"{k} {saved[k]!r} -> {v!r}" for k, v in vars(config).items()
+                   if k in saved and k not in keys and k not in _NOT_HYPERPARAMETERS and saved[k] != v]
+        if retuned:
+            print(f"note: resuming {run_dir} with {', '.join(retuned)}; the changed values apply from here on "
+                  "(config.json records them)", file=sys.stderr)
 
 
 def saved_state_metadata(path: Path) -> dict | None:

@@ -12,7 +12,7 @@ from gan.__main__ import main as gan_main
 from gan.checkpoint import read_metadata
 from gan.train import TrainConfig, train
 
-from .conftest import face_folder, fer_sample, stopped_by_signal
+from .conftest import DATA_DIR, REPO, face_folder, fer_sample, requires, stopped_by_signal
 
 
 def _config(data: Path, out: Path, **overrides) -> TrainConfig:
@@ -242,3 +242,46 @@ def test_expression_all_refuses_data_without_one_of_the_expressions(small_fer, t
     err = capsys.readouterr().err
     assert "no disgust images in split Training" in err and "--expression NAME" in err
     assert not (tmp_path / "runs" / "angry").exists()  # refused before any model trained
+
+
+def test_a_resume_with_changed_hyperparameters_says_which_and_from_what(small_fer, tmp_path, capsys):
+    """Resuming with another --lr (or --lambda-ac, as the shipped conditional run was) is allowed,
+    but it used to be silent: leaving out a flag the first command had (--lambda-ac 3) quietly
+    went on with the default. The resume now names each changed option, old -> new."""
+    steps = iter(range(100))
+    train(_config(small_fer, tmp_path), abort_fn=lambda: next(steps) >= 2)  # stopped mid-epoch
+    capsys.readouterr()
+    train(_config(small_fer, tmp_path, lr=1e-3, device="cpu", epochs=2))
+    err = capsys.readouterr().err
+    assert "lr 0.0002 -> 0.001" in err and "resum" in err, err
+    assert "device" not in err and "epochs" not in err and "command" not in err, err  # not hyperparameters
+    train(_config(small_fer, tmp_path, lr=1e-3, epochs=3))  # the same options again: nothing to say
+    assert "->" not in capsys.readouterr().err
+
+
+def test_interleave_reports_each_epoch_against_the_epochs_asked_for(tmp_path, capsys):
+    """--interleave trains to epoch 1, then 2, ...; its epoch lines said 'epoch 1/1' for --epochs 2,
+    as if one epoch were all that was asked."""
+    every_expression = fer_sample(tmp_path, 320)
+    assert gan_main(["train", "--data", str(every_expression), "--out", str(tmp_path / "runs"), "--expression", "all",
+                     "--interleave", "--limit", "4", "--batch-size", "4", "--epochs", "2", "--ngf", "8", "--ndf", "8",
+                     "--sample-count", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("epoch 1/2 ") == 7 and out.count("epoch 2/2 ") == 7 and "epoch 1/1 " not in out, out
+
+
+@requires(DATA_DIR / "fer2013.csv.gz", DATA_DIR / "fer2013new.csv")
+def test_the_readmes_training_commands_name_data_that_is_there():
+    """README's FER+ example read '--data fer2013.csv --ferplus fer2013new.csv', files that are in
+    no folder the README names: run from the checkout as written, it stopped at 'no such file'.
+    Every `python -m gan` line's --data and --ferplus is a path from the checkout's root."""
+    import re
+    import shlex
+
+    text = (REPO / "README.md").read_text().replace("\\\n", " ")
+    commands = [line for line in text.splitlines() if line.lstrip().startswith("python -m gan ")]
+    named = [(flag, path) for line in commands for flag, path in re.findall(r"(--data|--ferplus) (\S+)",
+                                                                            " ".join(shlex.split(line)))]
+    assert len(named) >= 8, named
+    missing = [f"{flag} {path}" for flag, path in named if not (REPO / path).exists()]
+    assert not missing, missing
