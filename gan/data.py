@@ -247,7 +247,10 @@ def load_dataset(path: str | Path, *, kind: str = "auto", split: str = "Training
     if kind == "fer2013":
         return read_fer2013(path, split=split, expression=expression, ferplus=ferplus)
     if expression:
-        raise DataError(f"--expression needs FER2013 data; {path} looks like {kind}")
+        layout = "a CelebA set" if kind == "celeba" else "a folder of images without expression folders"
+        raise DataError(f"--expression needs faces labelled by expression, and {path} is {layout}: drop "
+                        "--expression to train one model of all its faces, or lay the images out as "
+                        "DIR/train/<expression>/ (one of " + ", ".join(EXPRESSIONS) + ")")
     if kind == "celeba":
         return read_celeba(path, size=image_size, limit=limit)
     if kind == "folder":

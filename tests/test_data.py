@@ -351,3 +351,14 @@ def test_an_image_past_pils_size_limit_is_named_not_a_traceback(tmp_path):
     (tmp_path / "imgs" / "huge.png").write_bytes(bytes(data))
     with pytest.raises(DataError, match="huge.png: not a readable image .*delete or replace it"):
         read_image_folder(tmp_path / "imgs", size=32, channels=1)
+
+
+def test_expression_on_a_plain_image_folder_says_what_to_do(tmp_path):
+    """`train --data my_faces --expression happy` on a folder of photos said only '--expression
+    needs FER2013 data; my_faces looks like folder': neither that an image folder works when laid
+    out by expression nor that dropping --expression trains on it."""
+    plain = face_folder(tmp_path / "my_faces", {".": 3})
+    with pytest.raises(DataError) as raised:
+        load_dataset(plain, expression="happy")
+    message = str(raised.value)
+    assert "drop --expression" in message and "train/<expression>/" in message and "looks like" not in message
