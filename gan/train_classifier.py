@@ -157,10 +157,13 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
     run_dir = Path(config.out)
     state_path = run_dir / "state.safetensors"
     # Every split first: a csv without one would otherwise fail after the last epoch, unsaved.
-    train_data, public, private = (read_fer2013(config.data, split=split, ferplus=config.ferplus,
-                                                empty_hint=_SPLITS_NEEDED)
-                                   for split in ("Training", "PublicTest", "PrivateTest"))
-    if Path(config.data).is_dir():  # an image folder has one test/ split: it serves as both
+    def read(split: str) -> FaceDataset:
+        return read_fer2013(config.data, split=split, ferplus=config.ferplus, empty_hint=_SPLITS_NEEDED)
+
+    train_data, public = read("Training"), read("PublicTest")
+    # An image folder has one test/ split: it serves as both (read once: its warnings came twice).
+    private = public if Path(config.data).is_dir() else read("PrivateTest")
+    if Path(config.data).is_dir():
         print(f"note: {config.data} has one test set (test/), so the epoch is chosen on the same images the "
               "'PrivateTest' accuracy is then measured on: that accuracy is optimistic", file=sys.stderr)
     train_data = train_data.first(config.limit)

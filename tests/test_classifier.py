@@ -309,3 +309,16 @@ def test_limit_help_says_the_test_splits_are_still_measured_in_full(capsys):
         text = " ".join(capsys.readouterr().out.split())
         limit = re.search(r"--limit LIMIT (.*?)\(default", text).group(1)
         assert "Training" in limit and "PublicTest is still measured in full" in limit, (command, limit)
+
+
+def test_an_image_folders_test_split_is_read_and_warned_about_once(tmp_path, capsys):
+    """An image folder's test/ serves as PublicTest and PrivateTest. It was read twice, so each of
+    its warnings ('no images for angry, ...') came twice, like two problems."""
+    from .conftest import face_folder
+
+    data = face_folder(tmp_path / "faces", {"train/happy": 8, "train/sad": 8, "test/happy": 2, "test/sad": 2})
+    result = train_classifier(_config(data, tmp_path / "run", epochs=1, batch_size=8))
+    assert result.finished
+    err = capsys.readouterr().err
+    assert err.count(f"{data / 'test'}: no images for") == 1, err
+    assert err.count(f"{data / 'train'}: no images for") == 1, err
