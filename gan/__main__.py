@@ -254,13 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     sample.set_defaults(func=cmd_sample)
     export = sub.add_parser("export", help="copy a run's generator to a shippable checkpoint")
     export.add_argument("run", help="generator.safetensors or state.safetensors of a run")
-    export.add_argument("-o", "--output", required=True)
+    export.add_argument("-o", "--output", required=True,
+                        help="the checkpoint to write (.safetensors; the editor loads it from its --checkpoints "
+                             "folder as <expression>.safetensors or conditional.safetensors)")
     export.add_argument("--half", action=argparse.BooleanOptionalAction, default=True,
-                        help="store float16 when outputs differ by < 1/255")
+                        help="store float16 when outputs differ by < 1/255 (default: on)")
     export.set_defaults(func=cmd_export)
     average = sub.add_parser("average", help="average the weights of fine-tunings of one generator (a model soup)")
     average.add_argument("generators", nargs="+", help="generator.safetensors files of the same architecture")
-    average.add_argument("-o", "--output", required=True)
+    average.add_argument("-o", "--output", required=True, help="the averaged generator to write (.safetensors)")
     average.add_argument("--weights", type=float, nargs="+", help="one share per generator (default: equal)")
     average.set_defaults(func=cmd_average)
     classifier = sub.add_parser("train-classifier", help="train (or resume) the FER2013 expression classifier")

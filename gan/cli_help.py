@@ -34,7 +34,8 @@ HELP_OVERRIDES = {
 }
 
 CLASSIFIER_HELP = {
-    "data": "FER2013 csv/csv.gz (Training trains, PublicTest selects, PrivateTest reports)",
+    "data": "FER2013 csv/csv.gz (Training trains, PublicTest selects, PrivateTest reports), or an image folder "
+            "DIR/train/<expression>/ with DIR/test/<expression>/ (selects and reports)",
     "out": "run folder (state, metrics.jsonl, classifier.safetensors)",
     "epochs": "epochs to train", "batch_size": "images per step", "lr": "SGD peak learning rate",
     "warmup_epochs": "epochs of linear learning-rate warm-up before the cosine decay",
@@ -54,7 +55,8 @@ CLASSIFIER_HELP = {
 }
 
 LANDMARK_HELP = {
-    "data": "FER2013 csv/csv.gz (Training trains, PublicTest measures)",
+    "data": "FER2013 csv/csv.gz (Training trains, PublicTest measures), or an image folder "
+            "DIR/train/<expression>/ with DIR/test/<expression>/ (measures)",
     "out": "run folder (teacher labels, state, metrics.jsonl, landmarks.safetensors)",
     "teacher": "labels file (teacher.safetensors layout); default: run dlib (pip install '.[bench]') and cache them",
     "epochs": "passes over the Training faces", "batch_size": "faces per step", "lr": "AdamW peak learning rate",
@@ -66,7 +68,7 @@ LANDMARK_HELP = {
 }
 
 ENCODER_HELP = {
-    "data": "FER2013 csv/csv.gz (the Training split's real faces)",
+    "data": "FER2013 csv/csv.gz (the Training split's real faces), or an image folder DIR/train/<expression>/",
     "generator": "the conditional generator to invert (generator.safetensors of a run, or the shipped one)",
     "discriminator": "its discriminator, for the feature loss (default: discriminator.safetensors beside it)",
     "classifier": "expression classifier that reads each real face's p",
@@ -81,7 +83,7 @@ ENCODER_HELP = {
 }
 
 CHANGE_HELP = {
-    "data": "FER2013 csv/csv.gz (the Training split's real faces)",
+    "data": "FER2013 csv/csv.gz (the Training split's real faces), or an image folder DIR/train/<expression>/",
     "teacher": "a classifier that reads the edited faces in the change loss; not the benchmarks' classifier "
                "(train one with: python -m gan train-classifier --ferplus ...)",
     "generator": "the conditional generator to fine-tune", "encoder": "its encoder (frozen: gives each face's z)",

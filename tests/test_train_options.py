@@ -285,3 +285,24 @@ def test_the_readmes_training_commands_name_data_that_is_there():
     assert len(named) >= 8, named
     missing = [f"{flag} {path}" for flag, path in named if not (REPO / path).exists()]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("command", ["train-classifier", "train-landmarks", "train-encoder", "train-change"])
+def test_the_trainers_help_names_the_image_folder_their_data_may_be(command, capsys):
+    """Every trainer reads DIR/train/<expression>/ as well as the csv, but four of them said
+    '--data FER2013 csv/csv.gz' only, so a person with their own photos would convert them."""
+    import re
+
+    with pytest.raises(SystemExit):
+        gan_main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    options = text.split("options:", 1)[1]
+    assert "DIR/train/<expression>/" in re.search(r"--data DATA (.*?) --", options).group(1)
+
+
+@pytest.mark.parametrize("command", ["export", "average"])
+def test_the_output_flag_of_export_and_average_says_what_it_writes(command, capsys):
+    with pytest.raises(SystemExit):
+        gan_main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--output OUTPUT the" in text and ".safetensors" in text.split("--output OUTPUT", 1)[1], text
