@@ -63,6 +63,15 @@ def _stop_on_signals(saved: str = "state will be saved") -> list[int]:
 _KEEPS_LAST_EPOCH = "the run keeps its last finished epoch; this one's steps so far are not saved"
 
 
+def _finished_while_stopping(stop: list[int]) -> int:
+    """A signal that came after the last step (during the final evaluation or save): the run
+    finished, but whoever pressed Ctrl-C wants to stop, so a script or scripts/retrain_editor.py
+    must not go on to its next, hours-long step as if nothing had happened (it did)."""
+    print(f"the run had finished its last step when {signal.Signals(stop[0]).name} came, so its outputs are "
+          "complete and saved; stopping here", file=sys.stderr)
+    return _stopped_code(stop)
+
+
 def _stopped_code(stop: list[int]) -> int:
     """The shell's convention for a run a signal ended: 128 + its number (130 for Ctrl-C, 143
     for SIGTERM), so a scheduler can tell a stopped run from a finished or failed one."""
@@ -102,6 +111,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                         finished = True
                         return _stopped_code(stop)
                     capped.add(expression)  # --max-steps: a stop asked for, not a failure (exit 0)
+                elif stop[0]:  # Ctrl-C during the last epoch's end: not the next model, nor a caller's next step
+                    finished = True
+                    return _finished_while_stopping(stop)
         finished = True
         return 0
     finally:
@@ -167,7 +179,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
         return _stopped_code(stop)
     print(f"{result.run_dir / 'classifier.safetensors'}: best epoch {result.best_epoch}, "
           f"PublicTest {result.public_accuracy:.2%}, PrivateTest {result.private_accuracy:.2%}")
-    return 0
+    return _finished_while_stopping(stop) if stop[0] else 0
 
 
 def cmd_train_landmarks(args: argparse.Namespace) -> int:
@@ -186,7 +198,7 @@ def cmd_train_landmarks(args: argparse.Namespace) -> int:
         _print_stopped(result.epochs_done)
         return _stopped_code(stop)
     print(f"wrote {result.path}")
-    return 0
+    return _finished_while_stopping(stop) if stop[0] else 0
 
 
 def _print_stopped(epochs_done: int) -> None:
@@ -210,7 +222,7 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
         _print_stopped(result.epochs_done)
         return _stopped_code(stop)
     print(f"{result.run_dir / 'encoder.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
-    return 0
+    return _finished_while_stopping(stop) if stop[0] else 0
 
 
 def cmd_train_change(args: argparse.Namespace) -> int:
@@ -229,7 +241,7 @@ def cmd_train_change(args: argparse.Namespace) -> int:
         _print_stopped(result.epochs_done)
         return _stopped_code(stop)
     print(f"{result.run_dir / 'generator.safetensors'}: {result.epochs_done} epochs, {result.seconds:.0f} s")
-    return 0
+    return _finished_while_stopping(stop) if stop[0] else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
