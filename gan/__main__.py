@@ -102,7 +102,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 config = TrainConfig(**{**values, "expression": expression, "epochs": target})
                 result = train(config, abort_fn=lambda: stop[0], fresh=args.fresh and target == targets[0],
                                data=datasets.get(expression), progress_fn=lambda p: _print_epoch(p, args.epochs))
-                if os.environ.get("RANK", "0") == "0":
+                if os.environ.get("RANK", "0") == "0" and result.finished and not result.steps_run:
+                    # It said '2 epochs, 20 s, 0 images/s', as if training had stalled.
+                    print(f"{result.run_dir}: already trained {result.epochs_done} epochs, as --epochs asks; "
+                          "nothing to do (raise --epochs to train it further)", flush=True)
+                elif os.environ.get("RANK", "0") == "0":
                     print(f"{result.run_dir}: {result.epochs_done} epochs, {result.seconds:.0f} s, "
                           f"{result.images_per_second:.0f} images/s", flush=True)
                 if not result.finished:

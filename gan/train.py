@@ -99,6 +99,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     G_plain = G.module if world > 1 else G
     D_plain = D.module if world > 1 else D
     steps_total = run.epoch * steps_per_epoch + run.step
+    steps_before = steps_total
     last_save = time.monotonic()
     t_start = time.perf_counter()
     seconds_before, images_before = run.seconds, run.images
@@ -152,7 +153,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     progress_bar.close()
     elapsed = time.perf_counter() - t_start
     ips = (run.images - images_before) / elapsed if elapsed > 0 else 0.0
-    return TrainResult(run_dir, run.epoch, run.epoch >= config.epochs, run.seconds, ips)
+    return TrainResult(run_dir, run.epoch, run.epoch >= config.epochs, run.seconds, ips, steps_total - steps_before)
 
 
 def _build_models(config: TrainConfig, model_config: ModelConfig, device: torch.device

@@ -110,6 +110,7 @@ class TrainResult:
     finished: bool
     seconds: float
     images_per_second: float
+    steps_run: int = 0  # steps this call trained (0: the run had already trained its --epochs)
 
 
 # Options that must match for a run folder to be resumed (the rest may change,

@@ -338,3 +338,15 @@ def test_ctrl_c_at_a_models_last_epoch_end_stops_before_the_next_model(tmp_path,
     assert code == 128 + signal.SIGINT, err
     assert "had finished its last step when SIGINT came" in err
     assert [p.name for p in out.iterdir()] == ["angry"] and (out / "angry" / "generator.safetensors").exists()
+
+
+def test_running_a_finished_run_again_says_there_is_nothing_to_do(small_fer, tmp_path, capsys):
+    """The same command again after a run had finished printed '<run>: 1 epochs, 1 s, 0 images/s',
+    as if training had stalled; it now says the run is done and how to train it further."""
+    args = ["train", "--data", str(small_fer), "--out", str(tmp_path), "--epochs", "1", "--limit", "16",
+            "--batch-size", "8", "--ngf", "8", "--ndf", "8", "--sample-count", "4"]
+    assert gan_main(args) == 0
+    assert "images/s" in capsys.readouterr().out
+    assert gan_main(args) == 0
+    out = capsys.readouterr().out
+    assert "already trained 1 epochs" in out and "raise --epochs" in out and "images/s" not in out, out
