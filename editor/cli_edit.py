@@ -146,7 +146,8 @@ def output_dir_problem(folder: Path) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     from .faces import NoFaceError
-    from .photo import PhotoError, read_photo, save_photo, to_pil
+    from .photo import PhotoError, read_photo
+    from .photo_output import save_photo, to_pil
     from gan.device import DeviceError
 
     from .pipeline import DEFAULT_CHECKPOINTS, Editor, MissingCheckpointsError

@@ -30,7 +30,8 @@ from .page_errors import USER_ERRORS, bad_argument, notice, refuse, user_error
 from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, enlarge, face_thumbnail, on_white, write_closeup,
                           write_download)
 from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, slider_labels
-from .photo import Photo, output_metadata, read_photo
+from .photo import Photo, read_photo
+from .photo_output import output_metadata
 from .recent import Recent
 from .scratch import Scratch
 from .result_handlers import show

@@ -19,7 +19,7 @@ import PIL.Image
 
 from .locations import EXAMPLES
 from .edit_mark import marked_exif
-from .photo import keep_grey, output_metadata, over_white
+from .photo_output import keep_grey, output_metadata, over_white
 
 if TYPE_CHECKING:
     from .edits import EditResult
@@ -179,7 +179,7 @@ DOWNLOAD_FORMATS = {"PNG": (".png", {"compress_level": 1}), "JPEG": (".jpg", {"q
 def write_download(scratch: Scratch, folder: Path, image: np.ndarray, stem: str, fmt: str, exif: bytes = b"",
                    alpha: np.ndarray | None = None) -> str:
     """The full-size edited photo the page offers for download, as `stem` + the format's suffix,
-    tagged sRGB and with the original's EXIF (photo.output_metadata), marked as an edit (edit_mark);
+    tagged sRGB and with the original's EXIF (photo_output.output_metadata), marked as an edit (edit_mark);
     a transparent photo's `alpha` is kept (PNG) or the photo put over white (JPEG), as the command
     line saves it."""
     suffix, options = DOWNLOAD_FORMATS[fmt]

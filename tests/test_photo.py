@@ -12,7 +12,8 @@ import pytest
 from PIL import Image, ImageCms
 
 from editor.edit_mark import is_marked_edit
-from editor.photo import MAX_FILE_BYTES, MAX_PIXELS, MAX_READ_BYTES, Photo, PhotoError, read_photo, save_photo, to_pil
+from editor.photo import MAX_FILE_BYTES, MAX_PIXELS, MAX_READ_BYTES, Photo, PhotoError, read_photo
+from editor.photo_output import save_photo, to_pil
 
 from .conftest import PHOTOS, requires
 

@@ -16,7 +16,8 @@ from editor import face_fit, readings
 from editor.cli_edit import main as edit_main
 from editor.output_names import output_paths, without_earlier_outputs
 from editor.faces import NoFaceError, align_face
-from editor.photo import PhotoError, save_photo
+from editor.photo import PhotoError
+from editor.photo_output import save_photo
 from editor.pipeline import Editor, MissingCheckpointsError
 from gan.data import EXPRESSIONS
 
@@ -347,7 +348,7 @@ def test_cli_writes_the_format_asked_for(editor, tmp_path, capsys, monkeypatch):
 @requires(PHOTOS / "fr_obama_small.jpg")
 def test_cli_a_file_it_cannot_write_fails_that_photo_and_a_folder_it_may_not_write_stops_first(
         editor, tmp_path, capsys, monkeypatch):
-    from editor import photo as photo_module
+    from editor import photo_output as photo_module
 
     small = PHOTOS / "fr_obama_small.jpg"
     fast = ["--device", "cpu", "--steps", "5", "--restarts", "1", "--expression", "happy"]
