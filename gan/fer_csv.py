@@ -73,13 +73,18 @@ def fer_csv_rows(path: Path, required: Iterable[str] = ("pixels",),
                 raise DataError(f"{path}, line 1: missing column{'s' * (len(missing) > 1)} {', '.join(missing)} in "
                                 f"the header ({_abbreviated(first)}); expected {expected} (add that line if the "
                                 "file starts with data)")
+            rows = 0
             for row in reader:
                 if not row:
                     continue
                 if len(row) != len(header):
                     raise DataError(f"{path}, line {reader.line_num}: expected {len(header)} fields "
                                     f"({','.join(header)}), found {len(row)}; fix or delete that row")
+                rows += 1
                 yield reader.line_num, dict(zip(header, row))
+            if not rows:  # said so, not "no happy images in split Training", as a split filter would
+                raise DataError(f"{path}: has its header but no rows of data; the file may be truncated, "
+                                "download it again")
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: cannot read it ({exc}); the file may be truncated, download it again") from exc
 

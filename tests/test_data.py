@@ -155,6 +155,15 @@ def test_truncated_gzip_and_missing_file(tmp_path, fer_lines):
         read_fer2013(_write(tmp_path / "f.csv", fer_lines), expression="smug")
 
 
+def test_a_csv_with_a_header_and_no_rows_says_so(tmp_path, fer_lines):
+    """It said 'no happy images in split Training; check --split', as if a filter were wrong."""
+    path = _write(tmp_path / "header_only.csv", fer_lines[:1])
+    with pytest.raises(DataError, match="has its header but no rows of data"):
+        read_fer2013(path, split="Training", expression="happy")
+    with pytest.raises(DataError, match="has its header but no rows of data"):
+        read_fer2013(path)
+
+
 @requires(FER_CSV)
 def test_full_fer2013_counts_and_split_by_expression():
     data = read_fer2013(FER_CSV, split="PrivateTest")
