@@ -95,12 +95,13 @@ def output_paths(photos: list[Path], expressions: list[str], folder: Path, fmt: 
     def is_input(name: str) -> bool:
         return _file_id(folder / name) in inputs
 
-    def someones(name: str) -> bool:  # a file there that is no edit of ours: a photo to keep
-        return _file_id(folder / name) is not None and not is_marked_edit(folder / name)
-
     def free(name: str) -> bool:
-        return (name.casefold() not in taken and not is_input(name) and not (folder / name).is_dir()
-                and not someones(name))
+        if name.casefold() in taken or (folder / name).is_dir():
+            return False
+        # An existing file may be overwritten only if it is no input and an edit of ours (an earlier
+        # run's output); any other file there is someone's photo to keep.
+        found = _file_id(folder / name)
+        return found is None or (found not in inputs and is_marked_edit(folder / name))
 
     plan = []
     for path in photos:

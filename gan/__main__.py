@@ -94,6 +94,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     targets = range(1, args.epochs + 1) if args.interleave else [args.epochs]
     finished = False  # the loop ended or stopped as asked, not with an error
     capped: set[str] = set()  # the models --max-steps stopped: done, as asked
+    reports = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 prints
     try:
         for target in targets:
             for expression in expressions:
@@ -102,11 +103,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 config = TrainConfig(**{**values, "expression": expression, "epochs": target})
                 result = train(config, abort_fn=lambda: stop[0], fresh=args.fresh and target == targets[0],
                                data=datasets.get(expression), progress_fn=lambda p: _print_epoch(p, args.epochs))
-                if os.environ.get("RANK", "0") == "0" and result.finished and not result.steps_run:
+                if reports and result.finished and not result.steps_run:
                     # It said '2 epochs, 20 s, 0 images/s', as if training had stalled.
                     print(f"{result.run_dir}: already trained {result.epochs_done} epochs, as --epochs asks; "
                           "nothing to do (raise --epochs to train it further)", flush=True)
-                elif os.environ.get("RANK", "0") == "0":
+                elif reports:
                     print(f"{result.run_dir}: {result.epochs_done} epochs, {result.seconds:.0f} s, "
                           f"{result.images_per_second:.0f} images/s", flush=True)
                 if not result.finished:

@@ -162,8 +162,9 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
 
     train_data, public = read("Training"), read("PublicTest")
     # An image folder has one test/ split: it serves as both (read once: its warnings came twice).
-    private = public if Path(config.data).is_dir() else read("PrivateTest")
-    if Path(config.data).is_dir():
+    folder = Path(config.data).is_dir()
+    private = public if folder else read("PrivateTest")
+    if folder:
         print(f"note: {config.data} has one test set (test/), so the epoch is chosen on the same images the "
               "'PrivateTest' accuracy is then measured on: that accuracy is optimistic", file=sys.stderr)
     train_data = train_data.first(config.limit)

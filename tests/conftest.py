@@ -69,6 +69,18 @@ def face_folder(root: Path, files: dict[str, int]) -> Path:
     return root
 
 
+@pytest.fixture
+def keep_signal_handlers():
+    """SIGINT's and SIGTERM's handlers as they were before the test, whatever a trainer run
+    in-process (gan_main) installed for its Ctrl-C."""
+    import signal
+
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGINT, handlers[0])
+    signal.signal(signal.SIGTERM, handlers[1])
+
+
 @pytest.fixture(scope="session")
 def small_fer(tmp_path_factory) -> Path:
     """200 real Training rows of FER2013 as a small csv (a module may define its own size)."""

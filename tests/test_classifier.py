@@ -324,7 +324,8 @@ def test_an_image_folders_test_split_is_read_and_warned_about_once(tmp_path, cap
     assert err.count(f"{data / 'train'}: no images for") == 1, err
 
 
-def test_ctrl_c_after_the_last_step_finishes_the_run_and_still_exits_as_stopped(toy_csv, tmp_path, monkeypatch, capsys):
+def test_ctrl_c_after_the_last_step_finishes_the_run_and_still_exits_as_stopped(toy_csv, tmp_path, monkeypatch, capsys,
+                                                                                     keep_signal_handlers):
     """Ctrl-C while the finished classifier was measured on PrivateTest said 'stopping after this
     step', then wrote classifier.safetensors and exited 0, so scripts/retrain_editor.py went on to
     its next step (minutes; hours in the real run) as if no Ctrl-C had come. The run is kept, and
@@ -342,13 +343,8 @@ def test_ctrl_c_after_the_last_step_finishes_the_run_and_still_exits_as_stopped(
         return real_evaluate(model, data, **kwargs)
 
     monkeypatch.setattr(train_classifier_module, "evaluate", evaluate_then_ctrl_c)
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    try:
-        code = gan_main(["train-classifier", "--data", str(toy_csv), "--out", str(tmp_path / "run"), "--epochs", "1",
-                         "--batch-size", "32", "--lr", "0.02"])
-    finally:
-        signal.signal(signal.SIGINT, handlers[0])
-        signal.signal(signal.SIGTERM, handlers[1])
+    code = gan_main(["train-classifier", "--data", str(toy_csv), "--out", str(tmp_path / "run"), "--epochs", "1",
+                     "--batch-size", "32", "--lr", "0.02"])
     err = capsys.readouterr().err
     assert code == 128 + signal.SIGINT, err
     assert "had finished its last step when SIGINT came" in err

@@ -308,7 +308,8 @@ def test_the_output_flag_of_export_and_average_says_what_it_writes(command, caps
     assert "--output OUTPUT the" in text and ".safetensors" in text.split("--output OUTPUT", 1)[1], text
 
 
-def test_ctrl_c_at_a_models_last_epoch_end_stops_before_the_next_model(tmp_path, monkeypatch, capsys):
+def test_ctrl_c_at_a_models_last_epoch_end_stops_before_the_next_model(tmp_path, monkeypatch, capsys,
+                                                                       keep_signal_handlers):
     """Ctrl-C while the last epoch's files were written finished that model, and the command (or
     a caller such as scripts/retrain_editor.py) went on as if no Ctrl-C had come. It now stops
     there with the stopped exit status, the finished model kept."""
@@ -326,14 +327,9 @@ def test_ctrl_c_at_a_models_last_epoch_end_stops_before_the_next_model(tmp_path,
     monkeypatch.setattr(train_module, "_write_epoch", write_then_ctrl_c)
     every_expression = fer_sample(tmp_path, 320)
     out = tmp_path / "runs"
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    try:
-        code = gan_main(["train", "--data", str(every_expression), "--out", str(out), "--expression", "all",
-                         "--limit", "4", "--batch-size", "4", "--epochs", "1", "--ngf", "8", "--ndf", "8",
-                         "--sample-count", "4"])
-    finally:
-        signal.signal(signal.SIGINT, handlers[0])
-        signal.signal(signal.SIGTERM, handlers[1])
+    code = gan_main(["train", "--data", str(every_expression), "--out", str(out), "--expression", "all",
+                     "--limit", "4", "--batch-size", "4", "--epochs", "1", "--ngf", "8", "--ndf", "8",
+                     "--sample-count", "4"])
     err = capsys.readouterr().err
     assert code == 128 + signal.SIGINT, err
     assert "had finished its last step when SIGINT came" in err
