@@ -43,13 +43,7 @@ def landmark_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, sig
     warped with it, out(x) = face(x + flow(x)), moves its mouth and jaw from
     the `source` landmarks [68, 2] to the `target` ones."""
     source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
-    move = target[MOVING] - source[MOVING]
-    length = np.linalg.norm(move, axis=1, keepdims=True)
-    move *= np.minimum(1.0, cap / np.maximum(length, 1e-9))
-    # Backward flow: known where each moving point lands (source + move), pointing back.
-    flow = smooth_flow(source[MOVING] + move, -move, source[HOLDING], size, sigma=sigma)
-    length = np.hypot(flow[..., 0], flow[..., 1])[..., None]
-    return (flow * np.minimum(1.0, cap / np.maximum(length, 1e-9))).astype(np.float32)
+    return _flow_of(source, target, MOVING, size, sigma=sigma, cap=cap)
 
 
 def smooth_flow(at: np.ndarray, values: np.ndarray, held: np.ndarray, size: int = 48, *,
@@ -69,3 +63,98 @@ def smooth_flow(at: np.ndarray, values: np.ndarray, held: np.ndarray, size: int 
     grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
     basis = torch.exp(-torch.cdist(grid, points_t).square() / (2 * sigma ** 2))
     return (basis @ weights).reshape(size, size, 2).numpy().astype(np.float32)
+
+
+# Parting the lips: the upper lip moves with the points above the mouth's seam, the lower lip
+# with those below, and the two flows meet along the moved inner lips (parted_flow).
+UPPER_LIP = np.r_[49:54, 61:64]  # outer and inner upper lip, corners excluded
+LOWER_LIP = np.r_[55:60, 65:68]
+INNER_UPPER = np.array([60, 61, 62, 63, 64])  # left corner to right corner along the upper inner lip
+INNER_LOWER = np.array([60, 67, 66, 65, 64])  # ... and along the lower one
+SEAM_SOFTNESS = 0.5  # crop pixels: the meeting's width where the lips touch
+SEAM_SPREAD = 2.0  # ... widening by this much per pixel beyond the mouth's corners, so the cheeks do not tear
+LANDING_ITERATIONS = 8
+
+
+def parted_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, sigma: float = SIGMA,
+                cap: float = CAP) -> tuple[np.ndarray, np.ndarray]:
+    """A flow like landmark_flow's whose upper and lower lip move apart (or together) as
+    separate pieces, and where it puts the photo's inner lips: ([size, size, 2] float32,
+    [8, 2] float32 in the order of landmarks 60-67).
+
+    landmark_flow's one smooth field cannot part touching lips: their inner points sit a
+    fraction of a pixel apart with opposite moves, which its smoothing averages away, so the
+    outer lips move and the closed lips between them are stretched into a blurred band. Here
+    each lip has its own field (the other lip's points left out), used above the moved upper
+    inner lip and below the moved lower one; between them, where a parted mouth shows what the
+    photo does not have, the two blend (mouth_opening.py fills it)."""
+    source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    upper = _flow_of(source, target, np.setdiff1d(MOVING, LOWER_LIP), size, sigma=sigma, cap=cap)
+    lower = _flow_of(source, target, np.setdiff1d(MOVING, UPPER_LIP), size, sigma=sigma, cap=cap)
+    top = landing(source[INNER_UPPER], upper)
+    bottom = landing(source[INNER_LOWER], lower)
+    weight = seam_weight(top, bottom, size)[..., None]
+    flow = weight * upper + (1.0 - weight) * lower
+    lips = np.concatenate([top, bottom[3:0:-1]])  # 60, 61, 62, 63, 64, 65, 66, 67
+    return flow.astype(np.float32), lips.astype(np.float32)
+
+
+def _flow_of(source: np.ndarray, target: np.ndarray, moving: np.ndarray, size: int, *, sigma: float,
+             cap: float) -> np.ndarray:
+    """The capped backward flow that moves the `moving` points and holds HOLDING still."""
+    move = target[moving] - source[moving]
+    length = np.linalg.norm(move, axis=1, keepdims=True)
+    move *= np.minimum(1.0, cap / np.maximum(length, 1e-9))
+    # Backward flow: known where each moving point lands (source + move), pointing back.
+    flow = smooth_flow(source[moving] + move, -move, source[HOLDING], size, sigma=sigma)
+    length = np.hypot(flow[..., 0], flow[..., 1])[..., None]
+    return (flow * np.minimum(1.0, cap / np.maximum(length, 1e-9))).astype(np.float32)
+
+
+def seam_weight(top: np.ndarray, bottom: np.ndarray, size: int = 48) -> np.ndarray:
+    """[size, size] float32 in [0, 1]: 1 above the curve `top` ([5, 2], corner to corner), 0 below
+    `bottom`, linear between; where the curves cross (closing lips), a SEAM_SOFTNESS-wide step at
+    their middle; beyond the corners the step widens by SEAM_SPREAD per pixel."""
+    top, bottom = np.asarray(top, np.float64), np.asarray(bottom, np.float64)
+    xs = np.arange(size, dtype=np.float64)
+    left = (top[0] + bottom[0]) / 2
+    right = (top[-1] + bottom[-1]) / 2
+    inside = np.clip(xs, left[0], right[0]) if left[0] < right[0] else np.full(size, (left[0] + right[0]) / 2)
+    upper_y = _along(top, inside)
+    lower_y = _along(bottom, inside)
+    beyond = np.maximum(xs - inside, inside - xs) if left[0] < right[0] else np.abs(xs - inside)
+    centre = (upper_y + lower_y) / 2
+    width = np.maximum(lower_y - upper_y, 0.0) + SEAM_SOFTNESS + SEAM_SPREAD * beyond
+    ys = np.arange(size, dtype=np.float64)[:, None]
+    return np.clip(0.5 + (centre[None, :] - ys) / width[None, :], 0.0, 1.0).astype(np.float32)
+
+
+def _along(curve: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """The curve's y at each of `xs` (piecewise linear in x; the points sorted by x)."""
+    order = np.argsort(curve[:, 0], kind="stable")
+    return np.interp(xs, curve[order, 0], curve[order, 1])
+
+
+def landing(points: np.ndarray, flow: np.ndarray, iterations: int = LANDING_ITERATIONS) -> np.ndarray:
+    """Where a backward-warped image, out(x) = image(x + flow(x)), shows the image's `points`
+    [N, 2]: the x with x + flow(x) = point, by fixed-point steps (the flow is smooth and small)."""
+    points = np.asarray(points, np.float64)
+    x = points.copy()
+    size = flow.shape[0]
+    axis = np.arange(size, dtype=np.float64)
+    for _ in range(iterations):
+        moved = np.stack([_bilinear(flow[..., i], x, axis) for i in (0, 1)], axis=-1)
+        x = points - moved
+    return x
+
+
+def _bilinear(field: np.ndarray, at: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """`field` [S, S] at the points `at` [N, 2] (x, y), bilinear, clamped to the border."""
+    size = len(axis)
+    x = np.clip(at[:, 0], 0, size - 1)
+    y = np.clip(at[:, 1], 0, size - 1)
+    x0, y0 = np.minimum(np.floor(x).astype(int), size - 2), np.minimum(np.floor(y).astype(int), size - 2)
+    fx, fy = x - x0, y - y0
+    f = field.astype(np.float64)
+    return ((1 - fx) * (1 - fy) * f[y0, x0] + fx * (1 - fy) * f[y0, x0 + 1]
+            + (1 - fx) * fy * f[y0 + 1, x0] + fx * fy * f[y0 + 1, x0 + 1])

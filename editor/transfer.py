@@ -35,7 +35,8 @@ import numpy as np
 from gan.conditional import MOUTH_BOX
 
 from .blend import _as_grey255, _crop_face_mask
-from .motion import landmark_flow
+from .motion import landmark_flow, parted_flow
+from .mouth_opening import HIGHLIGHT, MouthOpening, crop_fill_weight, fill_colour, fill_weight, mouth_opening
 
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
@@ -75,6 +76,9 @@ WARP_INTERPOLATION = cv2.INTER_CUBIC
 # the photo's mouth instead of its chin, but both judges read 1-2 points fewer edits on 200 photos).
 FOLLOW_CAP = False
 FOLLOW_ITERATIONS = 3
+# Fill a mouth the edit opens with T's mouth interior instead of the warp's stretched lip seam
+# (mouth_opening.py; with landmarks only).
+MOUTH_FILL = True
 FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
 
 
@@ -117,6 +121,8 @@ class FaceChange:
     # moved render's luminance), at most CAVITY_GAIN x, so bright teeth go as dark as the opening.
     cavity: np.ndarray | None = None
     cavity_level: np.ndarray | None = None
+    # Where the motion parts the photo's lips and what shows between them (mouth_opening.py), or None.
+    opening: MouthOpening | None = None
 
     def __post_init__(self) -> None:
         if (self.cavity is None) != (self.cavity_level is None):
@@ -127,23 +133,31 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 mode: str = "flow", points: tuple[np.ndarray, np.ndarray] | None = None,
                 residual_sigma: float = RESIDUAL_SIGMA, residual_weight: float = 1.0,
                 knee: float | None = DARK_KNEE, cavity_knee: float | None = CAVITY_KNEE,
-                follow_cap: bool = FOLLOW_CAP) -> FaceChange:
+                follow_cap: bool = FOLLOW_CAP, mouth_fill: bool = MOUTH_FILL) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
     None: optical flow between the renders. `knee`: see DARK_KNEE (None: brightening is
     added everywhere alike); `cavity_knee`: see CAVITY_KNEE (None: darkening is added alike);
-    `follow_cap`: see FOLLOW_CAP (with `points` only)."""
+    `follow_cap`: see FOLLOW_CAP, `mouth_fill`: see MOUTH_FILL (both with `points` only; follow_cap
+    moves the lips as one piece, as it was measured)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
     oval = _crop_face_mask(s.shape[0])
     # The renders' contrast is the generator's; the photo's face may be flatter or
     # crisper: scale the residual by their ratio (clipped, as in blend.match_luminance).
-    contrast = float(np.clip(_weighted_std(_as_grey255(original_crop), oval) / _weighted_std(s, oval), 0.5, 2.0))
+    photo = _as_grey255(original_crop)
+    contrast = float(np.clip(_weighted_std(photo, oval) / _weighted_std(s, oval), 0.5, 2.0))
     if mode == "difference":
         return FaceChange(np.zeros((*s.shape, 2), np.float32), ((t - s) * contrast).astype(np.float32))
-    flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
+    opening = None
+    if points is not None and mouth_fill and not follow_cap:  # follow_cap was measured with one smooth motion
+        flow, lips = parted_flow(*points, s.shape[0])
+        opening = mouth_opening(lips, *points, t, mean=_weighted_mean(photo, oval), render_mean=_weighted_mean(s, oval),
+                                contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)))
+    else:
+        flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
     offset = None
     if points is not None and follow_cap:
         # The photo moves by the capped flow, the renders by their whole motion: measured where T
@@ -160,6 +174,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     else:
         moved = warp_crop(s, flow)
     residual = t - moved
+    if opening is not None:  # the fill shows T there; a low-passed residual would bleed onto the lips
+        residual = residual * (1.0 - crop_fill_weight(opening, flow))
     if residual_sigma > 0:  # the levels, from the renders, at the residual's own resolution
         residual, moved, t = (cv2.GaussianBlur(image, (0, 0), residual_sigma) for image in (residual, moved, t))
     residual = (residual * contrast * residual_weight).astype(np.float32)
@@ -172,7 +188,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if offset is not None:
         residual, level, cavity, cavity_level = (None if field is None else warp_crop(field, offset)
                                                  for field in (residual, level, cavity, cavity_level))
-    return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level)
+    return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level, opening)
 
 
 def cavity_weight(target: np.ndarray, residual: np.ndarray) -> np.ndarray:
@@ -197,6 +213,10 @@ def mouth_region(points: np.ndarray | None, size: int = 48) -> np.ndarray:
         cv2.fillConvexPoly(inside, hull, 1, lineType=cv2.LINE_8, shift=4)  # 1/16-pixel precision
     distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)  # 0 inside, pixels outside
     return np.clip(MOUTH_MARGIN + 1.0 - distance, 0.0, 1.0).astype(np.float32)
+
+
+def _weighted_mean(image: np.ndarray, weights: np.ndarray) -> float:
+    return float((image * weights).sum() / weights.sum())
 
 
 def _weighted_std(image: np.ndarray, weights: np.ndarray) -> float:
@@ -249,12 +269,30 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
         gain = 1.0 + (np.clip(luma / level, 1.0, CAVITY_GAIN) - 1.0) * weight
         residual = np.where(residual < 0, residual * gain, residual)
     edited = warped + residual[..., None]
+    if change.opening is not None:
+        edited = _fill_opening(edited, warped, change.opening, to_photo, box, (map_x, map_y), sample_cubic=(crop_x, crop_y))
     mixed = region + mask[..., None] * (edited - region)
     result = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     keep = mask <= 0  # outside the oval: the input's own bytes, exactly
     result[keep] = photo_rgb[y0:y1, x0:x1][keep]
     out[y0:y1, x0:x1] = result
     return out
+
+
+def _fill_opening(edited: np.ndarray, warped: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
+                  box: tuple[int, int, int, int], maps: tuple[np.ndarray, np.ndarray],
+                  sample_cubic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """`edited` [h, w, 3] float32 with the opening's fill over the moved inner lips, tinted as
+    the warped photo's pixels there (the lips' stretched seam) are."""
+    weight = fill_weight(opening, to_photo, box, *maps)
+    total = float(weight.sum())
+    if total < 1e-3:
+        return edited
+    luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
+    lips = ((warped - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
+    # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
+    luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return edited + weight[..., None] * (fill_colour(luminance, lips) - edited)
 
 
 def _face_box(to_photo: np.ndarray, size: int, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:

@@ -1,0 +1,132 @@
+"""A mouth the edit opens: what shows between the photo's parted lips.
+
+The motion (motion.py) parts the photo's lips as the renders' did, but a warp can
+only stretch what the photo has: between closed lips that is the lip seam, drawn
+out into a blurred pink band that the residual then lightens ("a pink bar of teeth",
+Grace Hopper smiling). Face reenactment fills such hidden regions from the driver
+instead of stretching (Averbuch-Elor et al. 2017 copy the driving video's mouth
+interior); our driver is the target render T, so:
+
+- where: the photo's inner lips (the S render's landmarks 60-67) where the warp
+  puts them, a polygon in the output's crop frame, less what the photo already
+  showed between its lips (its own teeth stay its own);
+- what: T's mouth interior, mapped onto that polygon (an axis-aligned scale and
+  shift that takes the moved inner lips to T's), its grey levels carried into the
+  photo's as the residual is (the face's mean and contrast), no brighter than the
+  photo's own highlights, coloured as the lips are where dark (a mouth's inside)
+  and nearly neutral where bright (teeth).
+
+The polygon is drawn at photo resolution (transfer.apply_change), so the lips'
+edges stay sharp even though what fills them comes from a 48x48 render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+INNER_LIPS = slice(60, 68)  # iBUG 300-W: left corner, upper inner lip, right corner, lower inner lip
+# Below this many crop pixels of new opening (the moved lips' area less the photo's own), the
+# lips hardly part and the warp's seam is left as it is.
+MIN_OPENING = 0.5
+# A slit is left to the warp: the fill fades in as the parted lips' widest gap grows from THIN_GAP to
+# OPEN_GAP crop pixels (T's mouth squeezed into a pixel-high slit drew a white scratch across
+# blurry or dark photos' lips).
+THIN_GAP = 1.0
+OPEN_GAP = 2.0
+# The fill's grey levels stop at the photo face's HIGHLIGHT percentile (teeth as bright as the
+# brightest skin, not the render's white) ...
+HIGHLIGHT = 95.0
+# ... and take the lips' colour in full below DARK_MOUTH grey levels, TEETH_TINT of it above
+# BRIGHT_TEETH (linear between).
+DARK_MOUTH = 70.0
+BRIGHT_TEETH = 170.0
+TEETH_TINT = 0.25
+
+
+@dataclass(frozen=True)
+class MouthOpening:
+    """Where an edit parts the photo's lips and what shows there, in crop space (48x48)."""
+
+    polygon: np.ndarray  # [8, 2] float32: the photo's inner lips where the warp puts them (output frame)
+    own: np.ndarray  # [8, 2] float32: the photo's inner lips where they are (the photo's frame)
+    luminance: np.ndarray  # [S, S] float32: the fill's grey levels in the output frame, photo scale
+    opacity: float = 1.0  # in (0, 1]: how far the fill covers the warp (THIN_GAP, OPEN_GAP)
+
+
+def polygon_area(points: np.ndarray) -> float:
+    """The (unsigned) shoelace area of a closed polygon [N, 2]."""
+    x, y = np.asarray(points, np.float64).T
+    return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
+
+
+def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np.ndarray,
+                  target: np.ndarray, *, mean: float, render_mean: float, contrast: float,
+                  highlight: float) -> MouthOpening | None:
+    """The opening an edit makes, or None where the lips do not part by MIN_OPENING crop pixels
+    more than the photo's. `lips`: the photo's inner lips where the motion puts them [8, 2]
+    (motion.parted_flow's); `source_points`, `target_points`: S's and T's landmarks [68, 2];
+    `target`: T's grey levels [S, S]; `mean`, `render_mean`, `contrast`: the photo face's mean,
+    S's, and their contrast ratio; `highlight`: the brightest the fill may be (photo grey levels)."""
+    own = np.asarray(source_points, np.float32)[INNER_LIPS]
+    polygon = np.asarray(lips, np.float32)
+    # The gap between the moved upper inner lip (61-63) and the lower one (67-65), at its widest.
+    gap = float(np.max(polygon[[7, 6, 5], 1] - polygon[[1, 2, 3], 1]))
+    opacity = float(np.clip((gap - THIN_GAP) / (OPEN_GAP - THIN_GAP), 0.0, 1.0))
+    if polygon_area(polygon) - polygon_area(own) < MIN_OPENING or opacity == 0.0:
+        return None
+    inner = np.asarray(target_points, np.float64)[INNER_LIPS]
+    # Output crop pixel x shows T's mouth at (ax * x + bx, ay * y + by): the axis-aligned fit that
+    # takes the moved inner lips onto T's (a full affine shears on 8 nearly collinear points).
+    scale_shift = [np.polyfit(polygon[:, i].astype(np.float64), inner[:, i], 1) for i in (0, 1)]
+    matrix = np.array([[scale_shift[0][0], 0, scale_shift[0][1]], [0, scale_shift[1][0], scale_shift[1][1]]])
+    size = target.shape[0]
+    mapped = cv2.warpAffine(np.asarray(target, np.float32), matrix, (size, size),
+                            flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    luminance = np.clip(mean + contrast * (mapped - render_mean), 0.0, highlight)
+    return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity)
+
+
+def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
+                map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """[h, w] float32 in [0, 1] over the photo `box` (x0, y0, x1, y1): inside the moved inner
+    lips, drawn at photo resolution (edges anti-aliased), less the pixels whose warp source
+    (map_x, map_y: absolute photo coordinates) lies inside the photo's own inner lips."""
+    x0, y0, x1, y1 = box
+    inside = _polygon_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    own = _polygon_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    own_there = cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return (opening.opacity * inside * (1.0 - own_there)).astype(np.float32)
+
+
+def crop_fill_weight(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
+    """fill_weight in the crop's own frame ([S, S], `flow`: the motion), where face_change keeps
+    the residual out of the opening: low-passed, T's teeth would otherwise lighten the lips around it."""
+    size = flow.shape[0]
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    inside = _polygon_mask(opening.polygon, identity, (0, 0), (size, size))
+    own = _polygon_mask(opening.own, identity, (0, 0), (size, size))
+    grid = np.arange(size, dtype=np.float32)
+    own_there = cv2.remap(own, grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1], cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return (opening.opacity * inside * (1.0 - own_there)).astype(np.float32)
+
+
+def fill_colour(luminance: np.ndarray, lips: np.ndarray) -> np.ndarray:
+    """[h, w, 3] float32: grey levels `luminance` [h, w] tinted by `lips` (the lips' mean
+    offset of R, G, B from their luminance, [3]): in full where dark, TEETH_TINT of it where bright."""
+    tint = np.clip((BRIGHT_TEETH - luminance) / (BRIGHT_TEETH - DARK_MOUTH), 0.0, 1.0)
+    tint = TEETH_TINT + (1.0 - TEETH_TINT) * tint
+    return (luminance[..., None] + tint[..., None] * np.asarray(lips, np.float32)).astype(np.float32)
+
+
+def _polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
+                  shape: tuple[int, int]) -> np.ndarray:
+    """The crop-space `polygon` filled at photo resolution over a [h, w] box at `origin`: 1
+    inside, 0 outside, its edge anti-aliased over about a pixel."""
+    placed = np.asarray(polygon, np.float64) @ to_photo[:, :2].T + to_photo[:, 2] - np.asarray(origin, np.float64)
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.rint(placed * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    return (mask.astype(np.float32) / 255.0)

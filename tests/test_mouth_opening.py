@@ -1,0 +1,154 @@
+"""Parting the photo's lips and filling what opens between them (editor/motion.parted_flow,
+editor/mouth_opening.py, transfer.apply_change)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from editor.motion import CAP, INNER_LOWER, INNER_UPPER, landing, landmark_flow, parted_flow, seam_weight
+from editor.mouth_opening import HIGHLIGHT, MouthOpening, fill_colour, mouth_opening, polygon_area
+from editor.transfer import FaceChange, apply_change, face_change, warp_crop
+
+
+def _closed_mouth_face() -> np.ndarray:
+    """68 points in the iBUG 300-W order in a 48x48 crop: eyes and brows above, the jaw round the
+    chin, and closed lips centred on (24, 36): the outer lips 3 px above and below, the inner
+    ones touching (0.1 px apart)."""
+    points = np.zeros((68, 2))
+    points[0:17] = np.column_stack([np.linspace(6, 42, 17), 20 + 22 * np.sin(np.linspace(0, np.pi, 17))])
+    points[17:27] = np.column_stack([np.linspace(10, 38, 10), np.full(10, 14.0)])
+    points[27:36] = np.column_stack([np.r_[np.full(4, 24.0), np.linspace(20, 28, 5)], np.r_[np.linspace(18, 27, 4), np.full(5, 29.0)]])
+    points[36:48] = np.column_stack([np.r_[np.linspace(11, 19, 6), np.linspace(29, 37, 6)], np.full(12, 19.0)])
+    upper = np.linspace(16, 32, 7)  # 48 (left corner) .. 54 (right corner)
+    points[48:55] = np.column_stack([upper, 36 - 3 * np.sin(np.linspace(0, np.pi, 7))])
+    points[55:60] = np.column_stack([upper[5:0:-1], 36 + 3 * np.sin(np.linspace(0, np.pi, 7))[5:0:-1]])
+    inner = np.array([18.0, 21.0, 24.0, 27.0, 30.0])  # 60 .. 64
+    points[60:65] = np.column_stack([inner, [36.0, 35.95, 35.95, 35.95, 36.0]])
+    points[65:68] = np.column_stack([inner[3:0:-1], np.full(3, 36.05)])
+    return points
+
+
+def _opened(points: np.ndarray, by: float = 2.5) -> np.ndarray:
+    """The same face with its lips parted: the upper lip `by` px up, the lower lip and chin down."""
+    target = points.copy()
+    target[[49, 50, 51, 52, 53, 61, 62, 63], 1] -= by
+    target[[55, 56, 57, 58, 59, 65, 66, 67], 1] += by
+    target[4:13, 1] += by / 2
+    return target
+
+
+def _lips_render(points: np.ndarray, teeth: float = 230.0) -> np.ndarray:
+    """A grey 48x48 render: skin 150, dark lips (outer polygon 60), and `teeth` between the inner lips."""
+    import cv2
+
+    render = np.full((48, 48), 150, np.uint8)
+    cv2.fillPoly(render, [np.rint(points[48:60] * 16).astype(np.int32)], 60, lineType=cv2.LINE_AA, shift=4)
+    cv2.fillPoly(render, [np.rint(points[60:68] * 16).astype(np.int32)], int(teeth), lineType=cv2.LINE_AA, shift=4)
+    return render
+
+
+def test_landing_inverts_a_backward_flow():
+    rng = np.random.default_rng(0)
+    flow = np.zeros((48, 48, 2), np.float32)
+    flow[..., 0], flow[..., 1] = 1.5, -2.0  # out(x) = image(x + (1.5, -2))
+    points = rng.uniform(10, 38, (6, 2))
+    assert np.allclose(landing(points, flow), points - [1.5, -2.0], atol=1e-4)
+
+
+def test_seam_weight_is_one_above_the_upper_lip_zero_below_the_lower():
+    top = np.array([[16.0, 36.0], [20.0, 34.0], [24.0, 34.0], [28.0, 34.0], [32.0, 36.0]])
+    bottom = np.array([[16.0, 36.0], [20.0, 38.0], [24.0, 38.0], [28.0, 38.0], [32.0, 36.0]])
+    weight = seam_weight(top, bottom)
+    assert weight[33, 24] == 1.0 and weight[39, 24] == 0.0
+    assert 0.3 < weight[36, 24] < 0.7  # between the lips: a blend (the fill covers it)
+    # Beyond the corners the step widens, so the cheeks blend smoothly instead of tearing.
+    assert np.abs(np.diff(weight[:, 44])).max() < np.abs(np.diff(weight[:, 24])).max() / 4
+
+
+def test_parted_flow_opens_touching_lips_that_one_smooth_flow_stretches():
+    source = _closed_mouth_face()
+    target = _opened(source)
+    flow, lips = parted_flow(source, target)
+    gap = lips[[7, 6, 5], 1] - lips[[1, 2, 3], 1]  # lower inner lip minus upper, at 67/61, 66/62, 65/63
+    assert gap.min() > 3.5  # parted by nearly the 5 px the renders' lips moved
+    assert np.hypot(flow[..., 0], flow[..., 1]).max() <= CAP + 1e-5
+    # Where each piece lands, it reads the photo's lip: just above the gap the upper lip, below it the lower.
+    photo = np.zeros((48, 48), np.float32)
+    photo[:36] = 200.0  # above the seam: bright; below: dark
+    moved = warp_crop(photo, flow)
+    assert moved[int(lips[2, 1]) - 1, 24] > 150 and moved[int(np.ceil(lips[6, 1])) + 1, 24] < 50
+    # One smooth flow averages the touching points' opposite moves away: the lips barely part.
+    smooth = landmark_flow(source, target)
+    seam = landing(source[[62, 66]], smooth)
+    assert seam[1, 1] - seam[0, 1] < gap.min() / 2
+    # The inner lips' order: 60-64 along the upper lip, 65-67 back along the lower one.
+    assert np.all(np.diff(lips[:5, 0]) > 0) and np.all(np.diff(lips[4:, 0]) < 0)
+    assert list(INNER_UPPER) == [60, 61, 62, 63, 64] and list(INNER_LOWER) == [60, 67, 66, 65, 64]
+
+
+def test_mouth_opening_fills_only_new_opening_with_the_targets_mouth():
+    source = _closed_mouth_face()
+    target = _opened(source)
+    flow, lips = parted_flow(source, target)
+    render = _lips_render(target, teeth=230.0)
+    opening = mouth_opening(lips, source, target, render, mean=150.0, render_mean=150.0, contrast=1.0,
+                            highlight=210.0)
+    assert opening is not None and opening.opacity == 1.0
+    centre = opening.luminance[int(round((lips[2, 1] + lips[6, 1]) / 2)), 24]
+    assert 200.0 <= centre <= 210.0  # T's teeth, no brighter than the photo's highlights
+    assert polygon_area(opening.polygon) > polygon_area(opening.own) + 10
+    # Lips that stay together open nothing.
+    still, still_lips = parted_flow(source, source)
+    assert mouth_opening(still_lips, source, source, render, mean=150.0, render_mean=150.0, contrast=1.0,
+                         highlight=210.0) is None
+
+
+def test_fill_colour_tints_dark_like_the_lips_and_bright_nearly_grey():
+    lips = np.array([30.0, -10.0, -10.0])
+    colour = fill_colour(np.array([[40.0, 220.0]]), lips)
+    assert np.allclose(colour[0, 0], [70.0, 30.0, 30.0])  # a mouth's inside: the lips' red in full
+    assert np.abs(colour[0, 1] - 220.0).max() < 10.0  # teeth: a quarter of it
+    assert HIGHLIGHT < 100
+
+
+def test_apply_change_draws_the_opening_at_photo_resolution_and_keeps_the_photos_own_interior():
+    scale = 8.0
+    to_photo = np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+    photo = np.full((48 * 8, 48 * 8, 3), 150, np.uint8)
+    photo[36 * 8 - 2:36 * 8 + 2, 18 * 8:30 * 8] = (120, 40, 40)  # the closed lips' seam
+    polygon = np.array([[18, 36], [21, 34], [24, 34], [27, 34], [30, 36], [27, 38], [24, 38], [21, 38]], np.float32)
+    own = np.array([[18, 36], [21, 35.95], [24, 35.95], [27, 35.95], [30, 36], [27, 36.05], [24, 36.05],
+                    [21, 36.05]], np.float32)
+    luminance = np.full((48, 48), 220.0, np.float32)
+    still = np.zeros((48, 48, 2), np.float32)
+    change = FaceChange(still, np.zeros((48, 48), np.float32), opening=MouthOpening(polygon, own, luminance))
+    out = apply_change(photo, change, to_photo).astype(int)
+    inside = out[int(36 * scale) - 8, int(24 * scale)]
+    assert inside.mean() > 200 and inside[0] > inside[2]  # teeth, a little warmer than grey
+    assert (out[int(33 * scale), int(24 * scale)] == 150).all()  # above the opening: the photo
+    # The edge is drawn at photo resolution: from photo to fill within a few photo pixels.
+    column = out[int(34 * scale) - 6:int(34 * scale) + 6, int(24 * scale)].mean(axis=1)
+    assert column[0] < 155 and column[-1] > 200
+    # Where the warp shows what the photo already had between its lips, the photo stays.
+    wide_own = polygon.copy()
+    kept = apply_change(photo, FaceChange(still, np.zeros((48, 48), np.float32),
+                                          opening=MouthOpening(polygon, wide_own, luminance)), to_photo)
+    assert np.array_equal(kept[int(36 * scale) - 8, int(24 * scale)], photo[int(36 * scale) - 8, int(24 * scale)])
+    changed = np.any(kept != photo, axis=-1).sum()
+    assert changed < 0.2 * polygon_area(polygon) * scale ** 2  # its anti-aliased edge, a pixel or two wide
+
+
+def test_face_change_parts_the_lips_unless_told_not_to():
+    source = _closed_mouth_face()
+    target = _opened(source)
+    s, t = _lips_render(source), _lips_render(target)
+    parted = face_change(s, t, s, points=(source, target))
+    assert parted.opening is not None
+    assert np.allclose(parted.flow, parted_flow(source, target)[0], atol=1e-5)
+    plain = face_change(s, t, s, points=(source, target), mouth_fill=False)
+    assert plain.opening is None and np.allclose(plain.flow, landmark_flow(source, target), atol=1e-5)
+    # The residual stays out of the opening (the fill shows T there) ...
+    middle = (int(round((parted.opening.polygon[2, 1] + parted.opening.polygon[6, 1]) / 2)), 24)
+    assert abs(parted.residual[middle]) < abs(plain.residual[middle]) / 2
+    # ... and without landmarks (optical flow) nothing is filled.
+    assert face_change(s, t, s).opening is None
