@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from gan.data import EXPRESSIONS
 
+from .edits import count_faces
 from .output_names import FORMATS, distinct_photos, output_paths, without_earlier_outputs
 
 if TYPE_CHECKING:  # the models load only when a command runs (--help stays fast)
@@ -114,7 +115,7 @@ def chosen_faces(editor: Editor, photo: Photo, faces: str | list[int]) -> list[i
     if faces == "main":
         return main_faces(detected).chosen
     if max(faces) > len(detected):
-        raise ValueError(f"{photo.name} has {len(detected)} face(s); --faces counts them from 1 to {len(detected)}")
+        raise ValueError(f"{photo.name} has {count_faces(len(detected))}; --faces counts them from 1 to {len(detected)}")
     return [n - 1 for n in faces]
 
 
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 except OSError as exc:  # a full disk, a folder made read-only mid-run: this photo fails
                     raise PhotoError(f"cannot write {out} ({exc.strerror or exc}); free some space or give "
                                      "another --output-dir") from exc
-                print(f"{path} -> {out}: {len(result.faces)} face(s), {time.perf_counter() - start:.1f} s",
+                print(f"{path} -> {out}: {count_faces(len(result.faces))}, {time.perf_counter() - start:.1f} s",
                       flush=True)
         except (PhotoError, NoFaceError, ValueError) as exc:
             print(f"{path}: skipped: {exc}", file=sys.stderr)

@@ -37,6 +37,11 @@ DEFAULT_STRENGTH = {"conditional": 1.75, "seed": 1.0}
 DEFAULT_INVERSION = {"conditional": (100, 1), "seed": (DEFAULT_STEPS, DEFAULT_RESTARTS)}
 
 
+def count_faces(count: int) -> str:
+    """"1 face" or "N faces": how the page, the batch CLI and their messages count faces."""
+    return "1 face" if count == 1 else f"{count} faces"
+
+
 @dataclass(frozen=True)
 class EditSettings:
     steps: int | None = None  # None: DEFAULT_INVERSION[model]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from .edits import DEFAULT_STRENGTH
+from .edits import DEFAULT_STRENGTH, count_faces
 from .face_choice import FaceChoice
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ FIT_ERROR = "match error {:.3f} (lower: closer to the photo's face; reconstructi
 
 def edit_summary(editor: Editor, result: EditResult) -> str:
     """What was done, and what the expression classifier reads before and after each face."""
-    lines = [f"**{result.expression}**: edited {_faces(len(result.faces))}."]
+    lines = [f"**{result.expression}**: edited {count_faces(len(result.faces))}."]
     for f in result.faces:
         line = f"- Face {f.index + 1}: "
         if f.before is not None and f.after is not None:
@@ -126,10 +126,6 @@ def edit_summary(editor: Editor, result: EditResult) -> str:
         lines.append(f"\n_{editor.classifier_problem}_")
     lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read
     return "\n".join(lines)
-
-
-def _faces(count: int) -> str:
-    return "1 face" if count == 1 else f"{count} faces"
 
 
 def slider_labels(labels: Sequence[str], count: int) -> list[str]:

@@ -45,7 +45,7 @@ from gan.models import Generator
 from . import readings, renders
 from .apply_edit import apply_face_edit
 from .blend import crop_face_mask
-from .edits import (EditResult, EditSettings, ExpressionGuess, FaceEdit, edit_settings, expression_weights,
+from .edits import (EditResult, EditSettings, ExpressionGuess, FaceEdit, count_faces, edit_settings, expression_weights,
                     to_uint8)
 from .faces import Face, FaceDetector, align_face
 from .face_fit import fit_face
@@ -168,9 +168,9 @@ class Editor(ModelChoice):
         detected = self.detect(photo)
         chosen = list(range(len(detected))) if faces is None else sorted(set(faces))
         if any(i < 0 or i >= len(detected) for i in chosen):
-            raise ValueError(f"{photo.name} has {_faces(len(detected))}; face numbers count from 0, "
+            raise ValueError(f"{photo.name} has {count_faces(len(detected))}; face numbers count from 0, "
                              f"so they are 0-{len(detected) - 1}" if len(detected) > 1 else
-                             f"{photo.name} has one face; face numbers count from 0, so it is 0")
+                             f"{photo.name} has 1 face; face numbers count from 0, so it is 0")
         edited = photo.rgb
         edits = []
         for order, index in enumerate(chosen):
@@ -257,6 +257,3 @@ class Editor(ModelChoice):
         G = self.conditional if self.conditional is not None else self.generator(expression)
         return torch.randn(1, G.config.nz, generator=torch.Generator().manual_seed(seed)) * float(truncation)
 
-
-def _faces(count: int) -> str:
-    return "one face" if count == 1 else f"{count} faces"

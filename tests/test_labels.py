@@ -68,3 +68,9 @@ def test_example_photos_are_named_for_what_they_show():
     assert example_label("/x/astronaut.jpg") == "Example photo: astronaut Eileen Collins"
     assert example_label("/x/grace_hopper.jpg") == "Example photo: Grace Hopper"
     assert example_label("/x/my_dog.png") == "Example photo: my dog"
+
+
+def test_the_page_and_the_batch_cli_count_faces_alike():
+    from editor.edits import count_faces
+
+    assert [count_faces(n) for n in (1, 2, 3)] == ["1 face", "2 faces", "3 faces"]  # never "face(s)" or "one face"
