@@ -168,7 +168,7 @@ def _expression_datasets(values: dict) -> dict:
 
 
 def cmd_train_classifier(args: argparse.Namespace) -> int:
-    from .train_classifier import ClassifierTrainConfig, train_classifier
+    from .train_classifier import ClassifierTrainConfig, limited_test_note, train_classifier
 
     values = {f.name: getattr(args, f.name) for f in fields(ClassifierTrainConfig) if f.name != "command"}
     stop = _stop_on_signals(_KEEPS_LAST_EPOCH)
@@ -182,8 +182,10 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     if not result.finished:
         _print_stopped(result.epochs_done)
         return _stopped_code(stop)
+    limited = limited_test_note(args.test_limit)
     print(f"{result.run_dir / 'classifier.safetensors'}: best epoch {result.best_epoch}, "
-          f"PublicTest {result.public_accuracy:.2%}, PrivateTest {result.private_accuracy:.2%}")
+          f"PublicTest {result.public_accuracy:.2%}, PrivateTest {result.private_accuracy:.2%}"
+          + (f" ({limited})" if limited else ""))
     return _finished_while_stopping(stop) if stop[0] else 0
 
 

@@ -49,7 +49,9 @@ CLASSIFIER_HELP = {
     "device": HELP_OVERRIDES["device"], "amp": HELP_OVERRIDES["amp"],
     # Only Training is cut: --limit 256 still measured 7,178 test faces, 2 of a smoke test's 2.5 minutes.
     "limit": "use only the first N Training images (smoke tests); PublicTest is still measured in full after "
-             "every epoch and PrivateTest at the end",
+             "every epoch and PrivateTest at the end (unless --test-limit)",
+    "test_limit": "measure only the first N faces of PublicTest and of PrivateTest (smoke tests: the accuracies "
+                  "then only show that the run works, they are not the classifier's; default: all of them)",
     "ferplus": "FER+ fer2013new.csv: train and select on its majority-vote labels (rows without one are dropped)",
     "class_balance": "draw class c in proportion to count_c ** (1 - this): 0 plain shuffling, 1 equal shares",
 }

@@ -72,10 +72,13 @@ class ClassifierTrainConfig:
     device: str = "auto"
     amp: bool = True  # bf16 autocast where the hardware has native bf16
     limit: int | None = None  # use only the first N training images (smoke tests)
+    # Measure only the first N faces of PublicTest and of PrivateTest (smoke tests): --limit cuts
+    # Training alone, and the 7,178 test faces took most of a --quick retrain_editor.py chain.
+    test_limit: int | None = None
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
     def __post_init__(self) -> None:
-        check_run_counts(self)
+        check_run_counts(self, ("test_limit", 1))
         check_class_balance(self.class_balance)
 
 
@@ -101,8 +104,8 @@ class ClassifierResult:
 
 
 # Options that must match for a run folder to be resumed (--data and --ferplus: their files'
-# content, train_state.open_run).
-_RESUME_KEYS = ("batch_size", "seed", "limit")
+# content, train_state.open_run); test_limit: the best epoch so far was chosen on those faces.
+_RESUME_KEYS = ("batch_size", "seed", "limit", "test_limit")
 
 # What the run reads each split for; its data must hold all three.
 _SPLITS_NEEDED = ("train-classifier needs all three FER2013 splits (Training to train on, PublicTest to pick the "
@@ -168,6 +171,7 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
         print(f"note: {config.data} has one test set (test/), so the epoch is chosen on the same images the "
               "'PrivateTest' accuracy is then measured on: that accuracy is optimistic", file=sys.stderr)
     train_data = train_data.first(config.limit)
+    public, private = _limit_test_splits(config, public, private)
     fingerprints = data_fingerprints(config)
     open_run(run_dir, config, _RESUME_KEYS, fresh=fresh, fingerprints=fingerprints)
 
@@ -225,6 +229,24 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
     return _finish(run_dir, config, best, best_epoch, public, private, seconds, meta_base, device)
 
 
+def limited_test_note(test_limit: int | None) -> str:
+    """What a --test-limit run's accuracies are ('' without one): said wherever they are shown."""
+    if test_limit is None:
+        return ""
+    return (f"measured on the first {test_limit} faces of each test split only (--test-limit): a smoke check "
+            "that the run works, not the classifier's accuracy")
+
+
+def _limit_test_splits(config: ClassifierTrainConfig, public: FaceDataset,
+                       private: FaceDataset) -> tuple[FaceDataset, FaceDataset]:
+    """PublicTest and PrivateTest cut to --test-limit (all of them without it), said on stderr."""
+    if config.test_limit is None:
+        return public, private
+    print(f"note: PublicTest and PrivateTest {limited_test_note(config.test_limit)}", file=sys.stderr)
+    limited = public.first(config.test_limit)
+    return limited, limited if private is public else private.first(config.test_limit)
+
+
 def train_epoch(model: ExpressionClassifier, opt: torch.optim.Optimizer, images: torch.Tensor, labels: torch.Tensor,
                 config: ClassifierTrainConfig, epoch: int, autocast: contextlib.AbstractContextManager,
                 abort_fn: Callable[[], bool] | None = None) -> tuple[float, float]:
@@ -277,7 +299,9 @@ def _finish(run_dir: Path, config: ClassifierTrainConfig, best: dict[str, torch.
     save_classifier(run_dir / "classifier.safetensors", model,
                     {**meta_base, "epochs": config.epochs, "best_epoch": best_epoch, "train_seconds": round(seconds, 1),
                      "public_test": public, "private_test": private, "selection": "best PublicTest accuracy",
-                     "test_time_augmentation": "mean of the face and its mirror image"})
+                     "test_time_augmentation": "mean of the face and its mirror image",
+                     # a --test-limit run's accuracies must not be read (or shipped) as the model's
+                     **({"smoke_check": limited_test_note(config.test_limit)} if config.test_limit else {})})
     write_confusion_plot(np.array(private["confusion"]), run_dir / "confusion_private.png",
                          f"PrivateTest confusion (accuracy {private['accuracy']:.1%})")
     return ClassifierResult(run_dir, config.epochs, True, best_epoch, public["accuracy"], private["accuracy"])

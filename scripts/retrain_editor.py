@@ -25,8 +25,11 @@ from the last saved epoch of the step it stopped in; finished steps take a momen
 `--fresh` starts every step over. Before step 1 the data is checked for every split the steps
 read: Training, and the PublicTest and PrivateTest the teachers need (a csv's Usage values, or an
 image folder's `DIR/train/<expression>/` and held-out `DIR/test/<expression>/`).
-`--quick` runs every step for one epoch on the first `--limit` faces (default 256): a check
-that the chain runs on your data and device before the real run (tests/test_retrain.py).
+`--quick` runs every step for one epoch on the first `--limit` faces (default 256), and the
+teachers measure only the first `--limit` faces of PublicTest and of PrivateTest (all 7,178 took
+most of a quick chain): a check that the chain runs on your data and device before the real run,
+whose accuracies are a smoke check, not the teachers' (tests/test_retrain.py). A real run
+measures every test face.
 On the 2-core CPU the full chain takes about 2.5 hours (the steps as measured when the shipped
 models were made: 60 + 6 + 13 + 34 + 13 + 32 min); the second change stage took 38 s on an H200.
 """
@@ -57,6 +60,8 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     quick = ["--limit", str(args.limit), "--batch-size", "16"] if args.quick else []
     # the change stages' discriminator warms up alone for 300 steps: in a quick run, for 2, so G moves
     change_quick = [*quick, "--warmup-steps", "2"] if args.quick else []
+    # the teachers' PublicTest/PrivateTest too (--limit cuts Training only): a smoke check's accuracy
+    teacher_quick = [*quick, "--test-limit", str(args.limit)] if args.quick else []
     epochs = (lambda n: ["--epochs", "1" if args.quick else str(n)])  # noqa: E731
     ferplus = ["--ferplus", str(args.ferplus)] if args.ferplus else []
     # Every run folder's first step starts over; the GAN's second phase continues its first.
@@ -72,14 +77,14 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         ("encoder", ["train-encoder", "--data", data, "--generator", str(generator), "--out", str(out / "encoder"),
                      "--classifier", str(args.classifier), *epochs(3), *common, *quick, *fresh]),
         ("teacher classifier", ["train-classifier", "--data", data, *ferplus, "--out", str(out / "teacher"),
-                                "--seed", "1", *epochs(8), *common, *quick, *fresh]),
+                                "--seed", "1", *epochs(8), *common, *teacher_quick, *fresh]),
         ("change fine-tuning, first stage",
          ["train-change", "--data", data, "--teacher", str(out / "teacher" / "classifier.safetensors"),
           "--generator", str(generator), "--encoder", str(encoder), "--classifier", str(args.classifier),
           "--out", str(out / "change"), *epochs(4), *common, *change_quick, *fresh]),
         ("class-balanced teacher", ["train-classifier", "--data", data, *ferplus, "--out",
                                     str(out / "teacher_balanced"), "--seed", "2", "--class-balance", "0.5",
-                                    *epochs(8), *common, *quick, *fresh]),
+                                    *epochs(8), *common, *teacher_quick, *fresh]),
         ("change fine-tuning, second stage (balanced teacher, change loss x2)",
          ["train-change", "--data", data, "--teacher", str(out / "teacher_balanced" / "classifier.safetensors"),
           "--generator", str(out / "change" / "generator.safetensors"), "--encoder", str(encoder),
@@ -159,8 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="reads each face's own expression (default: the shipped classifier)")
     parser.add_argument("--out", type=Path, default=Path("runs/editor"), help="folder for every step's run")
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cuda, cpu, ...")
-    parser.add_argument("--quick", action="store_true", help="one epoch per step on the first --limit faces")
-    parser.add_argument("--limit", type=int, default=256, help="faces per step with --quick (default: 256)")
+    parser.add_argument("--quick", action="store_true",
+                        help="one epoch per step on the first --limit faces, the teachers measured on the first "
+                             "--limit faces of each test split (a check that the chain runs: their accuracy is a "
+                             "smoke check only)")
+    parser.add_argument("--limit", type=int, default=256,
+                        help="training faces per step, and test faces per split, with --quick (default: 256)")
     parser.add_argument("--fresh", action="store_true",
                         help="start every step over, forgetting what earlier runs into --out saved")
     parser.add_argument("--ship", action="store_true",
@@ -197,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"done in {(time.perf_counter() - started) / 60:.1f} min: {args.out / 'conditional_average.safetensors'}"
           f" and {args.out / 'encoder' / 'encoder.safetensors'}; edit with them (the shipped checkpoints stay as "
           f"they are): python -m editor --checkpoints {folder}")
+    if args.quick:
+        print(f"a --quick check: one epoch per step on {args.limit} faces, the teachers' accuracies measured on "
+              f"{args.limit} test faces per split; they show that the chain runs, not how good its models are")
     if args.ship:
         return subprocess.call([sys.executable, str(ROOT / "scripts" / "ship_conditional.py"),
                                 "--generator", str(args.out / "conditional_average.safetensors"),

@@ -311,6 +311,31 @@ def test_limit_help_says_the_test_splits_are_still_measured_in_full(capsys):
         assert "Training" in limit and "PublicTest is still measured in full" in limit, (command, limit)
 
 
+def test_test_limit_cuts_the_faces_measured_and_says_their_accuracy_is_a_smoke_check(toy_csv, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """retrain_editor.py --quick's teachers: --limit cut Training only, and all 7,178 test faces were
+    measured. --test-limit N measures N faces of each test split; without it every face is."""
+    measured = []
+    real_evaluate = train_classifier_module.evaluate
+    monkeypatch.setattr(train_classifier_module, "evaluate",
+                        lambda model, data, **kw: measured.append(len(data)) or real_evaluate(model, data, **kw))
+    flags = ["--data", str(toy_csv), "--epochs", "2", "--batch-size", "32", "--lr", "0.02"]
+    assert gan_main(["train-classifier", *flags, "--out", str(tmp_path / "quick"), "--test-limit", "10"]) == 0
+    assert measured == [10, 10, 10, 10]  # PublicTest after each epoch, then both splits at the end
+    said = capsys.readouterr()
+    assert "first 10 faces of each test split only (--test-limit): a smoke check" in said.out
+    assert "note: PublicTest and PrivateTest measured on the first 10 faces" in said.err
+    meta = read_metadata(tmp_path / "quick" / "classifier.safetensors")
+    assert meta["public_test"]["images"] == meta["private_test"]["images"] == 10 and "smoke check" in meta["smoke_check"]
+    measured.clear()
+    assert gan_main(["train-classifier", *flags, "--out", str(tmp_path / "real")]) == 0
+    assert measured == [6 * len(EXPRESSIONS)] * 4  # a real run measures every test face
+    meta = read_metadata(tmp_path / "real" / "classifier.safetensors")
+    assert "smoke_check" not in meta and "smoke check" not in capsys.readouterr().out
+    with pytest.raises(ValueError, match="different test_limit"):  # its best epoch was chosen on other faces
+        train_classifier(_config(toy_csv, tmp_path / "quick", epochs=3, test_limit=20))
+
+
 def test_an_image_folders_test_split_is_read_and_warned_about_once(tmp_path, capsys):
     """An image folder's test/ serves as PublicTest and PrivateTest. It was read twice, so each of
     its warnings ('no images for angry, ...') came twice, like two problems."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gan.checkpoint import load_generator
+from gan.checkpoint import load_generator, read_metadata
 from gan.conditional import ConditionalGenerator
 from gan.encoder import load_encoder
 from scripts.retrain_editor import main as retrain
@@ -41,7 +41,8 @@ def fer_splits_sample(folder: Path, per_split: dict[str, int]) -> Path:
 
 
 def test_the_chain_runs_end_to_end_and_resumes(tmp_path, capsys):
-    data = fer_splits_sample(tmp_path, {"Training": 160, "PublicTest": 48, "PrivateTest": 48})
+    # more test faces than --limit: a quick chain's teachers measure only --limit of each split
+    data = fer_splits_sample(tmp_path, {"Training": 160, "PublicTest": 100, "PrivateTest": 100})
     out = tmp_path / "runs"
     args = ["--data", str(data), "--out", str(out), "--quick", "--limit", "96", "--device", "cpu"]
     assert retrain(args) == 0
@@ -54,6 +55,9 @@ def test_the_chain_runs_end_to_end_and_resumes(tmp_path, capsys):
     load_encoder(out / "encoder" / "encoder.safetensors")
     config = json.loads((out / "conditional" / "config.json").read_text())
     assert config["lambda_ac"] == 3 and config["epochs"] == 2  # the second phase resumed the first
+    for teacher in ("teacher", "teacher_balanced"):
+        meta = read_metadata(out / teacher / "classifier.safetensors")
+        assert meta["public_test"]["images"] == meta["private_test"]["images"] == 96, teacher
     # a folder the editor loads as it is: the retrained generator and encoder, the shipped rest
     from editor.pipeline import Editor
 
@@ -62,6 +66,7 @@ def test_the_chain_runs_end_to_end_and_resumes(tmp_path, capsys):
     assert editor.classifier is not None and editor.landmarks is not None
     said = capsys.readouterr()
     assert f"--checkpoints {out / 'checkpoints'}" in said.out
+    assert "a --quick check" in said.out and "not how good its models are" in said.out
     # A check run's encoder (96 faces, a minute) may guess no better than the mean z: the editor
     # then starts from the latent bank and says why.
     assert editor.encoder is not None or "or for too short a time" in said.err
@@ -103,6 +108,20 @@ def test_data_a_later_step_needs_is_checked_before_step_1(tmp_path, capsys):
     part = fer_splits_sample(tmp_path, {"Training": 4})  # a csv of Training rows alone
     assert retrain(["--data", str(part), "--out", str(out), "--quick", "--device", "cpu"]) == 2
     assert "no PublicTest, PrivateTest rows" in capsys.readouterr().err and not out.exists()
+
+
+def test_quick_limits_the_teachers_test_faces_and_a_real_run_measures_all():
+    """--limit cut only Training: a quick chain's two teachers still measured all 7,178 test faces."""
+    from scripts.retrain_editor import parse_args, steps
+
+    def test_limits(argv: list[str]) -> dict[str, str | None]:
+        return {what: command[command.index("--test-limit") + 1] if "--test-limit" in command else None
+                for what, command in steps(parse_args(["--data", "fer.csv", *argv]))}
+
+    quick = test_limits(["--quick", "--limit", "64"])
+    assert {what for what, limit in quick.items() if limit} == {"teacher classifier", "class-balanced teacher"}
+    assert set(quick.values()) == {"64", None}
+    assert not any(test_limits([]).values())
 
 
 def test_fresh_starts_every_run_folder_over_but_not_the_gans_second_phase(tmp_path):
