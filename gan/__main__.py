@@ -80,6 +80,7 @@ def _stopped_code(stop: list[int]) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .device import end_distributed
+    from .run_history import sitting_start
     from .train import train
     from .train_config import TrainConfig, expressions_for
 
@@ -95,6 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     finished = False  # the loop ended or stopped as asked, not with an error
     capped: set[str] = set()  # the models --max-steps stopped: done, as asked
     reports = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 prints
+    started = sitting_start()  # --interleave's calls, one per epoch, are one sitting of each model's history
     try:
         for target in targets:
             for expression in expressions:
@@ -102,7 +104,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                     continue
                 config = TrainConfig(**{**values, "expression": expression, "epochs": target})
                 result = train(config, abort_fn=lambda: stop[0], fresh=args.fresh and target == targets[0],
-                               data=datasets.get(expression), progress_fn=lambda p: _print_epoch(p, args.epochs))
+                               data=datasets.get(expression), progress_fn=lambda p: _print_epoch(p, args.epochs),
+                               sitting_started=started)
                 if reports and result.finished and not result.steps_run:
                     # It said '2 epochs, 20 s, 0 images/s', as if training had stalled.
                     print(f"{result.run_dir}: already trained {result.epochs_done} epochs, as --epochs asks; "

@@ -17,8 +17,10 @@ import torch
 
 from .checkpoint import CheckpointError, load_generator
 
-# Metadata of an ingredient worth keeping: enough to rebuild it, nothing bulky.
-_INGREDIENT_KEYS = ("command", "epochs", "from_command", "from_epochs", "teacher_command", "dataset_sha256")
+# Metadata of an ingredient worth keeping: enough to rebuild it, nothing bulky (its sittings,
+# run_history, and those of the generator it was fine-tuned from: a resumed stage is not one command).
+_INGREDIENT_KEYS = ("command", "epochs", "history", "from_command", "from_epochs", "from_history", "teacher_command",
+                    "dataset_sha256")
 
 
 def average_state_dicts(states: Sequence[dict[str, torch.Tensor]], weights: Sequence[float]

@@ -2,7 +2,8 @@
 
 Two kinds of file share this format:
 - a *generator* file (`kind: generator`): G's weights and the metadata needed to
-  rebuild it (architecture, expression, dataset, epochs, command, version);
+  rebuild it (architecture, expression, dataset, epochs, command, version), and the sittings
+  a resumed run was trained in (history: gan/run_history.py);
 - a *training state* file (`kind: training_state`): G, D, both Adam states, the
   RNG state and the loop position, so a run resumes exactly where it stopped.
 Writes are atomic: a temporary file in the same folder, then `os.replace`.

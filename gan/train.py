@@ -30,6 +30,7 @@ from .device import describe_device, distributed, mixed_precision, resolve_devic
 from .models import ModelConfig, build_models
 from .run_figures import save_grid, write_loss_plot
 from .run_files import trim_metrics, write_json
+from .run_history import Sitting
 from .seed_step import SEED_STAT_NAMES, train_step
 from .train_config import (RESUME_KEYS, Progress, TrainConfig, TrainResult, load_training_data, read_splits,
                            unlabelled_data_message)
@@ -40,8 +41,10 @@ AbortFn = Callable[[], bool]
 
 
 def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
-          fresh: bool = False, data: FaceDataset | None = None) -> TrainResult:
-    """Train (or resume) one GAN; returns where it stopped."""
+          fresh: bool = False, data: FaceDataset | None = None, sitting_started: str | None = None) -> TrainResult:
+    """Train (or resume) one GAN; returns where it stopped. `sitting_started`: when the command
+    that calls this began (run_history.sitting_start), so that --interleave's one call per epoch
+    is recorded as one sitting in the checkpoints' "history"; None: this call is a sitting."""
     rank, world = distributed()
     device = resolve_device(config.device)
     if world > 1 and device.type == "cuda":
@@ -66,11 +69,12 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     fixed_count = 8 if config.conditional else config.sample_count
     fixed_noise = torch.randn(fixed_count, model_config.nz,
                               generator=torch.Generator().manual_seed(config.seed + 12345)).to(device)
-    run = RunState()
+    run, state_meta = RunState(), None
     if state_path.exists() and not fresh:  # open_run checked its options and data
         # The optimisers' moments come back; their settings stay this run's (train_state.restore_models),
         # so a changed --lr, --lr-d or --beta1/2 applies from here on, as config.json records.
-        fixed_noise, run, _ = restore_state(state_path, G, D, opt_g, opt_d, rng, device)
+        fixed_noise, run, state_meta = restore_state(state_path, G, D, opt_g, opt_d, rng, device)
+    sitting = Sitting(state_meta, config.command, run.epoch, run.step, sitting_started)
     if world > 1:
         G = nn.parallel.DistributedDataParallel(G, device_ids=[device.index] if use_cuda else None)
         D = nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if use_cuda else None)
@@ -88,6 +92,9 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
     meta = {"config": asdict(config), "model": model_config.to_dict(), "expression": config.expression,
             "dataset": data.source, "dataset_sha256": fingerprints["data"], "sha256": fingerprints,
             "images": n, "command": config.command, "device": describe_device(device)}
+
+    def saved_meta() -> dict:  # what every file saved now records: the sittings up to this step too
+        return {**meta, "history": sitting.history(run.epoch, run.step)}
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json(run_dir / "config.json", asdict(config))
@@ -134,7 +141,7 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
                 run.partial = losses.cpu()
                 run.seconds = seconds_before + time.perf_counter() - t_start
                 if is_main:
-                    save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, meta)
+                    save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, saved_meta())
                 last_save = time.monotonic()
         run.partial = losses.cpu()
         run.seconds = seconds_before + time.perf_counter() - t_start
@@ -145,11 +152,11 @@ def train(config: TrainConfig, *, progress_fn: ProgressFn | None = None, abort_f
             _write_epoch(run_dir, config, run, G_plain, fixed_noise, steps_per_epoch, progress_fn, stat_names)
         run.epoch, run.step, run.perm, run.partial = run.epoch + 1, 0, None, None
         if is_main:
-            save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, meta)
-            _save_models(run_dir, config, model_config, G_plain, D_plain, run.epoch, meta)
+            save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, saved_meta())
+            _save_models(run_dir, config, model_config, G_plain, D_plain, run.epoch, saved_meta())
         last_save = time.monotonic()
     if stopped and is_main and run.step > 0:
-        save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, meta)
+        save_state(state_path, G_plain, D_plain, opt_g, opt_d, rng, fixed_noise, run, saved_meta())
     progress_bar.close()
     elapsed = time.perf_counter() - t_start
     ips = (run.images - images_before) / elapsed if elapsed > 0 else 0.0

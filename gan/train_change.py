@@ -53,6 +53,7 @@ from .edit_critic import critic_g_loss, critic_step
 from .encoder import Encoder, encoder_mismatch, load_encoder
 from .run_figures import save_grid, write_loss_plot
 from .run_files import trim_metrics, write_json
+from .run_history import Sitting
 from .shipped import shipped
 from .data import to_model_range
 from .train import sample_grid_images
@@ -224,24 +225,27 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
     use_critic = config.lambda_critic > 0
     rng = torch.Generator().manual_seed(config.seed)
     fixed_noise = torch.randn(8, G.config.nz, generator=torch.Generator().manual_seed(config.seed)).to(device)
-    epoch, seconds, steps_done = 0, 0.0, 0
+    epoch, seconds, steps_done, state_meta = 0, 0.0, 0, None
     # What the state file holds: each module with its optimiser (the critic only when it trains).
     parts = {"G": (G, "opt_g", opt_g), "D": (D, "opt_d", opt_d)}
     if use_critic:
         parts["C"] = (critic, "opt_c", opt_c)
     if state_path.exists():
-        tensors, meta = load_state(state_path)
+        tensors, state_meta = load_state(state_path)
         try:
-            restore_models(tensors, meta, parts)
+            restore_models(tensors, state_meta, parts)
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
-        epoch, seconds, steps_done = meta["epoch"], meta["seconds"], meta["steps"]
+        epoch, seconds, steps_done = state_meta["epoch"], state_meta["seconds"], state_meta["steps"]
+    sitting = Sitting(state_meta, config.command, epoch)  # after the sittings the state records
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", asdict(config))
     trim_metrics(run_dir / "metrics.jsonl", epoch)  # an epoch's row is written before its state
     meta_base = {"fine_tuned_from": config.generator, "from_epochs": g_meta.get("epochs"),
-                 "from_command": g_meta.get("command"), "teacher": config.teacher,
+                 "from_command": g_meta.get("command"),
+                 # the generator's own sittings (its GAN phases), so the model card can show the whole lineage
+                 **({"from_history": g_meta["history"]} if "history" in g_meta else {}), "teacher": config.teacher,
                  "teacher_command": teacher_meta.get("command"), "dataset": data.source,
                  "dataset_sha256": fingerprints["data"], "sha256": fingerprints, "device": describe_device(device),
                  "command": config.command, "config": asdict(config)}
@@ -311,11 +315,12 @@ def train_change(config: ChangeTuneConfig, *, progress_fn: Callable[[int, dict],
         with open(run_dir / "metrics.jsonl", "a") as out:
             out.write(json.dumps({"epoch": epoch, "epoch_end": True, "iter": steps_done, "seconds": round(seconds, 1),
                                   **{k: round(v, 5) for k, v in means.items()}}) + "\n")
-        _write_epoch_files(run_dir, G, D, fixed_noise, epoch, means, meta_base, n)
+        saved = {**meta_base, "history": sitting.history(epoch)}
+        _write_epoch_files(run_dir, G, D, fixed_noise, epoch, means, saved, n)
         tensors, opt_meta = models_tensors(parts)
         tensors["rng"] = rng.get_state()
         save_tensors(state_path, tensors, {"kind": "change_training_state", "epoch": epoch, "seconds": seconds,
-                                           "steps": steps_done, **opt_meta, **meta_base})
+                                           "steps": steps_done, **opt_meta, **saved})
         if progress_fn is not None:
             progress_fn(epoch, means)
     return ChangeTuneResult(run_dir, epoch, epoch >= config.epochs, seconds, means)

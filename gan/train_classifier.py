@@ -36,6 +36,7 @@ from .classifier_eval import evaluate, write_confusion_plot
 from .data import FaceDataset, balanced_order, check_class_balance, read_fer2013, to_model_range
 from .device import describe_device, mixed_precision, resolve_device
 from .run_files import trim_metrics, write_json
+from .run_history import Sitting
 from .image_augment import augment, degrade
 from .train_state import check_epochs_done, check_run_counts, data_fingerprints, load_state, open_run
 
@@ -183,11 +184,13 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
                           lr=config.lr, momentum=config.momentum, nesterov=True)
     epoch, best_epoch, best_accuracy, seconds = 0, 0, -1.0, 0.0
     best = {k: v.clone() for k, v in model.state_dict().items()}
+    state_meta = None
     if state_path.exists():
-        best, meta = _restore(state_path, model, opt, device)
-        epoch, best_epoch, best_accuracy, seconds = (meta["epoch"], meta["best_epoch"], meta["best_accuracy"],
-                                                     meta["seconds"])
+        best, state_meta = _restore(state_path, model, opt, device)
+        epoch, best_epoch, best_accuracy, seconds = (state_meta["epoch"], state_meta["best_epoch"],
+                                                     state_meta["best_accuracy"], state_meta["seconds"])
         check_epochs_done(run_dir, epoch, config.epochs)  # before anything of the run is rewritten
+    sitting = Sitting(state_meta, config.command, epoch)  # after the sittings the state records
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", asdict(config))
     trim_metrics(run_dir / "metrics.jsonl", epoch)  # rows past the saved state would repeat
@@ -220,13 +223,15 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
                                       for k, v in asdict(report).items()}) + "\n")
             save_tensors(state_path, _state_tensors(model, best, opt),
                          {"kind": "classifier_training_state", "epoch": epoch, "best_epoch": best_epoch,
-                          "best_accuracy": best_accuracy, "seconds": seconds, **meta_base})
+                          "best_accuracy": best_accuracy, "seconds": seconds, **meta_base,
+                          "history": sitting.history(epoch)})
             if progress_fn is not None:
                 progress_fn(report)
 
     if stopped:
         return ClassifierResult(run_dir, epoch, False, best_epoch, best_accuracy, None)
-    return _finish(run_dir, config, best, best_epoch, public, private, seconds, meta_base, device)
+    return _finish(run_dir, config, best, best_epoch, public, private, seconds,
+                   {**meta_base, "history": sitting.history(epoch)}, device)
 
 
 def limited_test_note(test_limit: int | None) -> str:

@@ -34,6 +34,7 @@ from .device import describe_device, mixed_precision, resolve_device
 from .encoder import Encoder, build_encoder, save_encoder
 from .models import ModelConfig
 from .run_files import trim_metrics, write_json
+from .run_history import Sitting
 from .shipped import shipped
 from .train_state import check_run_counts, data_fingerprints, load_state, models_tensors, open_run, restore_models
 
@@ -151,16 +152,17 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
     E = build_encoder(G.config, seed=config.seed).to(device)
     opt = torch.optim.Adam(E.parameters(), lr=config.lr, betas=(0.9, 0.999))
     rng = torch.Generator().manual_seed(config.seed)
-    epoch, seconds = 0, 0.0
+    epoch, seconds, state_meta = 0, 0.0, None
     parts = {"E": (E, "opt", opt)}  # what the state file holds
     if state_path.exists():
-        tensors, meta = load_state(state_path)
+        tensors, state_meta = load_state(state_path)
         try:
-            restore_models(tensors, meta, parts)
+            restore_models(tensors, state_meta, parts)
             rng.set_state(tensors["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{state_path}: cannot resume from it ({exc}); pass --fresh to start over") from exc
-        epoch, seconds = meta["epoch"], meta["seconds"]
+        epoch, seconds = state_meta["epoch"], state_meta["seconds"]
+    sitting = Sitting(state_meta, config.command, epoch)  # after the sittings the state records
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", asdict(config))
     trim_metrics(run_dir / "metrics.jsonl", epoch)  # an epoch's row is written before its state
@@ -202,11 +204,12 @@ def train_encoder(config: EncoderTrainConfig, *, progress_fn: Callable[[int, dic
             out.write(json.dumps({"epoch": epoch, "seconds": round(seconds, 1),
                                   **{k: round(v, 5) for k, v in means.items()}}) + "\n")
         E.eval()
-        save_encoder(run_dir / "encoder.safetensors", E, {**meta_base, "epochs": epoch, "losses": means})
+        history = {"history": sitting.history(epoch)}
+        save_encoder(run_dir / "encoder.safetensors", E, {**meta_base, **history, "epochs": epoch, "losses": means})
         tensors, opt_meta = models_tensors(parts)
         tensors["rng"] = rng.get_state()
         save_tensors(state_path, tensors, {"kind": "encoder_training_state", "epoch": epoch, "seconds": seconds,
-                                           **opt_meta, **meta_base})
+                                           **opt_meta, **meta_base, **history})
         if progress_fn is not None:
             progress_fn(epoch, means)
     return EncoderResult(run_dir, epoch, epoch >= config.epochs, seconds, means)

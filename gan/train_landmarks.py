@@ -36,6 +36,7 @@ from .data import read_fer2013, to_model_range
 from .device import describe_device, resolve_device
 from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, save_landmarks
 from .run_files import trim_metrics, write_json
+from .run_history import Sitting
 from .train_state import (check_epochs_done, check_run_counts, data_fingerprints, load_state, models_tensors,
                           open_run, restore_models)
 
@@ -182,10 +183,12 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     model = LandmarkRegressor(LandmarkConfig()).to(device)
     model.mean_shape.copy_(torch.from_numpy(labels["Training"].mean(0)))
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    epoch, seconds, public = 0, 0.0, None
+    epoch, seconds, public, state_meta = 0, 0.0, None, None
     if state_path.exists():
-        epoch, seconds = _restore(state_path, model, opt, device)
+        state_meta = _restore(state_path, model, opt, device)
+        epoch, seconds = int(state_meta["epoch"]), float(state_meta["seconds"])
         check_epochs_done(run_dir, epoch, config.epochs)  # before anything of the run is rewritten
+    sitting = Sitting(state_meta, config.command, epoch)  # after the sittings the state records
     write_json(run_dir / "config.json", asdict(config))
     trim_metrics(run_dir / "metrics.jsonl", epoch)
 
@@ -226,7 +229,7 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
             out.write(json.dumps(row) + "\n")
         state, opt_meta = models_tensors({"model": (model, "opt", opt)})
         save_tensors(state_path, state, {"kind": "landmark_training_state", "epoch": epoch, "seconds": seconds,
-                                         **opt_meta, **meta_base})
+                                         **opt_meta, **meta_base, "history": sitting.history(epoch)})
         if progress_fn is not None:
             progress_fn(row)
     if stopped:
@@ -235,17 +238,19 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     if public is None:  # resumed a run whose epochs were all done: measure the restored model
         public = nme(predict_landmarks(model, faces["PublicTest"]), labels["PublicTest"])
     mean_shape = nme(np.broadcast_to(labels["Training"].mean(0), labels["PublicTest"].shape), labels["PublicTest"])
-    save_landmarks(final, model, {**meta_base, "epochs": config.epochs, "train_seconds": round(seconds, 1),
+    save_landmarks(final, model, {**meta_base, "history": sitting.history(epoch), "epochs": config.epochs,
+                                  "train_seconds": round(seconds, 1),
                                   "public_test_nme": round(public, 5), "mean_shape_nme": round(mean_shape, 5),
                                   "teacher": "dlib shape_predictor_68_face_landmarks (4x upscaled faces)"})
     return LandmarkResult(run_dir, epoch, True, final)
 
 
 def _restore(path: Path, model: LandmarkRegressor, opt: torch.optim.Optimizer,
-             device: torch.device) -> tuple[int, float]:
+             device: torch.device) -> dict:
+    """Load the saved model and optimiser; returns the state's metadata (epoch, seconds, history)."""
     tensors, meta = load_state(path, device, kind="landmark_training_state", what="landmark training state")
     try:
         restore_models(tensors, meta, {"model": (model, "opt", opt)})
     except (KeyError, RuntimeError, ValueError) as exc:
         raise CheckpointError(f"{path}: the state does not fit this model ({exc}); pass --fresh to start over") from exc
-    return int(meta["epoch"]), float(meta["seconds"])
+    return meta

@@ -182,6 +182,10 @@ def test_stopped_run_resumes_to_the_same_weights(toy_csv, tmp_path):
     assert whole.keys() == parts.keys() and all(torch.equal(whole[k], parts[k]) for k in whole)
     epochs = [json.loads(line)["epoch"] for line in (tmp_path / "parts" / "metrics.jsonl").read_text().splitlines()]
     assert epochs == [1, 2, 3]
+    # the model card can tell the two sittings from one (run_history)
+    sittings = lambda run: [(h["command"], h["from_epoch"], h["to_epoch"])  # noqa: E731
+                            for h in read_metadata(tmp_path / run / "classifier.safetensors")["history"]]
+    assert sittings("whole") == [("test", 0, 3)] and sittings("parts") == [("test", 0, 1), ("test", 1, 3)]
 
 
 def test_resuming_with_other_data_order_is_refused(toy_csv, tmp_path):

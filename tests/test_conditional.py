@@ -201,3 +201,5 @@ def test_encoder_training_writes_and_resumes(small_fer, tmp_path):
     assert [json.loads(row)["epoch"] for row in metrics.read_text().splitlines()] == [1, 2]  # not 1, 2, 2
     state = read_metadata(tmp_path / "enc" / "state.safetensors")
     assert state["opt"]["param_groups"][0]["lr"] == 5e-5  # the saved 2e-4 came back before
+    history = read_metadata(tmp_path / "enc" / "encoder.safetensors")["history"]
+    assert [(h["from_epoch"], h["to_epoch"]) for h in history] == [(0, 1), (1, 2)]  # two sittings (run_history)

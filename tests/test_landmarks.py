@@ -94,6 +94,7 @@ def test_training_learns_writes_its_run_and_resumes(tmp_path):
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     meta = read_metadata(final)
     assert meta["epochs"] == 4 and meta["public_test_nme"] < meta["mean_shape_nme"]  # it learned where the dot is
+    assert [(h["from_epoch"], h["to_epoch"]) for h in meta["history"]] == [(0, 1), (1, 4)]  # two sittings
 
 
 def test_a_teacher_file_for_other_faces_is_refused(tmp_path):

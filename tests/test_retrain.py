@@ -58,6 +58,11 @@ def test_the_chain_runs_end_to_end_and_resumes(tmp_path, capsys):
     for teacher in ("teacher", "teacher_balanced"):
         meta = read_metadata(out / teacher / "classifier.safetensors")
         assert meta["public_test"]["images"] == meta["private_test"]["images"] == 96, teacher
+    # the GAN's two phases are two sittings of its history, kept by each change stage and the average
+    phases = ingredients[0]["from_history"]
+    assert [(h["from_epoch"], h["to_epoch"]) for h in phases] == [(0, 1), (1, 2)]
+    assert "--lambda-ac 3" in phases[1]["command"] and "--lambda-ac" not in phases[0]["command"]
+    assert [(h["from_epoch"], h["to_epoch"]) for h in ingredients[1]["history"]] == [(0, 1)]
     # a folder the editor loads as it is: the retrained generator and encoder, the shipped rest
     from editor.pipeline import Editor
 

@@ -149,6 +149,10 @@ def test_change_training_writes_everything_and_resumes(tmp_path):
     assert more.epochs_done == 2
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["iter"] == 8  # 64 / 16 = 4 steps an epoch
+    _, meta = load_generator(run / "generator.safetensors")
+    # the stopped first call saved no epoch, so it is no sitting; its source generator recorded none
+    assert [(h["from_epoch"], h["to_epoch"]) for h in meta["history"]] == [(0, 1), (1, 2)]
+    assert "from_history" not in meta
     assert gan_main(["train-change", "--data", str(data), "--teacher", str(tmp_path / "teacher.safetensors"),
                      "--generator", str(tmp_path / "e.safetensors"), "--out", str(tmp_path / "x")]) == 2
 
