@@ -21,6 +21,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   photo's features (transfer.FOLLOW_CAP; docs/transfer_screens.md, not kept);
 - unparted: one smooth motion for both lips and no fill between them (the default until
   2026-12-06, afternoon: editor/transfer.MOUTH_FILL, editor/mouth_opening.py);
+- uncovered: parted lips whose fill is T's inside everywhere in the moved mouth, squeezed to
+  its width, the photo's own teeth kept even where T shows lips (mouth_opening.COVER_LIPS off);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -120,7 +122,8 @@ def registered(sigma: float = 1.0) -> Variant:
 
 
 def knees(**given: float | bool | None) -> Variant:
-    """The default with its knees as `given` (knee=, cavity_knee=, mouth_fill=: conditional_change's)."""
+    """The default with its knees as `given` (knee=, cavity_knee=, mouth_fill=, cover_lips=:
+    conditional_change's)."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
         return conditional_change(edit, settings, **given)
     return change
@@ -173,12 +176,13 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
+              "uncovered": lambda: knees(cover_lips=False),
               "relative": lambda: knees(knee=None if arg == "none" else float(arg or 1.0)),
               "cavity": lambda: (cavity_anywhere if arg == "anywhere" else
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, follow, unparted, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, follow, unparted, uncovered, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

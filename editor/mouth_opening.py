@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-INNER_LIPS = slice(60, 68)  # iBUG 300-W: left corner, upper inner lip, right corner, lower inner lip
+INNER_LIPS = slice(60, 68)
+OUTER_LIPS = slice(48, 60)  # iBUG 300-W: left corner, upper inner lip, right corner, lower inner lip
 # Below this many crop pixels of new opening (the moved lips' area less the photo's own), the
 # lips hardly part and the warp's seam is left as it is.
 MIN_OPENING = 0.5
@@ -44,6 +45,10 @@ HIGHLIGHT = 95.0
 DARK_MOUTH = 70.0
 BRIGHT_TEETH = 170.0
 TEETH_TINT = 0.25
+# Where T's mouth is narrower than the moved lips (the motion's cap holds the corners back: a
+# smile edited to surprise), the photo's own teeth showed beside T's opening ("fangs"): cover the
+# moved mouth wherever T shows lips, with the lips' colour, and keep T's opening its own width.
+COVER_LIPS = True
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,10 @@ class MouthOpening:
     own: np.ndarray  # [8, 2] float32: the photo's inner lips where they are (the photo's frame)
     luminance: np.ndarray  # [S, S] float32: the fill's grey levels in the output frame, photo scale
     opacity: float = 1.0  # in (0, 1]: how far the fill covers the warp (THIN_GAP, OPEN_GAP)
+    # [S, S] float32 in [0, 1], output frame: where T (as mapped) shows its mouth's inside, not its
+    # lips; None: the whole polygon is T's inside (COVER_LIPS off).
+    interior: np.ndarray | None = None
+    outer: np.ndarray | None = None  # [12, 2] float32: the photo's outer lips (its frame), for their colour
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -64,41 +73,74 @@ def polygon_area(points: np.ndarray) -> float:
 
 def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np.ndarray,
                   target: np.ndarray, *, mean: float, render_mean: float, contrast: float,
-                  highlight: float) -> MouthOpening | None:
+                  highlight: float, cover: bool = COVER_LIPS) -> MouthOpening | None:
     """The opening an edit makes, or None where the lips do not part by MIN_OPENING crop pixels
     more than the photo's. `lips`: the photo's inner lips where the motion puts them [8, 2]
     (motion.parted_flow's); `source_points`, `target_points`: S's and T's landmarks [68, 2];
     `target`: T's grey levels [S, S]; `mean`, `render_mean`, `contrast`: the photo face's mean,
-    S's, and their contrast ratio; `highlight`: the brightest the fill may be (photo grey levels)."""
+    S's, and their contrast ratio; `highlight`: the brightest the fill may be (photo grey levels);
+    `cover`: see COVER_LIPS (then an opening is made wherever the lips stay parted, new or not)."""
     own = np.asarray(source_points, np.float32)[INNER_LIPS]
     polygon = np.asarray(lips, np.float32)
     # The gap between the moved upper inner lip (61-63) and the lower one (67-65), at its widest.
     gap = float(np.max(polygon[[7, 6, 5], 1] - polygon[[1, 2, 3], 1]))
     opacity = float(np.clip((gap - THIN_GAP) / (OPEN_GAP - THIN_GAP), 0.0, 1.0))
-    if polygon_area(polygon) - polygon_area(own) < MIN_OPENING or opacity == 0.0:
+    if opacity == 0.0 or (not cover and polygon_area(polygon) - polygon_area(own) < MIN_OPENING):
         return None
     inner = np.asarray(target_points, np.float64)[INNER_LIPS]
     # Output crop pixel x shows T's mouth at (ax * x + bx, ay * y + by): the axis-aligned fit that
-    # takes the moved inner lips onto T's (a full affine shears on 8 nearly collinear points).
+    # takes the moved inner lips onto T's (a full affine shears on 8 nearly collinear points);
+    # covering, x only shifted (centre on centre), so a narrower mouth stays narrower.
     scale_shift = [np.polyfit(polygon[:, i].astype(np.float64), inner[:, i], 1) for i in (0, 1)]
+    if cover:
+        scale_shift[0] = np.array([1.0, float(inner[:, 0].mean() - polygon[:, 0].mean())])
     matrix = np.array([[scale_shift[0][0], 0, scale_shift[0][1]], [0, scale_shift[1][0], scale_shift[1][1]]])
     size = target.shape[0]
-    mapped = cv2.warpAffine(np.asarray(target, np.float32), matrix, (size, size),
-                            flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-    luminance = np.clip(mean + contrast * (mapped - render_mean), 0.0, highlight)
-    return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity)
+
+    def mapped(image: np.ndarray, flags: int = cv2.INTER_CUBIC) -> np.ndarray:
+        return cv2.warpAffine(np.asarray(image, np.float32), matrix, (size, size), flags=flags | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+
+    luminance = np.clip(mean + contrast * (mapped(target) - render_mean), 0.0, highlight)
+    interior = outer = None
+    if cover:
+        identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        interior = np.clip(mapped(_polygon_mask(inner, identity, (0, 0), (size, size)), cv2.INTER_LINEAR), 0.0, 1.0)
+        outer = np.asarray(source_points, np.float32)[OUTER_LIPS]
+    return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity, interior, outer)
 
 
 def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
-                map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+                map_x: np.ndarray, map_y: np.ndarray, interior: np.ndarray | None = None) -> np.ndarray:
     """[h, w] float32 in [0, 1] over the photo `box` (x0, y0, x1, y1): inside the moved inner
     lips, drawn at photo resolution (edges anti-aliased), less the pixels whose warp source
-    (map_x, map_y: absolute photo coordinates) lies inside the photo's own inner lips."""
+    (map_x, map_y: absolute photo coordinates) lies inside the photo's own inner lips, unless
+    T shows lips there (`interior`: opening.interior at each box pixel; None: T's inside everywhere)."""
     x0, y0, x1, y1 = box
     inside = _polygon_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     own = _polygon_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     own_there = cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return (opening.opacity * inside * (1.0 - own_there)).astype(np.float32)
+    return _weight(opening.opacity, inside, own_there, interior)
+
+
+def _weight(opacity: float, inside: np.ndarray, own_there: np.ndarray, interior: np.ndarray | None) -> np.ndarray:
+    kept = own_there if interior is None else own_there * interior  # the photo's own mouth, where T has one too
+    return (opacity * inside * (1.0 - kept)).astype(np.float32)
+
+
+def lips_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
+                origin: tuple[int, int]) -> np.ndarray | None:
+    """The photo's lips' mean offset of R, G, B from their luminance ([3] float32), read between
+    its outer and inner lips over the [h, w, 3] float32 `photo` box at `origin`; None without them."""
+    if opening.outer is None:
+        return None
+    shape = photo.shape[:2]
+    weight = _polygon_mask(opening.outer, to_photo, origin, shape) * (1.0 - _polygon_mask(opening.own, to_photo, origin, shape))
+    total = float(weight.sum())
+    if total < 1.0:
+        return None
+    luma = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    return ((photo - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
 
 
 def crop_fill_weight(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
@@ -111,14 +153,17 @@ def crop_fill_weight(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
     grid = np.arange(size, dtype=np.float32)
     own_there = cv2.remap(own, grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1], cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return (opening.opacity * inside * (1.0 - own_there)).astype(np.float32)
+    return _weight(opening.opacity, inside, own_there, opening.interior)
 
 
-def fill_colour(luminance: np.ndarray, lips: np.ndarray) -> np.ndarray:
+def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | None = None) -> np.ndarray:
     """[h, w, 3] float32: grey levels `luminance` [h, w] tinted by `lips` (the lips' mean
-    offset of R, G, B from their luminance, [3]): in full where dark, TEETH_TINT of it where bright."""
+    offset of R, G, B from their luminance, [3]): in full where dark, TEETH_TINT of it where bright,
+    and in full where T shows lips (1 - `interior`, [h, w])."""
     tint = np.clip((BRIGHT_TEETH - luminance) / (BRIGHT_TEETH - DARK_MOUTH), 0.0, 1.0)
     tint = TEETH_TINT + (1.0 - TEETH_TINT) * tint
+    if interior is not None:
+        tint = tint * interior + (1.0 - interior)
     return (luminance[..., None] + tint[..., None] * np.asarray(lips, np.float32)).astype(np.float32)
 
 

@@ -36,7 +36,8 @@ from gan.conditional import MOUTH_BOX
 
 from .blend import _as_grey255, _crop_face_mask
 from .motion import landmark_flow, parted_flow
-from .mouth_opening import HIGHLIGHT, MouthOpening, crop_fill_weight, fill_colour, fill_weight, mouth_opening
+from .mouth_opening import (COVER_LIPS, HIGHLIGHT, MouthOpening, crop_fill_weight, fill_colour, fill_weight, lips_colour,
+                            mouth_opening)
 
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
@@ -133,14 +134,15 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 mode: str = "flow", points: tuple[np.ndarray, np.ndarray] | None = None,
                 residual_sigma: float = RESIDUAL_SIGMA, residual_weight: float = 1.0,
                 knee: float | None = DARK_KNEE, cavity_knee: float | None = CAVITY_KNEE,
-                follow_cap: bool = FOLLOW_CAP, mouth_fill: bool = MOUTH_FILL) -> FaceChange:
+                follow_cap: bool = FOLLOW_CAP, mouth_fill: bool = MOUTH_FILL,
+                cover_lips: bool = COVER_LIPS) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
     None: optical flow between the renders. `knee`: see DARK_KNEE (None: brightening is
     added everywhere alike); `cavity_knee`: see CAVITY_KNEE (None: darkening is added alike);
     `follow_cap`: see FOLLOW_CAP, `mouth_fill`: see MOUTH_FILL (both with `points` only; follow_cap
-    moves the lips as one piece, as it was measured)."""
+    moves the lips as one piece, as it was measured); `cover_lips`: mouth_opening.COVER_LIPS."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -155,7 +157,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if points is not None and mouth_fill and not follow_cap:  # follow_cap was measured with one smooth motion
         flow, lips = parted_flow(*points, s.shape[0])
         opening = mouth_opening(lips, *points, t, mean=_weighted_mean(photo, oval), render_mean=_weighted_mean(s, oval),
-                                contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)))
+                                contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)),
+                                cover=cover_lips)
     else:
         flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
     offset = None
@@ -270,7 +273,7 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
         residual = np.where(residual < 0, residual * gain, residual)
     edited = warped + residual[..., None]
     if change.opening is not None:
-        edited = _fill_opening(edited, warped, change.opening, to_photo, box, (map_x, map_y), sample_cubic=(crop_x, crop_y))
+        edited = _fill_opening(edited, warped, region, change.opening, to_photo, box, (map_x, map_y), sample_cubic=(crop_x, crop_y))
     mixed = region + mask[..., None] * (edited - region)
     result = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     keep = mask <= 0  # outside the oval: the input's own bytes, exactly
@@ -279,20 +282,24 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     return out
 
 
-def _fill_opening(edited: np.ndarray, warped: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
+def _fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
                   box: tuple[int, int, int, int], maps: tuple[np.ndarray, np.ndarray],
                   sample_cubic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """`edited` [h, w, 3] float32 with the opening's fill over the moved inner lips, tinted as
     the warped photo's pixels there (the lips' stretched seam) are."""
-    weight = fill_weight(opening, to_photo, box, *maps)
+    interior = None if opening.interior is None else cv2.remap(
+        opening.interior, *sample_cubic, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    weight = fill_weight(opening, to_photo, box, *maps, interior=interior)
     total = float(weight.sum())
     if total < 1e-3:
         return edited
-    luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
-    lips = ((warped - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
+    lips = lips_colour(region, opening, to_photo, box[:2])
+    if lips is None:  # the stretched seam's colour (the lips', in a closed mouth)
+        luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
+        lips = ((warped - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
     # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    return edited + weight[..., None] * (fill_colour(luminance, lips) - edited)
+    return edited + weight[..., None] * (fill_colour(luminance, lips, interior) - edited)
 
 
 def _face_box(to_photo: np.ndarray, size: int, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
