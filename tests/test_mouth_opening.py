@@ -3,6 +3,7 @@ editor/mouth_opening.py, transfer.apply_change)."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from editor.motion import CAP, INNER_LOWER, INNER_UPPER, landing, landmark_flow, parted_flow, seam_weight
@@ -39,8 +40,6 @@ def _opened(points: np.ndarray, by: float = 2.5) -> np.ndarray:
 
 def _lips_render(points: np.ndarray, teeth: float = 230.0) -> np.ndarray:
     """A grey 48x48 render: skin 150, dark lips (outer polygon 60), and `teeth` between the inner lips."""
-    import cv2
-
     render = np.full((48, 48), 150, np.uint8)
     cv2.fillPoly(render, [np.rint(points[48:60] * 16).astype(np.int32)], 60, lineType=cv2.LINE_AA, shift=4)
     cv2.fillPoly(render, [np.rint(points[60:68] * 16).astype(np.int32)], int(teeth), lineType=cv2.LINE_AA, shift=4)
@@ -152,3 +151,34 @@ def test_face_change_parts_the_lips_unless_told_not_to():
     assert abs(parted.residual[middle]) < abs(plain.residual[middle]) / 2
     # ... and without landmarks (optical flow) nothing is filled.
     assert face_change(s, t, s).opening is None
+
+
+def test_where_the_target_shows_lips_the_photos_own_teeth_are_covered():
+    # A smile's wide open mouth (the photo's own teeth between its inner lips) edited to a narrow
+    # opening: the cap holds the corners back, so the moved mouth is wider than T's; beside T's
+    # opening the photo's teeth ("fangs") get the lips' colour, and inside it they stay the photo's.
+    scale = 8.0
+    to_photo = np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+    photo = np.full((48 * 8, 48 * 8, 3), (200, 150, 120), np.uint8)  # skin
+    lips_at = np.array([[14, 36], [18, 32], [24, 31], [30, 32], [34, 36], [30, 40], [24, 41], [18, 40]], np.float64)
+    cv2.fillPoly(photo, [np.rint(lips_at * scale).astype(np.int32)], (170, 60, 60))  # red lips
+    own = np.array([[16, 36], [20, 34], [24, 34], [28, 34], [32, 36], [28, 38], [24, 38], [20, 38]], np.float32)
+    cv2.fillPoly(photo, [np.rint(own * scale).astype(np.int32)], (235, 235, 230))  # white teeth
+    source = _closed_mouth_face()
+    source[48:60], source[60:68] = lips_at[[0, 1, 1, 2, 3, 3, 4, 5, 5, 6, 7, 7]], own
+    target = source.copy()
+    target[60:68, 0] = 24 + (own[:, 0] - 24) * 0.4  # T's opening: 40% as wide, as high
+    render = np.full((48, 48), 120.0, np.float32)
+    opening = mouth_opening(own, source, target, render, mean=150.0, render_mean=150.0, contrast=1.0,
+                            highlight=220.0, cover=True)
+    assert opening is not None and opening.interior is not None
+    assert opening.interior[36, 24] > 0.9 and opening.interior[36, 18] < 0.1  # T's inside vs its lips
+    still = np.zeros((48, 48, 2), np.float32)
+    out = apply_change(photo, FaceChange(still, np.zeros((48, 48), np.float32), opening=opening), to_photo).astype(int)
+    centre, side = out[int(36 * scale), int(24 * scale)], out[int(36 * scale), int(18 * scale)]
+    assert np.array_equal(centre, [235, 235, 230])  # inside T's opening: the photo's own teeth
+    assert side[0] - side[2] > 60  # beside it: red like the lips, no longer white teeth
+    # Without covering, the photo's teeth stay everywhere in its own mouth.
+    uncovered = mouth_opening(own, source, target, render, mean=150.0, render_mean=150.0, contrast=1.0,
+                              highlight=220.0, cover=False)
+    assert uncovered is None  # nothing new opens
