@@ -64,7 +64,8 @@ def stage_crops(original: np.ndarray, face, settings) -> dict[str, np.ndarray]:
     """The 48x48 crop of every stage for one retargeted face (`face`: a FaceEdit with T)."""
     s, t = face.source.astype(np.float32), face.generated.astype(np.float32)
     change = conditional_change(face, settings)
-    still = dataclasses.replace(change, residual=np.zeros_like(change.residual))  # the motion alone
+    # the motion alone: no residual, nothing filled between parted lips
+    still = dataclasses.replace(change, residual=np.zeros_like(change.residual), opening=None)
     return {"nothing": face.aligned, "S": face.source, "T": face.generated,
             "crop + (T - S)": added(face.aligned, t - s),
             "crop + low-passed (T - S)": added(face.aligned, cv2.GaussianBlur(t - s, (0, 0), RESIDUAL_SIGMA)),

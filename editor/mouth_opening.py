@@ -59,8 +59,8 @@ class MouthOpening:
     own: np.ndarray  # [8, 2] float32: the photo's inner lips where they are (the photo's frame)
     luminance: np.ndarray  # [S, S] float32: the fill's grey levels in the output frame, photo scale
     opacity: float = 1.0  # in (0, 1]: how far the fill covers the warp (THIN_GAP, OPEN_GAP)
-    # [S, S] float32 in [0, 1], output frame: where T (as mapped) shows its mouth's inside, not its
-    # lips; None: the whole polygon is T's inside (COVER_LIPS off).
+    # [8, 2] float32, output frame: T's inner lips as mapped, inside which T shows its mouth's
+    # inside, not its lips; None: the whole polygon is T's inside (COVER_LIPS off).
     interior: np.ndarray | None = None
     outer: np.ndarray | None = None  # [12, 2] float32: the photo's outer lips (its frame), for their colour
 
@@ -104,28 +104,36 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
     luminance = np.clip(mean + contrast * (mapped(target) - render_mean), 0.0, highlight)
     interior = outer = None
     if cover:
-        identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-        interior = np.clip(mapped(_polygon_mask(inner, identity, (0, 0), (size, size)), cv2.INTER_LINEAR), 0.0, 1.0)
+        # T's inner lips in the output frame (the map inverted), drawn where used at the
+        # resolution used: a 48x48 mask is too soft for a mouth's thin corners.
+        interior = np.stack([(inner[:, i] - matrix[i, 2]) / matrix[i, i] for i in (0, 1)], axis=-1).astype(np.float32)
         outer = np.asarray(source_points, np.float32)[OUTER_LIPS]
     return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity, interior, outer)
 
 
 def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
-                map_x: np.ndarray, map_y: np.ndarray, interior: np.ndarray | None = None) -> np.ndarray:
+                map_x: np.ndarray, map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """[h, w] float32 in [0, 1] over the photo `box` (x0, y0, x1, y1): inside the moved inner
     lips, drawn at photo resolution (edges anti-aliased), less the pixels whose warp source
     (map_x, map_y: absolute photo coordinates) lies inside the photo's own inner lips, unless
-    T shows lips there (`interior`: opening.interior at each box pixel; None: T's inside everywhere)."""
+    T shows lips there; and where T shows its inside ([h, w] in [0, 1], or None: everywhere)."""
     x0, y0, x1, y1 = box
     inside = _polygon_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     own = _polygon_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     own_there = cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return _weight(opening.opacity, inside, own_there, interior)
+    interior = None
+    if opening.interior is not None:
+        interior = _polygon_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    return _weight(opening.opacity, inside, own_there, interior), interior
 
 
 def _weight(opacity: float, inside: np.ndarray, own_there: np.ndarray, interior: np.ndarray | None) -> np.ndarray:
-    kept = own_there if interior is None else own_there * interior  # the photo's own mouth, where T has one too
-    return (opacity * inside * (1.0 - kept)).astype(np.float32)
+    # The photo's own mouth, where T has one too (a minimum: where both edges coincide, a product
+    # of two anti-aliased edges would leave part of the edge to the fill).
+    kept = own_there if interior is None else np.minimum(own_there, interior)
+    # A difference, not inside x (1 - kept): where both edges coincide (a mouth that did not move)
+    # the anti-aliased product left a quarter-strength ring round it.
+    return (opacity * np.clip(inside - kept, 0.0, 1.0)).astype(np.float32)
 
 
 def lips_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
@@ -153,7 +161,8 @@ def crop_fill_weight(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
     grid = np.arange(size, dtype=np.float32)
     own_there = cv2.remap(own, grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1], cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return _weight(opening.opacity, inside, own_there, opening.interior)
+    interior = None if opening.interior is None else _polygon_mask(opening.interior, identity, (0, 0), (size, size))
+    return _weight(opening.opacity, inside, own_there, interior)
 
 
 def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | None = None) -> np.ndarray:

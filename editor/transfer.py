@@ -287,9 +287,7 @@ def _fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, op
                   sample_cubic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """`edited` [h, w, 3] float32 with the opening's fill over the moved inner lips, tinted as
     the warped photo's pixels there (the lips' stretched seam) are."""
-    interior = None if opening.interior is None else cv2.remap(
-        opening.interior, *sample_cubic, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    weight = fill_weight(opening, to_photo, box, *maps, interior=interior)
+    weight, interior = fill_weight(opening, to_photo, box, *maps)
     total = float(weight.sum())
     if total < 1e-3:
         return edited

@@ -172,7 +172,7 @@ def test_where_the_target_shows_lips_the_photos_own_teeth_are_covered():
     opening = mouth_opening(own, source, target, render, mean=150.0, render_mean=150.0, contrast=1.0,
                             highlight=220.0, cover=True)
     assert opening is not None and opening.interior is not None
-    assert opening.interior[36, 24] > 0.9 and opening.interior[36, 18] < 0.1  # T's inside vs its lips
+    assert opening.interior[:, 0].min() > 18.5 and opening.interior[:, 0].max() < 29.5  # T's narrower inside
     still = np.zeros((48, 48, 2), np.float32)
     out = apply_change(photo, FaceChange(still, np.zeros((48, 48), np.float32), opening=opening), to_photo).astype(int)
     centre, side = out[int(36 * scale), int(24 * scale)], out[int(36 * scale), int(18 * scale)]
@@ -182,3 +182,18 @@ def test_where_the_target_shows_lips_the_photos_own_teeth_are_covered():
     uncovered = mouth_opening(own, source, target, render, mean=150.0, render_mean=150.0, contrast=1.0,
                               highlight=220.0, cover=False)
     assert uncovered is None  # nothing new opens
+
+
+def test_a_mouth_that_does_not_move_is_left_as_it_is():
+    # An open mouth whose target keeps it: parting and covering must not paint the lips' edges.
+    scale = 8.0
+    to_photo = np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+    rng = np.random.default_rng(3)
+    photo = rng.integers(0, 256, (48 * 8, 48 * 8, 3)).astype(np.uint8)
+    source = _closed_mouth_face()
+    source[[61, 62, 63], 1] -= 1.5  # an open mouth, 3 px high
+    source[[65, 66, 67], 1] += 1.5
+    s = _lips_render(source)
+    change = face_change(s, s, s, points=(source, source))
+    assert change.opening is not None  # parted enough to fill, ...
+    assert np.array_equal(apply_change(photo, change, to_photo), photo)  # ... but nothing to fill
