@@ -140,17 +140,16 @@ def landing(points: np.ndarray, flow: np.ndarray, iterations: int = LANDING_ITER
     [N, 2]: the x with x + flow(x) = point, by fixed-point steps (the flow is smooth and small)."""
     points = np.asarray(points, np.float64)
     x = points.copy()
-    size = flow.shape[0]
-    axis = np.arange(size, dtype=np.float64)
     for _ in range(iterations):
-        moved = np.stack([_bilinear(flow[..., i], x, axis) for i in (0, 1)], axis=-1)
+        moved = np.stack([_bilinear(flow[..., i], x) for i in (0, 1)], axis=-1)
         x = points - moved
     return x
 
 
-def _bilinear(field: np.ndarray, at: np.ndarray, axis: np.ndarray) -> np.ndarray:
-    """`field` [S, S] at the points `at` [N, 2] (x, y), bilinear, clamped to the border."""
-    size = len(axis)
+def _bilinear(field: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """`field` [S, S] at the points `at` [N, 2] (x, y), bilinear in float64 (cv2.remap's weights
+    are 1/32 steps), clamped to the border."""
+    size = field.shape[0]
     x = np.clip(at[:, 0], 0, size - 1)
     y = np.clip(at[:, 1], 0, size - 1)
     x0, y0 = np.minimum(np.floor(x).astype(int), size - 2), np.minimum(np.floor(y).astype(int), size - 2)

@@ -96,12 +96,9 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
         scale_shift[0] = np.array([1.0, float(inner[:, 0].mean() - polygon[:, 0].mean())])
     matrix = np.array([[scale_shift[0][0], 0, scale_shift[0][1]], [0, scale_shift[1][0], scale_shift[1][1]]])
     size = target.shape[0]
-
-    def mapped(image: np.ndarray, flags: int = cv2.INTER_CUBIC) -> np.ndarray:
-        return cv2.warpAffine(np.asarray(image, np.float32), matrix, (size, size), flags=flags | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-
-    luminance = np.clip(mean + contrast * (mapped(target) - render_mean), 0.0, highlight)
+    mapped = cv2.warpAffine(np.asarray(target, np.float32), matrix, (size, size),
+                            flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    luminance = np.clip(mean + contrast * (mapped - render_mean), 0.0, highlight)
     interior = outer = None
     if cover:
         # T's inner lips in the output frame (the map inverted), drawn where used at the
@@ -156,13 +153,8 @@ def crop_fill_weight(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
     the residual out of the opening: low-passed, T's teeth would otherwise lighten the lips around it."""
     size = flow.shape[0]
     identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    inside = _polygon_mask(opening.polygon, identity, (0, 0), (size, size))
-    own = _polygon_mask(opening.own, identity, (0, 0), (size, size))
     grid = np.arange(size, dtype=np.float32)
-    own_there = cv2.remap(own, grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1], cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    interior = None if opening.interior is None else _polygon_mask(opening.interior, identity, (0, 0), (size, size))
-    return _weight(opening.opacity, inside, own_there, interior)
+    return fill_weight(opening, identity, (0, 0, size, size), grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1])[0]
 
 
 def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | None = None) -> np.ndarray:

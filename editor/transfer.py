@@ -223,9 +223,8 @@ def _weighted_mean(image: np.ndarray, weights: np.ndarray) -> float:
 
 
 def _weighted_std(image: np.ndarray, weights: np.ndarray) -> float:
-    total = float(weights.sum())
-    mean = float((image * weights).sum() / total)
-    return math.sqrt(max(float((np.square(image - mean) * weights).sum() / total), 1.0))
+    mean = _weighted_mean(image, weights)
+    return math.sqrt(max(float((np.square(image - mean) * weights).sum() / float(weights.sum())), 1.0))
 
 
 def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray) -> np.ndarray:
@@ -286,7 +285,8 @@ def _fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, op
                   box: tuple[int, int, int, int], maps: tuple[np.ndarray, np.ndarray],
                   sample_cubic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """`edited` [h, w, 3] float32 with the opening's fill over the moved inner lips, tinted as
-    the warped photo's pixels there (the lips' stretched seam) are."""
+    the photo's lips are (mouth_opening.lips_colour; without its outer lips, as the warped
+    photo's pixels there, the lips' stretched seam in a closed mouth)."""
     weight, interior = fill_weight(opening, to_photo, box, *maps)
     total = float(weight.sum())
     if total < 1e-3:
