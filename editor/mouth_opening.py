@@ -168,6 +168,27 @@ def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | 
     return (luminance[..., None] + tint[..., None] * np.asarray(lips, np.float32)).astype(np.float32)
 
 
+def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, opening: MouthOpening,
+                 to_photo: np.ndarray, box: tuple[int, int, int, int], maps: tuple[np.ndarray, np.ndarray],
+                 sample_cubic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """transfer.apply_change's last step: `edited` [h, w, 3] float32 (`warped`: the photo warped,
+    `region`: the photo, over the same `box`; `maps`: the warp's source of each box pixel,
+    `sample_cubic`: its crop position) with the opening's fill over the moved inner lips, tinted as
+    the photo's lips are (lips_colour; without its outer lips, as the warped
+    photo's pixels there, the lips' stretched seam in a closed mouth)."""
+    weight, interior = fill_weight(opening, to_photo, box, *maps)
+    total = float(weight.sum())
+    if total < 1e-3:
+        return edited
+    lips = lips_colour(region, opening, to_photo, box[:2])
+    if lips is None:  # the stretched seam's colour (the lips', in a closed mouth)
+        luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
+        lips = ((warped - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
+    # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
+    luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return edited + weight[..., None] * (fill_colour(luminance, lips, interior) - edited)
+
+
 def _polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
                   shape: tuple[int, int]) -> np.ndarray:
     """The crop-space `polygon` filled at photo resolution over a [h, w] box at `origin`: 1

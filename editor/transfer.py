@@ -36,8 +36,7 @@ from gan.conditional import MOUTH_BOX
 
 from .blend import _as_grey255, _crop_face_mask
 from .motion import landmark_flow, parted_flow
-from .mouth_opening import (COVER_LIPS, HIGHLIGHT, MouthOpening, crop_fill_weight, fill_colour, fill_weight, lips_colour,
-                            mouth_opening)
+from .mouth_opening import COVER_LIPS, HIGHLIGHT, MouthOpening, crop_fill_weight, fill_opening, mouth_opening
 
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
@@ -272,32 +271,13 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
         residual = np.where(residual < 0, residual * gain, residual)
     edited = warped + residual[..., None]
     if change.opening is not None:
-        edited = _fill_opening(edited, warped, region, change.opening, to_photo, box, (map_x, map_y), sample_cubic=(crop_x, crop_y))
+        edited = fill_opening(edited, warped, region, change.opening, to_photo, box, (map_x, map_y), sample_cubic=(crop_x, crop_y))
     mixed = region + mask[..., None] * (edited - region)
     result = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     keep = mask <= 0  # outside the oval: the input's own bytes, exactly
     result[keep] = photo_rgb[y0:y1, x0:x1][keep]
     out[y0:y1, x0:x1] = result
     return out
-
-
-def _fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
-                  box: tuple[int, int, int, int], maps: tuple[np.ndarray, np.ndarray],
-                  sample_cubic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """`edited` [h, w, 3] float32 with the opening's fill over the moved inner lips, tinted as
-    the photo's lips are (mouth_opening.lips_colour; without its outer lips, as the warped
-    photo's pixels there, the lips' stretched seam in a closed mouth)."""
-    weight, interior = fill_weight(opening, to_photo, box, *maps)
-    total = float(weight.sum())
-    if total < 1e-3:
-        return edited
-    lips = lips_colour(region, opening, to_photo, box[:2])
-    if lips is None:  # the stretched seam's colour (the lips', in a closed mouth)
-        luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
-        lips = ((warped - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
-    # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
-    luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    return edited + weight[..., None] * (fill_colour(luminance, lips, interior) - edited)
 
 
 def _face_box(to_photo: np.ndarray, size: int, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
