@@ -57,3 +57,16 @@ class Sitting:
             return [dict(entry) for entry in self.earlier]
         now = {**self.start, "to_epoch": epoch, **({"to_step": step} if step else {}), "started": self.started}
         return [*(dict(entry) for entry in self.earlier), now]
+
+
+def recorded_in(meta: dict[str, Any]) -> dict[str, Any]:
+    """The sittings a checkpoint's metadata records, for a summary row or a model card:
+    {"history": [...]} and, for a fine-tuning, {"from_history": [...]} (its starting point's);
+    {} for a file saved before sittings were recorded."""
+    return {key: meta[key] for key in ("history", "from_history") if isinstance(meta.get(key), list)}
+
+
+def describe_sittings(history: list[dict[str, Any]]) -> str:
+    """One line per sitting: 'epochs A-B: `command`' (A '?' where the start is not known)."""
+    return "; ".join(f"epochs {'?' if entry.get('from_epoch') is None else entry['from_epoch']}-"
+                     f"{entry.get('to_epoch')}: `{entry.get('command')}`" for entry in history)

@@ -25,6 +25,7 @@ from gan.classifier import ExpressionClassifier, load_classifier  # noqa: E402
 from gan.data import EXPRESSIONS, read_fer2013  # noqa: E402
 from gan.run_files import read_metrics  # noqa: E402
 from gan.classifier_eval import robustness, write_confusion_plot  # noqa: E402
+from gan.run_history import describe_sittings  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 
@@ -78,7 +79,9 @@ def card_section(meta: dict, device_note: str, robust: str) -> str:
         f"- Selected epoch {meta['best_epoch']} of {meta['epochs']}; {minutes:.0f} min of training and "
         f"evaluation on {device_note} (recorded device: `{meta['device']}`).\n"
         f"- Command: `{meta['command']}`\n"
-        f"- Predictions average the face and its mirror image.\n\n"
+        + (f"- Trained in {len(meta['history'])} sittings: {describe_sittings(meta['history'])}\n"
+           if len(meta.get("history") or []) > 1 else "")
+        + "- Predictions average the face and its mirror image.\n\n"
         f"PrivateTest confusion matrix (counts; rows are the FER2013 label):\n\n"
         + matrix_table(np.array(private["confusion"]))
         + "\nAccuracy when the image quality drops (reported only; nothing was chosen by it):\n\n" + robust

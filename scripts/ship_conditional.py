@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from gan.__main__ import main as gan_main  # noqa: E402
 from gan.checkpoint import load_generator, read_metadata  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
+from gan.run_history import recorded_in  # noqa: E402
 
 
 def expression_figure(generator: Path, out: Path, rows: int = 6, seed: int = 0, side: int = 96) -> None:
@@ -82,7 +83,7 @@ def encoder_rows(encoder_run: Path | None, device_note: str) -> list[dict]:
     meta = read_metadata(ROOT / "checkpoints" / "encoder.safetensors")
     rows = [json.loads(line) for line in (encoder_run / "metrics.jsonl").read_text().splitlines()]
     return [{"model": "encoder", "epochs": meta["epochs"], "losses": meta["losses"], "seconds": rows[-1]["seconds"],
-             "device": device_note, "command": meta["command"]}]
+             "device": device_note, "command": meta["command"], **recorded_in(meta)}]
 
 
 def encoder_note(encoder_run: Path | None) -> str:
@@ -120,7 +121,7 @@ def main() -> None:
                     **{k: ends[-1][k] for k in ("loss_d", "loss_g", "ac_real", "loss_same")},
                     "seconds": ends[-1]["seconds"], "seconds_per_epoch": round(ends[-1]["seconds"] / len(ends), 1),
                     "dtype": meta["dtype"], "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3),
-                    "device": args.device_note, "command": meta["command"],
+                    "device": args.device_note, "command": meta["command"], **recorded_in(meta),
                     **({"fine_tuned_from_command": meta["from_command"], "from_epochs": meta["from_epochs"],
                         "teacher_command": meta["teacher_command"]} if tuned else {})}]
     write_summary(summary + encoder_rows(args.encoder_run, args.device_note))

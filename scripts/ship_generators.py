@@ -24,6 +24,7 @@ from gan.__main__ import main as gan_main  # noqa: E402
 from gan.checkpoint import read_metadata  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.run_files import read_metrics  # noqa: E402
+from gan.run_history import recorded_in  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 
 
@@ -44,7 +45,7 @@ def ship(run: Path, name: str, device_note: str) -> dict:
             "loss_d": last["loss_d"], "loss_g": last["loss_g"], "d_x": last["d_x"], "d_g_z": last["d_g_z"],
             "seconds": last["seconds"], "seconds_per_epoch": round(last["seconds"] / len(rows), 1),
             "dtype": meta["dtype"], "half_max_abs_diff_255": round(meta["half_max_abs_diff"] * 255, 3),
-            "device": device_note, "command": meta.get("command")}
+            "device": device_note, "command": meta.get("command"), **recorded_in(meta)}
 
 
 def write_card_table(summary: list[dict]) -> None:

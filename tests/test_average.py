@@ -95,7 +95,8 @@ def test_shipping_an_averaged_generator_with_a_new_encoder_records_that_encoder(
         [{"model": "encoder", "epochs": 99, "command": "old"}]))
     monkeypatch.setattr(ship, "ROOT", tmp_path)
     save_tensors(tmp_path / "checkpoints" / "encoder.safetensors", {"w": torch.zeros(1)},
-                 {"kind": "encoder", "epochs": 3, "losses": {"latent": 0.1}, "command": "new encoder"})
+                 {"kind": "encoder", "epochs": 3, "losses": {"latent": 0.1}, "command": "new encoder",
+                  "history": [{"command": "new encoder", "from_epoch": 0, "to_epoch": 3, "started": "t"}]})
     run = tmp_path / "encoder_run"
     run.mkdir()
     (run / "metrics.jsonl").write_text(json.dumps({"epoch": 3, "seconds": 12.0}) + "\n")
@@ -106,5 +107,6 @@ def test_shipping_an_averaged_generator_with_a_new_encoder_records_that_encoder(
     ship.ship_average(generator, "test machine", run)
     rows = {row["model"]: row for row in json.loads((tmp_path / "checkpoints" / "training_summary.json").read_text())}
     assert rows["encoder"]["epochs"] == 3 and rows["encoder"]["command"] == "new encoder"
+    assert rows["encoder"]["history"][0]["to_epoch"] == 3  # its sittings, beside its last command
     assert rows["conditional"]["averaged_from"][0]["path"] == "a"
     assert "the encoder (epoch 3)" in capsys.readouterr().out

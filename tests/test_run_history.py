@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-
 from gan.__main__ import main as gan_main
 from gan.checkpoint import load_tensors, read_metadata, save_tensors
-from gan.run_history import Sitting
+from gan.run_history import Sitting, describe_sittings, recorded_in
 from gan.train import TrainConfig, train
 
 
@@ -98,3 +97,13 @@ def test_interleaved_epochs_of_one_command_are_one_sitting(small_fer, tmp_path):
     history = read_metadata(tmp_path / "fer2013" / "generator.safetensors")["history"]
     assert [(h["from_epoch"], h["to_epoch"]) for h in history] == [(0, 2), (2, 3)]
     assert len({h["started"] for h in history}) == 2
+
+
+def test_a_shipped_models_summary_row_and_card_name_its_sittings():
+    history = [{"command": "old", "from_epoch": None, "to_epoch": 11, "started": None},
+               {"command": "train --lambda-ac 3", "from_epoch": 11, "to_epoch": 22, "started": "t"}]
+    assert recorded_in({"command": "x", "history": history}) == {"history": history}
+    assert recorded_in({"command": "x", "history": history, "from_history": history[:1]}) == {
+        "history": history, "from_history": history[:1]}
+    assert recorded_in({"command": "x"}) == {}  # a file saved before sittings were recorded
+    assert describe_sittings(history) == "epochs ?-11: `old`; epochs 11-22: `train --lambda-ac 3`"
