@@ -82,7 +82,7 @@ def card_section(meta: dict, device_note: str, robust: str) -> str:
         + (f"- Trained in {len(meta['history'])} sittings: {describe_sittings(meta['history'])}\n"
            if len(meta.get("history") or []) > 1 else "")
         + "- Predictions average the face and its mirror image.\n\n"
-        f"PrivateTest confusion matrix (counts; rows are the FER2013 label):\n\n"
+        "PrivateTest confusion matrix (counts; rows are the FER2013 label):\n\n"
         + matrix_table(np.array(private["confusion"]))
         + "\nAccuracy when the image quality drops (reported only; nothing was chosen by it):\n\n" + robust
         + "\n![PrivateTest confusion matrix](../assets/classifier_confusion.png) "
