@@ -13,16 +13,19 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   (editor/transfer.DARK_KNEE, 1: a plain ratio image); relative-none: added alike
   everywhere (the default until 2026-12-06; the cavity below stays);
 - cavity-KNEE: a darkening grows where the target render opens a dark hole and the photo
-  is brighter than KNEE x the render (editor/transfer.CAVITY_KNEE); cavity-none: darkening
+  is brighter than KNEE x the render (editor/mouth_darkening.CAVITY_KNEE); cavity-none: darkening
   added alike everywhere (the default until 2026-12-06, night); cavity-anywhere: the cavity
   wherever the render is dark, not only around its mouth (the default until 2026-12-06,
-  morning: editor/transfer.mouth_region);
+  morning: editor/mouth_darkening.mouth_region);
 - follow: the residual carried from where T has it to where the capped motion puts the
   photo's features (transfer.FOLLOW_CAP; docs/transfer_screens.md, not kept);
 - unparted: one smooth motion for both lips and no fill between them (the default until
   2026-12-06, afternoon: editor/transfer.MOUTH_FILL, editor/mouth_opening.py);
 - uncovered: parted lips whose fill is T's inside everywhere in the moved mouth, squeezed to
   its width, the photo's own teeth kept even where T shows lips (mouth_opening.COVER_LIPS off);
+- stray-MARGIN[/DEPTH]: T's darkening around its mouth but beyond the photo's moved inner lips
+  (widened by MARGIN crop pixels) stops at DEPTH grey levels (editor/mouth_darkening.STRAY_MARGIN,
+  STRAY_DEPTH); stray-none: added as it is (the default until 2026-12-06, evening);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -67,8 +70,8 @@ from editor.motion import smooth_flow  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
 from editor.blend import _as_grey255  # noqa: E402
-from editor.transfer import (CAVITY_KNEE, RESIDUAL_SIGMA, FaceChange, apply_change, cavity_weight,  # noqa: E402
-                             face_change, mouth_region, warp_crop)
+from editor.mouth_darkening import CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, cavity_weight, mouth_region  # noqa: E402
+from editor.transfer import RESIDUAL_SIGMA, FaceChange, apply_change, face_change, warp_crop  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.landmarks import predict_landmarks  # noqa: E402
 
@@ -122,8 +125,8 @@ def registered(sigma: float = 1.0) -> Variant:
 
 
 def knees(**given: float | bool | None) -> Variant:
-    """The default with its knees as `given` (knee=, cavity_knee=, mouth_fill=, cover_lips=:
-    conditional_change's)."""
+    """The default with its knees as `given` (knee=, cavity_knee=, mouth_fill=, cover_lips=,
+    stray_margin=, stray_depth=: conditional_change's)."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
         return conditional_change(edit, settings, **given)
     return change
@@ -145,7 +148,7 @@ def capped_frame(editor, judge, edit, settings, target) -> FaceChange:
 
 
 def teeth(scale: float) -> Variant:
-    """The default with its brightening inside the target render's mouth (transfer.mouth_region)
+    """The default with its brightening inside the target render's mouth (mouth_darkening.mouth_region)
     scaled by `scale`: the model's 48 px teeth painted over the photo's closed lips."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
         base = default(editor, judge, edit, settings, target)
@@ -177,12 +180,15 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
               "uncovered": lambda: knees(cover_lips=False),
+              "stray": lambda: (knees(stray_margin=None) if arg == "none" else
+                                knees(stray_margin=float(arg.partition("/")[0] or STRAY_MARGIN),
+                                      stray_depth=float(arg.partition("/")[2] or STRAY_DEPTH))),
               "relative": lambda: knees(knee=None if arg == "none" else float(arg or 1.0)),
               "cavity": lambda: (cavity_anywhere if arg == "anywhere" else
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, follow, unparted, uncovered, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, follow, unparted, uncovered, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

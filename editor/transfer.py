@@ -14,9 +14,12 @@ sharp photo, but the difference between two renders says what moves:
    the residual T - warp(S), low-passed, scaled to the face's own contrast,
    added to the luminance only (R, G and B by the same amount, so Cr and Cb stay);
    a brightening fades where the photo is much darker than the render (DARK_KNEE),
-   so a moustache the render lacks does not turn grey, and a darkening grows where
-   the model opens a dark mouth over the photo's brighter teeth (CAVITY_KNEE), so
-   they go dark with the opening instead of staying grey;
+   so a moustache the render lacks does not turn grey, and around the mouth
+   (mouth_darkening.py) a darkening grows where the model opens a dark mouth over
+   the photo's brighter teeth (CAVITY_KNEE), so they go dark with the opening
+   instead of staying grey, and stops at a shade where the model's mouth opens
+   beyond the photo's lips (STRAY_DEPTH); between parted lips, T's mouth inside
+   (mouth_opening.py);
 3. both under the soft face oval; pixels where the oval is 0 are copied.
 
 `face_change` + `apply_change` is that default ("flow"); `mode="difference"` adds T - S to
@@ -32,9 +35,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gan.conditional import MOUTH_BOX
-
 from .blend import _as_grey255, _crop_face_mask
+from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, cavity_weight, mouth_region,
+                              shade_stray_opening)
 from .motion import landmark_flow, parted_flow
 from .mouth_opening import COVER_LIPS, HIGHLIGHT, MouthOpening, crop_fill_weight, fill_opening, mouth_opening
 
@@ -49,23 +52,6 @@ RESIDUAL_SIGMA = 1.0
 # near-black render pixel from vetoing the change.
 DARK_KNEE = 0.6
 LEVEL_FLOOR = 16.0
-# An opening mouth: where the target render is a dark hole (below CAVITY_DARK grey levels, fully
-# CAVITY_RAMP below that) and the change darkens by more than CAVITY_DEPTH (fully by twice that), a darkening
-# grows by the photo's luminance over CAVITY_KNEE x the moved render's (at most CAVITY_GAIN x): a
-# smile's teeth under a surprise's open mouth, much brighter than the render there, go dark with
-# the opening instead of staying grey ("rotten teeth"), as a ratio image would darken them.
-# Elsewhere nothing changes (docs/transfer_screens.md: teeth under an angry mouth stay white).
-CAVITY_DARK = 80.0
-CAVITY_RAMP = 40.0
-CAVITY_DEPTH = 40.0
-CAVITY_KNEE = 0.6
-CAVITY_GAIN = 4.0
-# ... and only around the target render's mouth: its outer lips' hull (landmarks 48-59), widened by
-# MOUTH_MARGIN crop pixels. A sad render that darkens an eye socket is dark there too, and the gain
-# turned that into a black bruise over Grace Hopper's eye behind her glasses (matplotlib's sample).
-# Without landmarks: the FER template's mouth box (gan.conditional.MOUTH_BOX, as region_mask uses it).
-OUTER_LIPS = slice(48, 60)
-MOUTH_MARGIN = 3.0
 # The photo's face is resampled at sub-pixel offsets everywhere the (smooth) flow reaches, so the
 # kernel decides how sharp the edit stays: bilinear averaged neighbours and lost about half the
 # mouth's detail (Laplacian variance of fr_obama's mouth, happy: 330 against 610 in the photo);
@@ -134,14 +120,16 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 residual_sigma: float = RESIDUAL_SIGMA, residual_weight: float = 1.0,
                 knee: float | None = DARK_KNEE, cavity_knee: float | None = CAVITY_KNEE,
                 follow_cap: bool = FOLLOW_CAP, mouth_fill: bool = MOUTH_FILL,
-                cover_lips: bool = COVER_LIPS) -> FaceChange:
+                cover_lips: bool = COVER_LIPS, stray_margin: float | None = STRAY_MARGIN,
+                stray_depth: float = STRAY_DEPTH) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
     None: optical flow between the renders. `knee`: see DARK_KNEE (None: brightening is
     added everywhere alike); `cavity_knee`: see CAVITY_KNEE (None: darkening is added alike);
     `follow_cap`: see FOLLOW_CAP, `mouth_fill`: see MOUTH_FILL (both with `points` only; follow_cap
-    moves the lips as one piece, as it was measured); `cover_lips`: mouth_opening.COVER_LIPS."""
+    moves the lips as one piece, as it was measured); `cover_lips`: mouth_opening.COVER_LIPS;
+    `stray_margin`, `stray_depth`: see STRAY_MARGIN (with `points` only, not with follow_cap)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -181,6 +169,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if residual_sigma > 0:  # the levels, from the renders, at the residual's own resolution
         residual, moved, t = (cv2.GaussianBlur(image, (0, 0), residual_sigma) for image in (residual, moved, t))
     residual = (residual * contrast * residual_weight).astype(np.float32)
+    if points is not None and offset is None and stray_margin is not None:
+        residual = shade_stray_opening(residual, *points, flow, margin=stray_margin, depth=stray_depth)
     floor = np.maximum(moved, LEVEL_FLOOR)
     level = None if knee is None else (floor * knee).astype(np.float32)
     cavity = cavity_level = None
@@ -191,30 +181,6 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         residual, level, cavity, cavity_level = (None if field is None else warp_crop(field, offset)
                                                  for field in (residual, level, cavity, cavity_level))
     return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level, opening)
-
-
-def cavity_weight(target: np.ndarray, residual: np.ndarray) -> np.ndarray:
-    """[S, S] float32 in [0, 1]: 1 where the target render is darker than CAVITY_DARK - CAVITY_RAMP
-    and the residual darkens by 2 x CAVITY_DEPTH or more, falling linearly to 0 at CAVITY_DARK and
-    CAVITY_DEPTH."""
-    dark = np.clip((CAVITY_DARK - target) / CAVITY_RAMP, 0.0, 1.0)
-    deep = np.clip((-residual - CAVITY_DEPTH) / CAVITY_DEPTH, 0.0, 1.0)
-    return (dark * deep).astype(np.float32)
-
-
-def mouth_region(points: np.ndarray | None, size: int = 48) -> np.ndarray:
-    """[size, size] float32 in [0, 1]: 1 inside the outer lips of `points` ([68, 2] crop
-    landmarks) widened by MOUTH_MARGIN pixels, falling to 0 over one more pixel; None: the FER
-    template's mouth box."""
-    inside = np.zeros((size, size), np.uint8)
-    if points is None:
-        y0, y1, x0, x1 = (round(v * size / 48) for v in MOUTH_BOX)
-        inside[y0:y1, x0:x1] = 1
-    else:
-        hull = cv2.convexHull(np.rint(np.asarray(points, np.float64)[OUTER_LIPS] * 16).astype(np.int32))
-        cv2.fillConvexPoly(inside, hull, 1, lineType=cv2.LINE_8, shift=4)  # 1/16-pixel precision
-    distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)  # 0 inside, pixels outside
-    return np.clip(MOUTH_MARGIN + 1.0 - distance, 0.0, 1.0).astype(np.float32)
 
 
 def _weighted_mean(image: np.ndarray, weights: np.ndarray) -> float:

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from editor.motion import CAP, HOLDING, MOVING, landmark_flow
+from editor.mouth_darkening import STRAY_DEPTH
 from editor.transfer import face_change, warp_crop
 
 
@@ -84,8 +85,11 @@ def test_follow_cap_carries_a_change_the_cap_holds_back_to_where_the_photo_moved
     target[MOVING, 1] += 6.0
     s, t = _mouth_render(37), _mouth_render(43)
     followed = face_change(s, t, s, points=(source, target), follow_cap=True)
-    behind = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False)
+    behind = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False, stray_margin=None)
     assert behind.residual[44, 24] < -100 and behind.residual[39, 24] > 100
+    # The default keeps the blotch to a shade instead (mouth_darkening.STRAY_DEPTH).
+    shaded = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False)
+    assert -STRAY_DEPTH - 1e-3 <= shaded.residual[44, 24] < -STRAY_DEPTH / 2
     assert followed.residual.min() > 0.5 * behind.residual.min()
     assert followed.residual.max() < 0.2 * behind.residual.max()
     assert np.allclose(followed.flow, behind.flow)  # the photo moves alike: only the residual's place differs
@@ -93,6 +97,7 @@ def test_follow_cap_carries_a_change_the_cap_holds_back_to_where_the_photo_moved
     target = source.copy()
     target[MOVING, 1] += 2.0
     t = _mouth_render(39)
-    near, far = (face_change(s, t, s, points=(source, target), follow_cap=f, mouth_fill=False) for f in (True, False))
+    near, far = (face_change(s, t, s, points=(source, target), follow_cap=f, mouth_fill=False, stray_margin=None)
+                 for f in (True, False))
     assert np.abs(near.residual - far.residual).max() < 1e-3
     assert np.abs(near.cavity - far.cavity).max() < 1e-3

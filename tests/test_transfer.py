@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from editor.blend import crop_face_mask
-from editor.transfer import (CAVITY_GAIN, CAVITY_KNEE, DARK_KNEE, FaceChange, apply_change, cavity_weight,
-                             expression_flow, face_change, mouth_region, warp_crop)
+from editor.mouth_darkening import CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, cavity_weight, mouth_region
+from editor.transfer import DARK_KNEE, FaceChange, apply_change, expression_flow, face_change, warp_crop
 
 
 def _texture(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -142,10 +142,13 @@ def test_the_cavity_is_where_the_target_is_dark_and_the_change_darkens_deeply():
 
 
 def _lips(centre_x: float, centre_y: float, width: float, height: float) -> np.ndarray:
-    """68 landmarks [68, 2], all at the crop's centre but the outer lips (48-59): an ellipse."""
+    """68 landmarks [68, 2], all at the crop's centre but the lips: the outer lips (48-59) an
+    ellipse, the inner ones (60-67) an ellipse half as high and two thirds as wide."""
     points = np.full((68, 2), 24.0)
     angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
     points[48:60] = np.c_[centre_x + width / 2 * np.cos(angles), centre_y + height / 2 * np.sin(angles)]
+    angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    points[60:68] = np.c_[centre_x + width / 3 * np.cos(angles), centre_y + height / 4 * np.sin(angles)]
     return points
 
 
@@ -172,3 +175,21 @@ def test_the_mouth_region_is_the_outer_lips_widened():
     assert region.dtype == np.float32 and 0.0 <= region.min() and region.max() == 1.0
     template = mouth_region(None)
     assert template[37, 24] == 1.0 and template[18, 15] == 0.0
+
+
+def test_a_dark_opening_beyond_the_photos_lips_is_a_shade_not_a_hole():
+    # The model's mouth opens far beyond where the photo's lips are (a snarl raised to the nose):
+    # past the moved inner lips (and STRAY_MARGIN), the darkening stops at STRAY_DEPTH; around T's
+    # mouth only, so a darkened eye socket is left as it was (a black patch over a moustache before).
+    source = np.full((48, 48), 170, np.uint8)
+    target = source.copy()
+    cv2.circle(target, (24, 37), 8, 10, -1)  # an opening reaching from the nose to the chin
+    cv2.circle(target, (15, 18), 3, 10, -1)  # a darkened eye socket
+    points = _lips(24, 37, 14, 6)
+    change = face_change(source, target, source, points=(points, points))
+    raw = face_change(source, target, source, points=(points, points), stray_margin=None)
+    assert raw.residual[37, 24] < -100 and change.residual[37, 24] < -100  # between the lips: the hole
+    assert raw.residual[31, 24] < -100  # above the upper lip, without the clamp: a hole too
+    assert change.residual[31, 24] >= -STRAY_DEPTH - 1e-3 and change.residual[31, 24] < -STRAY_DEPTH / 2
+    assert change.residual[18, 15] == raw.residual[18, 15] < -100  # far from the mouth: untouched
+    assert np.array_equal(change.residual >= 0, raw.residual >= 0)  # brightening is not touched
