@@ -193,7 +193,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
 
 
 def cmd_train_landmarks(args: argparse.Namespace) -> int:
-    from .train_landmarks import LandmarkTrainConfig, train_landmarks
+    from .train_landmarks import LandmarkTrainConfig, limited_nme_note, train_landmarks
 
     values = {f.name: getattr(args, f.name) for f in fields(LandmarkTrainConfig) if f.name != "command"}
     stop = _stop_on_signals(_KEEPS_LAST_EPOCH)
@@ -207,7 +207,8 @@ def cmd_train_landmarks(args: argparse.Namespace) -> int:
     if not result.finished:
         _print_stopped(result.epochs_done)
         return _stopped_code(stop)
-    print(f"wrote {result.path}")
+    limited = limited_nme_note(args.test_limit)
+    print(f"wrote {result.path}" + (f" (its PublicTest NME {limited})" if limited else ""))
     return _finished_while_stopping(stop) if stop[0] else 0
 
 

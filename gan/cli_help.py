@@ -66,7 +66,8 @@ LANDMARK_HELP = {
     "scale": "augmentation: random zoom (1 +- scale)", "shift": "augmentation: random shift (fraction of the side)",
     "seed": "seed for init, data order and augmentation", "device": HELP_OVERRIDES["device"],
     "limit": "use only the first N Training faces (smoke tests); PublicTest is still measured in full after "
-             "every epoch",
+             "every epoch (see --test-limit)",
+    "test_limit": "measure (and label with dlib) only the first N PublicTest faces (smoke tests: not an accuracy)",
 }
 
 ENCODER_HELP = {

@@ -42,7 +42,7 @@ from .train_state import (check_epochs_done, check_run_counts, data_fingerprints
 
 SPLITS = ("Training", "PublicTest")
 # Options that must match for a run folder to be resumed (--data: its file's content, train_state.open_run).
-_RESUME_KEYS = ("batch_size", "seed", "limit", "teacher")
+_RESUME_KEYS = ("batch_size", "seed", "limit", "teacher", "test_limit")
 _SPLITS_NEEDED = ("train-landmarks needs FER2013's Training faces to train on and PublicTest faces to measure; "
                   "pass the whole fer2013.csv(.gz)")
 
@@ -64,10 +64,13 @@ class LandmarkTrainConfig:
     seed: int = 0
     device: str = "auto"
     limit: int | None = None  # use only the first N training faces (smoke tests)
+    # Measure only the first N PublicTest faces (smoke tests): --limit cuts Training alone, and dlib
+    # labelling all 3,589 PublicTest faces took most of a small run's time.
+    test_limit: int | None = None
     command: str = field(default_factory=lambda: shlex.join(["python", "-m", "gan", *sys.argv[1:]]))
 
     def __post_init__(self) -> None:
-        check_run_counts(self)
+        check_run_counts(self, ("test_limit", 1))
 
 
 @dataclass
@@ -105,6 +108,14 @@ def dlib_landmarks(images: np.ndarray) -> np.ndarray:
         shape = predictor(np.ascontiguousarray(np.repeat(big[..., None], 3, axis=2)), box)
         out[i] = (np.array([(p.x, p.y) for p in shape.parts()], np.float32) - pad) / up
     return out
+
+
+def limited_nme_note(test_limit: int | None) -> str:
+    """What a --test-limit run's PublicTest NME is ('' without one): said wherever it is shown."""
+    if test_limit is None:
+        return ""
+    return (f"measured on the first {test_limit} PublicTest faces only (--test-limit): a smoke check that "
+            "the run works, not the regressor's accuracy")
 
 
 def teacher_labels(config: LandmarkTrainConfig, faces: dict[str, np.ndarray], run_dir: Path,
@@ -171,6 +182,9 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
              for split in SPLITS}
     if config.limit is not None:
         faces["Training"] = faces["Training"][: config.limit]
+    if config.test_limit is not None:
+        faces["PublicTest"] = faces["PublicTest"][: config.test_limit]
+        print(f"note: PublicTest NME {limited_nme_note(config.test_limit)}", file=sys.stderr)
     fingerprints = data_fingerprints(config)
     if not fresh:  # a resume on other data is refused before dlib labels that data and replaces the run's cache
         open_run(run_dir, config, _RESUME_KEYS, fingerprints=fingerprints)
@@ -241,6 +255,7 @@ def train_landmarks(config: LandmarkTrainConfig, *, progress_fn: Callable[[dict]
     save_landmarks(final, model, {**meta_base, "history": sitting.history(epoch), "epochs": config.epochs,
                                   "train_seconds": round(seconds, 1),
                                   "public_test_nme": round(public, 5), "mean_shape_nme": round(mean_shape, 5),
+                                  "public_test_faces": len(faces["PublicTest"]),
                                   "teacher": "dlib shape_predictor_68_face_landmarks (4x upscaled faces)"})
     return LandmarkResult(run_dir, epoch, True, final)
 

@@ -114,6 +114,23 @@ def test_cli_trains_the_regressor(tmp_path, capsys):
     assert "PublicTest NME" in capsys.readouterr().out and (out / "landmarks.safetensors").exists()
 
 
+def test_test_limit_measures_the_first_publictest_faces_and_says_so(tmp_path, capsys):
+    csv, teacher = _toy_run(tmp_path)
+    out = tmp_path / "cli"
+    assert gan_main(["train-landmarks", "--data", str(csv), "--teacher", str(teacher), "--out", str(out),
+                     "--epochs", "1", "--batch-size", "32", "--test-limit", "8"]) == 0
+    captured = capsys.readouterr()
+    assert "first 8 PublicTest faces only" in captured.out and "first 8 PublicTest faces only" in captured.err
+    meta = read_metadata(out / "landmarks.safetensors")
+    assert meta["public_test_faces"] == 8 and meta["config"]["test_limit"] == 8
+    # A resume measures on the same faces, or is refused: the NMEs so far were measured on those.
+    assert gan_main(["train-landmarks", "--data", str(csv), "--teacher", str(teacher), "--out", str(out),
+                     "--epochs", "2", "--batch-size", "32"]) != 0
+    assert "test_limit" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="--test-limit must be at least 1"):
+        LandmarkTrainConfig(data="-", test_limit=0)
+
+
 def test_nme_is_the_point_error_over_the_eye_distance():
     truth = np.zeros((1, 68, 2))
     truth[0, 45, 0] = 20.0  # outer eye corners 20 px apart
