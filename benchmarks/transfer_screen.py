@@ -26,6 +26,9 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - stray-MARGIN[/DEPTH]: T's darkening around its mouth but beyond the photo's moved inner lips
   (widened by MARGIN crop pixels) stops at DEPTH grey levels (editor/mouth_darkening.STRAY_MARGIN,
   STRAY_DEPTH); stray-none: added as it is (the default until 2026-12-06, evening);
+- moustache-LOW: in a band between the nose and the moved upper lip, the brightening fades out
+  where the photo is darker than LOW + 0.25 x the crop's median grey level (fully below LOW x it):
+  a moustache the target render drops stays dark (docs/transfer_screens.md, not the default yet);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -66,7 +69,7 @@ from benchmarks.quality import DATA, FaceJudge, load_judges  # noqa: E402
 from editor.apply_edit import conditional_change  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH, EditSettings, FaceEdit, expression_weights  # noqa: E402
 from editor.faces import NoFaceError  # noqa: E402
-from editor.motion import smooth_flow  # noqa: E402
+from editor.motion import landing, smooth_flow  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
 from editor.blend import _as_grey255  # noqa: E402
@@ -132,6 +135,39 @@ def knees(**given: float | bool | None) -> Variant:
     return change
 
 
+def _upper_lip_band(points: np.ndarray, flow: np.ndarray, size: int) -> np.ndarray:
+    """[size, size] in [0, 1]: between the nose's bottom (landmarks 31-35) and the top of the upper
+    lip (48-54) where `flow` puts it, widened 1.4x sideways (moustaches reach past the corners),
+    feathered over 3 crop pixels."""
+    points = np.asarray(points, np.float64)
+    lip = landing(points[48:55], flow)
+    polygon = np.concatenate([points[31:36], lip[::-1]])
+    centre = polygon[:, 0].mean()
+    polygon[:, 0] = centre + (polygon[:, 0] - centre) * 1.4
+    inside = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(inside, [np.rint(polygon * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
+    distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+    return np.clip(1.0 - distance / 3.0, 0.0, 1.0).astype(np.float32)
+
+
+def moustache(low: float) -> Variant:
+    """Brightening stopped in the band above the upper lip where the photo is dark against its face:
+    fully below `low` x the face's median grey level, not at all above low + 0.25."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        base = default(editor, judge, edit, settings, target)
+        if edit.source_points is None:
+            return base
+        photo = _as_grey255(edit.aligned)
+        size = photo.shape[0]
+        skin = float(np.median(photo[size // 4: 3 * size // 4, size // 4: 3 * size // 4]))
+        moved = cv2.GaussianBlur(warp_crop(photo, base.flow), (0, 0), RESIDUAL_SIGMA)
+        dark = np.clip(((low + 0.25) * skin - moved) / (0.25 * skin), 0.0, 1.0)
+        weight = _upper_lip_band(edit.source_points, base.flow, size) * dark
+        residual = np.where(base.residual > 0, base.residual * (1.0 - weight), base.residual)
+        return replace(base, residual=residual.astype(np.float32))
+    return change
+
+
 def cavity_anywhere(editor, judge, edit, settings, target) -> FaceChange:
     base = default(editor, judge, edit, settings, target)
     if base.cavity is None:
@@ -180,6 +216,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
               "uncovered": lambda: knees(cover_lips=False),
+              "moustache": lambda: moustache(float(arg or 0.5)),
               "stray": lambda: (knees(stray_margin=None) if arg == "none" else
                                 knees(stray_margin=float(arg.partition("/")[0] or STRAY_MARGIN),
                                       stray_depth=float(arg.partition("/")[2] or STRAY_DEPTH))),

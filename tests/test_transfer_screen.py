@@ -114,6 +114,28 @@ def test_cavity_variants_set_the_cavity_knee(screen):
 
 
 
+def test_moustache_variant_keeps_a_dark_upper_lip_dark_and_stray_variants_set_the_shade(screen):
+    from types import SimpleNamespace
+    points = np.full((68, 2), 24.0)
+    points[31:36] = np.c_[np.linspace(20, 28, 5), np.full(5, 30.0)]  # the nose's bottom
+    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    points[48:60] = np.c_[24 + 8 * np.cos(angles), 37 + 2 * np.sin(angles)]  # outer lips
+    inner = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    points[60:68] = np.c_[24 + 5 * np.cos(inner), 37 + 0.5 * np.sin(inner)]  # inner lips
+    photo = np.full((48, 48), 170, np.uint8)
+    photo[31:34, 16:33] = 40  # a black moustache between the nose and the upper lip
+    target = photo.copy()
+    target[31:34, 16:33] = 170  # the target render has none: the change lightens it
+    edit = SimpleNamespace(source=photo, generated=target, aligned=photo, source_points=points, target_points=points)
+    settings = SimpleNamespace(blend_mode="flow")
+    default, kept = (screen.variant(spec)[1](None, None, edit, settings, 0) for spec in ("default", "moustache-0.5"))
+    assert default.residual[32, 24] > 50 and kept.residual[32, 24] < 5
+    assert np.array_equal(default.residual[:20], kept.residual[:20])  # above the nose: untouched
+    none, deep = (screen.variant(spec)[1](None, None, edit, settings, 0) for spec in ("stray-none", "stray-1/45"))
+    # Nothing darkens here: the shade, however deep, changes nothing.
+    assert np.array_equal(none.residual, default.residual) and np.array_equal(deep.residual, default.residual)
+
+
 def test_the_figures_mouth_crop_is_centred_between_the_mouth_corners_and_inside_the_photo():
     from types import SimpleNamespace
     figure = benchmark_module("transfer_figure")
