@@ -1,8 +1,14 @@
 """The generator's eval-mode forward, folded for inversion: BatchNorm merged into
 the transposed convolution before it, on detached weight copies (bfloat16 where
-the hardware runs it natively), so each inversion step runs 5 convolutions and
+the hardware runs it natively), so each inversion step runs 5 layers and
 autograd tracks only z. G itself is only read: no requires_grad flips, no mode
-switches, no hooks, so concurrent inversions on one G are safe (invert.py)."""
+switches, no hooks, so concurrent inversions on one G are safe (invert.py).
+
+On the CPU in bfloat16, for inversion's small batches, the first three layers (whose
+weights are far larger than what they output) run as a matrix product and a col2im
+(F.fold) instead of conv_transpose2d: at batch 1 oneDNN's transposed convolution spends
+its time on the weights (512->256 on a 2-core EPYC: 2.8 ms forward and backward, against
+1.2 ms as a product; the whole G 3.2 against 5.6 ms; MATMUL_RATIO)."""
 
 from __future__ import annotations
 
@@ -11,6 +17,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan.device import native_bf16
+
+# A layer runs as a product + F.fold where its weight has at least MATMUL_RATIO times as many
+# values as one sample's output (a 2-core EPYC, batch 1, bfloat16, forward and backward in ms,
+# conv_transpose2d against the product: 100->512 at 1x1 0.58 / 0.37, 512->256 at 3x3 2.82 / 1.22,
+# 256->128 at 6x6 1.08 / 0.99 (ratios 100, 228, 28), 128->64 at 12x12 0.73 / 1.20 (ratio 3.6):
+# fold's cost grows with the output, the convolution's with the weight).
+# Only in bfloat16 (float32's transposed convolution is as fast: 5.1 against 5.5 ms for the whole
+# G at batch 1) and only for batches up to PRODUCT_BATCH (the product's F.fold grows with the batch:
+# G's forward and backward at batch 4 7.2 against 8.4 ms, at 8 11.1 / 11.7, at 16 21.0 / 18.0;
+# the latent bank's batches of 256 would take 2x as long).
+MATMUL_RATIO = 8.0
+PRODUCT_BATCH = 8
+EXTRA_KEYS = ("spatial_bias", "product", "side")  # ours, not conv_transpose2d's
 
 
 class FoldedGenerator:
@@ -64,6 +83,8 @@ class FoldedGenerator:
             for key in ("weight", "bias", "spatial_bias"):
                 if args.get(key) is not None:
                     args[key] = args[key].detach().to(device=device, dtype=dtype).contiguous()
+        if torch.device(device).type == "cpu" and dtype == torch.bfloat16:
+            _mark_products(self.layers)
 
     def _flush(self, conv: dict | None) -> None:
         if conv is not None:
@@ -75,7 +96,10 @@ class FoldedGenerator:
         for kind, args in self.layers:
             if kind == "conv":
                 spatial_bias = args.get("spatial_bias")
-                x = F.conv_transpose2d(x, **{k: v for k, v in args.items() if k != "spatial_bias"})
+                if "product" in args and len(x) <= PRODUCT_BATCH:
+                    x = _as_product(x, args)
+                else:
+                    x = F.conv_transpose2d(x, **{k: v for k, v in args.items() if k not in EXTRA_KEYS})
                 if spatial_bias is not None:
                     x = x + spatial_bias
             elif kind == "relu":
@@ -83,6 +107,38 @@ class FoldedGenerator:
             else:
                 x = torch.tanh(x)
         return x.float()
+
+
+def _mark_products(layers: list[tuple[str, dict]]) -> None:
+    """Give each plain transposed convolution worth it (MATMUL_RATIO) its weight as a matrix
+    [C_in, C_out * k * k] under "product", following the spatial size from G's 1x1 input."""
+    side = 1
+    for kind, args in layers:
+        if kind != "conv":
+            continue
+        weight = args["weight"]  # [C_in, C_out, k, k]
+        (stride, _), (padding, _), (out_pad, _), (dilation, _) = (args[key] for key in
+                                                                ("stride", "padding", "output_padding", "dilation"))
+        out_side = (side - 1) * stride - 2 * padding + dilation * (weight.shape[-1] - 1) + out_pad + 1
+        plain = (args["groups"] == 1 and dilation == 1 and out_pad == 0 and weight.shape[-1] == weight.shape[-2]
+                 and len({*args["stride"]}) == len({*args["padding"]}) == 1)
+        if plain and weight.numel() >= MATMUL_RATIO * weight.shape[1] * out_side ** 2:
+            args["product"] = weight.reshape(weight.shape[0], -1)
+            args["side"] = out_side
+        side = out_side
+
+
+def _as_product(x: torch.Tensor, args: dict) -> torch.Tensor:
+    """conv_transpose2d as each input pixel's weight-sized patch (a product), summed into place
+    by col2im: the same sums, in another order."""
+    n, c_in, h, w = x.shape
+    # One 2-D product for the whole batch: a [N, H * W, C_in] @ [C_in, M] matmul runs as a
+    # batched one over copies of the weight (bfloat16, batch 16: 25 ms against 1.5 ms).
+    patches = (x.flatten(2).transpose(1, 2).reshape(n * h * w, c_in) @ args["product"]).reshape(n, h * w, -1)
+    k = args["weight"].shape[-1]
+    out = F.fold(patches.transpose(1, 2), (args["side"], args["side"]), k, stride=args["stride"],
+                 padding=args["padding"])
+    return out if args["bias"] is None else out + args["bias"][None, :, None, None]
 
 
 def _layers(G: nn.Module) -> list[nn.Module]:

@@ -4,7 +4,7 @@ Finding the faces of a photo and fitting a crop are deterministic: the same phot
 the same faces, and the same crop with the same model, steps, restarts and seed gives the
 same z (invert.py). A person trying expression after expression on one photo, or pressing
 Edit right after the page found the faces, would otherwise wait for the same MTCNN pass
-and the same inversion again (about 0.1 s and 0.7 s of a 0.9 s edit: README
+and the same inversion again (about 0.1 s and 0.4 s of a 0.55 s edit: README
 "Benchmarks"). The keys are digests of the pixels themselves, never file names, so an
 edited and re-uploaded photo is a new photo. The entries are small (boxes; a z of 100
 numbers and a 48x48 render), so a few dozen cost nothing.

@@ -19,6 +19,7 @@ from gan.encoder import build_encoder, load_encoder, save_encoder
 from gan.models import ModelConfig
 from gan.train import TrainConfig, train
 from gan.train_encoder import EncoderTrainConfig, train_encoder
+from editor import folded_generator
 from editor.folded_generator import FoldedGenerator
 from editor.invert import invert
 
@@ -86,6 +87,49 @@ def test_frozen_generator_with_a_label_matches_G():
         assert torch.allclose(frozen(z), G(z, label.expand(3, 7)), atol=1e-5)
     with pytest.raises(ValueError, match="needs `label`"):
         FoldedGenerator(G, dtype=torch.float32, device=torch.device("cpu"))
+
+
+def test_transposed_convolutions_as_products_give_the_same_sums():
+    """The product + col2im path (folded_generator._as_product) is the same arithmetic as
+    conv_transpose2d: in float32 it matches G, for a batch it runs on and one it leaves to the
+    convolutions (PRODUCT_BATCH)."""
+    G = _eval_G()
+    label = torch.eye(7)[5]
+    frozen = FoldedGenerator(G, dtype=torch.float32, device=torch.device("cpu"), label=label)
+    assert not any("product" in args for _, args in frozen.layers)  # float32 keeps the convolutions
+    folded_generator._mark_products(frozen.layers)
+    assert [("product" in args) for kind, args in frozen.layers if kind == "conv"] == [True, True, False, False, False]
+    for batch in (1, folded_generator.PRODUCT_BATCH + 1):
+        z = torch.randn(batch, 100, generator=torch.Generator().manual_seed(batch))
+        with torch.no_grad():
+            image, expected = frozen(z), G(z, label.expand(batch, 7))
+        assert (image - expected).abs().max() < 1e-4 * expected.abs().max()  # an untrained G's images are faint
+
+
+def test_bfloat16_products_give_the_convolutions_image_and_gradient(monkeypatch):
+    """In bfloat16 on the CPU the first layers run as products (MATMUL_RATIO): the image and
+    the gradient an inversion step follows are the convolutions' within bfloat16's precision."""
+    G, _ = load_generator(CHECKPOINTS / "conditional.safetensors")  # real weights: images in [-1, 1]
+    label = torch.eye(7)[2]
+    z = torch.randn(2, 100, generator=torch.Generator().manual_seed(4))
+    pull = torch.randn(2, 1, 48, 48, generator=torch.Generator().manual_seed(5))
+
+    def step() -> tuple[int, torch.Tensor, torch.Tensor]:
+        frozen = FoldedGenerator(G, dtype=torch.bfloat16, device=torch.device("cpu"), label=label)
+        latent = z.clone().requires_grad_(True)
+        image = frozen(latent)
+        (image * pull).sum().backward()
+        return sum("product" in args for _, args in frozen.layers), image.detach(), latent.grad
+
+    products, image, gradient = step()
+    monkeypatch.setattr(folded_generator, "MATMUL_RATIO", float("inf"))
+    none, image_conv, gradient_conv = step()
+    assert (products, none) == (3, 0)
+    with torch.no_grad():
+        expected = G(z, label.expand(2, 7))
+    for got in (image, image_conv):  # bfloat16's rounding: about 0.02 at most, 0.002 on average
+        assert (got - expected).abs().max() < 0.06 and (got - expected).abs().mean() < 0.005
+    assert torch.nn.functional.cosine_similarity(gradient.flatten(), gradient_conv.flatten(), dim=0) > 0.99
 
 
 def test_invert_at_a_label_from_a_start_latent_recovers_a_sample():
