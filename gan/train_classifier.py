@@ -38,7 +38,7 @@ from .device import describe_device, mixed_precision, resolve_device
 from .run_files import trim_metrics, write_json
 from .run_history import Sitting
 from .image_augment import augment, degrade
-from .train_state import check_epochs_done, check_run_counts, data_fingerprints, load_state, open_run
+from .train_state import check_epochs_done, check_run_counts, data_fingerprints, load_state, open_run, smoke_check_note
 
 
 @dataclass
@@ -235,11 +235,8 @@ def train_classifier(config: ClassifierTrainConfig, *, progress_fn: Callable[[Ep
 
 
 def limited_test_note(test_limit: int | None) -> str:
-    """What a --test-limit run's accuracies are ('' without one): said wherever they are shown."""
-    if test_limit is None:
-        return ""
-    return (f"measured on the first {test_limit} faces of each test split only (--test-limit): a smoke check "
-            "that the run works, not the classifier's accuracy")
+    """What a --test-limit run's accuracies are ('' without one)."""
+    return smoke_check_note(test_limit, "faces of each test split", "classifier")
 
 
 def _limit_test_splits(config: ClassifierTrainConfig, public: FaceDataset,

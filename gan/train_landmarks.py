@@ -38,7 +38,7 @@ from .landmarks import LandmarkConfig, LandmarkRegressor, predict_landmarks, sav
 from .run_files import trim_metrics, write_json
 from .run_history import Sitting
 from .train_state import (check_epochs_done, check_run_counts, data_fingerprints, load_state, models_tensors,
-                          open_run, restore_models)
+                          open_run, restore_models, smoke_check_note)
 
 SPLITS = ("Training", "PublicTest")
 # Options that must match for a run folder to be resumed (--data: its file's content, train_state.open_run).
@@ -111,11 +111,8 @@ def dlib_landmarks(images: np.ndarray) -> np.ndarray:
 
 
 def limited_nme_note(test_limit: int | None) -> str:
-    """What a --test-limit run's PublicTest NME is ('' without one): said wherever it is shown."""
-    if test_limit is None:
-        return ""
-    return (f"measured on the first {test_limit} PublicTest faces only (--test-limit): a smoke check that "
-            "the run works, not the regressor's accuracy")
+    """What a --test-limit run's PublicTest NME is ('' without one)."""
+    return smoke_check_note(test_limit, "PublicTest faces", "regressor")
 
 
 def teacher_labels(config: LandmarkTrainConfig, faces: dict[str, np.ndarray], run_dir: Path,

@@ -27,6 +27,15 @@ def check_run_counts(config: object, *extra: tuple[str, int]) -> None:
             raise ValueError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
 
 
+def smoke_check_note(test_limit: int | None, faces: str, model: str) -> str:
+    """What a --test-limit run's test numbers are ('' without one), said wherever they are shown:
+    `faces` names what was measured ("PublicTest faces"), `model` whose accuracy it is not."""
+    if test_limit is None:
+        return ""
+    return (f"measured on the first {test_limit} {faces} only (--test-limit): a smoke check that the run "
+            f"works, not the {model}'s accuracy")
+
+
 class RunState:
     """What a resumed run needs beyond the weights: where the loop stood."""
 
