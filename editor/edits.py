@@ -33,6 +33,9 @@ DEFAULT_STRENGTH = {"conditional": 1.75, "seed": 1.0}
 # so one long search beats several short ones: on 30 faces_dev photos 100 x 1 fits the face
 # closer than 30 x 4 (24.1 against 22.4 dB inside the face) and its edits land far more often
 # (hit and same person 43% against 31%) for ~0.2 s more; 200 x 1 adds ~2 points for 0.5 s more.
+# Re-screened once the inversion ran 2x faster (2026-12-06, photos 120-199, 560 edits, both /
+# both2): 100 x 1 71.2% / 55.5%, 200 x 1 72.0% / 56.8% (within the noise, for ~0.4 s more),
+# 100 x 2 71.4% / 53.8%: 100 x 1 stays.
 # The seed's generators keep invert's defaults (bank starts, 30 x 4).
 DEFAULT_INVERSION = {"conditional": (100, 1), "seed": (DEFAULT_STEPS, DEFAULT_RESTARTS)}
 
