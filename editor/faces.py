@@ -1,7 +1,8 @@
 """Face detection (MTCNN) and 5-point alignment to FER2013's 48x48 framing.
 
-Detection runs MTCNN (Zhang et al. 2016): facenet-pytorch's nets, in a cascade
-that crops as the original does (`mtcnn_cascade`), with weights read from
+Detection runs MTCNN (Zhang et al. 2016): facenet-pytorch's nets, copied into
+`mtcnn_nets` so that neither facenet-pytorch nor torchvision is imported, in a
+cascade that crops as the original does (`mtcnn_cascade`), with weights read from
 `checkpoints/mtcnn.safetensors` (made by `scripts/convert_mtcnn_weights.py`):
 the pickled .pt files in the facenet-pytorch wheel are never loaded.
 
@@ -26,13 +27,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
 from safetensors import SafetensorError, safe_open
 
 from gan.checkpoint import CheckpointError
 
 from .locations import CHECKPOINTS
 from .mtcnn_cascade import run_cascade
+from .mtcnn_nets import ONet, PNet, RNet
 
 DEFAULT_WEIGHTS = CHECKPOINTS / "mtcnn.safetensors"
 NETS = {"pnet": PNet, "rnet": RNet, "onet": ONet}
@@ -91,7 +92,7 @@ def load_mtcnn_nets(path: str | Path = DEFAULT_WEIGHTS,
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
         nets = []
         for name, net_class in NETS.items():
-            net = net_class(pretrained=False)  # pretrained=True would unpickle the wheel's .pt
+            net = net_class()
             prefix = f"{name}."
             net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
             nets.append(net.to(device).eval().requires_grad_(False))

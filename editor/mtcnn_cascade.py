@@ -1,15 +1,16 @@
 """MTCNN's three-stage cascade (Zhang et al. 2016) on one image, with the original's crops.
 
 This follows facenet-pytorch's `detect_face` step by step (same nets, thresholds, pyramid,
-non-maximum suppression and box regression, reusing its helpers) except in one place: where a
-candidate box reaches past the image, facenet-pytorch crops only the part inside and stretches
-it to the refining net's input, while the original MTCNN (and the data its R-Net and O-Net were
-trained on) fills the part outside with black, and here each pyramid level is framed in black
-too (LEVEL_BORDER). Stretched crops put the landmarks of a face near the photo's edge (a tight
-portrait: every faces_dev photo) 0.213 eye distances from dlib's, black-filled ones 0.041
-(median of 195 faces_dev photos, benchmarks/landmark_accuracy.py). The previous fix framed the
-whole photo in black and ran the cascade a second time: detection of the 1 MP benchmark photo
-took 265 ms; in one pass it takes 142 ms (103 ms with facenet-pytorch's stretched crops).
+non-maximum suppression and box regression, with its helpers copied into `mtcnn_boxes` so that
+neither it nor torchvision is imported) except in one place: where a candidate box reaches past the
+image, facenet-pytorch crops only the part inside and stretches it to the refining net's input,
+while the original MTCNN (and the data its R-Net and O-Net were trained on) fills the part outside
+with black, and here each pyramid level is framed in black too (LEVEL_BORDER). Stretched crops put
+the landmarks of a face near the photo's edge (a tight portrait: every faces_dev photo) 0.213 eye
+distances from dlib's, black-filled ones 0.041 (median of 195 faces_dev photos,
+benchmarks/landmark_accuracy.py). The previous fix framed the whole photo in black and ran the
+cascade a second time: detection of the 1 MP benchmark photo took 265 ms; in one pass it takes
+142 ms (103 ms with facenet-pytorch's stretched crops).
 """
 
 from __future__ import annotations
@@ -18,14 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torchvision.ops import nms
-from facenet_pytorch.models.utils.detect_face import (
-    batched_nms_numpy,
-    bbreg,
-    generateBoundingBox,
-    imresample,
-    rerec,
-)
+
+from .mtcnn_boxes import batched_nms_numpy, bbreg, generateBoundingBox, imresample, nms, rerec
 
 THRESHOLDS = (0.6, 0.7, 0.7)  # P-, R- and O-Net's face probabilities to pass on (facenet-pytorch's)
 PYRAMID_FACTOR = 0.709  # between pyramid levels: area halves (MTCNN's)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -28,7 +30,7 @@ from editor.faces import (
 from editor.photo import read_photo
 from gan.checkpoint import CheckpointError
 
-from .conftest import PHOTOS, requires
+from .conftest import PHOTOS, REPO, requires
 
 
 @pytest.fixture(scope="module")
@@ -321,3 +323,62 @@ def test_the_cascade_is_facenet_pytorchs_for_a_face_away_from_the_edges(detector
     assert len(boxes) == len(theirs) >= 1
     np.testing.assert_allclose(boxes, theirs, atol=1e-3)
     np.testing.assert_allclose(points, np.asarray(their_points[0], np.float64).reshape(-1, 5, 2), atol=1e-3)
+
+
+def test_the_server_imports_neither_torchvision_nor_facenet_pytorch():
+    """Their import cost 167 MB and 2 s (editor.mtcnn_nets): the editor's face detection uses its
+    own copies of facenet-pytorch's nets and box helpers and its own non-maximum suppression."""
+    code = ("import sys, editor.pipeline, editor.app, editor.__main__; "
+            "print(sorted(m for m in ('torchvision', 'facenet_pytorch') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+def test_our_nets_are_facenet_pytorchs():
+    """editor.mtcnn_nets' copies give exactly what facenet-pytorch's classes give with the same weights."""
+    from facenet_pytorch.models import mtcnn as theirs
+
+    from editor import mtcnn_nets as ours
+
+    with safe_open(str(DEFAULT_WEIGHTS), framework="pt") as handle:
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+    generator = torch.Generator().manual_seed(0)
+    for name, size in (("PNet", 37), ("RNet", 24), ("ONet", 48)):
+        state = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith(f"{name.lower()}.")}
+        mine, reference = getattr(ours, name)(), getattr(theirs, name)(pretrained=False)
+        mine.load_state_dict(state)  # strict: the same names and shapes
+        reference.load_state_dict(state)
+        assert [(k, v.shape) for k, v in mine.state_dict().items()] == \
+            [(k, v.shape) for k, v in reference.state_dict().items()]
+        pixels = torch.rand(5, 3, size, size, generator=generator) * 2 - 1
+        with torch.inference_mode():
+            outputs, expected = mine.eval()(pixels), reference.eval()(pixels)
+        assert len(outputs) == len(expected)
+        for output, wanted in zip(outputs, expected):
+            assert torch.equal(output, wanted), name
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_our_nms_keeps_what_torchvisions_keeps(ties):
+    """The same indices in the same order as torchvision.ops.nms, also where scores tie (both sort
+    them stably: the earlier box first) and on P-Net's whole-pixel boxes, whose IoUs often tie."""
+    from torchvision.ops import nms as torchvision_nms
+
+    from editor.mtcnn_boxes import nms
+
+    rng = np.random.default_rng(7)
+    for trial in range(4):
+        count = 300
+        corners = rng.uniform(0, 200, (count, 2))
+        sides = rng.uniform(1, 60, (count, 2))
+        if trial % 2:  # whole pixels, as P-Net's floored windows
+            corners, sides = np.floor(corners), np.ceil(sides)
+        boxes = torch.tensor(np.hstack([corners, corners + sides]), dtype=torch.float32)
+        scores = rng.integers(0, 10, count) / 10 if ties else rng.uniform(0, 1, count)
+        scores = torch.tensor(scores, dtype=torch.float32)
+        for threshold in (0.0, 0.3, 0.5, 0.7, 0.9):
+            expected = torchvision_nms(boxes, scores, threshold)
+            kept = nms(boxes, scores, threshold)
+            assert kept.dtype == torch.int64 and torch.equal(kept, expected), (trial, threshold)
+    empty = nms(torch.zeros(0, 4), torch.zeros(0), 0.5)
+    assert empty.dtype == torch.int64 and empty.shape == (0,)
