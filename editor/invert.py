@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .folded_generator import FoldedGenerator, fast_dtype, latent_size
+from .latent_adam import LatentAdam
 
 DEFAULT_STEPS = 30
 DEFAULT_RESTARTS = 4
@@ -235,18 +236,17 @@ def invert(
     noise = torch.randn(max(steps, 1), restarts, nz, generator=rng).to(device)  # drawn up front: one RNG call
 
     z = start.clone().requires_grad_(True)  # [R, nz]
-    optimizer = torch.optim.Adam([z], betas=(0.9, 0.999), lr=initial_learning_rate)
+    optimizer = LatentAdam(z, betas=(0.9, 0.999), lr=initial_learning_rate)  # torch.optim.Adam's update
     history: list[float] = []
     for step in range(steps):
         t = step / steps
         noise_scale = initial_noise_factor * max(0.0, 1.0 - t / noise_ramp_length) ** 2
         lr = learning_rate(t, initial_learning_rate=initial_learning_rate, lr_rampup_length=lr_rampup_length,
                            lr_rampdown_length=lr_rampdown_length)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        optimizer.lr = lr
         z_noisy = z + noise[step] * noise_scale if noise_scale > 0 else z
         loss = objective(frozen(z_noisy), z)  # [R]
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss.sum().backward()  # a sum, so each restart's gradient is its own
         optimizer.step()
         history.append(float(loss.detach().min()))
