@@ -29,6 +29,9 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - moustache-LOW: in a band between the nose and the moved upper lip, the brightening fades out
   where the photo is darker than LOW + 0.25 x the crop's median grey level (fully below LOW x it):
   a moustache the target render drops stays dark (docs/transfer_screens.md, not the default yet);
+- gaps-THIN/WIDE: the fill between parted lips fades in as their widest gap grows from THIN to
+  WIDE crop pixels (editor/mouth_opening.THIN_GAP, OPEN_GAP: 2/3.5; 1/2 until 2026-12-06, night),
+  so a slit stays the warp's;
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -69,6 +72,7 @@ from benchmarks.quality import DATA, FaceJudge, load_judges  # noqa: E402
 from editor.apply_edit import conditional_change  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH, EditSettings, FaceEdit, expression_weights  # noqa: E402
 from editor.faces import NoFaceError  # noqa: E402
+from editor import mouth_opening as opening_module  # noqa: E402
 from editor.motion import landing, smooth_flow  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
@@ -183,6 +187,19 @@ def capped_frame(editor, judge, edit, settings, target) -> FaceChange:
                        follow_cap=True)
 
 
+def gaps(thin: float, wide: float) -> Variant:
+    """The default with the fill fading in between THIN and WIDE crop pixels of parted lips
+    (mouth_opening.THIN_GAP, OPEN_GAP are read when the change is made: set for that call)."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        saved = opening_module.THIN_GAP, opening_module.OPEN_GAP
+        opening_module.THIN_GAP, opening_module.OPEN_GAP = thin, wide
+        try:
+            return default(editor, judge, edit, settings, target)
+        finally:
+            opening_module.THIN_GAP, opening_module.OPEN_GAP = saved
+    return change
+
+
 def teeth(scale: float) -> Variant:
     """The default with its brightening inside the target render's mouth (mouth_darkening.mouth_region)
     scaled by `scale`: the model's 48 px teeth painted over the photo's closed lips."""
@@ -216,6 +233,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
               "uncovered": lambda: knees(cover_lips=False),
+              "gaps": lambda: gaps(*(float(v) for v in arg.split("/"))),
               "moustache": lambda: moustache(float(arg or 0.5)),
               "stray": lambda: (knees(stray_margin=None) if arg == "none" else
                                 knees(stray_margin=float(arg.partition("/")[0] or STRAY_MARGIN),
@@ -225,7 +243,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW, follow, unparted, uncovered, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW, gaps-THIN/WIDE, follow, unparted, uncovered, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -34,9 +34,10 @@ OUTER_LIPS = slice(48, 60)  # iBUG 300-W: left corner, upper inner lip, right co
 MIN_OPENING = 0.5
 # A slit is left to the warp: the fill fades in as the parted lips' widest gap grows from THIN_GAP to
 # OPEN_GAP crop pixels (T's mouth squeezed into a pixel-high slit drew a white scratch across
-# blurry or dark photos' lips).
-THIN_GAP = 1.0
-OPEN_GAP = 2.0
+# blurry or dark photos' lips; from 1 to 2 it still drew thin dark and white lines round small
+# faces' sad and surprise mouths, dev120: docs/transfer_screens.md, 2 to 3.5 the same numbers).
+THIN_GAP = 2.0
+OPEN_GAP = 3.5
 # The fill's grey levels stop at the photo face's HIGHLIGHT percentile (teeth as bright as the
 # brightest skin, not the render's white) ...
 HIGHLIGHT = 95.0

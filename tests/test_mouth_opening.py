@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from editor.motion import CAP, INNER_LOWER, INNER_UPPER, landing, landmark_flow, parted_flow, seam_weight
-from editor.mouth_opening import HIGHLIGHT, MouthOpening, fill_colour, mouth_opening, polygon_area
+from editor.mouth_opening import HIGHLIGHT, OPEN_GAP, THIN_GAP, MouthOpening, fill_colour, mouth_opening, polygon_area
 from editor.transfer import FaceChange, apply_change, face_change, warp_crop
 
 
@@ -197,3 +197,18 @@ def test_a_mouth_that_does_not_move_is_left_as_it_is():
     change = face_change(s, s, s, points=(source, source))
     assert change.opening is not None  # parted enough to fill, ...
     assert np.array_equal(apply_change(photo, change, to_photo), photo)  # ... but nothing to fill
+
+
+def test_a_slit_is_left_to_the_warp_and_the_fill_fades_in_as_the_lips_part():
+    """THIN_GAP, OPEN_GAP: T's mouth squeezed into a slit drew thin lines round small faces'
+    mouths; the fill is off below THIN_GAP crop pixels of gap, full past OPEN_GAP, between in part."""
+    source = _closed_mouth_face()
+    opacities = []
+    for by in (0.4, 1.3, 2.5):  # each lip moves `by`: gaps of about 0.8, 2.6 and 5 crop pixels
+        target = _opened(source, by)
+        _, lips = parted_flow(source, target)
+        opening = mouth_opening(lips, source, target, _lips_render(target), mean=150.0, render_mean=150.0,
+                                contrast=1.0, highlight=210.0)
+        opacities.append(0.0 if opening is None else opening.opacity)
+    assert opacities[0] == 0.0 and 0.0 < opacities[1] < 1.0 and opacities[2] == 1.0
+    assert THIN_GAP < OPEN_GAP
