@@ -28,7 +28,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   STRAY_DEPTH); stray-none: added as it is (the default until 2026-12-06, evening);
 - moustache-LOW: in a band between the nose and the moved upper lip, the brightening fades out
   where the photo is darker than LOW + 0.25 x the crop's median grey level (fully below LOW x it):
-  a moustache the target render drops stays dark (docs/transfer_screens.md, not the default yet);
+  a moustache the target render drops stays dark (editor/moustache_shield.MOUSTACHE_LOW, 0.3;
+  moustache-none: off, the default until 2026-12-06, night);
 - gaps-THIN/WIDE: the fill between parted lips fades in as their widest gap grows from THIN to
   WIDE crop pixels (editor/mouth_opening.THIN_GAP, OPEN_GAP: 2/3.5; 1/2 until 2026-12-06, night),
   so a slit stays the warp's;
@@ -73,7 +74,8 @@ from editor.apply_edit import conditional_change  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH, EditSettings, FaceEdit, expression_weights  # noqa: E402
 from editor.faces import NoFaceError  # noqa: E402
 from editor import mouth_opening as opening_module  # noqa: E402
-from editor.motion import landing, smooth_flow  # noqa: E402
+from editor.motion import smooth_flow  # noqa: E402
+from editor.moustache_shield import MOUSTACHE_LOW  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
 from editor.blend import _as_grey255  # noqa: E402
@@ -139,39 +141,6 @@ def knees(**given: float | bool | None) -> Variant:
     return change
 
 
-def _upper_lip_band(points: np.ndarray, flow: np.ndarray, size: int) -> np.ndarray:
-    """[size, size] in [0, 1]: between the nose's bottom (landmarks 31-35) and the top of the upper
-    lip (48-54) where `flow` puts it, widened 1.4x sideways (moustaches reach past the corners),
-    feathered over 3 crop pixels."""
-    points = np.asarray(points, np.float64)
-    lip = landing(points[48:55], flow)
-    polygon = np.concatenate([points[31:36], lip[::-1]])
-    centre = polygon[:, 0].mean()
-    polygon[:, 0] = centre + (polygon[:, 0] - centre) * 1.4
-    inside = np.zeros((size, size), np.uint8)
-    cv2.fillPoly(inside, [np.rint(polygon * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
-    distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
-    return np.clip(1.0 - distance / 3.0, 0.0, 1.0).astype(np.float32)
-
-
-def moustache(low: float) -> Variant:
-    """Brightening stopped in the band above the upper lip where the photo is dark against its face:
-    fully below `low` x the face's median grey level, not at all above low + 0.25."""
-    def change(editor, judge, edit, settings, target) -> FaceChange:
-        base = default(editor, judge, edit, settings, target)
-        if edit.source_points is None:
-            return base
-        photo = _as_grey255(edit.aligned)
-        size = photo.shape[0]
-        skin = float(np.median(photo[size // 4: 3 * size // 4, size // 4: 3 * size // 4]))
-        moved = cv2.GaussianBlur(warp_crop(photo, base.flow), (0, 0), RESIDUAL_SIGMA)
-        dark = np.clip(((low + 0.25) * skin - moved) / (0.25 * skin), 0.0, 1.0)
-        weight = _upper_lip_band(edit.source_points, base.flow, size) * dark
-        residual = np.where(base.residual > 0, base.residual * (1.0 - weight), base.residual)
-        return replace(base, residual=residual.astype(np.float32))
-    return change
-
-
 def cavity_anywhere(editor, judge, edit, settings, target) -> FaceChange:
     base = default(editor, judge, edit, settings, target)
     if base.cavity is None:
@@ -234,7 +203,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
               "uncovered": lambda: knees(cover_lips=False),
               "gaps": lambda: gaps(*(float(v) for v in arg.split("/"))),
-              "moustache": lambda: moustache(float(arg or 0.5)),
+              "moustache": lambda: knees(moustache_low=None if arg == "none" else float(arg or MOUSTACHE_LOW)),
               "stray": lambda: (knees(stray_margin=None) if arg == "none" else
                                 knees(stray_margin=float(arg.partition("/")[0] or STRAY_MARGIN),
                                       stray_depth=float(arg.partition("/")[2] or STRAY_DEPTH))),
@@ -243,7 +212,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW, gaps-THIN/WIDE, follow, unparted, uncovered, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

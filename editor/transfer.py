@@ -19,7 +19,8 @@ sharp photo, but the difference between two renders says what moves:
    the photo's brighter teeth (CAVITY_KNEE), so they go dark with the opening
    instead of staying grey, and stops at a shade where the model's mouth opens
    beyond the photo's lips (STRAY_DEPTH); between parted lips, T's mouth inside
-   (mouth_opening.py);
+   (mouth_opening.py); above the upper lip no brightening of the photo's dark hair
+   (moustache_shield.py);
 3. both under the soft face oval; pixels where the oval is 0 are copied.
 
 `face_change` + `apply_change` is that default ("flow"); `mode="difference"` adds T - S to
@@ -39,6 +40,7 @@ from .blend import _as_grey255, _crop_face_mask
 from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, cavity_weight, mouth_region,
                               shade_stray_opening)
 from .motion import landmark_flow, parted_flow
+from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
 from .mouth_opening import COVER_LIPS, HIGHLIGHT, MouthOpening, crop_fill_weight, fill_opening, mouth_opening
 
 MODES = ("flow", "difference")
@@ -121,7 +123,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 knee: float | None = DARK_KNEE, cavity_knee: float | None = CAVITY_KNEE,
                 follow_cap: bool = FOLLOW_CAP, mouth_fill: bool = MOUTH_FILL,
                 cover_lips: bool = COVER_LIPS, stray_margin: float | None = STRAY_MARGIN,
-                stray_depth: float = STRAY_DEPTH) -> FaceChange:
+                stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -129,7 +131,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     added everywhere alike); `cavity_knee`: see CAVITY_KNEE (None: darkening is added alike);
     `follow_cap`: see FOLLOW_CAP, `mouth_fill`: see MOUTH_FILL (both with `points` only; follow_cap
     moves the lips as one piece, as it was measured); `cover_lips`: mouth_opening.COVER_LIPS;
-    `stray_margin`, `stray_depth`: see STRAY_MARGIN (with `points` only, not with follow_cap)."""
+    `stray_margin`, `stray_depth`: see STRAY_MARGIN (with `points` only, not with follow_cap);
+    `moustache_low`: moustache_shield.MOUSTACHE_LOW (None: off; with `points` only, not with follow_cap)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -171,6 +174,10 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     residual = (residual * contrast * residual_weight).astype(np.float32)
     if points is not None and offset is None and stray_margin is not None:
         residual = shade_stray_opening(residual, *points, flow, margin=stray_margin, depth=stray_depth)
+    if points is not None and offset is None and moustache_low is not None:
+        moved_photo = cv2.GaussianBlur(warp_crop(photo, flow), (0, 0), residual_sigma) if residual_sigma > 0 \
+            else warp_crop(photo, flow)
+        residual = shield_moustache(residual, moved_photo, skin_level(photo), points[0], flow, low=moustache_low)
     floor = np.maximum(moved, LEVEL_FLOOR)
     level = None if knee is None else (floor * knee).astype(np.float32)
     cavity = cavity_level = None
