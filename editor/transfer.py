@@ -172,12 +172,14 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if residual_sigma > 0:  # the levels, from the renders, at the residual's own resolution
         residual, moved, t = (cv2.GaussianBlur(image, (0, 0), residual_sigma) for image in (residual, moved, t))
     residual = (residual * contrast * residual_weight).astype(np.float32)
-    if points is not None and offset is None and stray_margin is not None:
-        residual = shade_stray_opening(residual, *points, flow, margin=stray_margin, depth=stray_depth)
-    if points is not None and offset is None and moustache_low is not None:
-        moved_photo = cv2.GaussianBlur(warp_crop(photo, flow), (0, 0), residual_sigma) if residual_sigma > 0 \
-            else warp_crop(photo, flow)
-        residual = shield_moustache(residual, moved_photo, skin_level(photo), points[0], flow, low=moustache_low)
+    if points is not None and offset is None:  # the mouth's rules, measured with the motion as it is
+        if stray_margin is not None:
+            residual = shade_stray_opening(residual, *points, flow, margin=stray_margin, depth=stray_depth)
+        if moustache_low is not None:
+            moved_photo = warp_crop(photo, flow)
+            if residual_sigma > 0:  # as dark as the residual's low-pass sees it
+                moved_photo = cv2.GaussianBlur(moved_photo, (0, 0), residual_sigma)
+            residual = shield_moustache(residual, moved_photo, skin_level(photo), points[0], flow, low=moustache_low)
     floor = np.maximum(moved, LEVEL_FLOOR)
     level = None if knee is None else (floor * knee).astype(np.float32)
     cavity = cavity_level = None
