@@ -33,6 +33,9 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - gaps-THIN/WIDE: the fill between parted lips fades in as their widest gap grows from THIN to
   WIDE crop pixels (editor/mouth_opening.THIN_GAP, OPEN_GAP: 2/3.5; 1/2 until 2026-12-06, night),
   so a slit stays the warp's;
+- clean-RADIUS: the fill's weight loses what is thinner than 2 x RADIUS crop pixels
+  (editor/mouth_opening.CLEAN, 1; clean-0: as it was until 2026-12-06, late evening, thin rings
+  of fill round openings the render already showed);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -169,6 +172,15 @@ def gaps(thin: float, wide: float) -> Variant:
     return change
 
 
+def cleaned(radius: float) -> Variant:
+    """The default with the fill's weight losing what is thinner than 2 x RADIUS crop pixels
+    (mouth_opening.CLEAN: the opening carries it to apply_change)."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        base = default(editor, judge, edit, settings, target)
+        return base if base.opening is None else replace(base, opening=replace(base.opening, clean=radius))
+    return change
+
+
 def teeth(scale: float) -> Variant:
     """The default with its brightening inside the target render's mouth (mouth_darkening.mouth_region)
     scaled by `scale`: the model's 48 px teeth painted over the photo's closed lips."""
@@ -201,7 +213,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
-              "uncovered": lambda: knees(cover_lips=False),
+              "uncovered": lambda: knees(cover_lips=False), "clean": lambda: cleaned(float(arg or 0.0)),
               "gaps": lambda: gaps(*(float(v) for v in arg.split("/"))),
               "moustache": lambda: knees(moustache_low=None if arg == "none" else float(arg or MOUSTACHE_LOW)),
               "stray": lambda: (knees(stray_margin=None) if arg == "none" else
@@ -212,7 +224,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

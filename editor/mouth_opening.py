@@ -50,6 +50,12 @@ TEETH_TINT = 0.25
 # smile edited to surprise), the photo's own teeth showed beside T's opening ("fangs"): cover the
 # moved mouth wherever T shows lips, with the lips' colour, and keep T's opening its own width.
 COVER_LIPS = True
+# The fill's weight loses what is thinner than 2 x CLEAN crop pixels, both ways (a morphological
+# opening, then a closing): where the moved lips and the photo's kept mouth nearly coincide (a
+# mouth the render already showed open, moved along), their edges a pixel apart left the fill as
+# a thin ring round the opening, pale or dark lines round angry and surprise mouths, and the kept
+# mouth's own thin slivers cut lines through the fill (dev090, dev160: docs/transfer_screens.md).
+CLEAN = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class MouthOpening:
     # inside, not its lips; None: the whole polygon is T's inside (COVER_LIPS off).
     interior: np.ndarray | None = None
     outer: np.ndarray | None = None  # [12, 2] float32: the photo's outer lips (its frame), for their colour
+    clean: float = 0.0  # crop pixels: the fill's weight loses what is thinner than twice this (CLEAN)
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -106,7 +113,8 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
         # resolution used: a 48x48 mask is too soft for a mouth's thin corners.
         interior = np.stack([(inner[:, i] - matrix[i, 2]) / matrix[i, i] for i in (0, 1)], axis=-1).astype(np.float32)
         outer = np.asarray(source_points, np.float32)[OUTER_LIPS]
-    return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity, interior, outer)
+    return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity, interior, outer,
+                        CLEAN)
 
 
 def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
@@ -122,7 +130,9 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
     interior = None
     if opening.interior is not None:
         interior = _polygon_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
-    return _weight(opening.opacity, inside, own_there, interior), interior
+    weight = _weight(opening.opacity, inside, own_there, interior)
+    radius = opening.clean * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
+    return np.minimum(_without_thin(weight, radius), opening.opacity * inside), interior
 
 
 def _weight(opacity: float, inside: np.ndarray, own_there: np.ndarray, interior: np.ndarray | None) -> np.ndarray:
@@ -188,6 +198,26 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return edited + weight[..., None] * (fill_colour(luminance, lips, interior) - edited)
+
+
+def _without_thin(weight: np.ndarray, radius: float) -> np.ndarray:
+    """`weight` [h, w] less what is thinner than 2 x `radius` pixels: a grey-level opening (thin
+    parts of the weight: rings, lines), then a closing (thin gaps in it), with a disc."""
+    side = 2 * int(round(radius)) + 1
+    rows, cols = np.nonzero(weight > 0)
+    if side < 3 or rows.size == 0:
+        return weight
+    # Only round the weight: the mouth is a small part of the face's box (a disc of 20 photo
+    # pixels over a whole large face cost ~0.1 s).
+    pad = 2 * side
+    y0, y1 = max(rows.min() - pad, 0), min(rows.max() + pad + 1, weight.shape[0])
+    x0, x1 = max(cols.min() - pad, 0), min(cols.max() + pad + 1, weight.shape[1])
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    part = np.ascontiguousarray(weight[y0:y1, x0:x1])
+    opened = cv2.morphologyEx(part, cv2.MORPH_OPEN, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    out = np.zeros_like(weight)
+    out[y0:y1, x0:x1] = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return out
 
 
 def _polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],

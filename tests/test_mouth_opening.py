@@ -3,11 +3,14 @@ editor/mouth_opening.py, transfer.apply_change)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
 from editor.motion import CAP, INNER_LOWER, INNER_UPPER, landing, landmark_flow, parted_flow, seam_weight
-from editor.mouth_opening import HIGHLIGHT, OPEN_GAP, THIN_GAP, MouthOpening, fill_colour, mouth_opening, polygon_area
+from editor.mouth_opening import (CLEAN, HIGHLIGHT, OPEN_GAP, THIN_GAP, MouthOpening, fill_colour, fill_weight,
+                                  mouth_opening, polygon_area)
 from editor.transfer import FaceChange, apply_change, face_change, warp_crop
 
 
@@ -212,3 +215,37 @@ def test_a_slit_is_left_to_the_warp_and_the_fill_fades_in_as_the_lips_part():
         opacities.append(0.0 if opening is None else opening.opacity)
     assert opacities[0] == 0.0 and 0.0 < opacities[1] < 1.0 and opacities[2] == 1.0
     assert THIN_GAP < OPEN_GAP
+
+
+def _photo_fill_weight(opening: MouthOpening, flow: np.ndarray, scale: float) -> np.ndarray:
+    """fill_weight over a photo `scale` times the crop (as transfer.apply_change samples it)."""
+    size = flow.shape[0]
+    side = int(size * scale)
+    to_photo = np.array([[scale, 0.0, (scale - 1) / 2], [0.0, scale, (scale - 1) / 2]])
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
+    crop_x, crop_y = (xs - (scale - 1) / 2) / scale, (ys - (scale - 1) / 2) / scale
+    moved = [cv2.remap(np.ascontiguousarray(flow[..., i]), crop_x, crop_y, cv2.INTER_LINEAR) for i in (0, 1)]
+    return fill_weight(opening, to_photo, (0, 0, side, side), xs + scale * moved[0], ys + scale * moved[1])[0]
+
+
+def test_a_kept_mouth_that_moves_a_little_leaves_no_ring_of_fill_round_it():
+    """CLEAN: a mouth the render already shows open, moved by less than a pixel, nearly coincides
+    with where the warp puts the photo's own; their edges' difference was a thin ring of fill
+    (pale or dark lines round the opening). An opening with nothing of its own kept is filled as it was."""
+    source = _closed_mouth_face()
+    source[[61, 62, 63], 1] -= 1.5  # open, 3 px high
+    source[[65, 66, 67], 1] += 1.5
+    target = _opened(source, 0.4)
+    flow, lips = parted_flow(source, target)
+    opening = mouth_opening(lips, source, target, _lips_render(target), mean=150.0, render_mean=150.0,
+                            contrast=1.0, highlight=210.0)
+    assert opening is not None and opening.clean == CLEAN > 0
+    ring, cleaned = (float(_photo_fill_weight(o, flow, scale=8.0).sum()) / 64  # in crop pixels
+                     for o in (replace(opening, clean=0.0), opening))
+    assert ring > 0.5 and cleaned < 0.1 * ring
+    # The photo's own mouth elsewhere (nothing kept): the new opening, 6 px high, stays filled.
+    apart = replace(opening, polygon=_opened(_closed_mouth_face(), 3.0)[60:68].astype(np.float32),
+                    own=(source[60:68] + [0.0, -20.0]).astype(np.float32), interior=None)
+    still = np.zeros((48, 48, 2), np.float32)
+    whole, kept = (float(_photo_fill_weight(o, still, scale=8.0).sum()) / 64 for o in (replace(apart, clean=0.0), apart))
+    assert whole > 0.9 * polygon_area(apart.polygon) and kept > 0.95 * whole
