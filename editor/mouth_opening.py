@@ -51,7 +51,7 @@ TEETH_TINT = 0.25
 # moved mouth wherever T shows lips, with the lips' colour, and keep T's opening its own width.
 COVER_LIPS = True
 # The fill's weight loses what is thinner than 2 x CLEAN crop pixels, both ways (a morphological
-# opening, then a closing): where the moved lips and the photo's kept mouth nearly coincide (a
+# opening, then a closing, with a square): where the moved lips and the photo's kept mouth nearly coincide (a
 # mouth the render already showed open, moved along), their edges a pixel apart left the fill as
 # a thin ring round the opening, pale or dark lines round angry and surprise mouths, and the kept
 # mouth's own thin slivers cut lines through the fill (dev090, dev160: docs/transfer_screens.md).
@@ -202,21 +202,23 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
 
 def _without_thin(weight: np.ndarray, radius: float) -> np.ndarray:
     """`weight` [h, w] less what is thinner than 2 x `radius` pixels: a grey-level opening (thin
-    parts of the weight: rings, lines), then a closing (thin gaps in it), with a disc."""
+    parts of the weight: rings, lines), then a closing (thin gaps in it), with a square (separable:
+    a disc's cost grows with its area, 0.57 s at a 24 MP photo's 44 px against 14 ms)."""
     side = 2 * int(round(radius)) + 1
-    rows, cols = np.nonzero(weight > 0)
-    if side < 3 or rows.size == 0:
+    if side < 3:
         return weight
-    # Only round the weight: the mouth is a small part of the face's box (a disc of 20 photo
-    # pixels over a whole large face cost ~0.1 s).
+    # Only round the weight: the mouth is a small part of the face's box.
+    x, y, w, h = cv2.boundingRect((weight > 0).astype(np.uint8))
+    if w == 0 or h == 0:
+        return weight
     pad = 2 * side
-    y0, y1 = max(rows.min() - pad, 0), min(rows.max() + pad + 1, weight.shape[0])
-    x0, x1 = max(cols.min() - pad, 0), min(cols.max() + pad + 1, weight.shape[1])
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    y0, y1 = max(y - pad, 0), min(y + h + pad, weight.shape[0])
+    x0, x1 = max(x - pad, 0), min(x + w + pad, weight.shape[1])
+    square = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     part = np.ascontiguousarray(weight[y0:y1, x0:x1])
-    opened = cv2.morphologyEx(part, cv2.MORPH_OPEN, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    opened = cv2.morphologyEx(part, cv2.MORPH_OPEN, square, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     out = np.zeros_like(weight)
-    out[y0:y1, x0:x1] = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    out[y0:y1, x0:x1] = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     return out
 
 
