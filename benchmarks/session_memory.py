@@ -57,12 +57,16 @@ def held_bytes(root: object) -> int:
     return total
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=positive_int, default=25)
     parser.add_argument("--megapixels", type=positive_float, default=40.0)
     parser.add_argument("--expression", default="happy", choices=EXPRESSIONS)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     folder = Path(tempfile.mkdtemp(prefix="session_memory_"))
     try:
         photo = scaled_photo(PHOTO, args.megapixels, folder)

@@ -88,6 +88,32 @@ def test_edit_latency_refuses_bad_values_up_front(argv, message, capsys):
     assert message in refused(parser, argv, capsys)
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--sessions", "0"], "--sessions: must be a whole number >= 1"),
+    (["--megapixels", "-1"], "--megapixels: must be a number > 0"),
+    (["--expression", "grumpy"], "invalid choice: 'grumpy'"),
+])
+def test_session_memory_refuses_bad_values_up_front(argv, message, capsys):
+    parser = benchmark_module("session_memory").build_parser()
+    assert message in refused(parser, argv, capsys)
+
+
+def test_session_memory_counts_buffers_once_and_not_the_shared_editor():
+    held_bytes = benchmark_module("session_memory").held_bytes
+    array = np.zeros(100_000, np.uint8)
+    one, twice = held_bytes([array]), held_bytes([array, array, array[:10]])  # a view owns no buffer
+    assert one > 100_000 and twice - one < 1_000
+
+    class Editor:  # the shared editor (by its name) is not a session's
+        pass
+
+    class Other:
+        pass
+    shared, own = Editor(), Other()
+    shared.weights = own.weights = np.zeros(1_000_000, np.uint8)
+    assert held_bytes([shared]) < 10_000 and held_bytes([own]) > 1_000_000
+
+
 def test_benchmarks_that_append_results_can_write_elsewhere(tmp_path, invert_speed):
     elsewhere = str(tmp_path / "mine.jsonl")
     anything = tmp_path / "input"
