@@ -36,6 +36,9 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - clean-RADIUS: the fill's weight loses what is thinner than 2 x RADIUS crop pixels
   (editor/mouth_opening.CLEAN, 1; clean-0: as it was until 2026-12-06, late evening, thin rings
   of fill round openings the render already showed);
+- teethband-H: the cavity's growth stops in a band H crop pixels below the photo's moved upper
+  inner lip, so a smile's upper teeth under a surprise's O stay (editor/mouth_darkening.TEETH_BAND,
+  0: off, the default; docs/transfer_screens.md, not kept);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -214,6 +217,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
               "uncovered": lambda: knees(cover_lips=False), "clean": lambda: cleaned(float(arg or 0.0)),
+              "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
               "gaps": lambda: gaps(*(float(v) for v in arg.split("/"))),
               "moustache": lambda: knees(moustache_low=None if arg == "none" else float(arg or MOUSTACHE_LOW)),
               "stray": lambda: (knees(stray_margin=None) if arg == "none" else
@@ -224,7 +228,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, teethband-H, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

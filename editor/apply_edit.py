@@ -16,7 +16,7 @@ import numpy as np
 from .blend import paste_back
 from .edits import EditSettings, FaceEdit
 from .mouth_opening import COVER_LIPS
-from .mouth_darkening import CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN
+from .mouth_darkening import CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND
 from .moustache_shield import MOUSTACHE_LOW
 from .transfer import DARK_KNEE, MOUTH_FILL, FaceChange, apply_change, face_change
 
@@ -38,7 +38,8 @@ def apply_face_edit(image: np.ndarray, edit: FaceEdit, settings: EditSettings) -
 def conditional_change(edit: FaceEdit, settings: EditSettings, *, knee: float | None = DARK_KNEE,
                        cavity_knee: float | None = CAVITY_KNEE, mouth_fill: bool = MOUTH_FILL,
                        cover_lips: bool = COVER_LIPS, stray_margin: float | None = STRAY_MARGIN,
-                       stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW) -> FaceChange:
+                       stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW,
+                       teeth_band: float = TEETH_BAND) -> FaceChange:
     """The conditional model's change of one face, S -> T, in crop space: its motion from
     the renders' landmarks where the edit has them (else optical flow) and its residual
     (`knee`, `cavity_knee`, `mouth_fill`, `cover_lips`, `stray_margin`, `stray_depth`, `moustache_low`:
@@ -50,4 +51,5 @@ def conditional_change(edit: FaceEdit, settings: EditSettings, *, knee: float | 
         points = (edit.source_points, edit.target_points)
     return face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points,
                        knee=knee, cavity_knee=cavity_knee, mouth_fill=mouth_fill, cover_lips=cover_lips,
-                       stray_margin=stray_margin, stray_depth=stray_depth, moustache_low=moustache_low)
+                       stray_margin=stray_margin, stray_depth=stray_depth, moustache_low=moustache_low,
+                       teeth_band=teeth_band)

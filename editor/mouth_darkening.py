@@ -60,6 +60,25 @@ def cavity_weight(target: np.ndarray, residual: np.ndarray) -> np.ndarray:
     return (dark * deep).astype(np.float32)
 
 
+# Upper teeth hang from the upper jaw: in an opening mouth they stay just below the upper lip. The
+# cavity's growth stops in a band TEETH_BAND crop pixels below the photo's moved upper inner lip,
+# so a smile's upper teeth under a surprise's O stay (greyed by the plain darkening) instead of
+# going black in the middle ("missing teeth", fr_obama.jpg); 0: no band.
+TEETH_BAND = 0.0
+
+
+def upper_teeth_band(upper_lip: np.ndarray, size: int = 48, *, height: float = TEETH_BAND) -> np.ndarray:
+    """[size, size] float32 in [0, 1]: 1 between `upper_lip` ([5, 2] crop points, the moved upper
+    inner lip from corner to corner) and the same line `height` pixels lower, edges anti-aliased."""
+    band = np.zeros((size, size), np.uint8)
+    if height <= 0:
+        return band.astype(np.float32)
+    line = np.asarray(upper_lip, np.float64)
+    polygon = np.concatenate([line, line[::-1] + [0.0, height]])
+    cv2.fillPoly(band, [np.rint(polygon * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    return (band.astype(np.float32) / 255.0)
+
+
 def mouth_region(points: np.ndarray | None, size: int = 48, *, margin: float = MOUTH_MARGIN) -> np.ndarray:
     """[size, size] float32 in [0, 1]: 1 inside the outer lips of `points` ([68, 2] crop
     landmarks; any other number of points: their hull) widened by `margin` pixels, falling to 0

@@ -37,8 +37,8 @@ import cv2
 import numpy as np
 
 from .blend import _as_grey255, _crop_face_mask
-from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, cavity_weight, mouth_region,
-                              shade_stray_opening)
+from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, cavity_weight, mouth_region,
+                              shade_stray_opening, upper_teeth_band)
 from .motion import landmark_flow, parted_flow
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
 from .mouth_opening import COVER_LIPS, HIGHLIGHT, MouthOpening, crop_fill_weight, fill_opening, mouth_opening
@@ -123,7 +123,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 knee: float | None = DARK_KNEE, cavity_knee: float | None = CAVITY_KNEE,
                 follow_cap: bool = FOLLOW_CAP, mouth_fill: bool = MOUTH_FILL,
                 cover_lips: bool = COVER_LIPS, stray_margin: float | None = STRAY_MARGIN,
-                stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW) -> FaceChange:
+                stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW,
+                teeth_band: float = TEETH_BAND) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -185,6 +186,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     cavity = cavity_level = None
     if cavity_knee is not None:
         cavity = cavity_weight(t, residual) * mouth_region(None if points is None else points[1], s.shape[0])
+        if opening is not None and teeth_band > 0:  # the photo's upper teeth stay below its moved upper lip
+            cavity = cavity * (1.0 - upper_teeth_band(opening.polygon[:5], s.shape[0], height=teeth_band))
         cavity_level = (floor * cavity_knee).astype(np.float32)
     if offset is not None:
         residual, level, cavity, cavity_level = (None if field is None else warp_crop(field, offset)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from editor.blend import crop_face_mask
-from editor.mouth_darkening import CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, cavity_weight, mouth_region
+from editor.mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, TEETH_BAND, cavity_weight, mouth_region,
+                                   upper_teeth_band)
 from editor.transfer import DARK_KNEE, FaceChange, apply_change, expression_flow, face_change, warp_crop
 
 
@@ -193,3 +194,14 @@ def test_a_dark_opening_beyond_the_photos_lips_is_a_shade_not_a_hole():
     assert change.residual[31, 24] >= -STRAY_DEPTH - 1e-3 and change.residual[31, 24] < -STRAY_DEPTH / 2
     assert change.residual[18, 15] == raw.residual[18, 15] < -100  # far from the mouth: untouched
     assert np.array_equal(change.residual >= 0, raw.residual >= 0)  # brightening is not touched
+
+
+def test_the_upper_teeth_band_lies_just_below_the_moved_upper_lip():
+    """mouth_darkening.upper_teeth_band (transfer_screen's teethband-H; off by default): the cavity
+    stops growing there, so a smile's upper teeth under a surprise's O are not blackened."""
+    lip = np.array([[16.0, 30.0], [20.0, 29.0], [24.0, 28.5], [28.0, 29.0], [32.0, 30.0]])
+    band = upper_teeth_band(lip, 48, height=2.5)
+    assert band[30, 24] == 1.0 and band[29, 24] > 0.4  # 1.5 and 0.5 px below the lip's middle
+    assert band[27, 24] == 0.0 and band[33, 24] == 0.0  # above the lip, below the band
+    assert band[30, 5] == 0.0 and band[30, 40] == 0.0  # beyond the corners
+    assert not upper_teeth_band(lip, 48, height=0.0).any() and TEETH_BAND == 0.0
