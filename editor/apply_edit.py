@@ -42,10 +42,11 @@ def conditional_change(edit: FaceEdit, settings: EditSettings, *, knee: float | 
                        teeth_band: float = TEETH_BAND) -> FaceChange:
     """The conditional model's change of one face, S -> T, in crop space: its motion from
     the renders' landmarks where the edit has them (else optical flow) and its residual
-    (`knee`, `cavity_knee`, `mouth_fill`, `cover_lips`, `stray_margin`, `stray_depth`, `moustache_low`:
-    transfer.DARK_KNEE, mouth_darkening.CAVITY_KNEE, transfer.MOUTH_FILL, mouth_opening.COVER_LIPS,
-    mouth_darkening.STRAY_MARGIN and STRAY_DEPTH, moustache_shield.MOUSTACHE_LOW, which
-    benchmarks/transfer_screen.py varies)."""
+    (`knee`, `cavity_knee`, `mouth_fill`, `cover_lips`, `stray_margin`, `stray_depth`, `moustache_low`,
+    `teeth_band`: transfer.DARK_KNEE, mouth_darkening.CAVITY_KNEE, transfer.MOUTH_FILL,
+    mouth_opening.COVER_LIPS, mouth_darkening.STRAY_MARGIN and STRAY_DEPTH,
+    moustache_shield.MOUSTACHE_LOW, mouth_darkening.TEETH_BAND, which benchmarks/transfer_screen.py
+    varies)."""
     points = None
     if edit.source_points is not None and edit.target_points is not None:
         points = (edit.source_points, edit.target_points)

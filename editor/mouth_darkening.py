@@ -19,7 +19,7 @@ import numpy as np
 from gan.conditional import MOUTH_BOX
 
 from .motion import landing
-from .mouth_opening import INNER_LIPS
+from .mouth_opening import INNER_LIPS, polygon_mask
 
 # An opening mouth: where the target render is a dark hole (below CAVITY_DARK grey levels, fully
 # CAVITY_RAMP below that) and the change darkens by more than CAVITY_DEPTH (fully by twice that), a darkening
@@ -67,16 +67,16 @@ def cavity_weight(target: np.ndarray, residual: np.ndarray) -> np.ndarray:
 TEETH_BAND = 0.0
 
 
+CROP_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # polygon_mask's to_photo for a crop-sized mask
+
+
 def upper_teeth_band(upper_lip: np.ndarray, size: int = 48, *, height: float = TEETH_BAND) -> np.ndarray:
     """[size, size] float32 in [0, 1]: 1 between `upper_lip` ([5, 2] crop points, the moved upper
     inner lip from corner to corner) and the same line `height` pixels lower, edges anti-aliased."""
-    band = np.zeros((size, size), np.uint8)
     if height <= 0:
-        return band.astype(np.float32)
+        return np.zeros((size, size), np.float32)
     line = np.asarray(upper_lip, np.float64)
-    polygon = np.concatenate([line, line[::-1] + [0.0, height]])
-    cv2.fillPoly(band, [np.rint(polygon * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
-    return (band.astype(np.float32) / 255.0)
+    return polygon_mask(np.concatenate([line, line[::-1] + [0.0, height]]), CROP_FRAME, (0, 0), (size, size))
 
 
 def mouth_region(points: np.ndarray | None, size: int = 48, *, margin: float = MOUTH_MARGIN) -> np.ndarray:

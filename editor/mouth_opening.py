@@ -124,12 +124,12 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
     (map_x, map_y: absolute photo coordinates) lies inside the photo's own inner lips, unless
     T shows lips there; and where T shows its inside ([h, w] in [0, 1], or None: everywhere)."""
     x0, y0, x1, y1 = box
-    inside = _polygon_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
-    own = _polygon_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    inside = polygon_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    own = polygon_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     own_there = cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     interior = None
     if opening.interior is not None:
-        interior = _polygon_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+        interior = polygon_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     weight = _weight(opening.opacity, inside, own_there, interior)
     radius = opening.clean * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
     return np.minimum(_without_thin(weight, radius), opening.opacity * inside), interior
@@ -151,7 +151,7 @@ def lips_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
     if opening.outer is None:
         return None
     shape = photo.shape[:2]
-    weight = _polygon_mask(opening.outer, to_photo, origin, shape) * (1.0 - _polygon_mask(opening.own, to_photo, origin, shape))
+    weight = polygon_mask(opening.outer, to_photo, origin, shape) * (1.0 - polygon_mask(opening.own, to_photo, origin, shape))
     total = float(weight.sum())
     if total < 1.0:
         return None
@@ -222,8 +222,8 @@ def _without_thin(weight: np.ndarray, radius: float) -> np.ndarray:
     return out
 
 
-def _polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
-                  shape: tuple[int, int]) -> np.ndarray:
+def polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
+                 shape: tuple[int, int]) -> np.ndarray:
     """The crop-space `polygon` filled at photo resolution over a [h, w] box at `origin`: 1
     inside, 0 outside, its edge anti-aliased over about a pixel."""
     placed = np.asarray(polygon, np.float64) @ to_photo[:, :2].T + to_photo[:, 2] - np.asarray(origin, np.float64)

@@ -133,7 +133,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     `follow_cap`: see FOLLOW_CAP, `mouth_fill`: see MOUTH_FILL (both with `points` only; follow_cap
     moves the lips as one piece, as it was measured); `cover_lips`: mouth_opening.COVER_LIPS;
     `stray_margin`, `stray_depth`: see STRAY_MARGIN (with `points` only, not with follow_cap);
-    `moustache_low`: moustache_shield.MOUSTACHE_LOW (None: off; with `points` only, not with follow_cap)."""
+    `moustache_low`: moustache_shield.MOUSTACHE_LOW (None: off; with `points` only, not with follow_cap);
+    `teeth_band`: mouth_darkening.TEETH_BAND (0: off; with an opening only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
