@@ -77,24 +77,17 @@ def test_the_machine_is_the_cpus_model_name_not_its_architecture():
     assert name.startswith(machine.cpu_name()) and name.endswith(f"{torch.get_num_threads()} threads")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--repeats", "0"], "--repeats: must be a whole number >= 1"),
-    (["--megapixels", "0"], "--megapixels: must be a number > 0"),
-    (["--photo", "/nonexistent/photo.jpg"], "--photo: /nonexistent/photo.jpg: no such file"),
-    (["--expression", "grumpy"], "invalid choice: 'grumpy'"),
+@pytest.mark.parametrize("benchmark, argv, message", [
+    ("edit_latency", ["--repeats", "0"], "--repeats: must be a whole number >= 1"),
+    ("edit_latency", ["--megapixels", "0"], "--megapixels: must be a number > 0"),
+    ("edit_latency", ["--photo", "/nonexistent/photo.jpg"], "--photo: /nonexistent/photo.jpg: no such file"),
+    ("edit_latency", ["--expression", "grumpy"], "invalid choice: 'grumpy'"),
+    ("session_memory", ["--sessions", "0"], "--sessions: must be a whole number >= 1"),
+    ("session_memory", ["--megapixels", "-1"], "--megapixels: must be a number > 0"),
+    ("session_memory", ["--expression", "grumpy"], "invalid choice: 'grumpy'"),
 ])
-def test_edit_latency_refuses_bad_values_up_front(argv, message, capsys):
-    parser = benchmark_module("edit_latency").build_parser()
-    assert message in refused(parser, argv, capsys)
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["--sessions", "0"], "--sessions: must be a whole number >= 1"),
-    (["--megapixels", "-1"], "--megapixels: must be a number > 0"),
-    (["--expression", "grumpy"], "invalid choice: 'grumpy'"),
-])
-def test_session_memory_refuses_bad_values_up_front(argv, message, capsys):
-    parser = benchmark_module("session_memory").build_parser()
+def test_benchmarks_refuse_bad_values_up_front(benchmark, argv, message, capsys):
+    parser = benchmark_module(benchmark).build_parser()
     assert message in refused(parser, argv, capsys)
 
 
