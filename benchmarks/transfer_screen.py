@@ -39,6 +39,16 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - teethband-H: the cavity's growth stops in a band H crop pixels below the photo's moved upper
   inner lip, so a smile's upper teeth under a surprise's O stay (editor/mouth_darkening.TEETH_BAND,
   0: off, the default; docs/transfer_screens.md, not kept);
+- cap-PIXELS: no landmark moves further than PIXELS crop pixels (editor/motion.CAP, 7; 3 until
+  2026-12-06, late night);
+- unrigid: the photo's teeth stretched between its moving lips instead of hanging from the upper
+  one (editor/motion.RIGID_TEETH off);
+- teethdepth-DEPTH: the darkening of the photo's own teeth stops at DEPTH grey levels and the
+  cavity does not grow there (editor/mouth_darkening.TEETH_DEPTH, 60; teethdepth-none: off);
+- teethskin-SHARE: the fill's teeth take SHARE of the skin's colour round the mouth
+  (editor/mouth_opening.TEETH_SKIN, 0.4; teethskin-0: TEETH_TINT of the lips', as before);
+- hinged: all four as they were until 2026-12-06, late night (cap 3, stretched teeth, darkened
+  as elsewhere, tinted by the lips);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -80,12 +90,14 @@ from editor.apply_edit import conditional_change  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH, EditSettings, FaceEdit, expression_weights  # noqa: E402
 from editor.faces import NoFaceError  # noqa: E402
 from editor import mouth_opening as opening_module  # noqa: E402
-from editor.motion import smooth_flow  # noqa: E402
+from editor.motion import CAP, smooth_flow  # noqa: E402
+from editor.mouth_opening import TEETH_SKIN  # noqa: E402
 from editor.moustache_shield import MOUSTACHE_LOW  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
 from editor.blend import _as_grey255  # noqa: E402
-from editor.mouth_darkening import CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, cavity_weight, mouth_region  # noqa: E402
+from editor.mouth_darkening import (CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_DEPTH, cavity_weight,  # noqa: E402
+                                   mouth_region)
 from editor.transfer import RESIDUAL_SIGMA, FaceChange, apply_change, face_change, warp_crop  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.landmarks import predict_landmarks  # noqa: E402
@@ -218,6 +230,11 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
               "uncovered": lambda: knees(cover_lips=False), "clean": lambda: cleaned(float(arg or 0.0)),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
+              "cap": lambda: knees(cap=float(arg or CAP)),
+              "unrigid": lambda: knees(rigid_teeth=False),
+              "teethdepth": lambda: knees(teeth_depth=None if arg == "none" else float(arg or TEETH_DEPTH)),
+              "teethskin": lambda: knees(teeth_skin=float(arg or TEETH_SKIN)),
+              "hinged": lambda: knees(rigid_teeth=False, teeth_depth=None, cap=3.0, teeth_skin=0.0),
               "gaps": lambda: gaps(*(float(v) for v in arg.split("/"))),
               "moustache": lambda: knees(moustache_low=None if arg == "none" else float(arg or MOUSTACHE_LOW)),
               "stray": lambda: (knees(stray_margin=None) if arg == "none" else
@@ -228,7 +245,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, teethband-H, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -11,14 +11,13 @@ A pure function of its arguments; strength 0 returns the image untouched.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .blend import paste_back
 from .edits import EditSettings, FaceEdit
-from .mouth_opening import COVER_LIPS
-from .mouth_darkening import CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND
-from .moustache_shield import MOUSTACHE_LOW
-from .transfer import DARK_KNEE, MOUTH_FILL, FaceChange, apply_change, face_change
+from .transfer import FaceChange, apply_change, face_change
 
 
 def apply_face_edit(image: np.ndarray, edit: FaceEdit, settings: EditSettings) -> np.ndarray:
@@ -35,22 +34,13 @@ def apply_face_edit(image: np.ndarray, edit: FaceEdit, settings: EditSettings) -
     return apply_change(image, conditional_change(edit, settings), edit.alignment.to_photo)
 
 
-def conditional_change(edit: FaceEdit, settings: EditSettings, *, knee: float | None = DARK_KNEE,
-                       cavity_knee: float | None = CAVITY_KNEE, mouth_fill: bool = MOUTH_FILL,
-                       cover_lips: bool = COVER_LIPS, stray_margin: float | None = STRAY_MARGIN,
-                       stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW,
-                       teeth_band: float = TEETH_BAND) -> FaceChange:
+def conditional_change(edit: FaceEdit, settings: EditSettings, **knobs: Any) -> FaceChange:
     """The conditional model's change of one face, S -> T, in crop space: its motion from
-    the renders' landmarks where the edit has them (else optical flow) and its residual
-    (`knee`, `cavity_knee`, `mouth_fill`, `cover_lips`, `stray_margin`, `stray_depth`, `moustache_low`,
-    `teeth_band`: transfer.DARK_KNEE, mouth_darkening.CAVITY_KNEE, transfer.MOUTH_FILL,
-    mouth_opening.COVER_LIPS, mouth_darkening.STRAY_MARGIN and STRAY_DEPTH,
-    moustache_shield.MOUSTACHE_LOW, mouth_darkening.TEETH_BAND, which benchmarks/transfer_screen.py
-    varies)."""
+    the renders' landmarks where the edit has them (else optical flow) and its residual.
+    `knobs`: transfer.face_change's keyword arguments (the knees, caps and rules that
+    benchmarks/transfer_screen.py varies); left out, the shipped defaults."""
     points = None
     if edit.source_points is not None and edit.target_points is not None:
         points = (edit.source_points, edit.target_points)
     return face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points,
-                       knee=knee, cavity_knee=cavity_knee, mouth_fill=mouth_fill, cover_lips=cover_lips,
-                       stray_margin=stray_margin, stray_depth=stray_depth, moustache_low=moustache_low,
-                       teeth_band=teeth_band)
+                       **knobs)

@@ -13,7 +13,7 @@ brows, nose, upper jaw) and a ring on the crop's border hold still, which keeps
 the warp local; eye and brow points of 48x48 renders are too noisy to move
 (tried: glasses and eyes bent). Each point's move is capped, and the field is a
 Gaussian radial-basis fit (smoothing, not exact interpolation), capped again,
-so it stays smooth: with moves of at most 3 px and a reach of 5 px it cannot fold.
+and shrunk where it would fold (FOLD_FLOOR), so it stays smooth.
 """
 
 from __future__ import annotations
@@ -24,7 +24,16 @@ import torch
 MOVING = np.r_[4:13, 48:68]  # iBUG 300-W: lower jaw and chin, outer and inner lips
 HOLDING = np.setdiff1d(np.arange(68), MOVING)  # brows, eyes, nose, upper jaw: anchors
 SIGMA = 5.0  # crop pixels: the reach of each point's move (the mouth is about 16 px wide)
-CAP = 3.0  # crop pixels: no point moves further than this
+# Crop pixels: no point moves further than this. 3 until 2026-12-06 (late night); with the lips
+# parted (parted_flow) a surprise's jaw drops 7-9 px in the renders, and 7 lets the photo's follow:
+# both 70.7% -> 73.2%, both2 54.5% -> 58.2% on photos 120-199 with RIGID_TEETH and
+# mouth_darkening.TEETH_DEPTH (docs/transfer_screens.md).
+CAP = 7.0
+# The least area a backward field may leave a pixel (the Jacobian determinant of x + flow(x)):
+# below it the field is scaled down until it holds. At a cap of 7 one lip's field of 280 (20
+# faces_dev photos x 7 targets x 2 lips) folded (determinant -0.09; the 1st percentile 0.08);
+# at 3 the least was 0.26.
+FOLD_FLOOR = 0.2
 # Smoothing, not exact interpolation: a mouth point next to a still nose point would
 # otherwise make the field overshoot (to 6-10 px, p95, for moves capped at 3 px).
 RIDGE = 0.2
@@ -73,11 +82,17 @@ INNER_UPPER = np.array([60, 61, 62, 63, 64])  # left corner to right corner alon
 INNER_LOWER = np.array([60, 67, 66, 65, 64])  # ... and along the lower one
 SEAM_SOFTNESS = 0.5  # crop pixels: the meeting's width where the lips touch
 SEAM_SPREAD = 2.0  # ... widening by this much per pixel beyond the mouth's corners, so the cheeks do not tear
+# Teeth hang from the upper jaw: what the photo shows between its lips moves with the upper lip,
+# and the lower lip slides down past it (the seam sits on the moved lower inner lip), leaving the
+# opening below the teeth to the fill. False: the two flows blend linearly between the moved lips,
+# which stretched a smile's teeth into a tall white oval when the mouth opened (the astronaut's
+# angry, dev010, dev103).
+RIGID_TEETH = True
 LANDING_ITERATIONS = 8
 
 
 def parted_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, sigma: float = SIGMA,
-                cap: float = CAP) -> tuple[np.ndarray, np.ndarray]:
+                cap: float = CAP, rigid: bool = RIGID_TEETH) -> tuple[np.ndarray, np.ndarray]:
     """A flow like landmark_flow's whose upper and lower lip move apart (or together) as
     separate pieces, and where it puts the photo's inner lips: ([size, size, 2] float32,
     [8, 2] float32 in the order of landmarks 60-67).
@@ -87,13 +102,14 @@ def parted_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, sigma
     outer lips move and the closed lips between them are stretched into a blurred band. Here
     each lip has its own field (the other lip's points left out), used above the moved upper
     inner lip and below the moved lower one; between them, where a parted mouth shows what the
-    photo does not have, the two blend (mouth_opening.py fills it)."""
+    photo does not have, the two blend (mouth_opening.py fills it), or, `rigid`
+    (RIGID_TEETH), the upper lip's field reaches down to the moved lower lip."""
     source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
     upper = _flow_of(source, target, np.setdiff1d(MOVING, LOWER_LIP), size, sigma=sigma, cap=cap)
     lower = _flow_of(source, target, np.setdiff1d(MOVING, UPPER_LIP), size, sigma=sigma, cap=cap)
     top = landing(source[INNER_UPPER], upper)
     bottom = landing(source[INNER_LOWER], lower)
-    weight = seam_weight(top, bottom, size)[..., None]
+    weight = seam_weight(top, bottom, size, rigid=rigid)[..., None]
     flow = weight * upper + (1.0 - weight) * lower
     lips = np.concatenate([top, bottom[3:0:-1]])  # 60, 61, 62, 63, 64, 65, 66, 67
     return flow.astype(np.float32), lips.astype(np.float32)
@@ -108,13 +124,34 @@ def _flow_of(source: np.ndarray, target: np.ndarray, moving: np.ndarray, size: i
     # Backward flow: known where each moving point lands (source + move), pointing back.
     flow = smooth_flow(source[moving] + move, -move, source[HOLDING], size, sigma=sigma)
     length = np.hypot(flow[..., 0], flow[..., 1])[..., None]
-    return (flow * np.minimum(1.0, cap / np.maximum(length, 1e-9))).astype(np.float32)
+    return unfolded(flow * np.minimum(1.0, cap / np.maximum(length, 1e-9))).astype(np.float32)
 
 
-def seam_weight(top: np.ndarray, bottom: np.ndarray, size: int = 48) -> np.ndarray:
+def least_area(flow: np.ndarray) -> float:
+    """The smallest Jacobian determinant of x -> x + flow(x) over the field [S, S, 2]
+    (central differences): 1 where it does not stretch, 0 where it squeezes to a line, < 0 folded."""
+    dx_dy, dx_dx = np.gradient(flow[..., 0].astype(np.float64))
+    dy_dy, dy_dx = np.gradient(flow[..., 1].astype(np.float64))
+    return float(((1.0 + dx_dx) * (1.0 + dy_dy) - dx_dy * dy_dx).min())
+
+
+def unfolded(flow: np.ndarray, floor: float = FOLD_FLOOR, steps: int = 12) -> np.ndarray:
+    """`flow` scaled down by the least factor that keeps least_area at `floor` or above (bisection;
+    the identity, scale 0, has area 1); unchanged where it already does."""
+    if least_area(flow) >= floor:
+        return flow
+    low, high = 0.0, 1.0  # low holds, high does not
+    for _ in range(steps):
+        middle = (low + high) / 2
+        low, high = (middle, high) if least_area(flow * middle) >= floor else (low, middle)
+    return flow * low
+
+
+def seam_weight(top: np.ndarray, bottom: np.ndarray, size: int = 48, *, rigid: bool = RIGID_TEETH) -> np.ndarray:
     """[size, size] float32 in [0, 1]: 1 above the curve `top` ([5, 2], corner to corner), 0 below
-    `bottom`, linear between; where the curves cross (closing lips), a SEAM_SOFTNESS-wide step at
-    their middle; beyond the corners the step widens by SEAM_SPREAD per pixel."""
+    `bottom`, linear between (`rigid`: 1 down to a SEAM_SOFTNESS-wide step onto `bottom`); where the
+    curves cross (closing lips), a SEAM_SOFTNESS-wide step at their middle; beyond the corners the
+    step widens by SEAM_SPREAD per pixel."""
     top, bottom = np.asarray(top, np.float64), np.asarray(bottom, np.float64)
     xs = np.arange(size, dtype=np.float64)
     left = (top[0] + bottom[0]) / 2
@@ -125,6 +162,9 @@ def seam_weight(top: np.ndarray, bottom: np.ndarray, size: int = 48) -> np.ndarr
     beyond = np.maximum(xs - inside, inside - xs) if left[0] < right[0] else np.abs(xs - inside)
     centre = (upper_y + lower_y) / 2
     width = np.maximum(lower_y - upper_y, 0.0) + SEAM_SOFTNESS + SEAM_SPREAD * beyond
+    if rigid:  # the upper lip's field down to the lower lip, where the lips are apart
+        centre = np.maximum(lower_y - SEAM_SOFTNESS / 2, centre)
+        width = SEAM_SOFTNESS + SEAM_SPREAD * beyond
     ys = np.arange(size, dtype=np.float64)[:, None]
     return np.clip(0.5 + (centre[None, :] - ys) / width[None, :], 0.0, 1.0).astype(np.float32)
 

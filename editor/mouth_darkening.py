@@ -1,11 +1,14 @@
 """Where an edit may darken the photo's mouth, and by how much (transfer.py's residual).
 
 The change T - warp(S) is measured on 48x48 renders and added to the photo's luminance. Around
-the mouth two things go wrong with a plain sum, and each has its rule here:
+the mouth three things go wrong with a plain sum, and each has its rule here:
 
 - a cavity: T opens a dark mouth over the photo's bright teeth (a smile edited to surprise); a
   darkening by the same grey levels leaves them grey ("rotten teeth"), so there it grows with the
   photo's luminance (cavity_weight, mouth_region; applied in transfer.apply_change);
+- but not over the photo's own teeth where the motion keeps them (under the upper lip): grown
+  there, the middle teeth went black and the side ones stayed lit ("missing teeth");
+  keep_own_teeth shades them instead;
 - a stray opening: T's mouth opens further than the photo's lips can follow (the motion is
   capped), so its dark hole lands on a moustache or a chin; there the darkening stops at a shade
   (shade_stray_opening).
@@ -19,7 +22,7 @@ import numpy as np
 from gan.conditional import MOUTH_BOX
 
 from .motion import landing
-from .mouth_opening import INNER_LIPS, polygon_mask
+from .mouth_opening import CROP_FRAME, INNER_LIPS, polygon_mask
 
 # An opening mouth: where the target render is a dark hole (below CAVITY_DARK grey levels, fully
 # CAVITY_RAMP below that) and the change darkens by more than CAVITY_DEPTH (fully by twice that), a darkening
@@ -66,8 +69,12 @@ def cavity_weight(target: np.ndarray, residual: np.ndarray) -> np.ndarray:
 # going black in the middle ("missing teeth", fr_obama.jpg); 0: no band.
 TEETH_BAND = 0.0
 
-
-CROP_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # polygon_mask's to_photo for a crop-sized mask
+# The photo's own teeth stay teeth: where the motion puts what the photo showed between its inner
+# lips (with motion.RIGID_TEETH they hang from the upper lip, and the opening below them is the
+# fill's), the cavity does not grow and darkening stops at TEETH_DEPTH grey levels, so a smile's
+# teeth under a surprise's O stay whole and shaded instead of going black in the middle ("missing
+# teeth", fr_obama.jpg). None: darkened as elsewhere (docs/transfer_screens.md).
+TEETH_DEPTH = 60.0
 
 
 def upper_teeth_band(upper_lip: np.ndarray, size: int = 48, *, height: float = TEETH_BAND) -> np.ndarray:
@@ -77,6 +84,16 @@ def upper_teeth_band(upper_lip: np.ndarray, size: int = 48, *, height: float = T
         return np.zeros((size, size), np.float32)
     line = np.asarray(upper_lip, np.float64)
     return polygon_mask(np.concatenate([line, line[::-1] + [0.0, height]]), CROP_FRAME, (0, 0), (size, size))
+
+
+def keep_own_teeth(residual: np.ndarray, cavity: np.ndarray | None, teeth: np.ndarray, *,
+                   depth: float = TEETH_DEPTH) -> tuple[np.ndarray, np.ndarray | None]:
+    """`residual` and `cavity` ([S, S]) where `teeth` ([S, S] in [0, 1]: the photo's own mouth,
+    moved) is: the darkening stopped at `depth` grey levels, the cavity's growth off."""
+    residual = residual + teeth * (np.maximum(residual, -depth) - residual)
+    if cavity is not None:
+        cavity = (cavity * (1.0 - teeth)).astype(np.float32)
+    return residual.astype(np.float32), cavity
 
 
 def mouth_region(points: np.ndarray | None, size: int = 48, *, margin: float = MOUTH_MARGIN) -> np.ndarray:

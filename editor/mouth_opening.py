@@ -41,10 +41,13 @@ OPEN_GAP = 3.5
 # The fill's grey levels stop at the photo face's HIGHLIGHT percentile (teeth as bright as the
 # brightest skin, not the render's white) ...
 HIGHLIGHT = 95.0
-# ... and take the lips' colour in full below DARK_MOUTH grey levels, TEETH_TINT of it above
-# BRIGHT_TEETH (linear between).
+# ... and take the lips' colour in full below DARK_MOUTH grey levels and, above BRIGHT_TEETH (linear
+# between), TEETH_SKIN of the skin's colour round the mouth, which carries the light's colour: neutral
+# grey teeth looked blue-grey in warm light (dev160's happy); without the photo's outer lips,
+# TEETH_TINT of the lips' colour (as all fills were until 2026-12-06, late night).
 DARK_MOUTH = 70.0
 BRIGHT_TEETH = 170.0
+TEETH_SKIN = 0.4
 TEETH_TINT = 0.25
 # Where T's mouth is narrower than the moved lips (the motion's cap holds the corners back: a
 # smile edited to surprise), the photo's own teeth showed beside T's opening ("fangs"): cover the
@@ -56,6 +59,9 @@ COVER_LIPS = True
 # a thin ring round the opening, pale or dark lines round angry and surprise mouths, and the kept
 # mouth's own thin slivers cut lines through the fill (dev090, dev160: docs/transfer_screens.md).
 CLEAN = 1.0
+
+
+CROP_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # polygon_mask's to_photo for a crop-sized mask
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class MouthOpening:
     interior: np.ndarray | None = None
     outer: np.ndarray | None = None  # [12, 2] float32: the photo's outer lips (its frame), for their colour
     clean: float = 0.0  # crop pixels: the fill's weight loses what is thinner than twice this (CLEAN)
+    teeth_skin: float = 0.0  # > 0: bright fill takes this share of the skin's colour round the mouth (TEETH_SKIN)
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -81,13 +88,14 @@ def polygon_area(points: np.ndarray) -> float:
 
 def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np.ndarray,
                   target: np.ndarray, *, mean: float, render_mean: float, contrast: float,
-                  highlight: float, cover: bool = COVER_LIPS) -> MouthOpening | None:
+                  highlight: float, cover: bool = COVER_LIPS, teeth_skin: float = TEETH_SKIN) -> MouthOpening | None:
     """The opening an edit makes, or None where the lips do not part by MIN_OPENING crop pixels
     more than the photo's. `lips`: the photo's inner lips where the motion puts them [8, 2]
     (motion.parted_flow's); `source_points`, `target_points`: S's and T's landmarks [68, 2];
     `target`: T's grey levels [S, S]; `mean`, `render_mean`, `contrast`: the photo face's mean,
     S's, and their contrast ratio; `highlight`: the brightest the fill may be (photo grey levels);
-    `cover`: see COVER_LIPS (then an opening is made wherever the lips stay parted, new or not)."""
+    `cover`: see COVER_LIPS (then an opening is made wherever the lips stay parted, new or not);
+    `teeth_skin`: see TEETH_SKIN (0: TEETH_TINT of the lips' colour)."""
     own = np.asarray(source_points, np.float32)[INNER_LIPS]
     polygon = np.asarray(lips, np.float32)
     # The gap between the moved upper inner lip (61-63) and the lower one (67-65), at its widest.
@@ -114,7 +122,7 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
         interior = np.stack([(inner[:, i] - matrix[i, 2]) / matrix[i, i] for i in (0, 1)], axis=-1).astype(np.float32)
         outer = np.asarray(source_points, np.float32)[OUTER_LIPS]
     return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity, interior, outer,
-                        CLEAN)
+                        CLEAN, teeth_skin)
 
 
 def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
@@ -159,24 +167,58 @@ def lips_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
     return ((photo - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
 
 
+def teeth_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
+                 origin: tuple[int, int], share: float = TEETH_SKIN) -> np.ndarray | None:
+    """The fill's teeth's offset of R, G, B from their luminance ([3] float32): `share` of the
+    skin's (the median over a ring from the photo's outer lips out to twice their size), which
+    carries the light's colour; None without outer lips."""
+    if opening.outer is None:
+        return None
+    shape = photo.shape[:2]
+    outer = np.asarray(opening.outer, np.float64)
+    centre = outer.mean(axis=0)
+    ring = (polygon_mask(centre + 2.0 * (outer - centre), to_photo, origin, shape)
+            - polygon_mask(outer, to_photo, origin, shape)) > 0.5
+    if ring.sum() < 1:
+        return None
+    luma = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    return (share * np.median(photo[ring] - luma[ring][:, None], axis=0)).astype(np.float32)
+
+
 def crop_fill_weight(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
     """fill_weight in the crop's own frame ([S, S], `flow`: the motion), where face_change keeps
     the residual out of the opening: low-passed, T's teeth would otherwise lighten the lips around it."""
     size = flow.shape[0]
-    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     grid = np.arange(size, dtype=np.float32)
-    return fill_weight(opening, identity, (0, 0, size, size), grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1])[0]
+    return fill_weight(opening, CROP_FRAME, (0, 0, size, size), grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1])[0]
 
 
-def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | None = None) -> np.ndarray:
+def own_mouth_moved(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
+    """[S, S] float32 in [0, 1]: where the motion `flow` (backward, crop pixels) puts what the
+    photo showed between its own inner lips (its teeth), in the crop's frame."""
+    size = flow.shape[0]
+    own = polygon_mask(opening.own, CROP_FRAME, (0, 0), (size, size))
+    grid = np.arange(size, dtype=np.float32)
+    return cv2.remap(own, grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | None = None,
+                teeth: np.ndarray | None = None) -> np.ndarray:
     """[h, w, 3] float32: grey levels `luminance` [h, w] tinted by `lips` (the lips' mean
-    offset of R, G, B from their luminance, [3]): in full where dark, TEETH_TINT of it where bright,
-    and in full where T shows lips (1 - `interior`, [h, w])."""
+    offset of R, G, B from their luminance, [3]): in full where dark and where T shows lips
+    (1 - `interior`, [h, w]); where bright, by `teeth` (teeth_colour's offset) or, without it,
+    by TEETH_TINT of `lips`."""
     tint = np.clip((BRIGHT_TEETH - luminance) / (BRIGHT_TEETH - DARK_MOUTH), 0.0, 1.0)
-    tint = TEETH_TINT + (1.0 - TEETH_TINT) * tint
+    lips = np.asarray(lips, np.float32)
+    if teeth is None:
+        tint = TEETH_TINT + (1.0 - TEETH_TINT) * tint
     if interior is not None:
         tint = tint * interior + (1.0 - interior)
-    return (luminance[..., None] + tint[..., None] * np.asarray(lips, np.float32)).astype(np.float32)
+    colour = tint[..., None] * lips
+    if teeth is not None:  # bright: the photo's own teeth's colour
+        colour = colour + (1.0 - tint[..., None]) * np.asarray(teeth, np.float32)
+    return (luminance[..., None] + colour).astype(np.float32)
 
 
 def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, opening: MouthOpening,
@@ -197,7 +239,8 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
         lips = ((warped - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
     # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    return edited + weight[..., None] * (fill_colour(luminance, lips, interior) - edited)
+    teeth = teeth_colour(region, opening, to_photo, box[:2], opening.teeth_skin) if opening.teeth_skin > 0 else None
+    return edited + weight[..., None] * (fill_colour(luminance, lips, interior, teeth) - edited)
 
 
 def _without_thin(weight: np.ndarray, radius: float) -> np.ndarray:

@@ -37,11 +37,12 @@ import cv2
 import numpy as np
 
 from .blend import _as_grey255, _crop_face_mask
-from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, cavity_weight, mouth_region,
-                              shade_stray_opening, upper_teeth_band)
-from .motion import landmark_flow, parted_flow
+from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, TEETH_DEPTH, cavity_weight,
+                              keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
+from .motion import CAP, RIGID_TEETH, landmark_flow, parted_flow
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
-from .mouth_opening import COVER_LIPS, HIGHLIGHT, MouthOpening, crop_fill_weight, fill_opening, mouth_opening
+from .mouth_opening import (COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
+                            mouth_opening, own_mouth_moved)
 
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
@@ -124,7 +125,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 follow_cap: bool = FOLLOW_CAP, mouth_fill: bool = MOUTH_FILL,
                 cover_lips: bool = COVER_LIPS, stray_margin: float | None = STRAY_MARGIN,
                 stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW,
-                teeth_band: float = TEETH_BAND) -> FaceChange:
+                teeth_band: float = TEETH_BAND, rigid_teeth: bool = RIGID_TEETH,
+                teeth_depth: float | None = TEETH_DEPTH, cap: float = CAP, teeth_skin: float = TEETH_SKIN) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -134,7 +136,10 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     moves the lips as one piece, as it was measured); `cover_lips`: mouth_opening.COVER_LIPS;
     `stray_margin`, `stray_depth`: see STRAY_MARGIN (with `points` only, not with follow_cap);
     `moustache_low`: moustache_shield.MOUSTACHE_LOW (None: off; with `points` only, not with follow_cap);
-    `teeth_band`: mouth_darkening.TEETH_BAND (0: off; with an opening only)."""
+    `teeth_band`: mouth_darkening.TEETH_BAND (0: off; with an opening only); `rigid_teeth`:
+    motion.RIGID_TEETH, `cap`: motion.CAP (with `points` only; rigid_teeth with mouth_fill only);
+    `teeth_depth`: mouth_darkening.TEETH_DEPTH (None: off; with an opening only); `teeth_skin`:
+    mouth_opening.TEETH_SKIN."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -147,12 +152,12 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         return FaceChange(np.zeros((*s.shape, 2), np.float32), ((t - s) * contrast).astype(np.float32))
     opening = None
     if points is not None and mouth_fill and not follow_cap:  # follow_cap was measured with one smooth motion
-        flow, lips = parted_flow(*points, s.shape[0])
+        flow, lips = parted_flow(*points, s.shape[0], rigid=rigid_teeth, cap=cap)
         opening = mouth_opening(lips, *points, t, mean=_weighted_mean(photo, oval), render_mean=_weighted_mean(s, oval),
                                 contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)),
-                                cover=cover_lips)
+                                cover=cover_lips, teeth_skin=teeth_skin)
     else:
-        flow = landmark_flow(*points, s.shape[0]) if points is not None else expression_flow(s, t)
+        flow = landmark_flow(*points, s.shape[0], cap=cap) if points is not None else expression_flow(s, t)
     offset = None
     if points is not None and follow_cap:
         # The photo moves by the capped flow, the renders by their whole motion: measured where T
@@ -190,6 +195,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         if opening is not None and teeth_band > 0:  # the photo's upper teeth stay below its moved upper lip
             cavity = cavity * (1.0 - upper_teeth_band(opening.polygon[:5], s.shape[0], height=teeth_band))
         cavity_level = (floor * cavity_knee).astype(np.float32)
+    if opening is not None and teeth_depth is not None:  # the photo's own teeth, where the motion put them
+        residual, cavity = keep_own_teeth(residual, cavity, own_mouth_moved(opening, flow), depth=teeth_depth)
     if offset is not None:
         residual, level, cavity, cavity_level = (None if field is None else warp_crop(field, offset)
                                                  for field in (residual, level, cavity, cavity_level))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from editor.motion import CAP, HOLDING, MOVING, landmark_flow
+from editor.motion import CAP, FOLD_FLOOR, HOLDING, MOVING, landmark_flow, least_area, unfolded
 from editor.mouth_darkening import STRAY_DEPTH
 from editor.transfer import face_change, warp_crop
 
@@ -75,8 +75,8 @@ def _mouth_render(y: int) -> np.ndarray:
 
 
 def test_follow_cap_carries_a_change_the_cap_holds_back_to_where_the_photo_moved():
-    # A surprise's jaw drops further than the photo may move (CAP): the renders' opening moves
-    # 6 px, the photo's 3. Measured where T has it, the change darkens below the photo's moved
+    # A surprise's jaw drops further than the photo may move (the cap, 3 here): the renders'
+    # opening moves 6 px, the photo's 3. Measured where T has it, the change darkens below the photo's moved
     # mouth (a blotch on its lower lip and chin) and brightens the mouth itself; carried to where
     # the capped motion puts each point, it is the renders' change beyond the motion: none here
     # but what the smooth (not exact) flow leaves.
@@ -84,13 +84,13 @@ def test_follow_cap_carries_a_change_the_cap_holds_back_to_where_the_photo_moved
     target = source.copy()
     target[MOVING, 1] += 6.0
     s, t = _mouth_render(37), _mouth_render(43)
-    followed = face_change(s, t, s, points=(source, target), follow_cap=True)
+    followed = face_change(s, t, s, points=(source, target), follow_cap=True, cap=3.0)
     # (The moustache shield off: this synthetic mouth's dark line would read as hair above the lip.)
     behind = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False, stray_margin=None,
-                         moustache_low=None)
+                         moustache_low=None, cap=3.0)
     assert behind.residual[44, 24] < -100 and behind.residual[39, 24] > 100
     # The default keeps the blotch to a shade instead (mouth_darkening.STRAY_DEPTH).
-    shaded = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False)
+    shaded = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False, cap=3.0)
     assert -STRAY_DEPTH - 1e-3 <= shaded.residual[44, 24] < -STRAY_DEPTH / 2
     assert followed.residual.min() > 0.5 * behind.residual.min()
     assert followed.residual.max() < 0.2 * behind.residual.max()
@@ -100,6 +100,28 @@ def test_follow_cap_carries_a_change_the_cap_holds_back_to_where_the_photo_moved
     target[MOVING, 1] += 2.0
     t = _mouth_render(39)
     near, far = (face_change(s, t, s, points=(source, target), follow_cap=f, mouth_fill=False, stray_margin=None,
-                             moustache_low=None) for f in (True, False))
+                             moustache_low=None, cap=3.0) for f in (True, False))
     assert np.abs(near.residual - far.residual).max() < 1e-3
     assert np.abs(near.cavity - far.cavity).max() < 1e-3
+
+
+def test_a_field_that_would_fold_is_shrunk_until_it_does_not():
+    # A bump of 7 px over a reach of 2 px turns pixels inside out (a negative area); scaled down it
+    # keeps every pixel at least FOLD_FLOOR of its area, and a gentle field is left as it is.
+    ys, xs = np.mgrid[0:48, 0:48].astype(np.float32)
+    bump = np.exp(-((xs - 24) ** 2 + (ys - 30) ** 2) / (2 * 2.0 ** 2))
+    steep = np.stack([np.zeros_like(bump), 7.0 * bump], axis=-1)
+    assert least_area(steep) < 0
+    fixed = unfolded(steep)
+    assert FOLD_FLOOR <= least_area(fixed) < FOLD_FLOOR + 0.05
+    assert np.allclose(fixed / np.abs(fixed).max(), steep / np.abs(steep).max(), atol=1e-6)  # the same shape
+    gentle = 0.3 * steep
+    assert least_area(gentle) > FOLD_FLOOR and unfolded(gentle) is gentle
+
+
+def test_each_lips_field_keeps_its_area_at_the_cap():
+    source = _mean_face()
+    target = source.copy()
+    target[MOVING, 1] += np.where(source[MOVING, 1] > 37, 12.0, -12.0)  # a wide opening, capped at CAP
+    flow = landmark_flow(source, target)
+    assert np.hypot(flow[..., 0], flow[..., 1]).max() <= CAP + 1e-5 and least_area(flow) >= FOLD_FLOOR - 1e-6

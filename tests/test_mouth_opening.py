@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 
 from editor.motion import CAP, INNER_LOWER, INNER_UPPER, landing, landmark_flow, parted_flow, seam_weight
-from editor.mouth_opening import (CLEAN, HIGHLIGHT, OPEN_GAP, THIN_GAP, MouthOpening, fill_colour, fill_weight,
-                                  mouth_opening, polygon_area)
+from editor.mouth_darkening import TEETH_DEPTH, keep_own_teeth
+from editor.mouth_opening import (CLEAN, HIGHLIGHT, OPEN_GAP, TEETH_SKIN, THIN_GAP, MouthOpening, fill_colour,
+                                  fill_weight, mouth_opening, polygon_area, teeth_colour)
 from editor.transfer import FaceChange, apply_change, face_change, warp_crop
 
 
@@ -60,11 +61,15 @@ def test_landing_inverts_a_backward_flow():
 def test_seam_weight_is_one_above_the_upper_lip_zero_below_the_lower():
     top = np.array([[16.0, 36.0], [20.0, 34.0], [24.0, 34.0], [28.0, 34.0], [32.0, 36.0]])
     bottom = np.array([[16.0, 36.0], [20.0, 38.0], [24.0, 38.0], [28.0, 38.0], [32.0, 36.0]])
-    weight = seam_weight(top, bottom)
+    weight = seam_weight(top, bottom, rigid=False)
     assert weight[33, 24] == 1.0 and weight[39, 24] == 0.0
     assert 0.3 < weight[36, 24] < 0.7  # between the lips: a blend (the fill covers it)
     # Beyond the corners the step widens, so the cheeks blend smoothly instead of tearing.
     assert np.abs(np.diff(weight[:, 44])).max() < np.abs(np.diff(weight[:, 24])).max() / 4
+    # Rigid teeth (the default): the upper lip's field reaches down to the lower lip, then steps.
+    rigid = seam_weight(top, bottom)
+    assert rigid[33, 24] == 1.0 and rigid[37, 24] == 1.0 and rigid[39, 24] == 0.0
+    assert np.abs(np.diff(rigid[:, 44])).max() < np.abs(np.diff(rigid[:, 24])).max() / 4
 
 
 def test_parted_flow_opens_touching_lips_that_one_smooth_flow_stretches():
@@ -149,9 +154,11 @@ def test_face_change_parts_the_lips_unless_told_not_to():
     assert np.allclose(parted.flow, parted_flow(source, target)[0], atol=1e-5)
     plain = face_change(s, t, s, points=(source, target), mouth_fill=False)
     assert plain.opening is None and np.allclose(plain.flow, landmark_flow(source, target), atol=1e-5)
-    # The residual stays out of the opening (the fill shows T there) ...
+    # The residual stays out of the opening (the fill shows T there): T's teeth over the photo's
+    # lips, as the motion moved them, would brighten it by far more ...
     middle = (int(round((parted.opening.polygon[2, 1] + parted.opening.polygon[6, 1]) / 2)), 24)
-    assert abs(parted.residual[middle]) < abs(plain.residual[middle]) / 2
+    raw = t.astype(np.float32) - warp_crop(s.astype(np.float32), parted.flow)
+    assert raw[middle] > 100 and abs(parted.residual[middle]) < raw[middle] / 4
     # ... and without landmarks (optical flow) nothing is filled.
     assert face_change(s, t, s).opening is None
 
@@ -249,3 +256,61 @@ def test_a_kept_mouth_that_moves_a_little_leaves_no_ring_of_fill_round_it():
     still = np.zeros((48, 48, 2), np.float32)
     whole, kept = (float(_photo_fill_weight(o, still, scale=8.0).sum()) / 64 for o in (replace(apart, clean=0.0), apart))
     assert whole > 0.9 * polygon_area(apart.polygon) and kept > 0.95 * whole
+
+
+def _smile_face(gap: float = 3.0) -> np.ndarray:
+    """_closed_mouth_face with its inner lips `gap` px apart: teeth show between them."""
+    points = _closed_mouth_face()
+    points[65:68, 1] += gap
+    points[[55, 56, 57, 58, 59], 1] += gap
+    return points
+
+
+def test_the_photos_teeth_hang_from_the_upper_lip_instead_of_stretching():
+    # A smile (teeth between lips 3 px apart) whose lower lip and jaw drop: with rigid teeth the
+    # upper lip's field reaches down to the moved lower lip, so each row of the opening shows a
+    # point higher up the photo's teeth (less stretched) than when the two lips' fields blend
+    # between them, and the new opening below the teeth is left to the fill.
+    source = _smile_face(3.0)
+    target = source.copy()
+    target[[55, 56, 57, 58, 59, 65, 66, 67], 1] += 6.0
+    target[4:13, 1] += 3.0
+    rows = np.arange(48)
+    shown = {}
+    for rigid in (True, False):
+        flow, lips = parted_flow(source, target, rigid=rigid)
+        assert lips[6, 1] - lips[2, 1] > 4.5  # the moved lips part further either way
+        opening = (rows > lips[2, 1]) & (rows < lips[6, 1] - 1)
+        shown[rigid] = (rows + flow[:, 24, 1])[opening]  # the photo's row each shows
+    assert len(shown[True]) == len(shown[False]) >= 3
+    assert np.all(shown[True] < shown[False] - 0.1)
+
+
+def test_the_photos_own_teeth_are_shaded_not_blackened():
+    residual = np.full((48, 48), -150.0, np.float32)
+    cavity = np.ones((48, 48), np.float32)
+    teeth = np.zeros((48, 48), np.float32)
+    teeth[30:34, 16:32] = 1.0
+    kept, grown = keep_own_teeth(residual, cavity, teeth, depth=TEETH_DEPTH)
+    assert np.all(kept[30:34, 16:32] == -TEETH_DEPTH) and np.all(grown[30:34, 16:32] == 0.0)
+    assert np.all(kept[20] == -150.0) and np.all(grown[20] == 1.0)  # elsewhere as it was
+    assert np.array_equal(keep_own_teeth(residual + 200.0, None, teeth)[0], residual + 200.0)  # brightening kept
+
+
+def test_the_fills_teeth_take_the_light_of_the_skin_around_the_mouth():
+    # Warm skin round the mouth: the fill's bright teeth are warm too (a neutral grey looked blue
+    # beside it), its dark inside still the lips' colour.
+    scale = 4.0
+    to_photo = np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+    photo = np.full((192, 192, 3), (210, 150, 110), np.float32)
+    source = _closed_mouth_face()
+    opening = MouthOpening(source[60:68].astype(np.float32), source[60:68].astype(np.float32),
+                           np.full((48, 48), 200.0, np.float32), outer=source[48:60].astype(np.float32),
+                           teeth_skin=TEETH_SKIN)
+    warmth = teeth_colour(photo, opening, to_photo, (0, 0))
+    skin = np.array([210.0, 150.0, 110.0]) - cv2.cvtColor(np.float32([[[210, 150, 110]]]), cv2.COLOR_RGB2GRAY)[0, 0]
+    assert np.allclose(warmth, TEETH_SKIN * skin, atol=0.5)
+    lips = np.array([30.0, -10.0, -10.0])
+    dark, bright = fill_colour(np.array([[40.0, 220.0]]), lips, teeth=warmth)[0]
+    assert np.allclose(dark, 40.0 + lips) and np.allclose(bright, 220.0 + warmth)
+    assert bright[0] > bright[1] > bright[2]
