@@ -17,7 +17,9 @@ sharp photo, but the difference between two renders says what moves:
    so a moustache the render lacks does not turn grey, and around the mouth
    (mouth_darkening.py) a darkening grows where the model opens a dark mouth over
    the photo's brighter teeth (CAVITY_KNEE), so they go dark with the opening
-   instead of staying grey, and stops at a shade where the model's mouth opens
+   instead of staying grey, except on the teeth the photo already showed, which
+   the motion hangs from the upper lip (motion.RIGID_TEETH) and which are only
+   shaded (TEETH_DEPTH), and stops at a shade where the model's mouth opens
    beyond the photo's lips (STRAY_DEPTH); between parted lips, T's mouth inside
    (mouth_opening.py); above the upper lip no brightening of the photo's dark hair
    (moustache_shield.py);
