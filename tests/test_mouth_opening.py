@@ -314,3 +314,27 @@ def test_the_fills_teeth_take_the_light_of_the_skin_around_the_mouth():
     dark, bright = fill_colour(np.array([[40.0, 220.0]]), lips, teeth=warmth)[0]
     assert np.allclose(dark, 40.0 + lips) and np.allclose(bright, 220.0 + warmth)
     assert bright[0] > bright[1] > bright[2]
+
+
+def test_a_smile_edited_to_an_open_dark_mouth_keeps_its_teeth_above_the_opening():
+    # The "missing teeth" of fr_obama's surprise, end to end: the photo shows white teeth between
+    # its lips, the target render a dark opening there, the jaw dropped. The teeth stay (shaded by
+    # at most TEETH_DEPTH) and the opening shows dark below them; darkened as elsewhere (the cavity
+    # grown over them), they go black with it.
+    source = _smile_face(3.0)
+    target = source.copy()
+    target[[55, 56, 57, 58, 59, 65, 66, 67], 1] += 6.0
+    target[4:13, 1] += 3.0
+    s, t = _lips_render(source, teeth=230.0), _lips_render(target, teeth=20.0)
+    scale = 8.0
+    to_photo = np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+    photo = cv2.resize(np.repeat(s[..., None], 3, axis=2), (48 * 8, 48 * 8), interpolation=cv2.INTER_NEAREST)
+    column = {}
+    for depth in (TEETH_DEPTH, None):
+        edited = apply_change(photo, face_change(s, t, s, points=(source, target), teeth_depth=depth), to_photo)
+        column[depth] = edited[35 * 8:44 * 8, 24 * 8, 0].astype(int)  # down the mouth's middle
+    kept = column[TEETH_DEPTH]
+    teeth = np.flatnonzero(kept >= 230 - TEETH_DEPTH)
+    assert len(teeth) >= 2 * 8  # at least two crop pixels of teeth, as bright as the rule allows
+    assert kept[teeth[-1]:].min() < 40  # and the dark opening below them
+    assert column[None][teeth].max() < 40  # without the rule the same rows are as black as the opening
