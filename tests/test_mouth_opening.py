@@ -11,7 +11,7 @@ import numpy as np
 from editor.motion import CAP, INNER_LOWER, INNER_UPPER, landing, landmark_flow, parted_flow, seam_weight
 from editor.mouth_darkening import TEETH_DEPTH, keep_own_teeth
 from editor.mouth_opening import (CLEAN, HIGHLIGHT, OPEN_GAP, TEETH_SKIN, THIN_GAP, MouthOpening, fill_colour,
-                                  fill_weight, mouth_opening, polygon_area, teeth_colour)
+                                  fill_weight, mouth_opening, polygon_area, teeth_colour, _without_thin)
 from editor.transfer import FaceChange, apply_change, face_change, warp_crop
 
 
@@ -338,3 +338,18 @@ def test_a_smile_edited_to_an_open_dark_mouth_keeps_its_teeth_above_the_opening(
     assert len(teeth) >= 2 * 8  # at least two crop pixels of teeth, as bright as the rule allows
     assert kept[teeth[-1]:].min() < 40  # and the dark opening below them
     assert column[None][teeth].max() < 40  # without the rule the same rows are as black as the opening
+
+
+def test_the_fills_cleaning_treats_every_direction_alike():
+    # The cleaning's octagon keeps a band a little wider than 2 radii and removes one a little
+    # narrower, along the axes and along the diagonal alike (a square kept diagonal bands only
+    # from 2.8 radii on, so it cut pointed corners off square).
+    radius = 10.0
+    for width, kept in ((2.6 * radius, True), (1.6 * radius, False)):
+        for angle in (0.0, 45.0):
+            band = np.zeros((201, 201), np.float32)
+            centre, (dx, dy) = 100.0, (np.cos(np.radians(angle)), np.sin(np.radians(angle)))
+            ys, xs = np.mgrid[0:201, 0:201]
+            band[np.abs((xs - centre) * dy - (ys - centre) * dx) <= width / 2] = 1.0
+            left = _without_thin(band, radius)[100, 100]
+            assert (left > 0.9) == kept, (width, angle, left)
