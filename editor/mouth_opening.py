@@ -133,8 +133,7 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
     T shows lips there; and where T shows its inside ([h, w] in [0, 1], or None: everywhere)."""
     x0, y0, x1, y1 = box
     inside = polygon_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
-    own = polygon_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
-    own_there = cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    own_there = _own_there(opening, to_photo, box, map_x, map_y)
     interior = None
     if opening.interior is not None:
         interior = polygon_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
@@ -197,18 +196,30 @@ def crop_fill_weight(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
     """fill_weight in the crop's own frame ([S, S], `flow`: the motion), where face_change keeps
     the residual out of the opening: low-passed, T's teeth would otherwise lighten the lips around it."""
     size = flow.shape[0]
-    grid = np.arange(size, dtype=np.float32)
-    return fill_weight(opening, CROP_FRAME, (0, 0, size, size), grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1])[0]
+    return fill_weight(opening, CROP_FRAME, (0, 0, size, size), *_crop_maps(flow))[0]
 
 
 def own_mouth_moved(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
     """[S, S] float32 in [0, 1]: where the motion `flow` (backward, crop pixels) puts what the
-    photo showed between its own inner lips (its teeth), in the crop's frame."""
+    photo showed between its own inner lips (its teeth), in the crop's frame (fill_weight's kept
+    mouth, before T's lips cover any of it)."""
     size = flow.shape[0]
-    own = polygon_mask(opening.own, CROP_FRAME, (0, 0), (size, size))
-    grid = np.arange(size, dtype=np.float32)
-    return cv2.remap(own, grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return _own_there(opening, CROP_FRAME, (0, 0, size, size), *_crop_maps(flow))
+
+
+def _own_there(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
+               map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """[h, w] float32 in [0, 1] over `box`: whether each pixel's warp source (map_x, map_y:
+    absolute photo coordinates) lies inside the photo's own inner lips."""
+    x0, y0, x1, y1 = box
+    own = polygon_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    return cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _crop_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The backward `flow`'s source of each crop pixel, as cv2.remap's (map_x, map_y)."""
+    grid = np.arange(flow.shape[0], dtype=np.float32)
+    return grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1]
 
 
 def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | None = None,
@@ -224,7 +235,7 @@ def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | 
     if interior is not None:
         tint = tint * interior + (1.0 - interior)
     colour = tint[..., None] * lips
-    if teeth is not None:  # bright: the photo's own teeth's colour
+    if teeth is not None:  # bright: the light's colour (teeth_colour)
         colour = colour + (1.0 - tint[..., None]) * np.asarray(teeth, np.float32)
     return (luminance[..., None] + colour).astype(np.float32)
 
