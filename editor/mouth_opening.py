@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .thin_parts import without_thin
+
 INNER_LIPS = slice(60, 68)
 OUTER_LIPS = slice(48, 60)  # iBUG 300-W: left corner, upper inner lip, right corner, lower inner lip
 # Below this many crop pixels of new opening (the moved lips' area less the photo's own), the
@@ -139,7 +141,7 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
         interior = polygon_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     weight = _weight(opening.opacity, inside, own_there, interior)
     radius = opening.clean * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
-    return np.minimum(_without_thin(weight, radius), opening.opacity * inside), interior
+    return np.minimum(without_thin(weight, radius), opening.opacity * inside), interior
 
 
 def _weight(opacity: float, inside: np.ndarray, own_there: np.ndarray, interior: np.ndarray | None) -> np.ndarray:
@@ -260,44 +262,6 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     teeth = teeth_colour(region, opening, to_photo, box[:2], opening.teeth_skin) if opening.teeth_skin > 0 else None
     return edited + weight[..., None] * (fill_colour(luminance, lips, interior, teeth) - edited)
-
-
-def _without_thin(weight: np.ndarray, radius: float) -> np.ndarray:
-    """`weight` [h, w] less what is thinner than 2 x `radius` pixels: a grey-level opening (thin
-    parts of the weight: rings, lines), then a closing (thin gaps in it), with an octagon (a square
-    then a diamond, both cheap: a disc's cost grows with its area, 0.57 s at a 24 MP photo's 44 px;
-    a square alone cut the fill's pointed corners off square, Grace Hopper's happy)."""
-    r = int(round(radius))
-    if r < 1:
-        return weight
-    # Only round the weight: the mouth is a small part of the face's box.
-    x, y, w, h = cv2.boundingRect((weight > 0).astype(np.uint8))
-    if w == 0 or h == 0:
-        return weight
-    pad = 2 * (2 * r + 1)
-    y0, y1 = max(y - pad, 0), min(y + h + pad, weight.shape[0])
-    x0, x1 = max(x - pad, 0), min(x + w + pad, weight.shape[1])
-    part = np.ascontiguousarray(weight[y0:y1, x0:x1])
-    opened = _octagon(_octagon(part, r, cv2.erode), r, cv2.dilate)
-    out = np.zeros_like(weight)
-    out[y0:y1, x0:x1] = _octagon(_octagon(opened, r, cv2.dilate), r, cv2.erode)
-    return out
-
-
-# The octagon nearest a disc of radius r: a square of half-side OCTAGON_SQUARE x r, then a
-# diamond (steps of a 3x3 cross) of the rest, as far along the diagonals as along the axes.
-OCTAGON_SQUARE = 0.414
-
-
-def _octagon(image: np.ndarray, radius: int, operation) -> np.ndarray:
-    """`image` eroded or dilated (`operation`: cv2.erode or cv2.dilate) by the octagon of `radius`."""
-    half = int(round(OCTAGON_SQUARE * radius))
-    square = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * half + 1, 2 * half + 1))
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-    image = operation(image, square, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    if radius > half:
-        image = operation(image, cross, iterations=radius - half, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    return image
 
 
 def polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],

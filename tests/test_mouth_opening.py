@@ -11,7 +11,8 @@ import numpy as np
 from editor.motion import CAP, INNER_LOWER, INNER_UPPER, landing, landmark_flow, parted_flow, seam_weight
 from editor.mouth_darkening import TEETH_DEPTH, keep_own_teeth
 from editor.mouth_opening import (CLEAN, HIGHLIGHT, OPEN_GAP, TEETH_SKIN, THIN_GAP, MouthOpening, fill_colour,
-                                  fill_weight, mouth_opening, polygon_area, teeth_colour, _without_thin)
+                                  fill_weight, mouth_opening, polygon_area, teeth_colour)
+from editor.thin_parts import without_thin
 from editor.transfer import FaceChange, apply_change, face_change, warp_crop
 
 
@@ -351,5 +352,5 @@ def test_the_fills_cleaning_treats_every_direction_alike():
             centre, (dx, dy) = 100.0, (np.cos(np.radians(angle)), np.sin(np.radians(angle)))
             ys, xs = np.mgrid[0:201, 0:201]
             band[np.abs((xs - centre) * dy - (ys - centre) * dx) <= width / 2] = 1.0
-            left = _without_thin(band, radius)[100, 100]
+            left = without_thin(band, radius)[100, 100]
             assert (left > 0.9) == kept, (width, angle, left)
