@@ -36,6 +36,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - clean-RADIUS: the fill's weight loses what is thinner than 2 x RADIUS crop pixels
   (editor/mouth_opening.CLEAN, 1; clean-0: as it was until 2026-12-06, late evening, thin rings
   of fill round openings the render already showed);
+- polylips: the lips the fill is drawn along joined by straight lines (editor/mouth_opening.SMOOTH_LIPS
+  off, as until 2026-12-07: the opening's edges showed their polygon at photo resolution);
 - teethband-H: the cavity's growth stops in a band H crop pixels below the photo's moved upper
   inner lip, so a smile's upper teeth under a surprise's O stay (editor/mouth_darkening.TEETH_BAND,
   0: off, the default; docs/transfer_screens.md, not kept);
@@ -187,12 +189,12 @@ def gaps(thin: float, wide: float) -> Variant:
     return change
 
 
-def cleaned(radius: float) -> Variant:
-    """The default with the fill's weight losing what is thinner than 2 x RADIUS crop pixels
-    (mouth_opening.CLEAN: the opening carries it to apply_change)."""
+def reopened(**fields) -> Variant:
+    """The default with its opening's `fields` replaced (those the opening carries to apply_change:
+    clean, mouth_opening.CLEAN; smooth, mouth_opening.SMOOTH_LIPS)."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
         base = default(editor, judge, edit, settings, target)
-        return base if base.opening is None else replace(base, opening=replace(base.opening, clean=radius))
+        return base if base.opening is None else replace(base, opening=replace(base.opening, **fields))
     return change
 
 
@@ -228,7 +230,8 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
-              "uncovered": lambda: knees(cover_lips=False), "clean": lambda: cleaned(float(arg or 0.0)),
+              "uncovered": lambda: knees(cover_lips=False), "clean": lambda: reopened(clean=float(arg or 0.0)),
+              "polylips": lambda: reopened(smooth=False),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
               "cap": lambda: knees(cap=float(arg or CAP)),
               "unrigid": lambda: knees(rigid_teeth=False),
@@ -245,7 +248,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, polylips, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

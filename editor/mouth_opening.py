@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .lip_outline import lip_outline
 from .thin_parts import without_thin
 
 INNER_LIPS = slice(60, 68)
@@ -61,6 +62,9 @@ COVER_LIPS = True
 # a thin ring round the opening, pale or dark lines round angry and surprise mouths, and the kept
 # mouth's own thin slivers cut lines through the fill (dev090, dev160: docs/transfer_screens.md).
 CLEAN = 1.0
+# Lips drawn as curves through their landmarks (lip_outline.py), not as polygons: at photo
+# resolution the fill's straight edges and angles showed (dev160's angry mouth).
+SMOOTH_LIPS = True
 
 
 CROP_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # polygon_mask's to_photo for a crop-sized mask
@@ -80,6 +84,7 @@ class MouthOpening:
     outer: np.ndarray | None = None  # [12, 2] float32: the photo's outer lips (its frame), for their colour
     clean: float = 0.0  # crop pixels: the fill's weight loses what is thinner than twice this (CLEAN)
     teeth_skin: float = 0.0  # > 0: bright fill takes this share of the skin's colour round the mouth (TEETH_SKIN)
+    smooth: bool = SMOOTH_LIPS  # lips drawn as curves through their points (lip_outline), not polygons
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -90,14 +95,15 @@ def polygon_area(points: np.ndarray) -> float:
 
 def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np.ndarray,
                   target: np.ndarray, *, mean: float, render_mean: float, contrast: float,
-                  highlight: float, cover: bool = COVER_LIPS, teeth_skin: float = TEETH_SKIN) -> MouthOpening | None:
+                  highlight: float, cover: bool = COVER_LIPS, teeth_skin: float = TEETH_SKIN,
+                  smooth: bool = SMOOTH_LIPS) -> MouthOpening | None:
     """The opening an edit makes, or None where the lips do not part by MIN_OPENING crop pixels
     more than the photo's. `lips`: the photo's inner lips where the motion puts them [8, 2]
     (motion.parted_flow's); `source_points`, `target_points`: S's and T's landmarks [68, 2];
     `target`: T's grey levels [S, S]; `mean`, `render_mean`, `contrast`: the photo face's mean,
     S's, and their contrast ratio; `highlight`: the brightest the fill may be (photo grey levels);
     `cover`: see COVER_LIPS (then an opening is made wherever the lips stay parted, new or not);
-    `teeth_skin`: see TEETH_SKIN (0: TEETH_TINT of the lips' colour)."""
+    `teeth_skin`: see TEETH_SKIN (0: TEETH_TINT of the lips' colour); `smooth`: see SMOOTH_LIPS."""
     own = np.asarray(source_points, np.float32)[INNER_LIPS]
     polygon = np.asarray(lips, np.float32)
     # The gap between the moved upper inner lip (61-63) and the lower one (67-65), at its widest.
@@ -124,7 +130,7 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
         interior = np.stack([(inner[:, i] - matrix[i, 2]) / matrix[i, i] for i in (0, 1)], axis=-1).astype(np.float32)
         outer = np.asarray(source_points, np.float32)[OUTER_LIPS]
     return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity, interior, outer,
-                        CLEAN, teeth_skin)
+                        CLEAN, teeth_skin, smooth)
 
 
 def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
@@ -134,11 +140,11 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
     (map_x, map_y: absolute photo coordinates) lies inside the photo's own inner lips, unless
     T shows lips there; and where T shows its inside ([h, w] in [0, 1], or None: everywhere)."""
     x0, y0, x1, y1 = box
-    inside = polygon_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    inside = lips_mask(opening, opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     own_there = _own_there(opening, to_photo, box, map_x, map_y)
     interior = None
     if opening.interior is not None:
-        interior = polygon_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+        interior = lips_mask(opening, opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     weight = _weight(opening.opacity, inside, own_there, interior)
     radius = opening.clean * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
     return np.minimum(without_thin(weight, radius), opening.opacity * inside), interior
@@ -160,7 +166,7 @@ def lips_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
     if opening.outer is None:
         return None
     shape = photo.shape[:2]
-    weight = polygon_mask(opening.outer, to_photo, origin, shape) * (1.0 - polygon_mask(opening.own, to_photo, origin, shape))
+    weight = lips_mask(opening, opening.outer, to_photo, origin, shape) * (1.0 - lips_mask(opening, opening.own, to_photo, origin, shape))
     total = float(weight.sum())
     if total < 1.0:
         return None
@@ -214,7 +220,7 @@ def _own_there(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int,
     """[h, w] float32 in [0, 1] over `box`: whether each pixel's warp source (map_x, map_y:
     absolute photo coordinates) lies inside the photo's own inner lips."""
     x0, y0, x1, y1 = box
-    own = polygon_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    own = lips_mask(opening, opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
     return cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
@@ -262,6 +268,12 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     teeth = teeth_colour(region, opening, to_photo, box[:2], opening.teeth_skin) if opening.teeth_skin > 0 else None
     return edited + weight[..., None] * (fill_colour(luminance, lips, interior, teeth) - edited)
+
+
+def lips_mask(opening: MouthOpening, lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
+              shape: tuple[int, int]) -> np.ndarray:
+    """polygon_mask of a lip contour (`lips`: one of `opening`'s), as a curve where `opening.smooth`."""
+    return polygon_mask(lip_outline(lips) if opening.smooth else lips, to_photo, origin, shape)
 
 
 def polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
