@@ -1,6 +1,6 @@
 """What the page's controls do until an edit is shown: a photo's faces found, the edit
-itself, and a random face (the event handlers `app.build_demo` wires; what the controls
-do with a shown edit, its sliders, close-up and download: result_handlers.py).
+itself (the event handlers `app.build_demo` wires; what the controls do with a shown edit,
+its sliders, close-up and download: result_handlers.py; a random face: random_handlers.py).
 
 Each takes the (shared, read-only) `Editor` first and the visitor's `Session`
 (kept in `gr.State`, see `session_store.py`) where it needs one, checks every
@@ -8,8 +8,8 @@ argument a client sends against the page's ranges before any work
 (`validate.py`), and raises a visitor's mistake (bad file, no face) as
 `gr.Error`, which an API client receives as an error; the page runs the same
 handlers through `page_errors.in_page`, which writes the message once beside
-the control it is about instead. The docstrings of the named endpoints (`edit`,
-`random` here, `explore` in result_handlers.py) are their API documentation.
+the control it is about instead. The docstrings of the named endpoints (`edit`
+here, `random` in random_handlers.py, `explore` in result_handlers.py) are their API documentation.
 """
 
 from __future__ import annotations
@@ -24,23 +24,17 @@ import numpy as np
 import PIL.Image
 
 from . import memory, validate
-from .directions import move
 from .face_choice import main_faces
 from .page_errors import USER_ERRORS, bad_argument, notice, refuse, user_error
-from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, enlarge, face_thumbnail, on_white, write_closeup,
+from .page_images import (DOWNLOAD_FORMATS, closeup_boxes, display_size, face_thumbnail, on_white, write_closeup,
                           write_download)
-from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note, slider_labels
+from .page_text import download_name, edit_summary, face_caption, face_choices, faces_note
 from .photo import Photo, read_photo
 from .photo_output import output_metadata
 from .recent import Recent
 from .scratch import Scratch
 from .result_handlers import show
 from .session_store import Session, SessionStore
-from .sliders import N_SLIDERS, SLIDER_RANGE
-
-# The random tab's default truncation: the conditional generator's samples read as their expression
-# in 84.0% with z x 0.7 against 73.7% at 1 (model card); benchmarks/truncation.py has the curve.
-RANDOM_TRUNCATION = 0.7
 
 
 # The last upload, decoded: the page's face detection and the Edit after it (and each other
@@ -263,50 +257,3 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
     del result  # the photos are on disk now
     memory.trim()
     return (session.before, session.after), session.download or None, summary, session
-
-
-def random_face(editor, expression: str, seed: float, *values: float):
-    """A face drawn from random z (by the conditional generator, or the expression's own), moved along
-    the generator's GANSpace directions; the same seed gives the same face in every expression.
-
-    Parameters:
-        expression: one of the expressions with a generator
-        seed: seed of z ~ N(0, I)
-        amount_1: distance along direction 1, in standard deviations (-3..3); likewise amount_2..amount_6
-        truncation: z is scaled by this (0..1; default 0.7): lower draws more typical, cleaner faces,
-            1 the model's full variety
-    Returns:
-        the 48x48 face, enlarged
-    """
-    truncation = values[N_SLIDERS] if len(values) > N_SLIDERS else None  # an older client sends none
-    try:
-        expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
-        seed = validate.seed_number(seed)
-        amounts = validate.amounts(values[:N_SLIDERS], SLIDER_RANGE)
-        truncation = RANDOM_TRUNCATION if truncation is None else validate.number(
-            "truncation", truncation, *validate.TRUNCATION)
-    except validate.ArgumentError as exc:
-        raise bad_argument(exc) from None
-    z = editor.random_z(expression, seed, truncation)  # [1, nz]
-    if any(amounts):
-        z = move(z, editor.directions(random_direction_key(editor, expression)), amounts)
-    return enlarge(editor.generate(expression, z))
-
-
-def random_direction_key(editor, expression: str) -> str:
-    """Whose directions move a random face: the conditional generator's, or the expression's own."""
-    return "conditional" if editor.default_model == "conditional" else expression
-
-
-def random_slider_labels(editor, expression: str, only_if_ready: bool = False) -> list[gr.Slider]:
-    """The random tab's direction sliders, labelled with what each was measured to do;
-    `only_if_ready`: only if that was measured already (else the sliders stay as they are)."""
-    try:
-        expression = validate.one_of("expression", expression, editor.expressions, editor.unavailable)
-    except validate.ArgumentError:
-        return [gr.skip()] * N_SLIDERS
-    key = random_direction_key(editor, expression)
-    if only_if_ready and not editor.extras.direction_labels_ready(key, N_SLIDERS):
-        return [gr.skip()] * N_SLIDERS
-    labels = slider_labels(editor.direction_labels(key, N_SLIDERS), N_SLIDERS)
-    return [gr.Slider(label=label) for label in labels]

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from . import validate
-from .handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
+from .random_handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
 from .page_errors import in_page, refuse
 from .page_images import FACE_SIDE
 from .page_parts import NO_RESET, api_summary, default_expression, direction_slider, named_values

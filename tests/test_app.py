@@ -12,7 +12,8 @@ import PIL.Image
 import pytest
 
 import editor.__main__ as cli
-from editor.handlers import RANDOM_TRUNCATION, edit_photo, random_face, random_slider_labels
+from editor.handlers import edit_photo
+from editor.random_handlers import RANDOM_TRUNCATION, random_face, random_slider_labels
 from editor.result_handlers import (apply_strength, explore, page_face, prepare_explore, read_moved_faces, reset_sliders,
                                     make_download, show_closeup)
 from editor.page_errors import in_page
