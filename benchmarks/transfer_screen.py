@@ -38,6 +38,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   of fill round openings the render already showed);
 - polylips: the lips the fill is drawn along joined by straight lines (editor/mouth_opening.SMOOTH_LIPS
   off, as until 2026-12-07: the opening's edges showed their polygon at photo resolution);
+- crispfill: the fill's edge drawn a pixel wide whatever the photo's focus (editor/mouth_opening.MATCH_FOCUS
+  off, as until 2026-12-07: on soft photos the opening looked pasted on);
 - teethband-H: the cavity's growth stops in a band H crop pixels below the photo's moved upper
   inner lip, so a smile's upper teeth under a surprise's O stay (editor/mouth_darkening.TEETH_BAND,
   0: off, the default; docs/transfer_screens.md, not kept);
@@ -93,7 +95,7 @@ from editor.edits import DEFAULT_STRENGTH, EditSettings, FaceEdit, expression_we
 from editor.faces import NoFaceError  # noqa: E402
 from editor import mouth_opening as opening_module  # noqa: E402
 from editor.motion import CAP, smooth_flow  # noqa: E402
-from editor.mouth_opening import TEETH_SKIN  # noqa: E402
+from editor.mouth_colour import TEETH_SKIN  # noqa: E402
 from editor.moustache_shield import MOUSTACHE_LOW  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
@@ -191,7 +193,7 @@ def gaps(thin: float, wide: float) -> Variant:
 
 def reopened(**fields) -> Variant:
     """The default with its opening's `fields` replaced (those the opening carries to apply_change:
-    clean, mouth_opening.CLEAN; smooth, mouth_opening.SMOOTH_LIPS)."""
+    clean, mouth_opening.CLEAN; smooth, mouth_opening.SMOOTH_LIPS; match_focus, mouth_opening.MATCH_FOCUS)."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
         base = default(editor, judge, edit, settings, target)
         return base if base.opening is None else replace(base, opening=replace(base.opening, **fields))
@@ -232,6 +234,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
               "uncovered": lambda: knees(cover_lips=False), "clean": lambda: reopened(clean=float(arg or 0.0)),
               "polylips": lambda: reopened(smooth=False),
+              "crispfill": lambda: reopened(match_focus=False),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
               "cap": lambda: knees(cap=float(arg or CAP)),
               "unrigid": lambda: knees(rigid_teeth=False),
@@ -248,7 +251,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, polylips, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, polylips, crispfill, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -7,10 +7,14 @@ angles along what is a curve in any photo (dev160's angry mouth). Drawing tools 
 landmarks with a spline; here each lip (corner to corner) is a centripetal Catmull-Rom
 curve through its points (no loops or cusps however unevenly the points are spaced: Yuksel
 et al. 2011), and the two mouth corners stay corners, where the lips meet at an angle.
+
+Also how lips (and other crop-space polygons) are drawn at photo resolution: polygon_mask,
+lips_mask, and the rectangle round them that a drawing needs.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 # Curve points per landmark gap: a face box of 1000 photo pixels makes a crop pixel some 20 photo
@@ -19,6 +23,8 @@ SAMPLES = 8
 # Centripetal parameterisation (0.5): uniform (0) overshoots at unevenly spaced points, chordal (1)
 # bulges; Yuksel et al. show 0.5 is the one that never loops.
 ALPHA = 0.5
+
+CROP_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # polygon_mask's to_photo for a crop-sized mask
 
 
 def lip_outline(points: np.ndarray, samples: int = SAMPLES) -> np.ndarray:
@@ -59,3 +65,31 @@ def _segment(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray, sam
     a1, a2, a3 = lerp(p0, p1, 0.0, t1), lerp(p1, p2, t1, t2), lerp(p2, p3, t2, t3)
     b1, b2 = lerp(a1, a2, 0.0, t2), lerp(a2, a3, t1, t3)
     return lerp(b1, b2, t1, t2)
+
+
+def lips_mask(lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], *,
+              smooth: bool = True) -> np.ndarray:
+    """polygon_mask of a lip contour `lips` ([2k, 2] crop points, lip_outline's order), drawn as
+    lip_outline's curve where `smooth`, else as the polygon of its points."""
+    return polygon_mask(lip_outline(lips) if smooth else lips, to_photo, origin, shape)
+
+
+def polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
+                 shape: tuple[int, int]) -> np.ndarray:
+    """The crop-space `polygon` filled at photo resolution over a [h, w] box at `origin`: 1
+    inside, 0 outside, its edge anti-aliased over about a pixel."""
+    placed = np.asarray(polygon, np.float64) @ to_photo[:, :2].T + to_photo[:, 2] - np.asarray(origin, np.float64)
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.rint(placed * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    return (mask.astype(np.float32) / 255.0)
+
+
+def rectangle_around(points: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
+                     shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The (x0, y0, x1, y1) rectangle of a [h, w] box at `origin` round the crop `points` [N, 2]
+    (a pixel more each way), clipped to the box; None where they miss it."""
+    placed = np.asarray(points, np.float64) @ to_photo[:, :2].T + to_photo[:, 2] - np.asarray(origin, np.float64)
+    x0, y0 = (max(int(np.floor(v)) - 1, 0) for v in placed.min(axis=0))
+    x1 = min(int(np.ceil(placed[:, 0].max())) + 2, shape[1])
+    y1 = min(int(np.ceil(placed[:, 1].max())) + 2, shape[0])
+    return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)

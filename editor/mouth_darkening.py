@@ -22,7 +22,8 @@ import numpy as np
 from gan.conditional import MOUTH_BOX
 
 from .motion import landing
-from .mouth_opening import CROP_FRAME, INNER_LIPS, polygon_mask
+from .lip_outline import CROP_FRAME, polygon_mask
+from .mouth_opening import INNER_LIPS
 
 # An opening mouth: where the target render is a dark hole (below CAVITY_DARK grey levels, fully
 # CAVITY_RAMP below that) and the change darkens by more than CAVITY_DEPTH (fully by twice that), a darkening

@@ -14,10 +14,11 @@ interior); our driver is the target render T, so:
   shift that takes the moved inner lips to T's), its grey levels carried into the
   photo's as the residual is (the face's mean and contrast), no brighter than the
   photo's own highlights, coloured as the lips are where dark (a mouth's inside)
-  and nearly neutral where bright (teeth).
+  and as the light is where bright (teeth; mouth_colour.py).
 
-The polygon is drawn at photo resolution (transfer.apply_change), so the lips'
-edges stay sharp even though what fills them comes from a 48x48 render.
+The lips are drawn at photo resolution (transfer.apply_change) along curves through their
+points (lip_outline.py), so their edges stay as sharp as the photo's own (edge_blur.py) even
+though what fills them comes from a 48x48 render.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .lip_outline import lip_outline
+from .edge_blur import edge_blur
+from .lip_outline import CROP_FRAME, lips_mask, rectangle_around
+from .mouth_colour import TEETH_SKIN, fill_colour, lips_colour, teeth_colour
 from .thin_parts import without_thin
 
 INNER_LIPS = slice(60, 68)
@@ -44,14 +47,6 @@ OPEN_GAP = 3.5
 # The fill's grey levels stop at the photo face's HIGHLIGHT percentile (teeth as bright as the
 # brightest skin, not the render's white) ...
 HIGHLIGHT = 95.0
-# ... and take the lips' colour in full below DARK_MOUTH grey levels and, above BRIGHT_TEETH (linear
-# between), TEETH_SKIN of the skin's colour round the mouth, which carries the light's colour: neutral
-# grey teeth looked blue-grey in warm light (dev160's happy); without the photo's outer lips,
-# TEETH_TINT of the lips' colour (as all fills were until 2026-12-06, late night).
-DARK_MOUTH = 70.0
-BRIGHT_TEETH = 170.0
-TEETH_SKIN = 0.4
-TEETH_TINT = 0.25
 # Where T's mouth is narrower than the moved lips (the motion's cap holds the corners back: a
 # smile edited to surprise), the photo's own teeth showed beside T's opening ("fangs"): cover the
 # moved mouth wherever T shows lips, with the lips' colour, and keep T's opening its own width.
@@ -65,9 +60,11 @@ CLEAN = 1.0
 # Lips drawn as curves through their landmarks (lip_outline.py), not as polygons: at photo
 # resolution the fill's straight edges and angles showed (dev160's angry mouth).
 SMOOTH_LIPS = True
-
-
-CROP_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # polygon_mask's to_photo for a crop-sized mask
+# The fill's edge as soft as the photo's own edges around the mouth (edge_blur.py): drawn a pixel
+# wide, it was the one crisp thing in a soft photo's face, an opening pasted on (dev120, dev173).
+# EDGE_WIDTH: the Gaussian sigma the anti-aliased polygon's edge already has (photo pixels).
+MATCH_FOCUS = True
+EDGE_WIDTH = 0.5
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,7 @@ class MouthOpening:
     clean: float = 0.0  # crop pixels: the fill's weight loses what is thinner than twice this (CLEAN)
     teeth_skin: float = 0.0  # > 0: bright fill takes this share of the skin's colour round the mouth (TEETH_SKIN)
     smooth: bool = SMOOTH_LIPS  # lips drawn as curves through their points (lip_outline), not polygons
+    match_focus: bool = MATCH_FOCUS  # the fill's edge blurred as the photo's round the mouth are (MATCH_FOCUS)
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -140,11 +138,11 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
     (map_x, map_y: absolute photo coordinates) lies inside the photo's own inner lips, unless
     T shows lips there; and where T shows its inside ([h, w] in [0, 1], or None: everywhere)."""
     x0, y0, x1, y1 = box
-    inside = lips_mask(opening, opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    inside = lips_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
     own_there = _own_there(opening, to_photo, box, map_x, map_y)
     interior = None
     if opening.interior is not None:
-        interior = lips_mask(opening, opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+        interior = lips_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
     weight = _weight(opening.opacity, inside, own_there, interior)
     radius = opening.clean * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
     return np.minimum(without_thin(weight, radius), opening.opacity * inside), interior
@@ -159,45 +157,18 @@ def _weight(opacity: float, inside: np.ndarray, own_there: np.ndarray, interior:
     return (opacity * np.clip(inside - kept, 0.0, 1.0)).astype(np.float32)
 
 
-def lips_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
-                origin: tuple[int, int]) -> np.ndarray | None:
-    """The photo's lips' mean offset of R, G, B from their luminance ([3] float32), read between
-    its outer and inner lips over the [h, w, 3] float32 `photo` box at `origin`; None without them."""
-    if opening.outer is None:
-        return None
-    shape = photo.shape[:2]
-    weight = lips_mask(opening, opening.outer, to_photo, origin, shape) * (1.0 - lips_mask(opening, opening.own, to_photo, origin, shape))
-    total = float(weight.sum())
-    if total < 1.0:
-        return None
-    luma = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
-    return ((photo - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
-
-
-def teeth_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
-                 origin: tuple[int, int], share: float = TEETH_SKIN) -> np.ndarray | None:
-    """The fill's teeth's offset of R, G, B from their luminance ([3] float32): `share` of the
-    skin's (the median over a ring from the photo's outer lips out to twice their size), which
-    carries the light's colour; None without outer lips."""
-    if opening.outer is None:
-        return None
-    outer = np.asarray(opening.outer, np.float64)
-    wide = outer.mean(axis=0) + 2.0 * (outer - outer.mean(axis=0))
-    # Only the ring's rectangle: the face's box of a 24 MP photo is some 9 M pixels.
-    placed = wide @ to_photo[:, :2].T + to_photo[:, 2] - np.asarray(origin, np.float64)
-    x0, y0 = (max(int(np.floor(v)) - 1, 0) for v in placed.min(axis=0))
-    x1 = min(int(np.ceil(placed[:, 0].max())) + 2, photo.shape[1])
-    y1 = min(int(np.ceil(placed[:, 1].max())) + 2, photo.shape[0])
-    if x1 <= x0 or y1 <= y0:
-        return None
-    part = np.ascontiguousarray(photo[y0:y1, x0:x1])
-    corner = (origin[0] + x0, origin[1] + y0)
-    ring = (polygon_mask(wide, to_photo, corner, part.shape[:2])
-            - polygon_mask(outer, to_photo, corner, part.shape[:2])) > 0.5
-    if not ring.any():
-        return None
-    luma = cv2.cvtColor(part, cv2.COLOR_RGB2GRAY)
-    return (share * np.median(part[ring] - luma[ring][:, None], axis=0)).astype(np.float32)
+def focus_blur(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray, origin: tuple[int, int]) -> float:
+    """How much to blur the fill's weight (a Gaussian sigma, photo pixels; 0: not at all): the blur
+    of the photo's own edges round its mouth (edge_blur, over the outer lips' rectangle widened
+    to twice their size, or the moved inner lips' without them) less the drawn edge's EDGE_WIDTH.
+    `photo`: [h, w, 3] float32, the box at `origin`."""
+    lips = np.asarray(opening.polygon if opening.outer is None else opening.outer, np.float64)
+    rectangle = rectangle_around(lips.mean(axis=0) + 2.0 * (lips - lips.mean(axis=0)), to_photo, origin, photo.shape[:2])
+    if rectangle is None:
+        return 0.0
+    x0, y0, x1, y1 = rectangle
+    blur = edge_blur(cv2.cvtColor(np.ascontiguousarray(photo[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY))
+    return 0.0 if blur is None else float(np.sqrt(max(blur ** 2 - EDGE_WIDTH ** 2, 0.0)))
 
 
 def crop_fill_weight(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
@@ -220,7 +191,7 @@ def _own_there(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int,
     """[h, w] float32 in [0, 1] over `box`: whether each pixel's warp source (map_x, map_y:
     absolute photo coordinates) lies inside the photo's own inner lips."""
     x0, y0, x1, y1 = box
-    own = lips_mask(opening, opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0))
+    own = lips_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
     return cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
@@ -228,24 +199,6 @@ def _crop_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The backward `flow`'s source of each crop pixel, as cv2.remap's (map_x, map_y)."""
     grid = np.arange(flow.shape[0], dtype=np.float32)
     return grid[None, :] + flow[..., 0], grid[:, None] + flow[..., 1]
-
-
-def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | None = None,
-                teeth: np.ndarray | None = None) -> np.ndarray:
-    """[h, w, 3] float32: grey levels `luminance` [h, w] tinted by `lips` (the lips' mean
-    offset of R, G, B from their luminance, [3]): in full where dark and where T shows lips
-    (1 - `interior`, [h, w]); where bright, by `teeth` (teeth_colour's offset) or, without it,
-    by TEETH_TINT of `lips`."""
-    tint = np.clip((BRIGHT_TEETH - luminance) / (BRIGHT_TEETH - DARK_MOUTH), 0.0, 1.0)
-    lips = np.asarray(lips, np.float32)
-    if teeth is None:
-        tint = TEETH_TINT + (1.0 - TEETH_TINT) * tint
-    if interior is not None:
-        tint = tint * interior + (1.0 - interior)
-    colour = tint[..., None] * lips
-    if teeth is not None:  # bright: the light's colour (teeth_colour)
-        colour = colour + (1.0 - tint[..., None]) * np.asarray(teeth, np.float32)
-    return (luminance[..., None] + colour).astype(np.float32)
 
 
 def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, opening: MouthOpening,
@@ -257,6 +210,12 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     the photo's lips are (lips_colour; without its outer lips, as the warped
     photo's pixels there, the lips' stretched seam in a closed mouth)."""
     weight, interior = fill_weight(opening, to_photo, box, *maps)
+    if opening.match_focus:
+        sigma = focus_blur(region, opening, to_photo, box[:2])
+        if sigma > 0.25:  # below, the drawn edge is as soft already
+            weight = cv2.GaussianBlur(weight, (0, 0), sigma)
+            if interior is not None:  # T's lips' edge inside the opening, likewise
+                interior = cv2.GaussianBlur(interior, (0, 0), sigma)
     total = float(weight.sum())
     if total < 1e-3:
         return edited
@@ -268,19 +227,3 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     teeth = teeth_colour(region, opening, to_photo, box[:2], opening.teeth_skin) if opening.teeth_skin > 0 else None
     return edited + weight[..., None] * (fill_colour(luminance, lips, interior, teeth) - edited)
-
-
-def lips_mask(opening: MouthOpening, lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
-              shape: tuple[int, int]) -> np.ndarray:
-    """polygon_mask of a lip contour (`lips`: one of `opening`'s), as a curve where `opening.smooth`."""
-    return polygon_mask(lip_outline(lips) if opening.smooth else lips, to_photo, origin, shape)
-
-
-def polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int],
-                 shape: tuple[int, int]) -> np.ndarray:
-    """The crop-space `polygon` filled at photo resolution over a [h, w] box at `origin`: 1
-    inside, 0 outside, its edge anti-aliased over about a pixel."""
-    placed = np.asarray(polygon, np.float64) @ to_photo[:, :2].T + to_photo[:, 2] - np.asarray(origin, np.float64)
-    mask = np.zeros(shape, np.uint8)
-    cv2.fillPoly(mask, [np.rint(placed * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
-    return (mask.astype(np.float32) / 255.0)

@@ -10,8 +10,9 @@ import numpy as np
 
 from editor.motion import CAP, INNER_LOWER, INNER_UPPER, landing, landmark_flow, parted_flow, seam_weight
 from editor.mouth_darkening import TEETH_DEPTH, keep_own_teeth
-from editor.mouth_opening import (CLEAN, HIGHLIGHT, OPEN_GAP, TEETH_SKIN, THIN_GAP, MouthOpening, fill_colour,
-                                  fill_weight, mouth_opening, polygon_area, teeth_colour)
+from editor.mouth_colour import TEETH_SKIN, fill_colour, teeth_colour
+from editor.mouth_opening import (CLEAN, HIGHLIGHT, OPEN_GAP, THIN_GAP, MouthOpening, fill_weight, mouth_opening,
+                                  polygon_area)
 from editor.thin_parts import without_thin
 from editor.transfer import FaceChange, apply_change, face_change, warp_crop
 
