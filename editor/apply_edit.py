@@ -42,5 +42,7 @@ def conditional_change(edit: FaceEdit, settings: EditSettings, **knobs: Any) -> 
     points = None
     if edit.source_points is not None and edit.target_points is not None:
         points = (edit.source_points, edit.target_points)
+    if edit.glasses:  # a frame's rim would bend with the brows (glasses.py)
+        knobs.setdefault("move_brows", False)
     return face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points,
                        **knobs)

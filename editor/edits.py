@@ -105,6 +105,7 @@ class FaceEdit:
     weights: np.ndarray | None = None  # [K] how far towards each expression y moved (target: strength)
     source_points: np.ndarray | None = None  # [68, 2] landmarks of S (None: no landmark model)
     target_points: np.ndarray | None = None  # [68, 2] landmarks of T
+    glasses: bool = True  # whether the face wears glasses (glasses.py): then its brows hold still
 
 
 @dataclass

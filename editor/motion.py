@@ -8,10 +8,11 @@ the mouth widens and its corners lift for happy, the jaw drops for surprise.
 smooth backward flow in crop space, which transfer.py maps into the photo, so
 the photo's own lips and chin move as the model's did.
 
-Only the mouth (48-67) and the lower jaw (4-12) move. The other points (eyes,
-brows, nose, upper jaw) and a ring on the crop's border hold still, which keeps
-the warp local; eye and brow points of 48x48 renders are too noisy to move
-(tried: glasses and eyes bent). Each point's move is capped, and the field is a
+The mouth (48-67) and the lower jaw (4-12) move point by point. The other points
+(eyes, brows, nose, upper jaw) and a ring on the crop's border hold still, which keeps
+the warp local; eye and brow points of 48x48 renders are too noisy to move one by one
+(tried: glasses and eyes bent), but each brow as a whole (a line fit through its five
+points, relative to its eye) is not: `brow_flow`, a field of its own. Each point's move is capped, and the field is a
 Gaussian radial-basis fit (smoothing, not exact interpolation), capped again,
 and shrunk where it would fold (FOLD_FLOOR), so it stays smooth.
 """
@@ -125,6 +126,48 @@ def _flow_of(source: np.ndarray, target: np.ndarray, moving: np.ndarray, size: i
     flow = smooth_flow(source[moving] + move, -move, source[HOLDING], size, sigma=sigma)
     length = np.hypot(flow[..., 0], flow[..., 1])[..., None]
     return unfolded(flow * np.minimum(1.0, cap / np.maximum(length, 1e-9))).astype(np.float32)
+
+
+# The brows move as the renders' did relative to their eye (surprise and fear raise them, sad lifts
+# their inner ends, angry lowers and draws them in), as a whole: each brow's five points are too
+# noisy at 48x48 to move one by one (glasses bent, README "Quality"), so each brow gets a line
+# fit of its points' vertical moves (a shift and a tilt) and their mean horizontal move, less its
+# eye's mean move (the renders' whole upper face shifts by 1-2 crop pixels between expressions,
+# and the eyes hold still). At most BROW_CAP crop pixels, reaching BROW_SIGMA crop pixels (the
+# brow sits 4-6 px above its eye, which holds the glasses' rims below it).
+LEFT_BROW, RIGHT_BROW = np.arange(17, 22), np.arange(22, 27)
+LEFT_EYE, RIGHT_EYE = np.arange(36, 42), np.arange(42, 48)
+BROWS = np.r_[LEFT_BROW, RIGHT_BROW]
+BROW_CAP = 3.0
+BROW_SIGMA = 3.5
+
+
+def brow_moves(source: np.ndarray, target: np.ndarray, *, cap: float = BROW_CAP) -> np.ndarray:
+    """[10, 2]: how each brow point (17-26) moves, each brow as a whole relative to its eye (a
+    line fit of the vertical moves, the mean horizontal one), capped at `cap` crop pixels."""
+    source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    moves = []
+    for brow, eye in ((LEFT_BROW, LEFT_EYE), (RIGHT_BROW, RIGHT_EYE)):
+        relative = (target[brow] - source[brow]) - (target[eye] - source[eye]).mean(axis=0)
+        x = source[brow, 0] - source[brow, 0].mean()
+        spread = float(np.dot(x, x))  # least squares on centred x; 0 where the points stack up
+        slope = float(np.dot(x, relative[:, 1])) / spread if spread > 1e-6 else 0.0
+        shift = float(relative[:, 1].mean())
+        moves.append(np.stack([np.full(len(brow), relative[:, 0].mean()), slope * x + shift], axis=-1))
+    move = np.concatenate(moves)
+    length = np.linalg.norm(move, axis=1, keepdims=True)
+    return move * np.minimum(1.0, cap / np.maximum(length, 1e-9))
+
+
+def brow_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, cap: float = BROW_CAP,
+              sigma: float = BROW_SIGMA) -> np.ndarray:
+    """Backward flow [size, size, 2] float32 that moves the brows as brow_moves says and holds
+    every other landmark (eyes, nose, jaw, mouth) and the crop's border still."""
+    source = np.asarray(source, np.float64)
+    move = brow_moves(source, target, cap=cap)
+    held = np.setdiff1d(np.arange(len(source)), BROWS)
+    flow = smooth_flow(source[BROWS] + move, -move, source[held], size, sigma=sigma)
+    return unfolded(flow).astype(np.float32)
 
 
 def least_area(flow: np.ndarray) -> float:

@@ -50,6 +50,7 @@ from .edits import (EditResult, EditSettings, ExpressionGuess, FaceEdit, count_f
 from .faces import Face, FaceDetector, align_face
 from .face_fit import fit_face
 from .generator_extras import GeneratorExtras
+from .glasses import wears_glasses
 from .directions import LatentDirections
 from .invert import InversionResult, LatentBank
 from .locations import CHECKPOINTS
@@ -190,6 +191,7 @@ class Editor(ModelChoice):
                 edit.generated, edit.target_points = renders.render_target(
                     self.conditional, self.landmarks, edit.z, source_label, edit.weights, self.device)
                 edit.source_points = renders.render_points(self.landmarks, edit.source)
+                edit.glasses = wears_glasses(photo.rgb, detected[index], edit.source_points)
             edited = apply_face_edit(edited, edit, settings)
             edits.append(edit)
         readings.read_before_after(self.classifier, edits, edited)

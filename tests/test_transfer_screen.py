@@ -84,7 +84,7 @@ def test_relative_variants_set_the_knee(screen):
     rng = np.random.default_rng(2)
     face = rng.integers(60, 200, (48, 48)).astype(np.uint8)
     edit = SimpleNamespace(source=face, generated=np.clip(face.astype(int) + 20, 0, 255).astype(np.uint8),
-                           aligned=face, source_points=None, target_points=None)
+                           aligned=face, source_points=None, target_points=None, glasses=False)
     settings = SimpleNamespace(blend_mode="flow")
     changes = {spec: screen.variant(spec)[1](None, None, edit, settings, 0)
                for spec in ("relative-none", "relative-0.4", "relative-1")}
@@ -100,7 +100,7 @@ def test_cavity_variants_set_the_cavity_knee(screen):
     target = source.copy()
     target[30:38, 20:28] = 10  # an opening mouth the render draws
     target[14:22, 11:19] = 10  # and a darkened eye socket
-    edit = SimpleNamespace(source=source, generated=target, aligned=source, source_points=None, target_points=None)
+    edit = SimpleNamespace(source=source, generated=target, aligned=source, source_points=None, target_points=None, glasses=False)
     settings = SimpleNamespace(blend_mode="flow")
     changes = {spec: screen.variant(spec)[1](None, None, edit, settings, 0)
                for spec in ("cavity-none", "cavity-0.3", "cavity-0.6", "cavity-anywhere", "default")}
@@ -126,7 +126,7 @@ def test_moustache_variant_keeps_a_dark_upper_lip_dark_and_stray_variants_set_th
     photo[31:34, 16:33] = 40  # a black moustache between the nose and the upper lip
     target = photo.copy()
     target[31:34, 16:33] = 170  # the target render has none: the change lightens it
-    edit = SimpleNamespace(source=photo, generated=target, aligned=photo, source_points=points, target_points=points)
+    edit = SimpleNamespace(source=photo, generated=target, aligned=photo, source_points=points, target_points=points, glasses=False)
     settings = SimpleNamespace(blend_mode="flow")
     plain, default, kept = (screen.variant(spec)[1](None, None, edit, settings, 0)
                             for spec in ("moustache-none", "default", "moustache-0.5"))

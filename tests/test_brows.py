@@ -1,0 +1,80 @@
+"""The brows move as the renders' did, each as a whole relative to its eye (editor/motion.brow_flow),
+unless the face wears glasses (editor/glasses.py), whose rims would bend with them."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from editor.faces import Face, template
+from editor.glasses import GLASSES_EDGE, bridge_edge, wears_glasses
+from editor.motion import BROW_CAP, BROWS, brow_flow, brow_moves, landing
+from editor.transfer import face_change
+from tests.test_mouth_opening import _closed_mouth_face
+
+
+def test_a_brow_moves_as_a_whole_relative_to_its_eye():
+    source = _closed_mouth_face()
+    target = source.copy()
+    target[17:48, 1] -= 2.0  # the render's whole upper face higher: brows and eyes alike
+    assert np.abs(brow_moves(source, target)).max() < 1e-9
+    target[17:27, 1] -= 1.5  # now the brows rise 1.5 more than the eyes
+    target[[17, 26], 1] += 0.4  # and one point each is off the line (a noisy landmark)
+    moves = brow_moves(source, target)
+    assert np.allclose(moves[:, 0], 0.0)
+    assert np.all(moves[:, 1] < -1.0) and np.all(moves[:, 1] > -1.7)  # the line, not the noisy point
+    # Sad: the inner ends (21, 22) rise, the outer ones (17, 26) less: the fit keeps the tilt.
+    sad = source.copy()
+    sad[17:22, 1] -= np.linspace(0.0, 2.0, 5)
+    sad[22:27, 1] -= np.linspace(2.0, 0.0, 5)
+    tilted = brow_moves(source, sad)
+    assert tilted[4, 1] < tilted[0, 1] - 1.5 and tilted[5, 1] < tilted[9, 1] - 1.5
+    far = source.copy()
+    far[17:27, 1] -= 10.0
+    assert np.linalg.norm(brow_moves(source, far), axis=1).max() <= BROW_CAP + 1e-9
+
+
+def test_the_brow_flow_moves_the_brows_and_holds_the_rest():
+    source = _closed_mouth_face()
+    target = source.copy()
+    target[17:27, 1] -= 2.0  # surprise: the brows up, the eyes where they were
+    flow = brow_flow(source, target)
+    landed = landing(source[BROWS], flow)
+    assert np.allclose(landed[:, 1] - source[BROWS, 1], -2.0, atol=0.6)
+    held = np.r_[36:48, 48:68, 4:13]  # eyes, mouth, chin: still
+    values = np.array([flow[int(round(y)), int(round(x))] for x, y in source[held]])
+    assert np.abs(values).max() < 0.3
+    # face_change adds it to the mouth's motion, unless told not to.
+    render = np.full((48, 48), 128, np.uint8)
+    moving = face_change(render, render, render, points=(source, target))
+    still = face_change(render, render, render, points=(source, target), move_brows=False)
+    assert np.abs(still.flow).max() < 1e-3 and np.abs(moving.flow).max() > 1.0
+
+
+def _bridge_photo(frame: bool) -> tuple[np.ndarray, Face, np.ndarray]:
+    """A 480 px 'photo' of a face framed as the 48 px crop x 10 (skin 170, darker eyes and brows),
+    with a spectacle frame's bridge (a dark 10 px bar between the eyes) or without; its Face and
+    the crop's 68 landmarks."""
+    points = _closed_mouth_face()
+    photo = np.full((480, 480, 3), 170, np.uint8)
+    for eye in (slice(36, 42), slice(42, 48)):
+        x, y = points[eye].mean(axis=0) * 10
+        cv2.ellipse(photo, (int(x), int(y)), (15, 12), 0, 0, 360, (60, 60, 60), -1)
+    for brow in (slice(17, 22), slice(22, 27)):
+        xs, ys = points[brow, 0] * 10, points[brow, 1] * 10
+        cv2.line(photo, (int(xs.min()), int(ys.mean())), (int(xs.max()), int(ys.mean())), (70, 60, 50), 12)
+    if frame:
+        y = int(points[[39, 42], 1].mean() * 10) - 20
+        cv2.line(photo, (int(points[39, 0] * 10), y), (int(points[42, 0] * 10), y), (30, 30, 30), 6)
+    landmarks = (template(48)[:, :] + 0.5) * 10 - 0.5  # the crop's template points, in the photo
+    return photo, Face((0.0, 0.0, 480.0, 480.0), 0.99, landmarks.astype(np.float32)), points
+
+
+def test_a_frames_bridge_is_found_and_bare_skin_is_not():
+    photo, face, points = _bridge_photo(frame=True)
+    assert bridge_edge(photo, face, points) > 2 * GLASSES_EDGE
+    assert wears_glasses(photo, face, points)
+    bare, face, points = _bridge_photo(frame=False)
+    assert bridge_edge(bare, face, points) < GLASSES_EDGE / 2
+    assert not wears_glasses(bare, face, points)
+    assert wears_glasses(bare, face, None)  # no landmarks: assume glasses (brows held still)
