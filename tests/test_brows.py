@@ -78,3 +78,12 @@ def test_a_frames_bridge_is_found_and_bare_skin_is_not():
     assert bridge_edge(bare, face, points) < GLASSES_EDGE / 2
     assert not wears_glasses(bare, face, points)
     assert wears_glasses(bare, face, None)  # no landmarks: assume glasses (brows held still)
+
+
+def test_the_glasses_benchmark_counts_missed_frames_and_flagged_bare_faces():
+    from .conftest import benchmark_module
+    accuracy = benchmark_module("glasses_accuracy")
+    assert len(accuracy.WITH_GLASSES) == 50 and "000" in accuracy.WITH_GLASSES
+    edges = {"000": 9.0, "011": 3.5, "001": 4.2, "002": 1.0}  # two framed, two bare
+    row = accuracy.counts(edges, 4.0)
+    assert row == {"threshold": 4.0, "frames": 2, "missed": 1, "bare": 2, "flagged": 1}
