@@ -42,7 +42,8 @@ def conditional_change(edit: FaceEdit, settings: EditSettings, **knobs: Any) -> 
     points = None
     if edit.source_points is not None and edit.target_points is not None:
         points = (edit.source_points, edit.target_points)
-    if edit.glasses:  # a frame's rim would bend with the brows (glasses.py)
+    if edit.glasses:  # a frame's rims would bend with the brows and lids (glasses.py)
         knobs.setdefault("move_brows", False)
+        knobs.setdefault("move_lids", False)
     return face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points,
                        **knobs)

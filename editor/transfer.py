@@ -41,7 +41,7 @@ import numpy as np
 from .blend import _as_grey255, _crop_face_mask
 from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, TEETH_DEPTH, cavity_weight,
                               keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
-from .motion import CAP, RIGID_TEETH, brow_flow, landmark_flow, parted_flow
+from .motion import CAP, RIGID_TEETH, brow_flow, landmark_flow, lid_flow, parted_flow
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
 from .mouth_opening import (COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
                             mouth_opening, own_mouth_moved)
@@ -70,8 +70,10 @@ FOLLOW_ITERATIONS = 3
 # Fill a mouth the edit opens with T's mouth interior instead of the warp's stretched lip seam
 # (mouth_opening.py; with landmarks only).
 MOUTH_FILL = True
-# Move the photo's brows as the renders' moved (motion.brow_flow), with landmarks only.
+# Move the photo's brows and eyelids as the renders' moved (motion.brow_flow, motion.lid_flow),
+# with landmarks only (apply_edit: not on faces with glasses, whose frames would bend).
 MOVE_BROWS = True
+MOVE_LIDS = True
 FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
 
 
@@ -131,7 +133,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW,
                 teeth_band: float = TEETH_BAND, rigid_teeth: bool = RIGID_TEETH,
                 teeth_depth: float | None = TEETH_DEPTH, cap: float = CAP, teeth_skin: float = TEETH_SKIN,
-                move_brows: bool = MOVE_BROWS) -> FaceChange:
+                move_brows: bool = MOVE_BROWS, move_lids: bool = MOVE_LIDS) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -144,7 +146,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     `teeth_band`: mouth_darkening.TEETH_BAND (0: off; with an opening only); `rigid_teeth`:
     motion.RIGID_TEETH, `cap`: motion.CAP (with `points` only; rigid_teeth with mouth_fill only);
     `teeth_depth`: mouth_darkening.TEETH_DEPTH (None: off; with an opening only); `teeth_skin`:
-    mouth_opening.TEETH_SKIN; `move_brows`: MOVE_BROWS (with `points` only)."""
+    mouth_opening.TEETH_SKIN; `move_brows`, `move_lids`: MOVE_BROWS, MOVE_LIDS (with `points` only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -167,6 +169,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         # Its own field, unfolded on its own (the parted lips' seam is a step by design) and about
         # 0 from the nose down (the eyes, nose and mouth hold it), so the lips' landing stays.
         flow = flow + brow_flow(*points, s.shape[0])
+    if points is not None and move_lids:  # the same, round the eyes
+        flow = flow + lid_flow(*points, s.shape[0])
     offset = None
     if points is not None and follow_cap:
         # The photo moves by the capped flow, the renders by their whole motion: measured where T

@@ -87,3 +87,32 @@ def test_the_glasses_benchmark_counts_missed_frames_and_flagged_bare_faces():
     edges = {"000": 9.0, "011": 3.5, "001": 4.2, "002": 1.0}  # two framed, two bare
     row = accuracy.counts(edges, 4.0)
     assert row == {"threshold": 4.0, "frames": 2, "missed": 1, "bare": 2, "flagged": 1}
+
+
+def test_the_lids_open_and_close_as_the_renders_did_but_never_cross():
+    from editor.motion import LID_CAP, LIDS, MIN_OPENING, lid_flow, lid_moves
+    source = _closed_mouth_face()
+    source[[37, 38, 43, 44], 1] = 18.0  # upper lids
+    source[[40, 41, 46, 47], 1] = 20.0  # lower lids: eyes 2 px open, corners at 19
+    wide = source.copy()
+    wide[36:48, 1] -= 1.0  # the render's whole eye region higher: no lid moves
+    assert np.abs(lid_moves(source, wide)).max() < 1e-9
+    wide[[37, 38, 43, 44], 1] -= 0.6  # surprise: upper lids up 0.6, lower lids down 0.3
+    wide[[40, 41, 46, 47], 1] += 0.3
+    moves = lid_moves(source, wide)
+    assert np.allclose(moves[:, 0], 0.0)
+    assert np.allclose(moves[:, 1], [-0.6, -0.6, 0.3, 0.3] * 2)
+    far = source.copy()
+    far[[37, 38, 43, 44], 1] -= 5.0
+    assert np.allclose(lid_moves(source, far)[[0, 1, 4, 5], 1], -LID_CAP)
+    shut = source.copy()
+    shut[[37, 38, 43, 44], 1] += 0.9  # happy squints past closed: both lids 0.9 towards each other
+    shut[[40, 41, 46, 47], 1] -= 0.9
+    closed = lid_moves(source, shut)
+    gap = 2.0 + closed[2, 1] - closed[0, 1]
+    assert abs(gap - MIN_OPENING) < 1e-9
+    flow = lid_flow(source, wide)
+    landed = landing(source[LIDS], flow)
+    assert np.allclose(landed[:, 1] - source[LIDS, 1], moves[:, 1], atol=0.25)
+    corners = np.array([flow[19, int(round(x))] for x in source[[36, 39, 42, 45], 0]])
+    assert np.abs(corners).max() < 0.2
