@@ -11,7 +11,7 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from editor.handlers import random_face
+from editor.random_handlers import random_face
 from editor.random_tab import face_number, shown_random_face
 from editor.scratch import Scratch
 

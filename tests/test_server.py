@@ -20,7 +20,8 @@ import pytest
 import editor.__main__ as cli
 from editor import validate
 from editor.app import build_demo
-from editor.handlers import edit_photo, random_face
+from editor.handlers import edit_photo
+from editor.random_handlers import random_face
 from editor.result_handlers import explore, make_download, reset_sliders, show_face_amounts
 from editor.pipeline import Editor, MissingCheckpointsError
 from editor.scratch import LOCK_NAME, ProcessFolder, Scratch, remove_stale
