@@ -109,6 +109,9 @@ def download_name(result: EditResult) -> str:
 
 # How far the model's best match of a face is from the photo's face (the fit's loss), in the summary.
 FIT_ERROR = "match error {:.3f} (lower: closer to the photo's face; reconstruction loss)"
+# Why a face's brows and eyelids did not move (editor/glasses.py, whose test also fires on some bare
+# faces, fr_obama.jpg among them): said, so it is not taken for a fault.
+HELD_STILL = "; brows and eyelids kept still (maybe glasses: their frames would bend)"
 
 
 def edit_summary(editor: Editor, result: EditResult) -> str:
@@ -121,7 +124,8 @@ def edit_summary(editor: Editor, result: EditResult) -> str:
             if f.after.expression != result.expression:  # how far it got, where it does not read so yet
                 line += f" ({result.expression} itself: {f.after.probabilities.get(result.expression, 0.0):.0%})"
             line += "; "
-        lines.append(line + FIT_ERROR.format(f.loss))
+        held = HELD_STILL if f.source_points is not None and f.glasses else ""  # landmarks: the conditional model's
+        lines.append(line + FIT_ERROR.format(f.loss) + held)
     if editor.classifier is None and editor.classifier_problem:
         lines.append(f"\n_{editor.classifier_problem}_")
     lines += [f"\n_{note}_" for note in result.photo.notes]  # e.g. only page 1 of a TIFF was read

@@ -3,6 +3,7 @@ seeds are told apart, and the machine-learning term stays in each control's help
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from editor.page_text import EXPLORE_INTRO, RANDOM_INTRO, example_label
@@ -38,10 +39,16 @@ def test_the_edit_summary_says_what_the_loss_means(editor):
 
     from editor.page_text import edit_summary
 
-    face = SimpleNamespace(index=0, before=None, after=None, loss=0.0821)
+    face = SimpleNamespace(index=0, before=None, after=None, loss=0.0821, source_points=None, glasses=True)
     result = SimpleNamespace(expression="sad", faces=[face], photo=SimpleNamespace(notes=[]))
     line = edit_summary(editor, result).splitlines()[1]
-    assert line.startswith("- Face 1: match error 0.082 (lower: closer to the photo's face; reconstruction loss)")
+    assert line == "- Face 1: match error 0.082 (lower: closer to the photo's face; reconstruction loss)"
+    # With landmarks (the conditional model) a face with glasses is told why its brows stayed.
+    face.source_points = np.zeros((68, 2))
+    assert edit_summary(editor, result).splitlines()[1].endswith("; brows and eyelids kept still "
+                                                                 "(maybe glasses: their frames would bend)")
+    face.glasses = False
+    assert "glasses" not in edit_summary(editor, result)
 
 
 def test_the_edit_summary_names_the_target_only_where_the_face_does_not_read_as_it(editor):
@@ -53,8 +60,10 @@ def test_the_edit_summary_names_the_target_only_where_the_face_does_not_read_as_
     def guess(top: str, p: float, **others: float) -> ExpressionGuess:
         return ExpressionGuess(top, p, {top: p, **others})
 
-    landed = SimpleNamespace(index=0, before=guess("happy", 0.85), after=guess("surprise", 0.63), loss=0.05)
-    short = SimpleNamespace(index=1, before=guess("happy", 0.85), after=guess("happy", 0.6, surprise=0.2), loss=0.05)
+    landed = SimpleNamespace(index=0, before=guess("happy", 0.85), after=guess("surprise", 0.63), loss=0.05,
+                             source_points=None, glasses=True)
+    short = SimpleNamespace(index=1, before=guess("happy", 0.85), after=guess("happy", 0.6, surprise=0.2), loss=0.05,
+                            source_points=None, glasses=True)
     result = SimpleNamespace(expression="surprise", faces=[landed, short], photo=SimpleNamespace(notes=[]))
     title, first, second = edit_summary(editor, result).splitlines()[:3]
     assert title == "**surprise**: edited 2 faces."  # not "2 face(s)"
