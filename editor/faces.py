@@ -189,26 +189,32 @@ def invert_affine(matrix: np.ndarray) -> np.ndarray:
     return np.linalg.inv(full)[:2]
 
 
-def align_face(rgb: np.ndarray, face: Face, *, size: int = FER_SIZE) -> tuple[np.ndarray, Alignment]:
+def align_face(rgb: np.ndarray, face: Face, *, size: int = FER_SIZE,
+               window: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, Alignment]:
     """A grey crop [size, size] uint8 framed like FER2013, and the transforms to and from it.
 
     The crop is ITU-R BT.601 luma (as FER2013's greyscale). A face much larger
     than the crop is warped at an integer multiple of `size` and then area-averaged
     down, so the crop is not aliased. Both matrices use OpenCV's convention, so
     `cv2.warpAffine(crop, alignment.to_photo, (width, height))` puts a (generated)
-    crop back where the face is in the photo.
+    crop back where the face is in the photo. `window` (x0, y0, x1, y1), whole crop
+    pixels: only that part of the crop is made ([y1 - y0, x1 - x0], the same pixels),
+    which for a large face saves warping all of it.
     """
     to_crop = similarity_transform(face.landmarks, template(size))
+    x0, y0, x1, y1 = window if window is not None else (0, 0, size, size)
     scale = float(np.hypot(to_crop[0, 0], to_crop[1, 0]))  # crop pixels per photo pixel
     factor = int(np.clip(np.ceil(1.0 / scale), 1, 32)) if scale < 1.0 else 1
-    # Same transform into a crop `factor` times larger (pixel centres: x -> (x + 0.5) k - 0.5).
-    upscale = np.array([[factor, 0.0, (factor - 1) / 2], [0.0, factor, (factor - 1) / 2], [0.0, 0.0, 1.0]])
+    # Same transform into a crop `factor` times larger (pixel centres: x -> (x + 0.5) k - 0.5),
+    # from the window's corner.
+    upscale = np.array([[factor, 0.0, (factor - 1) / 2 - x0 * factor],
+                        [0.0, factor, (factor - 1) / 2 - y0 * factor], [0.0, 0.0, 1.0]])
     warp = (upscale @ np.vstack([to_crop, [0.0, 0.0, 1.0]]))[:2]
-    big = cv2.warpAffine(rgb, warp, (size * factor, size * factor), flags=cv2.INTER_LINEAR,
+    big = cv2.warpAffine(rgb, warp, ((x1 - x0) * factor, (y1 - y0) * factor), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
     grey = cv2.cvtColor(big.astype(np.float32), cv2.COLOR_RGB2GRAY)  # 0.299 R + 0.587 G + 0.114 B
     if factor > 1:
-        grey = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
+        grey = cv2.resize(grey, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
     crop = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
     to_photo = invert_affine(to_crop)
     for matrix in (to_crop, to_photo):

@@ -31,7 +31,6 @@ def bridge_edge(rgb: np.ndarray, face: Face, points: np.ndarray, crop_size: int 
     the nose bridge between the eyes of `face` in the photo `rgb` ([H, W, 3] uint8); `points`:
     its 68 landmarks in the generator's crop ([68, 2], S's, which sit where the photo's are)."""
     size = crop_size * BRIDGE_SCALE
-    grey, _ = align_face(rgb, face, size=size)
     # Crop pixel centres -> the larger crop's: x -> (x + 0.5) k - 0.5.
     at = (np.asarray(points, np.float64) + 0.5) * BRIDGE_SCALE - 0.5
     x0, x1 = at[39, 0] + BRIDGE_SCALE, at[42, 0] - BRIDGE_SCALE  # inside the inner eye corners
@@ -41,7 +40,8 @@ def bridge_edge(rgb: np.ndarray, face: Face, points: np.ndarray, crop_size: int 
     top, bottom = max(int(np.floor(y0)), 0), min(int(np.ceil(y1)) + 1, size)
     if right - left < 3 or bottom - top < 3:
         return 0.0
-    strip = cv2.GaussianBlur(grey[top:bottom, left:right].astype(np.float32), (0, 0), 1.0)
+    strip, _ = align_face(rgb, face, size=size, window=(left, top, right, bottom))  # the strip alone
+    strip = cv2.GaussianBlur(strip.astype(np.float32), (0, 0), 1.0)
     vertical = np.abs(cv2.Sobel(strip, cv2.CV_32F, 0, 1, ksize=3)) / 8.0  # Sobel's weights sum to 8
     return float(vertical[1:-1].mean(axis=1).max())
 

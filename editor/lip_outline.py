@@ -17,6 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .faces import apply_affine
+
 # Curve points per landmark gap: a face box of 1000 photo pixels makes a crop pixel some 20 photo
 # pixels, and an inner lip's gaps are 2-4 crop pixels, so 8 keeps each chord within a few pixels.
 SAMPLES = 8
@@ -78,7 +80,7 @@ def polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, i
                  shape: tuple[int, int]) -> np.ndarray:
     """The crop-space `polygon` filled at photo resolution over a [h, w] box at `origin`: 1
     inside, 0 outside, its edge anti-aliased over about a pixel."""
-    placed = np.asarray(polygon, np.float64) @ to_photo[:, :2].T + to_photo[:, 2] - np.asarray(origin, np.float64)
+    placed = _placed(polygon, to_photo, origin)
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.rint(placed * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
     return (mask.astype(np.float32) / 255.0)
@@ -88,8 +90,19 @@ def rectangle_around(points: np.ndarray, to_photo: np.ndarray, origin: tuple[int
                      shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
     """The (x0, y0, x1, y1) rectangle of a [h, w] box at `origin` round the crop `points` [N, 2]
     (a pixel more each way), clipped to the box; None where they miss it."""
-    placed = np.asarray(points, np.float64) @ to_photo[:, :2].T + to_photo[:, 2] - np.asarray(origin, np.float64)
+    placed = _placed(points, to_photo, origin)
     x0, y0 = (max(int(np.floor(v)) - 1, 0) for v in placed.min(axis=0))
     x1 = min(int(np.ceil(placed[:, 0].max())) + 2, shape[1])
     y1 = min(int(np.ceil(placed[:, 1].max())) + 2, shape[0])
     return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
+
+
+def widened(points: np.ndarray, factor: float) -> np.ndarray:
+    """`points` [N, 2] moved `factor` times as far from their mean (float64)."""
+    points = np.asarray(points, np.float64)
+    return points.mean(axis=0) + factor * (points - points.mean(axis=0))
+
+
+def _placed(points: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """Crop `points` [N, 2] in photo pixels, relative to `origin` (float64)."""
+    return apply_affine(to_photo, points) - np.asarray(origin, np.float64)

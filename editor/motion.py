@@ -120,13 +120,23 @@ def parted_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, sigma
 def _flow_of(source: np.ndarray, target: np.ndarray, moving: np.ndarray, size: int, *, sigma: float,
              cap: float) -> np.ndarray:
     """The capped backward flow that moves the `moving` points and holds HOLDING still."""
-    move = target[moving] - source[moving]
-    length = np.linalg.norm(move, axis=1, keepdims=True)
-    move *= np.minimum(1.0, cap / np.maximum(length, 1e-9))
+    move = capped(target[moving] - source[moving], cap)
     # Backward flow: known where each moving point lands (source + move), pointing back.
     flow = smooth_flow(source[moving] + move, -move, source[HOLDING], size, sigma=sigma)
-    length = np.hypot(flow[..., 0], flow[..., 1])[..., None]
-    return unfolded(flow * np.minimum(1.0, cap / np.maximum(length, 1e-9))).astype(np.float32)
+    return unfolded(capped(flow, cap)).astype(np.float32)
+
+
+def capped(vectors: np.ndarray, cap: float) -> np.ndarray:
+    """`vectors` [..., 2] each shortened to at most `cap` (their direction kept)."""
+    length = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors * np.minimum(1.0, cap / np.maximum(length, 1e-9))
+
+
+def _moving_alone(source: np.ndarray, moving: np.ndarray, move: np.ndarray, size: int, sigma: float) -> np.ndarray:
+    """The unfolded backward flow [size, size, 2] float32 that moves the landmarks `moving` of
+    `source` by `move` [N, 2] and holds every other landmark and the crop's border still."""
+    held = np.setdiff1d(np.arange(len(source)), moving)
+    return unfolded(smooth_flow(source[moving] + move, -move, source[held], size, sigma=sigma)).astype(np.float32)
 
 
 # The brows move as the renders' did relative to their eye (surprise and fear raise them, sad lifts
@@ -155,9 +165,7 @@ def brow_moves(source: np.ndarray, target: np.ndarray, *, cap: float = BROW_CAP)
         slope = float(np.dot(x, relative[:, 1])) / spread if spread > 1e-6 else 0.0
         shift = float(relative[:, 1].mean())
         moves.append(np.stack([np.full(len(brow), relative[:, 0].mean()), slope * x + shift], axis=-1))
-    move = np.concatenate(moves)
-    length = np.linalg.norm(move, axis=1, keepdims=True)
-    return move * np.minimum(1.0, cap / np.maximum(length, 1e-9))
+    return capped(np.concatenate(moves), cap)
 
 
 def brow_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, cap: float = BROW_CAP,
@@ -165,10 +173,7 @@ def brow_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, cap: fl
     """Backward flow [size, size, 2] float32 that moves the brows as brow_moves says and holds
     every other landmark (eyes, nose, jaw, mouth) and the crop's border still."""
     source = np.asarray(source, np.float64)
-    move = brow_moves(source, target, cap=cap)
-    held = np.setdiff1d(np.arange(len(source)), BROWS)
-    flow = smooth_flow(source[BROWS] + move, -move, source[held], size, sigma=sigma)
-    return unfolded(flow).astype(np.float32)
+    return _moving_alone(source, BROWS, brow_moves(source, target, cap=cap), size, sigma)
 
 
 # The eyelids, likewise: the renders open their eyes 2.2 crop pixels wider for surprise and 1.2 for
@@ -207,9 +212,7 @@ def lid_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, cap: flo
     """Backward flow [size, size, 2] float32 that moves the eyelids as lid_moves says and holds
     every other landmark (eye corners, brows, nose, mouth, jaw) and the crop's border still."""
     source = np.asarray(source, np.float64)
-    move = lid_moves(source, target, cap=cap)
-    held = np.setdiff1d(np.arange(len(source)), LIDS)
-    return unfolded(smooth_flow(source[LIDS] + move, -move, source[held], size, sigma=sigma)).astype(np.float32)
+    return _moving_alone(source, LIDS, lid_moves(source, target, cap=cap), size, sigma)
 
 
 def least_area(flow: np.ndarray) -> float:

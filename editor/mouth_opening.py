@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from .edge_blur import edge_blur
-from .lip_outline import CROP_FRAME, lips_mask, rectangle_around
+from .lip_outline import CROP_FRAME, lips_mask, rectangle_around, widened
 from .mouth_colour import TEETH_SKIN, fill_colour, lips_colour, teeth_colour
 from .thin_parts import without_thin
 
@@ -162,8 +162,8 @@ def focus_blur(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray, o
     of the photo's own edges round its mouth (edge_blur, over the outer lips' rectangle widened
     to twice their size, or the moved inner lips' without them) less the drawn edge's EDGE_WIDTH.
     `photo`: [h, w, 3] float32, the box at `origin`."""
-    lips = np.asarray(opening.polygon if opening.outer is None else opening.outer, np.float64)
-    rectangle = rectangle_around(lips.mean(axis=0) + 2.0 * (lips - lips.mean(axis=0)), to_photo, origin, photo.shape[:2])
+    lips = opening.polygon if opening.outer is None else opening.outer
+    rectangle = rectangle_around(widened(lips, 2.0), to_photo, origin, photo.shape[:2])
     if rectangle is None:
         return 0.0
     x0, y0, x1, y1 = rectangle
