@@ -25,6 +25,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from .faces import crop_footprint
+
 MODES = ("alpha", "poisson")
 
 # The face oval in FER2013 framing (48x48, pixel-centre coordinates): the mean
@@ -130,15 +132,10 @@ def paste_back(
     face_px = size * scale
     erode = max(1, int(round(0.03 * face_px)))
     blur = _odd(0.06 * face_px)
-    corners = np.array([[-0.5, -0.5], [size - 0.5, -0.5], [-0.5, size - 0.5], [size - 0.5, size - 0.5]])
-    placed = corners @ to_photo[:, :2].T + to_photo[:, 2]
-    margin = blur // 2 + 2
-    height, width = photo_rgb.shape[:2]
-    x0, y0 = (int(max(0, math.floor(v - margin))) for v in placed.min(axis=0))
-    x1 = int(min(width, math.ceil(placed[:, 0].max() + margin) + 1))
-    y1 = int(min(height, math.ceil(placed[:, 1].max() + margin) + 1))
-    if x1 <= x0 or y1 <= y0:
+    box = crop_footprint(to_photo, size, photo_rgb.shape, margin=blur // 2 + 2)
+    if box is None:
         return out  # the face lies outside the photo
+    x0, y0, x1, y1 = box
     local = to_photo.copy()
     local[:, 2] -= (x0, y0)
     region = (y1 - y0, x1 - x0)

@@ -21,6 +21,7 @@ Everything here is a pure function or holds only read-only weights, so one
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,6 +221,22 @@ def align_face(rgb: np.ndarray, face: Face, *, size: int = FER_SIZE,
     for matrix in (to_crop, to_photo):
         matrix.setflags(write=False)
     return crop, Alignment(to_crop=to_crop, to_photo=to_photo, size=size)
+
+
+def crop_footprint(to_photo: np.ndarray, size: int, shape: tuple[int, ...],
+                   margin: float = 0.0) -> tuple[int, int, int, int] | None:
+    """The photo rectangle (x0, y0, x1, y1; x1, y1 exclusive) that a [size, size] crop placed by
+    `to_photo` covers, grown by `margin` photo pixels and clipped to a photo of `shape`
+    ([H, W, ...]); None where it lies outside the photo."""
+    corners = np.array([[-0.5, -0.5], [size - 0.5, -0.5], [-0.5, size - 0.5], [size - 0.5, size - 0.5]])
+    placed = apply_affine(to_photo, corners)  # pixel edges, not centres
+    height, width = shape[:2]
+    x0, y0 = (int(max(0, math.floor(v - margin))) for v in placed.min(axis=0))
+    x1 = int(min(width, math.ceil(placed[:, 0].max() + margin) + 1))
+    y1 = int(min(height, math.ceil(placed[:, 1].max() + margin) + 1))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
 
 
 def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -23,12 +23,14 @@ from gan.landmarks import LandmarkRegressor, load_landmarks
 from gan.models import Generator
 
 from .faces import FER_SIZE as CROP_SIZE, FaceDetector
+from .glasses import GlassesDetector, load_glasses
 
 CLASSIFIER_FILE = "classifier.safetensors"
 CONDITIONAL_FILE = "conditional.safetensors"
 ENCODER_FILE = "encoder.safetensors"
 DETECTOR_FILE = "mtcnn.safetensors"
 LANDMARKS_FILE = "landmarks.safetensors"
+GLASSES_FILE = "glasses.safetensors"
 T = TypeVar("T")
 
 
@@ -61,6 +63,7 @@ class LoadedModels:
     encoder: Encoder | None = None
     landmarks: LandmarkRegressor | None = None  # where the renders' mouth and jaw are (None: optical flow)
     unavailable: dict[str, str] = field(default_factory=dict)  # model -> what is wrong, how to restore it
+    glasses: GlassesDetector | None = None  # None: every face counts as wearing glasses (brows held still)
 
 
 def load_models(checkpoint_dir: Path, device: torch.device,
@@ -127,8 +130,14 @@ def load_models(checkpoint_dir: Path, device: torch.device,
     except CheckpointError as exc:
         classifier_problem = f"The expression read-out is off: {exc}"
         print(f"warning: {classifier_problem}", file=sys.stderr)
+    glasses = None
+    if conditional is not None:  # only the conditional model's flow transfer moves brows and lids
+        try:
+            glasses, metadata["glasses"] = load_glasses(checkpoint_dir / GLASSES_FILE)
+        except CheckpointError as exc:
+            print(f"warning: {exc}; brows and eyelids hold still on every face", file=sys.stderr)
     return LoadedModels({name: G for name, (G, _) in loaded.items()}, detector, metadata, classifier,
-                        classifier_problem, conditional, encoder, landmarks, unavailable)
+                        classifier_problem, conditional, encoder, landmarks, unavailable, glasses)
 
 
 # An encoder fits its generator when its guesses for the generator's own samples redraw them at

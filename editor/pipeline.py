@@ -50,7 +50,7 @@ from .edits import (EditResult, EditSettings, ExpressionGuess, FaceEdit, count_f
 from .faces import Face, FaceDetector, align_face
 from .face_fit import fit_face
 from .generator_extras import GeneratorExtras
-from .glasses import wears_glasses
+from .glasses import GlassesDetector
 from .directions import LatentDirections
 from .invert import InversionResult, LatentBank
 from .locations import CHECKPOINTS
@@ -72,12 +72,14 @@ class Editor(ModelChoice):
                  metadata: dict[str, dict] | None = None, checkpoint_dir: Path | None = None,
                  classifier: ExpressionClassifier | None = None, classifier_problem: str | None = None,
                  conditional: torch.nn.Module | None = None, encoder: Encoder | None = None,
-                 unavailable: dict[str, str] | None = None, landmarks: LandmarkRegressor | None = None) -> None:
+                 unavailable: dict[str, str] | None = None, landmarks: LandmarkRegressor | None = None,
+                 glasses: GlassesDetector | None = None) -> None:
         if not generators and conditional is None:
             raise MissingCheckpointsError(missing_message(checkpoint_dir or DEFAULT_CHECKPOINTS))
         super().__init__(generators, conditional, unavailable)
         self.encoder = encoder  # E: crop -> z for the conditional generator (None: start from the bank)
         self.landmarks = landmarks  # the renders' 68 points, for the flow transfer (None: optical flow)
+        self.glasses = glasses  # which faces wear glasses (None: all may, so no brow or lid moves)
         self.detector = detector
         self.device = device
         self.metadata = metadata or {}
@@ -105,7 +107,7 @@ class Editor(ModelChoice):
         dev = resolve_device(device)
         m = load_models(checkpoint_dir, dev, expressions)
         return cls(m.generators, m.detector, dev, m.metadata, checkpoint_dir, m.classifier, m.classifier_problem,
-                   m.conditional, m.encoder, m.unavailable, m.landmarks)
+                   m.conditional, m.encoder, m.unavailable, m.landmarks, m.glasses)
 
     # The generators' banks, directions and slider labels: generator_extras.py.
     def bank(self, key: str) -> LatentBank:
@@ -191,7 +193,7 @@ class Editor(ModelChoice):
                 edit.generated, edit.target_points = renders.render_target(
                     self.conditional, self.landmarks, edit.z, source_label, edit.weights, self.device)
                 edit.source_points = renders.render_points(self.landmarks, edit.source)
-                edit.glasses = wears_glasses(photo.rgb, detected[index], edit.source_points)
+                edit.glasses = self.glasses is None or self.glasses.wears_glasses(photo.rgb, detected[index])
             edited = apply_face_edit(edited, edit, settings)
             edits.append(edit)
         readings.read_before_after(self.classifier, edits, edited)

@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from .blend import _as_grey255, _crop_face_mask
+from .faces import crop_footprint
 from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, TEETH_DEPTH, cavity_weight,
                               keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
 from .motion import CAP, RIGID_TEETH, brow_flow, landmark_flow, lid_flow, parted_flow
@@ -234,7 +235,7 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     to_photo = np.asarray(to_photo, dtype=np.float64)
     size = change.residual.shape[0]
     out = photo_rgb.copy()
-    box = _face_box(to_photo, size, photo_rgb.shape[:2])
+    box = crop_footprint(to_photo, size, photo_rgb.shape)
     if box is None:
         return out
     x0, y0, x1, y1 = box
@@ -277,16 +278,3 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     result[keep] = photo_rgb[y0:y1, x0:x1][keep]
     out[y0:y1, x0:x1] = result
     return out
-
-
-def _face_box(to_photo: np.ndarray, size: int, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
-    """The photo rectangle the crop covers, clipped to the photo; None if empty."""
-    corners = np.array([[-0.5, -0.5], [size - 0.5, -0.5], [-0.5, size - 0.5], [size - 0.5, size - 0.5]])
-    placed = corners @ to_photo[:, :2].T + to_photo[:, 2]
-    height, width = shape
-    x0, y0 = (int(max(0, math.floor(v))) for v in placed.min(axis=0))
-    x1 = int(min(width, math.ceil(placed[:, 0].max()) + 1))
-    y1 = int(min(height, math.ceil(placed[:, 1].max()) + 1))
-    if x1 <= x0 or y1 <= y0:
-        return None
-    return x0, y0, x1, y1

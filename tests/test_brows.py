@@ -1,13 +1,10 @@
 """The brows move as the renders' did, each as a whole relative to its eye (editor/motion.brow_flow),
-unless the face wears glasses (editor/glasses.py), whose rims would bend with them."""
+unless the face wears glasses (editor/glasses.py, tests/test_glasses.py), whose rims would bend with them."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from editor.faces import Face, template
-from editor.glasses import GLASSES_EDGE, bridge_edge, wears_glasses
 from editor.motion import BROW_CAP, BROWS, brow_flow, brow_moves, landing
 from editor.transfer import face_change
 from tests.test_mouth_opening import _closed_mouth_face
@@ -49,44 +46,6 @@ def test_the_brow_flow_moves_the_brows_and_holds_the_rest():
     moving = face_change(render, render, render, points=(source, target))
     still = face_change(render, render, render, points=(source, target), move_brows=False)
     assert np.abs(still.flow).max() < 1e-3 and np.abs(moving.flow).max() > 1.0
-
-
-def _bridge_photo(frame: bool) -> tuple[np.ndarray, Face, np.ndarray]:
-    """A 480 px 'photo' of a face framed as the 48 px crop x 10 (skin 170, darker eyes and brows),
-    with a spectacle frame's bridge (a dark 10 px bar between the eyes) or without; its Face and
-    the crop's 68 landmarks."""
-    points = _closed_mouth_face()
-    photo = np.full((480, 480, 3), 170, np.uint8)
-    for eye in (slice(36, 42), slice(42, 48)):
-        x, y = points[eye].mean(axis=0) * 10
-        cv2.ellipse(photo, (int(x), int(y)), (15, 12), 0, 0, 360, (60, 60, 60), -1)
-    for brow in (slice(17, 22), slice(22, 27)):
-        xs, ys = points[brow, 0] * 10, points[brow, 1] * 10
-        cv2.line(photo, (int(xs.min()), int(ys.mean())), (int(xs.max()), int(ys.mean())), (70, 60, 50), 12)
-    if frame:
-        y = int(points[[39, 42], 1].mean() * 10) - 20
-        cv2.line(photo, (int(points[39, 0] * 10), y), (int(points[42, 0] * 10), y), (30, 30, 30), 6)
-    landmarks = (template(48)[:, :] + 0.5) * 10 - 0.5  # the crop's template points, in the photo
-    return photo, Face((0.0, 0.0, 480.0, 480.0), 0.99, landmarks.astype(np.float32)), points
-
-
-def test_a_frames_bridge_is_found_and_bare_skin_is_not():
-    photo, face, points = _bridge_photo(frame=True)
-    assert bridge_edge(photo, face, points) > 2 * GLASSES_EDGE
-    assert wears_glasses(photo, face, points)
-    bare, face, points = _bridge_photo(frame=False)
-    assert bridge_edge(bare, face, points) < GLASSES_EDGE / 2
-    assert not wears_glasses(bare, face, points)
-    assert wears_glasses(bare, face, None)  # no landmarks: assume glasses (brows held still)
-
-
-def test_the_glasses_benchmark_counts_missed_frames_and_flagged_bare_faces():
-    from .conftest import benchmark_module
-    accuracy = benchmark_module("glasses_accuracy")
-    assert len(accuracy.WITH_GLASSES) == 50 and "000" in accuracy.WITH_GLASSES
-    edges = {"000": 9.0, "011": 3.5, "001": 4.2, "002": 1.0}  # two framed, two bare
-    row = accuracy.counts(edges, 4.0)
-    assert row == {"threshold": 4.0, "frames": 2, "missed": 1, "bare": 2, "flagged": 1}
 
 
 def test_the_lids_open_and_close_as_the_renders_did_but_never_cross():

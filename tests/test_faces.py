@@ -382,3 +382,15 @@ def test_our_nms_keeps_what_torchvisions_keeps(ties):
             assert kept.dtype == torch.int64 and torch.equal(kept, expected), (trial, threshold)
     empty = nms(torch.zeros(0, 4), torch.zeros(0), 0.5)
     assert empty.dtype == torch.int64 and empty.shape == (0,)
+
+
+def test_crop_footprint_is_the_photo_rectangle_a_crop_covers_grown_and_clipped():
+    from editor.faces import crop_footprint
+
+    twice = np.array([[2.0, 0.0, 100.0], [0.0, 2.0, 50.0]])  # crop pixel (x, y) -> photo (2x + 100, 2y + 50)
+    # The crop's pixel edges -0.5 and 47.5 land on 99 and 195 (x), 49 and 145 (y); x1, y1 exclusive.
+    assert crop_footprint(twice, 48, (480, 640, 3)) == (99, 49, 196, 146)
+    assert crop_footprint(twice, 48, (480, 640, 3), margin=10) == (89, 39, 206, 156)
+    assert crop_footprint(twice, 48, (120, 150, 3), margin=10) == (89, 39, 150, 120)  # clipped to the photo
+    away = twice + np.array([[0.0, 0.0, 1000.0], [0.0, 0.0, 0.0]])
+    assert crop_footprint(away, 48, (480, 640, 3)) is None  # wholly right of the photo
