@@ -1,7 +1,7 @@
 """The colour of what fills an opening mouth (mouth_opening.py): the fill's grey levels come
 from the target render, its colour from the photo, the lips' where the fill is dark (a mouth's
-inside) or where the target shows lips, and the light's (a share of the skin's round the mouth)
-where it is bright (teeth)."""
+inside, in proportion to its light: SHADED_FILL) or where the target shows lips, and the light's
+(a share of the skin's round the mouth) where it is bright (teeth)."""
 
 from __future__ import annotations
 
@@ -23,12 +23,18 @@ DARK_MOUTH = 70.0
 BRIGHT_TEETH = 170.0
 TEETH_SKIN = 0.4
 TEETH_TINT = 0.25
+# A fill darker than the photo's lips takes their colour offset scaled by its luminance over theirs,
+# as the same surface in shadow does (R, G, B = reflectance x light, so the offset from grey shrinks
+# with the light): added in full, a mouth's dark inside came out a saturated raw red (dev012's
+# and dev160's angry and surprise, 2026-12-07); the full offset stays where T shows lips.
+SHADED_FILL = True
 
 
 def lips_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
-                origin: tuple[int, int]) -> np.ndarray | None:
-    """The photo's lips' mean offset of R, G, B from their luminance ([3] float32), read between
-    its outer and inner lips over the [h, w, 3] float32 `photo` box at `origin`; None without them."""
+                origin: tuple[int, int]) -> tuple[np.ndarray, float] | None:
+    """The photo's lips' mean offset of R, G, B from their luminance ([3] float32) and their mean
+    luminance, read between its outer and inner lips over the [h, w, 3] float32 `photo` box at
+    `origin`; None without them."""
     if opening.outer is None:
         return None
     # Only the outer lips' rectangle, as teeth_colour: the weight is 0 beyond it, and over a 24 MP
@@ -44,8 +50,16 @@ def lips_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
     total = float(weight.sum())
     if total < 1.0:
         return None
+    return mean_colour(part, weight)
+
+
+def mean_colour(part: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, float]:
+    """The `weight`ed ([h, w], summing to more than 0) mean offset of R, G, B from their luminance
+    ([3] float32) over `part` ([h, w, 3] float32), and the mean luminance."""
     luma = cv2.cvtColor(part, cv2.COLOR_RGB2GRAY)
-    return ((part - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
+    total = float(weight.sum())
+    offset = ((part - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
+    return offset.astype(np.float32), float((luma * weight).sum() / total)
 
 
 def teeth_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
@@ -73,15 +87,18 @@ def teeth_colour(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray,
 
 
 def fill_colour(luminance: np.ndarray, lips: np.ndarray, interior: np.ndarray | None = None,
-                teeth: np.ndarray | None = None) -> np.ndarray:
+                teeth: np.ndarray | None = None, lips_level: float | None = None) -> np.ndarray:
     """[h, w, 3] float32: grey levels `luminance` [h, w] tinted by `lips` (the lips' mean
     offset of R, G, B from their luminance, [3]): in full where dark and where T shows lips
     (1 - `interior`, [h, w]); where bright, by `teeth` (teeth_colour's offset) or, without it,
-    by TEETH_TINT of `lips`."""
+    by TEETH_TINT of `lips`. With `lips_level` (the lips' mean luminance), the lips' offset
+    shrinks in proportion where the fill is darker than they are (SHADED_FILL)."""
     tint = np.clip((BRIGHT_TEETH - luminance) / (BRIGHT_TEETH - DARK_MOUTH), 0.0, 1.0)
     lips = np.asarray(lips, np.float32)
     if teeth is None:
         tint = TEETH_TINT + (1.0 - TEETH_TINT) * tint
+    if lips_level is not None and lips_level > 1.0:  # the mouth's inside, in shadow (not T's lips)
+        tint = tint * np.clip(luminance / lips_level, 0.0, 1.0)
     if interior is not None:
         tint = tint * interior + (1.0 - interior)
     colour = tint[..., None] * lips

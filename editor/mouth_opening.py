@@ -30,7 +30,7 @@ import numpy as np
 
 from .edge_blur import edge_blur
 from .lip_outline import CROP_FRAME, lips_mask, rectangle_around, widened
-from .mouth_colour import TEETH_SKIN, fill_colour, lips_colour, teeth_colour
+from .mouth_colour import SHADED_FILL, TEETH_SKIN, fill_colour, lips_colour, mean_colour, teeth_colour
 from .thin_parts import without_thin
 
 INNER_LIPS = slice(60, 68)
@@ -83,6 +83,7 @@ class MouthOpening:
     teeth_skin: float = 0.0  # > 0: bright fill takes this share of the skin's colour round the mouth (TEETH_SKIN)
     smooth: bool = SMOOTH_LIPS  # lips drawn as curves through their points (lip_outline), not polygons
     match_focus: bool = MATCH_FOCUS  # the fill's edge blurred as the photo's round the mouth are (MATCH_FOCUS)
+    shaded: bool = SHADED_FILL  # a dark fill's colour shrinks with its luminance (mouth_colour.SHADED_FILL)
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -219,11 +220,12 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     total = float(weight.sum())
     if total < 1e-3:
         return edited
-    lips = lips_colour(region, opening, to_photo, box[:2])
-    if lips is None:  # the stretched seam's colour (the lips', in a closed mouth)
-        luma = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
-        lips = ((warped - luma[..., None]) * weight[..., None]).reshape(-1, 3).sum(axis=0) / total
+    measured = lips_colour(region, opening, to_photo, box[:2])
+    if measured is None:  # the stretched seam's colour (the lips', in a closed mouth)
+        measured = mean_colour(warped, weight)
+    lips, lips_level = measured
     # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     teeth = teeth_colour(region, opening, to_photo, box[:2], opening.teeth_skin) if opening.teeth_skin > 0 else None
-    return edited + weight[..., None] * (fill_colour(luminance, lips, interior, teeth) - edited)
+    fill = fill_colour(luminance, lips, interior, teeth, lips_level if opening.shaded else None)
+    return edited + weight[..., None] * (fill - edited)

@@ -110,7 +110,7 @@ def download_name(result: EditResult) -> str:
 # How far the model's best match of a face is from the photo's face (the fit's loss), in the summary.
 FIT_ERROR = "match error {:.3f} (lower: closer to the photo's face; reconstruction loss)"
 # Why a face's brows and eyelids did not move (editor/glasses.py, whose test also fires on some bare
-# faces, fr_obama.jpg among them): said, so it is not taken for a fault.
+# faces: 13 of faces_dev's 150): said, so it is not taken for a fault.
 HELD_STILL = "; brows and eyelids kept still (maybe glasses: their frames would bend)"
 
 

@@ -5,10 +5,10 @@
 Reads the labelled CelebA faces (benchmarks/glasses_labels.json: the first 4,000 images of
 img_align_celeba_10k.zip, 224 with glasses), doubles each image back to CelebA's own
 178x218 (the zip holds them at half size), detects the face as the editor does, cuts the eye
-band and fits a class-balanced, L2-regularised logistic regression (scikit-learn, lbfgs:
-deterministic) on the band's HOG features, and sets its threshold (--threshold). It is then measured on faces_dev, which it never
-saw (benchmarks/glasses_accuracy.py), and the numbers go into the file's metadata. About two
-minutes on two CPU cores.
+band, fits a class-balanced, L2-regularised logistic regression (scikit-learn, lbfgs:
+deterministic) on the band's HOG features and sets its threshold (--threshold). It is then
+measured on faces_dev, which it never saw (benchmarks/glasses_accuracy.py), and the numbers go
+into the file's metadata. About three minutes on two CPU cores.
 """
 
 from __future__ import annotations

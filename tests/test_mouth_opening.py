@@ -118,6 +118,11 @@ def test_fill_colour_tints_dark_like_the_lips_and_bright_nearly_grey():
     assert np.allclose(colour[0, 0], [70.0, 30.0, 30.0])  # a mouth's inside: the lips' red in full
     assert np.abs(colour[0, 1] - 220.0).max() < 10.0  # teeth: a quarter of it
     assert HIGHLIGHT < 100
+    # In shadow: darker than the lips (mean luminance 120), the offset shrinks in proportion, as
+    # the same surface's colour does with less light; T's own lips (interior 0) keep it in full.
+    shaded = fill_colour(np.array([[40.0, 120.0, 40.0]]), lips, interior=np.array([[1.0, 1.0, 0.0]]), lips_level=120.0)
+    assert np.allclose(shaded[0, 0], 40.0 + lips / 3.0) and np.allclose(shaded[0, 2], 40.0 + lips)
+    assert np.allclose(shaded[0, 1], 120.0 + lips * (0.25 + 0.75 * 0.5))  # at the lips' level: only the teeth's fade
 
 
 def test_apply_change_draws_the_opening_at_photo_resolution_and_keeps_the_photos_own_interior():
