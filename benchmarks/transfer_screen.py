@@ -38,11 +38,15 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   of fill round openings the render already showed);
 - polylips: the lips the fill is drawn along joined by straight lines (editor/mouth_opening.SMOOTH_LIPS
   off, as until 2026-12-07: the opening's edges showed their polygon at photo resolution);
+- flatfill: the lips' colour offset added to a dark fill in full, whatever its luminance
+  (editor/mouth_colour.SHADED_FILL off, as until 2026-12-07: a dark mouth's inside went raw red);
 - crispfill: the fill's edge drawn a pixel wide whatever the photo's focus (editor/mouth_opening.MATCH_FOCUS
   off, as until 2026-12-07: on soft photos the opening looked pasted on);
 - stillbrows: the brows held still, shaded only by the residual (editor/transfer.MOVE_BROWS off, as
   until 2026-12-07);
 - stilllids: the eyelids held still (editor/transfer.MOVE_LIDS off, as until 2026-12-07);
+- framedlids: the eyelids move on faces with glasses too (editor/apply_edit.conditional_change holds
+  them still there, as the brows);
 - teethband-H: the cavity's growth stops in a band H crop pixels below the photo's moved upper
   inner lip, so a smile's upper teeth under a surprise's O stay (editor/mouth_darkening.TEETH_BAND,
   0: off, the default; docs/transfer_screens.md, not kept);
@@ -238,8 +242,10 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "uncovered": lambda: knees(cover_lips=False), "clean": lambda: reopened(clean=float(arg or 0.0)),
               "polylips": lambda: reopened(smooth=False),
               "crispfill": lambda: reopened(match_focus=False),
+              "flatfill": lambda: reopened(shaded=False),
               "stillbrows": lambda: knees(move_brows=False),
               "stilllids": lambda: knees(move_lids=False),
+              "framedlids": lambda: knees(move_lids=True),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
               "cap": lambda: knees(cap=float(arg or CAP)),
               "unrigid": lambda: knees(rigid_teeth=False),
@@ -256,7 +262,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, polylips, crispfill, stillbrows, stilllids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, polylips, crispfill, flatfill, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 
