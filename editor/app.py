@@ -15,7 +15,7 @@ them). Launching belongs to `python -m editor` (see `__main__.py`); Gradio 6
 takes the theme and CSS there, from `launch_options()`.
 
 Named API endpoints (see the page's "Use via API" link):
-- `/edit`    photo, expression, faces, seed, steps, restarts, strength, blend_mode, model, download_format
+- `/edit`    photo, expression, faces, seed, steps, restarts, strength, blend_mode, model, download_format, brows
              -> (before, after) images, the full-size photo (PNG or JPEG), a summary
 - `/explore` face, amount_1..amount_6, weight_angry..weight_neutral -> (before, after) after moving
              that face's z along the GANSpace directions and to those expression weights (call `/edit`
@@ -115,7 +115,7 @@ def _wire_edit_tab(page: SimpleNamespace, editor, store: SessionStore, scratch: 
     clear_notices = cleared(len(notices))  # in the browser, at once: a new action, so older notices go
     detect_outputs = [page.faces_found, page.faces_read, page.faces]
     edit_inputs = [page.photo, page.expression, page.faces, page.seed, page.steps, page.restarts, page.strength,
-                   page.blend_mode, page.model, page.download_format, session]  # session: the edit it replaces
+                   page.blend_mode, page.model, page.download_format, page.brows, session]  # session: the edit it replaces
     edit_outputs = [page.result, page.download_file, page.summary, session]
     moved = [session, page.explore_face, *sliders]  # the explore endpoint's inputs, and what follows a move
     explore_outputs = [page.result, session]

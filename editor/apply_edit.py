@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .blend import paste_back
-from .edits import EditSettings, FaceEdit
+from .edits import EditSettings, FaceEdit, holds_brows
 from .transfer import FaceChange, apply_change, face_change
 
 
@@ -42,7 +42,7 @@ def conditional_change(edit: FaceEdit, settings: EditSettings, **knobs: Any) -> 
     points = None
     if edit.source_points is not None and edit.target_points is not None:
         points = (edit.source_points, edit.target_points)
-    if edit.glasses:  # a frame's rims would bend with the brows and lids (glasses.py)
+    if holds_brows(settings.brows, edit.glasses):  # a frame's rims would bend with them (glasses.py)
         knobs.setdefault("move_brows", False)
         knobs.setdefault("move_lids", False)
     return face_change(edit.source, edit.generated, edit.aligned, mode=settings.blend_mode, points=points,

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--blend-mode", choices=("flow", "difference", "replace", "alpha", "poisson"), default=None,
                         help="how the edit reaches the photo (conditional: flow (default), difference, replace; "
                              "seed: alpha (default), poisson)")
+    parser.add_argument("--brows", choices=("auto", "move", "still"), default=None,
+                        help="whether the brows and eyelids move with the expression (conditional model, flow): "
+                             "auto (default: unless the face wears glasses, whose frames would bend), move or still")
     parser.add_argument("--format", choices=FORMATS, default="png",
                         help="file format of the edited photos: png (default, lossless), jpg or webp")
     parser.add_argument("--quality", type=_quality, default=95,
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                 start = time.perf_counter()
                 result = editor.edit(photo, expression, faces=faces, seed=args.seed, steps=args.steps,
                                      restarts=args.restarts, strength=args.strength, blend_mode=args.blend_mode,
-                                     model=args.model)
+                                     model=args.model, brows=args.brows)
                 out = out_for[expression]
                 try:
                     save_photo(to_pil(photo, result.image), out, exif=photo.exif, quality=args.quality)

@@ -14,7 +14,7 @@ import gradio as gr
 from gan.data import EXPRESSIONS
 
 from . import validate
-from .edits import BLEND_MODES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
+from .edits import BLEND_MODES, BROW_CHOICES, DEFAULT_INVERSION, DEFAULT_STRENGTH, MAX_STRENGTH
 from .page_images import DOWNLOAD_FORMATS, example_photos
 from .page_parts import NO_RESET, default_expression, direction_slider
 from .page_text import (BLEND_INFO, EXPLORE_INTRO, RESTARTS_INFO, RESTARTS_LABEL, STEPS_INFO, STEPS_LABEL,
@@ -82,6 +82,10 @@ def lay_out_edit_tab(editor: Editor, store: SessionStore) -> SimpleNamespace:
                 blend_mode = gr.Radio(list(BLEND_MODES[editor.default_model]),
                                       value=BLEND_MODES[editor.default_model][0], label="Blend mode",
                                       info=BLEND_INFO[editor.default_model], elem_id="blend-mode")
+                brows = gr.Radio(list(BROW_CHOICES), value=BROW_CHOICES[0], label="Brows and eyelids",
+                                 info="auto: they move with the expression unless the face wears glasses "
+                                      "(a frame would bend with them); move: always; still: never",
+                                 elem_id="brows")
                 download_format = gr.Radio(list(DOWNLOAD_FORMATS), value="PNG", label="Download as",
                                            info="PNG: lossless; JPEG (quality 95): a tenth of the time to write "
                                                 "and a fifth of the size, for large photos",
@@ -117,7 +121,7 @@ def lay_out_edit_tab(editor: Editor, store: SessionStore) -> SimpleNamespace:
     return SimpleNamespace(
         session=session, photo=photo, open_file=open_file, photo_notice=photo_notice, faces_found=faces_found,
         faces_read=faces_read, faces=faces, expression=expression, strength=strength, seed=seed,
-        edit_button=edit_button, edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode,
+        edit_button=edit_button, edit_notice=edit_notice, steps=steps, restarts=restarts, model=model, blend_mode=blend_mode, brows=brows,
         download_format=download_format, result=result,
         summary=summary, download=download, download_file=download_file, download_notice=download_notice,
         closeup=closeup, explore_panel=explore_panel, explore_intro=explore_intro, explore_face=explore_face,

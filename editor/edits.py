@@ -38,6 +38,16 @@ DEFAULT_STRENGTH = {"conditional": 1.75, "seed": 1.0}
 # 100 x 2 71.4% / 53.8%: 100 x 1 stays.
 # The seed's generators keep invert's defaults (bank starts, 30 x 4).
 DEFAULT_INVERSION = {"conditional": (100, 1), "seed": (DEFAULT_STEPS, DEFAULT_RESTARTS)}
+# Whether the conditional model's edit moves the brows and eyelids: "auto" unless the face wears
+# glasses (glasses.py: a frame's rims would bend with them), "move" always (the test also flags
+# some bare faces), "still" never. The first is the default.
+BROW_CHOICES = ("auto", "move", "still")
+
+
+def holds_brows(brows: str, glasses: bool) -> bool:
+    """Whether an edit with the `brows` choice keeps the brows and eyelids of a face (`glasses`:
+    what the glasses test said of it) still."""
+    return brows == "still" or (brows == "auto" and glasses)
 
 
 def count_faces(count: int) -> str:
@@ -53,14 +63,15 @@ class EditSettings:
     blend_mode: str = "flow"  # one of BLEND_MODES[model]
     seed: int = 0
     model: str = "conditional"
+    brows: str = BROW_CHOICES[0]  # one of BROW_CHOICES (the conditional model's flow transfer)
 
 
 def edit_settings(model: str, expression: str, expressions: tuple[str, ...], *, steps: int | None = None,
                   restarts: int | None = None, strength: float | None = None, blend_mode: str | None = None,
-                  seed: int = 0) -> EditSettings:
+                  seed: int = 0, brows: str | None = None) -> EditSettings:
     """An edit's settings with each model's defaults filled in; ValueError (saying what is
-    allowed) for an expression the model does not have, a blend mode of the other model or a
-    strength out of its range."""
+    allowed) for an expression the model does not have, a blend mode of the other model, a
+    strength out of its range or an unknown brows choice."""
     if expression not in expressions:
         raise ValueError(f"unknown expression {expression!r}; choose one of {', '.join(expressions)}")
     blend_mode = blend_mode or BLEND_MODES[model][0]
@@ -73,7 +84,10 @@ def edit_settings(model: str, expression: str, expressions: tuple[str, ...], *, 
                          f"got {strength}")
     steps = DEFAULT_INVERSION[model][0] if steps is None else steps
     restarts = DEFAULT_INVERSION[model][1] if restarts is None else restarts
-    return EditSettings(steps, restarts, strength, blend_mode, seed, model)
+    brows = BROW_CHOICES[0] if brows is None else brows
+    if brows not in BROW_CHOICES:
+        raise ValueError(f"unknown brows choice {brows!r}; choose one of {', '.join(BROW_CHOICES)}")
+    return EditSettings(steps, restarts, strength, blend_mode, seed, model, brows)
 
 
 @dataclass(frozen=True)

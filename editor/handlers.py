@@ -192,7 +192,8 @@ def detect_faces(editor, photo: str | None):
 
 def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, faces: list[int] | None,
                seed: float, steps: float, restarts: float, strength: float, blend_mode: str, model: str | None = None,
-               download_format: str | None = None, previous: Session | None = None, progress=gr.Progress(), *,
+               download_format: str | None = None, brows: str | None = None, previous: Session | None = None,
+               progress=gr.Progress(), *,
                full_size: bool = True) -> tuple:
     """Change the expression of the faces in a photo.
 
@@ -212,6 +213,9 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
             the photo) or "seed" (the seed's per-expression generators)
         download_format: the full-size edited photo's format: "PNG" (default, lossless) or "JPEG"
             (quality 95: a tenth of the time to write and a fifth of the size)
+        brows: whether the brows and eyelids move with the expression (the conditional model's
+            "flow"): "auto" (default: unless the face wears glasses, whose frames would bend),
+            "move" or "still"
     Returns:
         (original, edited) display-sized images, the full-size edited photo (PNG or JPEG, with the
         original's EXIF but not its GPS position), and a summary
@@ -228,7 +232,7 @@ def edit_photo(editor, store: SessionStore, photo: str | None, expression: str, 
         expression = validate.one_of("expression", expression, editor.expressions_of(model), editor.unavailable)
         strength, blend_mode = validate.model_defaults(model, editor.default_model, strength, blend_mode)
         options = validate.edit_options(faces=faces, seed=seed, steps=steps, restarts=restarts, strength=strength,
-                                        blend_mode=blend_mode or None, model=model)
+                                        blend_mode=blend_mode or None, model=model, brows=brows)
     except validate.ArgumentError as exc:
         raise bad_argument(exc) from None
 

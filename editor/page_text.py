@@ -111,7 +111,8 @@ def download_name(result: EditResult) -> str:
 FIT_ERROR = "match error {:.3f} (lower: closer to the photo's face; reconstruction loss)"
 # Why a face's brows and eyelids did not move (editor/glasses.py, whose test also fires on some bare
 # faces: 13 of faces_dev's 150): said, so it is not taken for a fault.
-HELD_STILL = "; brows and eyelids kept still (maybe glasses: their frames would bend)"
+HELD_STILL = ("; brows and eyelids kept still (maybe glasses: their frames would bend; to move them "
+              "anyway, set *Brows and eyelids* to move)")
 
 
 def edit_summary(editor: Editor, result: EditResult) -> str:
@@ -124,7 +125,9 @@ def edit_summary(editor: Editor, result: EditResult) -> str:
             if f.after.expression != result.expression:  # how far it got, where it does not read so yet
                 line += f" ({result.expression} itself: {f.after.probabilities.get(result.expression, 0.0):.0%})"
             line += "; "
-        held = HELD_STILL if f.source_points is not None and f.glasses else ""  # landmarks: the conditional model's
+        # Said only where the glasses test decided (brows "auto"), not where the visitor chose "still".
+        auto = result.settings.brows == "auto" and result.settings.blend_mode == "flow"
+        held = HELD_STILL if auto and f.source_points is not None and f.glasses else ""  # landmarks: the conditional model's
         lines.append(line + FIT_ERROR.format(f.loss) + held)
     if editor.classifier is None and editor.classifier_problem:
         lines.append(f"\n_{editor.classifier_problem}_")

@@ -154,17 +154,18 @@ class Editor(ModelChoice):
     def edit(self, image, expression: str, *, faces: list[int] | None = None, seed: int = 0,
              steps: int | None = None, restarts: int | None = None, strength: float | None = None,
              blend_mode: str | None = None, model: str | None = None, progress_fn: ProgressFn | None = None,
-             name: str | None = None) -> EditResult:
+             name: str | None = None, brows: str | None = None) -> EditResult:
         """Edit the chosen faces (all by default) of a photo to `expression`.
 
         `strength` is how far: 0 returns the photo unchanged, 1 is the full
         expression, up to 2 exaggerates it (the seed model stops at 1); None:
         DEFAULT_STRENGTH[model].
         `model` is "conditional" (default) or "seed"; `blend_mode` one of
-        BLEND_MODES[model] (None: that model's default)."""
+        BLEND_MODES[model] (None: that model's default); `brows` one of BROW_CHOICES
+        (None: "auto", the brows and eyelids move unless the face wears glasses)."""
         model = self.usable_model(model)
         settings = edit_settings(model, expression, self.expressions_of(model), steps=steps, restarts=restarts,
-                                 strength=strength, blend_mode=blend_mode, seed=seed)
+                                 strength=strength, blend_mode=blend_mode, seed=seed, brows=brows)
         report = progress_fn or (lambda fraction, message: None)
         photo = image if isinstance(image, Photo) else read_photo(image, name=name)
         report(0.0, "finding faces")

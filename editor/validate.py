@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from .edits import BLEND_MODES, DEFAULT_STRENGTH, MAX_STRENGTH
+from .edits import BLEND_MODES, BROW_CHOICES, DEFAULT_STRENGTH, MAX_STRENGTH
 
 STEPS = (5, 500)  # inversion steps per restart
 RESTARTS = (1, 16)  # inversion restarts
@@ -95,7 +95,7 @@ def model_defaults(model: str, page_model: str, strength: object, blend_mode: ob
 
 
 def edit_options(*, faces: object, seed: object, steps: object, restarts: object, strength: object,
-                 blend_mode: object, model: str = "conditional") -> dict:
+                 blend_mode: object, model: str = "conditional", brows: object = None) -> dict:
     """The keyword arguments of `Editor.edit` for what an /edit request sent. None (or a
     missing value) means the default; anything else must be in the page's range."""
     return {
@@ -108,6 +108,7 @@ def edit_options(*, faces: object, seed: object, steps: object, restarts: object
         "blend_mode": None if blend_mode is None else one_of(f"blend_mode (for the {model} model)", blend_mode,
                                                              BLEND_MODES[model]),
         "model": model,
+        "brows": None if brows is None or brows == "" else one_of("brows", brows, BROW_CHOICES),
     }
 
 

@@ -143,7 +143,7 @@ def test_api_lists_the_named_endpoints(url):
     names = {name: [p["parameter_name"] for p in endpoints[name]["parameters"]] for name in endpoints}
     # every parameter by its name (a client can pass them by keyword), none as param_N
     assert names["/edit"] == ["photo", "expression", "faces", "seed", "steps", "restarts", "strength", "blend_mode",
-                              "model", "download_format"]
+                              "model", "download_format", "brows"]
     amounts = [f"amount_{k}" for k in range(1, 7)]
     assert names["/random"] == ["expression", "seed", *amounts, "truncation"]
     assert names["/explore"] == ["face", *amounts, *(f"weight_{e}" for e in EXPRESSIONS)]

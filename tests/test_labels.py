@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from editor.edits import EditSettings
 from editor.page_text import EXPLORE_INTRO, RANDOM_INTRO, example_label
 
 JARGON = ["Seed", "Inversion steps", "Restarts", "Truncation", "GANSpace", "reconstruction loss", "latent"]
@@ -40,13 +41,18 @@ def test_the_edit_summary_says_what_the_loss_means(editor):
     from editor.page_text import edit_summary
 
     face = SimpleNamespace(index=0, before=None, after=None, loss=0.0821, source_points=None, glasses=True)
-    result = SimpleNamespace(expression="sad", faces=[face], photo=SimpleNamespace(notes=[]))
+    result = SimpleNamespace(expression="sad", faces=[face], photo=SimpleNamespace(notes=[]), settings=EditSettings())
     line = edit_summary(editor, result).splitlines()[1]
     assert line == "- Face 1: match error 0.082 (lower: closer to the photo's face; reconstruction loss)"
     # With landmarks (the conditional model) a face with glasses is told why its brows stayed.
     face.source_points = np.zeros((68, 2))
-    assert edit_summary(editor, result).splitlines()[1].endswith("; brows and eyelids kept still "
-                                                                 "(maybe glasses: their frames would bend)")
+    assert edit_summary(editor, result).splitlines()[1].endswith("; brows and eyelids kept still (maybe glasses: "
+                                                                 "their frames would bend; to move them anyway, "
+                                                                 "set *Brows and eyelids* to move)")
+    for brows in ("move", "still"):  # the visitor's own choice: nothing to explain
+        result.settings = EditSettings(brows=brows)
+        assert "glasses" not in edit_summary(editor, result)
+    result.settings = EditSettings()
     face.glasses = False
     assert "glasses" not in edit_summary(editor, result)
 
@@ -64,7 +70,8 @@ def test_the_edit_summary_names_the_target_only_where_the_face_does_not_read_as_
                              source_points=None, glasses=True)
     short = SimpleNamespace(index=1, before=guess("happy", 0.85), after=guess("happy", 0.6, surprise=0.2), loss=0.05,
                             source_points=None, glasses=True)
-    result = SimpleNamespace(expression="surprise", faces=[landed, short], photo=SimpleNamespace(notes=[]))
+    result = SimpleNamespace(expression="surprise", faces=[landed, short], photo=SimpleNamespace(notes=[]),
+                             settings=EditSettings())
     title, first, second = edit_summary(editor, result).splitlines()[:3]
     assert title == "**surprise**: edited 2 faces."  # not "2 face(s)"
     assert first.startswith("- Face 1: reads as **happy 85%** before, **surprise 63%** after; match error")

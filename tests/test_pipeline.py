@@ -288,6 +288,17 @@ def test_cli_edits_photos_and_carries_on_past_a_bad_one(tmp_path, capsys):
         assert out is not None and out.shape[:2] == Image.open(source).size[::-1]
 
 
+def test_cli_brows_flag_reaches_the_edit(editor, tmp_path, monkeypatch):
+    monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)
+    asked = []
+    real_edit = Editor.edit
+    monkeypatch.setattr(Editor, "edit", lambda self, *a, **k: asked.append(k["brows"]) or real_edit(self, *a, **k))
+    fast = ["--expression", "surprise", "--device", "cpu", "--steps", "5", "--restarts", "1"]
+    for flags in ([], ["--brows", "still"]):
+        assert edit_main([str(PHOTOS / "fr_obama_small.jpg"), "--output-dir", str(tmp_path / "out"), *fast, *flags]) == 0
+    assert asked == [None, "still"]
+
+
 @requires(TWO)
 def test_cli_edits_every_face_unless_told_which(editor, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(Editor, "load", lambda *args, **kwargs: editor)  # loaded once for the four runs
@@ -617,6 +628,31 @@ def test_edit_settings_fill_each_models_defaults_and_refuse_what_does_not_apply(
         edit_settings("seed", "sad", ("sad",), strength=1.2)
     with pytest.raises(ValueError, match="unknown expression 'happy'; choose one of sad"):
         edit_settings("seed", "happy", ("sad",))
+    assert conditional.brows == "auto" and edit_settings("conditional", "happy", EXPRESSIONS, brows="move").brows == "move"
+    with pytest.raises(ValueError, match="unknown brows choice 'up'; choose one of auto, move, still"):
+        edit_settings("conditional", "happy", EXPRESSIONS, brows="up")
+
+
+def test_the_brows_choice_decides_whether_brows_and_lids_move_whatever_the_glasses_test_said():
+    from types import SimpleNamespace
+
+    from editor.apply_edit import conditional_change
+    from editor.edits import EditSettings, holds_brows
+    from tests.test_mouth_opening import _closed_mouth_face
+
+    assert [holds_brows(choice, glasses) for choice in ("auto", "move", "still") for glasses in (True, False)] == \
+        [True, False, False, False, True, True]
+    source = _closed_mouth_face()
+    target = source.copy()
+    target[17:27, 1] -= 2.0  # surprise: the brows rise
+    face = np.full((48, 48), 128, np.uint8)
+    edit = SimpleNamespace(source=face, generated=face, aligned=face, source_points=source, target_points=target,
+                           glasses=True)
+    moved = {choice: float(np.abs(conditional_change(edit, EditSettings(brows=choice)).flow).max())
+             for choice in ("auto", "move", "still")}
+    assert moved["auto"] < 1e-3 and moved["still"] < 1e-3 and moved["move"] > 1.0
+    edit.glasses = False
+    assert np.abs(conditional_change(edit, EditSettings()).flow).max() > 1.0
 
 
 @requires(OBAMA)

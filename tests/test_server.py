@@ -80,10 +80,16 @@ def test_edit_arguments_in_the_forms_clients_send():
     options = validate.edit_options(faces=["1", 0.0, "0"], seed="7", steps=30.0, restarts="4", strength="0.5",
                                     blend_mode="poisson", model="seed")
     assert options == {"faces": [0, 1], "seed": 7, "steps": 30, "restarts": 4, "strength": 0.5,
-                       "blend_mode": "poisson", "model": "seed"}
+                       "blend_mode": "poisson", "model": "seed", "brows": None}
     assert validate.edit_options(faces=[], seed=None, steps=None, restarts=None, strength=None,
                                  blend_mode=None) == {"faces": None, "seed": 0, "steps": None, "restarts": None,
-                                                      "strength": None, "blend_mode": None, "model": "conditional"}
+                                                      "strength": None, "blend_mode": None, "model": "conditional",
+                                                      "brows": None}
+    assert validate.edit_options(faces=None, seed=0, steps=None, restarts=None, strength=None, blend_mode=None,
+                                 brows="still")["brows"] == "still"
+    with pytest.raises(validate.ArgumentError, match="brows must be one of auto, move, still; got 'up'"):
+        validate.edit_options(faces=None, seed=0, steps=None, restarts=None, strength=None, blend_mode=None,
+                              brows="up")
     assert validate.face_numbers("2") == [2] and validate.face_numbers(None) is None
     with pytest.raises(validate.ArgumentError, match="amount_2 must be a number, got nan"):
         validate.amounts([0.0, float("nan")], 3.0)
