@@ -312,6 +312,21 @@ def test_a_visitors_new_edit_replaces_their_previous_one_and_evicts_no_one_else(
 
 
 @requires(OBAMA_SMALL)
+def test_the_edit_handler_passes_the_brows_choice_and_refuses_an_unknown_one(editor):
+    store = SessionStore(Scratch())
+    (_, moved), _, _, session = edit_photo(editor, store, str(OBAMA_SMALL), "surprise", [], progress=no_progress,
+                                           brows="move", **EDIT_DEFAULTS)
+    assert session.edit.settings.brows == "move"
+    (_, still), _, _, session = edit_photo(editor, store, str(OBAMA_SMALL), "surprise", [], progress=no_progress,
+                                           brows="still", previous=session, **EDIT_DEFAULTS)
+    assert session.edit.settings.brows == "still"
+    assert not np.array_equal(np.asarray(PIL.Image.open(moved)), np.asarray(PIL.Image.open(still)))  # brows moved
+    with pytest.raises(gr.Error, match="brows must be one of auto, move, still; got 'up'"):
+        edit_photo(editor, store, str(OBAMA_SMALL), "surprise", [], progress=no_progress, brows="up",
+                   **EDIT_DEFAULTS)
+
+
+@requires(OBAMA_SMALL)
 def test_the_edit_handler_ends_the_visitors_previous_edit_only_when_the_new_one_is_made(editor):
     store = SessionStore(Scratch())
     _, first_download, _, first = edit_photo(editor, store, str(OBAMA_SMALL), "happy", [], progress=no_progress,
