@@ -7,6 +7,8 @@ import argparse
 import numpy as np
 import pytest
 
+from editor.edits import EditSettings
+
 from .conftest import benchmark_module
 
 
@@ -85,7 +87,7 @@ def test_relative_variants_set_the_knee(screen):
     face = rng.integers(60, 200, (48, 48)).astype(np.uint8)
     edit = SimpleNamespace(source=face, generated=np.clip(face.astype(int) + 20, 0, 255).astype(np.uint8),
                            aligned=face, source_points=None, target_points=None, glasses=False)
-    settings = SimpleNamespace(blend_mode="flow")
+    settings = EditSettings()
     changes = {spec: screen.variant(spec)[1](None, None, edit, settings, 0)
                for spec in ("relative-none", "relative-0.4", "relative-1")}
     assert changes["relative-none"].level is None
@@ -101,7 +103,7 @@ def test_cavity_variants_set_the_cavity_knee(screen):
     target[30:38, 20:28] = 10  # an opening mouth the render draws
     target[14:22, 11:19] = 10  # and a darkened eye socket
     edit = SimpleNamespace(source=source, generated=target, aligned=source, source_points=None, target_points=None, glasses=False)
-    settings = SimpleNamespace(blend_mode="flow")
+    settings = EditSettings()
     changes = {spec: screen.variant(spec)[1](None, None, edit, settings, 0)
                for spec in ("cavity-none", "cavity-0.3", "cavity-0.6", "cavity-anywhere", "default")}
     assert changes["cavity-none"].cavity is None and changes["cavity-none"].level is not None
@@ -127,7 +129,7 @@ def test_moustache_variant_keeps_a_dark_upper_lip_dark_and_stray_variants_set_th
     target = photo.copy()
     target[31:34, 16:33] = 170  # the target render has none: the change lightens it
     edit = SimpleNamespace(source=photo, generated=target, aligned=photo, source_points=points, target_points=points, glasses=False)
-    settings = SimpleNamespace(blend_mode="flow")
+    settings = EditSettings()
     plain, default, kept = (screen.variant(spec)[1](None, None, edit, settings, 0)
                             for spec in ("moustache-none", "default", "moustache-0.5"))
     assert plain.residual[32, 24] > 50 and default.residual[32, 24] < 0.2 * plain.residual[32, 24]
