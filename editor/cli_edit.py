@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from gan.data import EXPRESSIONS
 
-from .edits import count_faces
+from .edits import BROW_CHOICES, count_faces
 from .output_names import FORMATS, distinct_photos, output_paths, without_earlier_outputs
 
 if TYPE_CHECKING:  # the models load only when a command runs (--help stays fast)
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--blend-mode", choices=("flow", "difference", "replace", "alpha", "poisson"), default=None,
                         help="how the edit reaches the photo (conditional: flow (default), difference, replace; "
                              "seed: alpha (default), poisson)")
-    parser.add_argument("--brows", choices=("auto", "move", "still"), default=None,
+    parser.add_argument("--brows", choices=BROW_CHOICES, default=None,
                         help="whether the brows and eyelids move with the expression (conditional model, flow): "
                              "auto (default: unless the face wears glasses, whose frames would bend), move or still")
     parser.add_argument("--format", choices=FORMATS, default="png",

@@ -118,6 +118,9 @@ HELD_STILL = ("; brows and eyelids kept still (maybe glasses: their frames would
 def edit_summary(editor: Editor, result: EditResult) -> str:
     """What was done, and what the expression classifier reads before and after each face."""
     lines = [f"**{result.expression}**: edited {count_faces(len(result.faces))}."]
+    # Held still is said only where the glasses test decided (brows "auto"), not where the visitor
+    # chose "still", and only for the flow transfer, the one that moves them.
+    auto = result.settings.brows == "auto" and result.settings.blend_mode == "flow"
     for f in result.faces:
         line = f"- Face {f.index + 1}: "
         if f.before is not None and f.after is not None:
@@ -125,8 +128,6 @@ def edit_summary(editor: Editor, result: EditResult) -> str:
             if f.after.expression != result.expression:  # how far it got, where it does not read so yet
                 line += f" ({result.expression} itself: {f.after.probabilities.get(result.expression, 0.0):.0%})"
             line += "; "
-        # Said only where the glasses test decided (brows "auto"), not where the visitor chose "still".
-        auto = result.settings.brows == "auto" and result.settings.blend_mode == "flow"
         held = HELD_STILL if auto and f.source_points is not None and f.glasses else ""  # landmarks: the conditional model's
         lines.append(line + FIT_ERROR.format(f.loss) + held)
     if editor.classifier is None and editor.classifier_problem:
