@@ -208,3 +208,26 @@ def test_landmark_accuracy_takes_mtcnn_points_from_dlibs_68_and_scales_by_the_ey
     assert landmark_accuracy.landmark_error(reference + (0, 2), reference) == pytest.approx(0.1)  # 2 px of 20
     parser = landmark_accuracy.build_parser()
     assert "--limit" in refused(parser, ["--limit", "0"], capsys)
+
+
+def test_latency_against_pairs_rounds_and_skips_stages_one_side_lacks():
+    latency_against = benchmark_module("latency_against")
+    row = {"date": "2026-12-07", "repeats": 5, "edit": {"p50_ms": 500.0, "p95_ms": 600.0},
+           "detect": {"p50_ms": 100.0, "p95_ms": 120.0}}
+    assert latency_against.stage_p50(row) == {"edit": 500.0, "detect": 100.0}
+    # The machine slows down in round 2 for both sides: the paired ratio stays 0.9.
+    here = [{"edit": 450.0, "detect": 100.0, "new": 3.0}, {"edit": 540.0, "detect": 120.0, "new": 3.0}]
+    there = [{"edit": 500.0, "detect": 100.0}, {"edit": 600.0, "detect": 120.0}]
+    table = latency_against.compare(here, there)
+    assert set(table) == {"edit", "detect"}  # "new" is timed only here
+    assert table["edit"]["ratio"] == pytest.approx(0.9) and table["edit"]["low"] == table["edit"]["high"]
+    assert table["edit"]["here_ms"] == 495.0 and table["edit"]["there_ms"] == 550.0
+    assert table["detect"]["ratio"] == 1.0
+
+
+def test_latency_against_refuses_what_is_not_a_commit(capsys):
+    latency_against = benchmark_module("latency_against")
+    with pytest.raises(SystemExit, match="is not a commit of this repository"):
+        latency_against.resolve("no-such-revision-anywhere")
+    assert "--rounds: must be a whole number >= 1" in refused(latency_against.build_parser(),
+                                                              ["HEAD", "--rounds", "0"], capsys)
