@@ -243,6 +243,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "polylips": lambda: reopened(smooth=False),
               "crispfill": lambda: reopened(match_focus=False),
               "flatfill": lambda: reopened(shaded=False),
+              "greylight": lambda: knees(skin_light=False),
               "stillbrows": lambda: knees(move_brows=False),
               "stilllids": lambda: knees(move_lids=False),
               "framedlids": lambda: knees(move_lids=True),
@@ -262,7 +263,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, polylips, crispfill, flatfill, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, polylips, crispfill, flatfill, greylight, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

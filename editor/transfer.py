@@ -12,7 +12,9 @@ sharp photo, but the difference between two renders says what moves:
    flow between the renders (OpenCV DIS), which finds almost no motion;
 2. what motion cannot explain (an opening mouth, teeth, creases, shading):
    the residual T - warp(S), low-passed, scaled to the face's own contrast,
-   added to the luminance only (R, G and B by the same amount, so Cr and Cb stay);
+   added to the luminance only: a darkening to R, G and B by the same amount, a brightening in
+   the proportions of the face's own skin colour (skin_light.py: added alike, it washed warm and
+   dark skin out to grey);
    a brightening fades where the photo is much darker than the render (DARK_KNEE),
    so a moustache the render lacks does not turn grey, and around the mouth
    (mouth_darkening.py) a darkening grows where the model opens a dark mouth over
@@ -46,6 +48,7 @@ from .motion import CAP, RIGID_TEETH, brow_flow, landmark_flow, lid_flow, parted
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
 from .mouth_opening import (COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
                             mouth_opening, own_mouth_moved)
+from .skin_light import SKIN_LIGHT, brighten_in, skin_tint
 
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
@@ -119,6 +122,8 @@ class FaceChange:
     cavity_level: np.ndarray | None = None
     # Where the motion parts the photo's lips and what shows between them (mouth_opening.py), or None.
     opening: MouthOpening | None = None
+    # A brightening added in the face's skin colour (skin_light.py), not in grey.
+    skin_light: bool = False
 
     def __post_init__(self) -> None:
         if (self.cavity is None) != (self.cavity_level is None):
@@ -134,7 +139,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 stray_depth: float = STRAY_DEPTH, moustache_low: float | None = MOUSTACHE_LOW,
                 teeth_band: float = TEETH_BAND, rigid_teeth: bool = RIGID_TEETH,
                 teeth_depth: float | None = TEETH_DEPTH, cap: float = CAP, teeth_skin: float = TEETH_SKIN,
-                move_brows: bool = MOVE_BROWS, move_lids: bool = MOVE_LIDS) -> FaceChange:
+                move_brows: bool = MOVE_BROWS, move_lids: bool = MOVE_LIDS,
+                skin_light: bool = SKIN_LIGHT) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -147,7 +153,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     `teeth_band`: mouth_darkening.TEETH_BAND (0: off; with an opening only); `rigid_teeth`:
     motion.RIGID_TEETH, `cap`: motion.CAP (with `points` only; rigid_teeth with mouth_fill only);
     `teeth_depth`: mouth_darkening.TEETH_DEPTH (None: off; with an opening only); `teeth_skin`:
-    mouth_opening.TEETH_SKIN; `move_brows`, `move_lids`: MOVE_BROWS, MOVE_LIDS (with `points` only)."""
+    mouth_opening.TEETH_SKIN; `move_brows`, `move_lids`: MOVE_BROWS, MOVE_LIDS (with `points` only);
+    `skin_light`: skin_light.SKIN_LIGHT."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -214,7 +221,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if offset is not None:
         residual, level, cavity, cavity_level = (None if field is None else warp_crop(field, offset)
                                                  for field in (residual, level, cavity, cavity_level))
-    return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level, opening)
+    return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level, opening, skin_light)
 
 
 def _weighted_mean(image: np.ndarray, weights: np.ndarray) -> float:
@@ -269,7 +276,10 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
         weight = sample(np.ascontiguousarray(change.cavity))
         gain = 1.0 + (np.clip(luma / level, 1.0, CAVITY_GAIN) - 1.0) * weight
         residual = np.where(residual < 0, residual * gain, residual)
-    edited = warped + residual[..., None]
+    if change.skin_light:  # light on skin has the skin's colour
+        edited = warped + brighten_in(residual, skin_tint(region, mask))
+    else:
+        edited = warped + residual[..., None]
     if change.opening is not None:
         edited = fill_opening(edited, warped, region, change.opening, to_photo, box, (map_x, map_y), sample_cubic=(crop_x, crop_y))
     mixed = region + mask[..., None] * (edited - region)

@@ -1,0 +1,65 @@
+"""A brightening in the colour of the face's own skin, not in grey.
+
+The residual (transfer.py) is the model's change in grey levels. Added to R, G and B alike, a
+brightening keeps the pixel's differences between channels while its level rises, so warm skin
+loses saturation: fr_obama.jpg's upper lip and chin at every target but happy, dev122's and
+dev130's cheeks, come out a flat grey-beige wash ("ashy"). Light reflected by skin has the skin's
+colour, so more light on it adds R, G and B in the skin's proportions: the brightening r is added
+as r x `tint`, the face's median skin colour over its luminance (BT.601 luma of `tint` is 1, so
+the luminance still rises by r: the judges, who read grey, see the same change).
+
+The pixel's own colour (tried: docs/transfer_screens.md) multiplies whatever cast a dark pixel has
+(a black moustache went teal, a brown one orange); one tint per face cannot: a dark feature the
+brightening still reaches (the knees and the moustache shield fade most of it) turns a shade of
+the skin's brown instead of grey. Darkening stays grey: subtracted alike, a shadow keeps the
+colour a deepened mouth or crease has (docs/transfer_screens.md, "A darkening as a shade").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The brightening is added in the skin's colour (True) or in grey (False: R, G, B alike).
+SKIN_LIGHT = True
+BT601 = np.array([0.299, 0.587, 0.114], np.float32)
+# Skin is the oval's pixels between these percentiles of luminance (not hair, brows, pupils,
+# nostrils, nor teeth, eye whites and specular highlights).
+SKIN_PERCENTILES = (25.0, 90.0)
+# Chroma farther than this share of the luminance from grey is clipped (a red cast, a gel light):
+# a tint stays a skin's.
+MAX_CHROMA = 0.5
+SAMPLES = 20_000  # pixels the median is taken over: a 24 MP photo's face has millions
+
+
+def skin_tint(region: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """[3] float32: the median R, G, B over the median luminance of the skin of `region` ([h, w, 3]
+    float32) where `weight` ([h, w]) > 0.5 (the face's oval), scaled so its BT.601 luma is 1;
+    (1, 1, 1) where there is no such pixel or no light."""
+    # Every step-th row and column first: a 24 MP photo's face box is some 9 M pixels, and this runs
+    # at each slider move.
+    step = max(1, int(np.sqrt(weight.size / (4 * SAMPLES))))
+    inside = region[::step, ::step][weight[::step, ::step] > 0.5]
+    if inside.shape[0] > SAMPLES:  # an even spread of the face, the same every time
+        inside = inside[np.linspace(0, inside.shape[0] - 1, SAMPLES).astype(np.int64)]
+    grey = np.ones(3, np.float32)
+    if inside.shape[0] == 0:
+        return grey
+    luma = inside @ BT601
+    low, high = np.percentile(luma, SKIN_PERCENTILES)
+    skin = inside[(luma >= low) & (luma <= high)]
+    if skin.shape[0] == 0:
+        return grey
+    colour = np.median(skin, axis=0)
+    level = float(colour @ BT601)
+    if level < 1.0:
+        return grey
+    tint = np.clip(colour / level, 1.0 - MAX_CHROMA, 1.0 + MAX_CHROMA)
+    return (tint / float(tint @ BT601)).astype(np.float32)
+
+
+def brighten_in(residual: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    """[h, w, 3] float32: what to add to R, G and B for `residual` ([h, w], grey levels): its
+    brightening times `tint` ([3], luma 1), its darkening alike in every channel."""
+    tint = np.asarray(tint, np.float32)
+    bright = np.maximum(residual, 0.0)[..., None]
+    return (residual[..., None] + bright * (tint - 1.0)).astype(np.float32)

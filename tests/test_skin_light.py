@@ -1,0 +1,64 @@
+"""A brightening in the face's skin colour (editor/skin_light.py): the luminance moves as the
+residual says, the colour keeps the skin's proportions, one tint per face from its skin only."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from editor.skin_light import BT601, MAX_CHROMA, brighten_in, skin_tint
+from editor.transfer import FaceChange, apply_change, face_change
+
+SKIN = np.array([180.0, 120.0, 90.0], np.float32)
+
+
+def test_the_tint_is_the_skins_colour_over_its_luminance():
+    region = np.broadcast_to(SKIN, (60, 60, 3)).astype(np.float32)
+    tint = skin_tint(region, np.ones((60, 60), np.float32))
+    assert abs(float(tint @ BT601) - 1.0) < 1e-5
+    assert np.allclose(tint, SKIN / float(SKIN @ BT601), atol=1e-4)
+
+
+def test_hair_teeth_and_what_lies_outside_the_oval_do_not_colour_the_tint():
+    rng = np.random.default_rng(0)
+    region = np.broadcast_to(SKIN, (100, 100, 3)).astype(np.float32) + rng.normal(0, 3, (100, 100, 3)).astype(np.float32)
+    region[:20] = (20, 20, 60)  # dark blue-black hair: below the skin's percentiles
+    region[90:, :5] = (250, 250, 250)  # a highlight or teeth: above them
+    weight = np.ones((100, 100), np.float32)
+    weight[:, 80:] = 0.0
+    region[:, 80:] = (0, 255, 0)  # the background, outside the oval
+    tint = skin_tint(region, weight)
+    assert np.allclose(tint, SKIN / float(SKIN @ BT601), atol=0.03)
+
+
+def test_no_skin_or_no_light_gives_grey_and_a_cast_is_clipped():
+    assert np.array_equal(skin_tint(np.zeros((10, 10, 3), np.float32), np.ones((10, 10))), np.ones(3, np.float32))
+    assert np.array_equal(skin_tint(np.full((10, 10, 3), 100, np.float32), np.zeros((10, 10))), np.ones(3, np.float32))
+    assert np.allclose(skin_tint(np.full((10, 10, 3), 100, np.float32), np.ones((10, 10))), 1.0)  # a grey photo stays grey
+    red = np.broadcast_to(np.float32([255, 10, 10]), (10, 10, 3))  # a red gel light
+    tint = skin_tint(red, np.ones((10, 10)))
+    assert abs(float(tint @ BT601) - 1.0) < 1e-5
+    assert tint.max() / tint.min() <= (1 + MAX_CHROMA) / (1 - MAX_CHROMA) + 1e-4
+
+
+def test_a_brightening_moves_the_luminance_by_the_residual_and_a_darkening_stays_grey():
+    tint = SKIN / float(SKIN @ BT601)
+    added = brighten_in(np.array([[20.0, -20.0]], np.float32), tint)
+    assert abs(float(added[0, 0] @ BT601) - 20.0) < 1e-3 and added[0, 0, 0] > added[0, 0, 1] > added[0, 0, 2]
+    assert np.allclose(added[0, 1], -20.0)
+
+
+def test_warm_skin_brightened_keeps_its_warmth():
+    photo = np.full((200, 200, 3), SKIN, np.uint8)
+    change = FaceChange(np.zeros((48, 48, 2), np.float32), np.full((48, 48), 30.0, np.float32), skin_light=True)
+    out = apply_change(photo, change, np.array([[3.0, 0, 28.0], [0, 3.0, 28.0]]))[100, 100].astype(float)
+    grey = SKIN + 30.0  # the residual added alike: (210, 150, 120)
+    assert abs(float(out @ BT601) - float(grey @ BT601)) < 1.0  # the same luminance ...
+    # ... with the skin's proportions: R / B as the photo's (2.0), not 1.75
+    assert abs(out[0] / out[2] - SKIN[0] / SKIN[2]) < 0.03 < abs(grey[0] / grey[2] - SKIN[0] / SKIN[2])
+
+
+def test_the_flow_transfer_lights_in_the_skins_colour_and_the_difference_mode_in_grey():
+    face = np.full((48, 48), 120, np.uint8)
+    assert face_change(face, face, face).skin_light
+    assert not face_change(face, face, face, skin_light=False).skin_light
+    assert not face_change(face, face, face, mode="difference").skin_light
