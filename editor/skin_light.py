@@ -8,6 +8,10 @@ colour, so more light on it adds R, G and B in the skin's proportions: the brigh
 as r x `tint`, the face's median skin colour over its luminance (BT.601 luma of `tint` is 1, so
 the luminance still rises by r: the judges, who read grey, see the same change).
 
+Except round the eyes: the whites that fear and surprise show are brightened too, and in the
+skin's colour they came out amber (dev035's "cat's eyes"); there (each eye's six landmarks'
+hull, S's and T's, widened by EYE_MARGIN crop pixels) the brightening stays grey.
+
 The pixel's own colour (tried: docs/transfer_screens.md) multiplies whatever cast a dark pixel has
 (a black moustache went teal, a brown one orange); one tint per face cannot: a dark feature the
 brightening still reaches (the knees and the moustache shield fade most of it) turns a shade of
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .mouth_darkening import mouth_region
+
 # The brightening is added in the skin's colour (True) or in grey (False: R, G, B alike).
 SKIN_LIGHT = True
 BT601 = np.array([0.299, 0.587, 0.114], np.float32)
@@ -29,6 +35,8 @@ SKIN_PERCENTILES = (25.0, 90.0)
 # a tint stays a skin's.
 MAX_CHROMA = 0.5
 SAMPLES = 20_000  # pixels the median is taken over: a 24 MP photo's face has millions
+EYE_MARGIN = 1.0
+EYES = (slice(36, 42), slice(42, 48))  # iBUG 300-W: each eye's six points
 
 
 def skin_tint(region: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -57,9 +65,23 @@ def skin_tint(region: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return (tint / float(tint @ BT601)).astype(np.float32)
 
 
-def brighten_in(residual: np.ndarray, tint: np.ndarray) -> np.ndarray:
+def eye_region(source_points: np.ndarray, target_points: np.ndarray, size: int = 48, *,
+               margin: float = EYE_MARGIN) -> np.ndarray:
+    """[size, size] float32 in [0, 1]: 1 inside each eye's landmarks' hull (S's and T's, [68, 2]
+    crop points each) widened by `margin` pixels, falling to 0 over one more pixel."""
+    region = np.zeros((size, size), np.float32)
+    for points in (source_points, target_points):
+        for eye in EYES:
+            region = np.maximum(region, mouth_region(np.asarray(points, np.float64)[eye], size, margin=margin))
+    return region
+
+
+def brighten_in(residual: np.ndarray, tint: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:
     """[h, w, 3] float32: what to add to R, G and B for `residual` ([h, w], grey levels): its
-    brightening times `tint` ([3], luma 1), its darkening alike in every channel."""
-    tint = np.asarray(tint, np.float32)
-    bright = np.maximum(residual, 0.0)[..., None]
-    return (residual[..., None] + bright * (tint - 1.0)).astype(np.float32)
+    brightening times `tint` ([3], luma 1), except in proportion to `grey` ([h, w] in [0, 1], or
+    None), where it stays grey; its darkening alike in every channel."""
+    tint = np.asarray(tint, np.float32) - 1.0
+    bright = np.maximum(residual, 0.0)
+    if grey is not None:
+        bright = bright * (1.0 - grey)
+    return (residual[..., None] + bright[..., None] * tint).astype(np.float32)

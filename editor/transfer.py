@@ -48,7 +48,7 @@ from .motion import CAP, RIGID_TEETH, brow_flow, landmark_flow, lid_flow, parted
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
 from .mouth_opening import (COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
                             mouth_opening, own_mouth_moved)
-from .skin_light import SKIN_LIGHT, brighten_in, skin_tint
+from .skin_light import SKIN_LIGHT, brighten_in, eye_region, skin_tint
 
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
@@ -122,8 +122,10 @@ class FaceChange:
     cavity_level: np.ndarray | None = None
     # Where the motion parts the photo's lips and what shows between them (mouth_opening.py), or None.
     opening: MouthOpening | None = None
-    # A brightening added in the face's skin colour (skin_light.py), not in grey.
+    # A brightening added in the face's skin colour (skin_light.py), not in grey, except where
+    # `eyes` ([S, S] float32 in [0, 1], or None: nowhere) says.
     skin_light: bool = False
+    eyes: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if (self.cavity is None) != (self.cavity_level is None):
@@ -221,7 +223,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if offset is not None:
         residual, level, cavity, cavity_level = (None if field is None else warp_crop(field, offset)
                                                  for field in (residual, level, cavity, cavity_level))
-    return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level, opening, skin_light)
+    eyes = eye_region(*points, s.shape[0]) if skin_light and points is not None and offset is None else None
+    return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level, opening, skin_light, eyes)
 
 
 def _weighted_mean(image: np.ndarray, weights: np.ndarray) -> float:
@@ -277,7 +280,8 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
         gain = 1.0 + (np.clip(luma / level, 1.0, CAVITY_GAIN) - 1.0) * weight
         residual = np.where(residual < 0, residual * gain, residual)
     if change.skin_light:  # light on skin has the skin's colour
-        edited = warped + brighten_in(residual, skin_tint(region, mask))
+        eyes = None if change.eyes is None else sample(np.ascontiguousarray(change.eyes))
+        edited = warped + brighten_in(residual, skin_tint(region, mask), eyes)
     else:
         edited = warped + residual[..., None]
     if change.opening is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from editor.skin_light import BT601, MAX_CHROMA, brighten_in, skin_tint
+from editor.skin_light import BT601, MAX_CHROMA, brighten_in, eye_region, skin_tint
 from editor.transfer import FaceChange, apply_change, face_change
 
 SKIN = np.array([180.0, 120.0, 90.0], np.float32)
@@ -62,3 +62,31 @@ def test_the_flow_transfer_lights_in_the_skins_colour_and_the_difference_mode_in
     assert face_change(face, face, face).skin_light
     assert not face_change(face, face, face, skin_light=False).skin_light
     assert not face_change(face, face, face, mode="difference").skin_light
+
+
+def test_round_the_eyes_a_brightening_stays_grey():
+    tint = SKIN / float(SKIN @ BT601)
+    residual = np.full((1, 3), 20.0, np.float32)
+    added = brighten_in(residual, tint, grey=np.array([[0.0, 0.5, 1.0]], np.float32))
+    assert np.allclose(added[0, 2], 20.0)  # an eye white: grey light
+    assert np.allclose(added[0, 1], 20.0 + 0.5 * 20.0 * (tint - 1.0))
+    assert np.allclose(added[0, 0], 20.0 * tint)
+
+
+def test_the_eye_region_covers_each_eyes_landmarks_and_little_else():
+    points = np.zeros((68, 2))
+    points[:] = (24.0, 40.0)  # everything else at the chin
+    for eye, centre in ((slice(36, 42), 15.0), (slice(42, 48), 33.0)):
+        angles = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+        points[eye] = np.stack([centre + 3 * np.cos(angles), 18.0 + 1.5 * np.sin(angles)], axis=-1)
+    region = eye_region(points, points)
+    assert region[18, 15] == 1.0 and region[18, 33] == 1.0
+    assert region[18, 24] == 0.0 and region[30, 24] == 0.0  # between the eyes, the cheek
+
+
+def test_the_flow_transfer_keeps_the_eyes_grey_with_landmarks():
+    face = np.full((48, 48), 120, np.uint8)
+    points = np.tile(np.float32([24.0, 24.0]), (68, 1)) + np.random.default_rng(0).normal(0, 3, (68, 2)).astype(np.float32)
+    change = face_change(face, face, face, points=(points, points))
+    assert change.skin_light and change.eyes is not None and change.eyes.max() == 1.0
+    assert face_change(face, face, face, points=(points, points), skin_light=False).eyes is None
