@@ -45,12 +45,16 @@ def test_a_crop_displacement_moves_the_right_photo_pixels():
     assert np.abs(out[ys, xs].astype(int) - photo[ys, xs].astype(int)).mean() > 10
 
 
-def test_nothing_changes_outside_the_face_mask():
+@pytest.mark.parametrize("skin_light", [False, True])
+def test_nothing_changes_outside_the_face_mask(skin_light):
     photo = _texture(300, 360, seed=1)
     to_photo = _to_photo(2.5, 90.0, 60.0)
     rng = np.random.default_rng(0)
+    eyes = np.zeros((48, 48), np.float32)
+    eyes[15:20, 10:38] = 1.0
     change = FaceChange(rng.normal(0, 2, (48, 48, 2)).astype(np.float32),
-                        rng.normal(0, 20, (48, 48)).astype(np.float32))
+                        rng.normal(0, 20, (48, 48)).astype(np.float32), skin_light=skin_light,
+                        eyes=eyes if skin_light else None)
     out = apply_change(photo, change, to_photo)
     to_crop = cv2.invertAffineTransform(to_photo)
     ys, xs = np.mgrid[0:300, 0:360]
