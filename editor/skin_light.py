@@ -12,6 +12,10 @@ Except round the eyes: the whites that fear and surprise show are brightened too
 skin's colour they came out amber (dev035's "cat's eyes"); there (each eye's six landmarks'
 hull, S's and T's, widened by EYE_MARGIN crop pixels) the brightening stays grey.
 
+And only as far as the pixel is skin-coloured (skin_likeness: its chromaticity projected on the
+tint's): a grey moustache lightened in the skin's colour dissolved into pink streaks (dev166's
+disgust, fear and surprise), where light on grey hair is grey.
+
 The pixel's own colour (tried: docs/transfer_screens.md) multiplies whatever cast a dark pixel has
 (a black moustache went teal, a brown one orange); one tint per face cannot: a dark feature the
 brightening still reaches (the knees and the moustache shield fade most of it) turns a shade of
@@ -34,6 +38,8 @@ SKIN_PERCENTILES = (25.0, 90.0)
 # Chroma farther than this share of the luminance from grey is clipped (a red cast, a gel light):
 # a tint stays a skin's.
 MAX_CHROMA = 0.5
+# The skin's colour only on pixels as far as they are skin-coloured (False: on every pixel alike).
+SKIN_ONLY = True
 SAMPLES = 20_000  # pixels the median is taken over: a 24 MP photo's face has millions
 EYE_MARGIN = 1.0
 EYES = (slice(36, 42), slice(42, 48))  # iBUG 300-W: each eye's six points
@@ -76,12 +82,29 @@ def eye_region(source_points: np.ndarray, target_points: np.ndarray, size: int =
     return region
 
 
-def brighten_in(residual: np.ndarray, tint: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:
+def skin_likeness(pixels: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    """[h, w] float32 in [0, 1]: how far each pixel's colour ([h, w, 3]) goes from grey towards the
+    skin's `tint` ([3], luma 1): its chromaticity's projection on the tint's, 0 for grey hair,
+    eye whites and teeth (and colours off the skin's direction), 1 for skin and anything as warm."""
+    direction = np.asarray(tint, np.float32) - 1.0
+    length = float(direction @ direction)
+    if length < 1e-6:
+        return np.zeros(pixels.shape[:2], np.float32)
+    luma = np.maximum(pixels @ BT601, 1.0)
+    chroma = pixels / luma[..., None] - 1.0
+    return np.clip((chroma @ direction) / length, 0.0, 1.0).astype(np.float32)
+
+
+def brighten_in(residual: np.ndarray, tint: np.ndarray, grey: np.ndarray | None = None,
+                pixels: np.ndarray | None = None) -> np.ndarray:
     """[h, w, 3] float32: what to add to R, G and B for `residual` ([h, w], grey levels): its
     brightening times `tint` ([3], luma 1), except in proportion to `grey` ([h, w] in [0, 1], or
-    None), where it stays grey; its darkening alike in every channel."""
-    tint = np.asarray(tint, np.float32) - 1.0
+    None), where it stays grey, and, given the `pixels` it is added to ([h, w, 3]), only as far as
+    each is skin-coloured (skin_likeness: grey hair stays grey); its darkening alike in every channel."""
+    tint = np.asarray(tint, np.float32)
     bright = np.maximum(residual, 0.0)
     if grey is not None:
         bright = bright * (1.0 - grey)
-    return (residual[..., None] + bright[..., None] * tint).astype(np.float32)
+    if pixels is not None and SKIN_ONLY:
+        bright = bright * skin_likeness(pixels, tint)
+    return (residual[..., None] + bright[..., None] * (tint - 1.0)).astype(np.float32)

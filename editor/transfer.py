@@ -281,7 +281,7 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
         residual = np.where(residual < 0, residual * gain, residual)
     if change.skin_light:  # light on skin has the skin's colour
         eyes = None if change.eyes is None else sample(np.ascontiguousarray(change.eyes))
-        edited = warped + brighten_in(residual, skin_tint(region, mask), eyes)
+        edited = warped + brighten_in(residual, skin_tint(region, mask), eyes, warped)
     else:
         edited = warped + residual[..., None]
     if change.opening is not None:

@@ -4,8 +4,9 @@ residual says, the colour keeps the skin's proportions, one tint per face from i
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from editor.skin_light import BT601, MAX_CHROMA, brighten_in, eye_region, skin_tint
+from editor.skin_light import BT601, MAX_CHROMA, brighten_in, eye_region, skin_likeness, skin_tint
 from editor.transfer import FaceChange, apply_change, face_change
 
 SKIN = np.array([180.0, 120.0, 90.0], np.float32)
@@ -90,3 +91,14 @@ def test_the_flow_transfer_keeps_the_eyes_grey_with_landmarks():
     change = face_change(face, face, face, points=(points, points))
     assert change.skin_light and change.eyes is not None and change.eyes.max() == 1.0
     assert face_change(face, face, face, points=(points, points), skin_light=False).eyes is None
+
+
+def test_grey_hair_and_eye_whites_get_grey_light_and_skin_the_skins():
+    tint = SKIN / float(SKIN @ BT601)
+    pixels = np.array([[SKIN, [120.0, 120.0, 120.0], [60.0, 80.0, 160.0], SKIN * 1.2]], np.float32)
+    likeness = skin_likeness(pixels, tint)
+    assert likeness[0, 0] == pytest.approx(1.0) and likeness[0, 1] == 0.0 and likeness[0, 2] == 0.0
+    assert likeness[0, 3] == pytest.approx(1.0)  # the same skin, brighter
+    added = brighten_in(np.full((1, 4), 20.0, np.float32), tint, pixels=pixels)
+    assert np.allclose(added[0, 1], 20.0) and np.allclose(added[0, 0], 20.0 * tint)
+    assert np.allclose(skin_likeness(pixels, np.ones(3, np.float32)), 0.0)  # a grey photo: grey light
