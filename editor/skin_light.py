@@ -38,8 +38,6 @@ SKIN_PERCENTILES = (25.0, 90.0)
 # Chroma farther than this share of the luminance from grey is clipped (a red cast, a gel light):
 # a tint stays a skin's.
 MAX_CHROMA = 0.5
-# The skin's colour only on pixels as far as they are skin-coloured (False: on every pixel alike).
-SKIN_ONLY = True
 SAMPLES = 20_000  # pixels the median is taken over: a 24 MP photo's face has millions
 EYE_MARGIN = 1.0
 EYES = (slice(36, 42), slice(42, 48))  # iBUG 300-W: each eye's six points
@@ -105,6 +103,6 @@ def brighten_in(residual: np.ndarray, tint: np.ndarray, grey: np.ndarray | None 
     bright = np.maximum(residual, 0.0)
     if grey is not None:
         bright = bright * (1.0 - grey)
-    if pixels is not None and SKIN_ONLY:
+    if pixels is not None:
         bright = bright * skin_likeness(pixels, tint)
     return (residual[..., None] + bright[..., None] * (tint - 1.0)).astype(np.float32)
