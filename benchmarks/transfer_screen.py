@@ -239,7 +239,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
     makers = {"default": lambda: default, "registered": lambda: registered(float(arg) if arg else 1.0),
               "saliency": lambda: salient(arg or "ours"), "teeth": lambda: teeth(float(arg or 0.0)),
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
-              "uncovered": lambda: knees(cover_lips=False), "clean": lambda: reopened(clean=float(arg or 0.0)),
+              "uncovered": lambda: knees(cover_lips=False), "openonly": lambda: knees(close_cover=False), "clean": lambda: reopened(clean=float(arg or 0.0)),
               "polylips": lambda: reopened(smooth=False),
               "crispfill": lambda: reopened(match_focus=False),
               "flatfill": lambda: reopened(shaded=False),
@@ -263,7 +263,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, clean-RADIUS, polylips, crispfill, flatfill, greylight, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

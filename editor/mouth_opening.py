@@ -14,7 +14,10 @@ interior); our driver is the target render T, so:
   shift that takes the moved inner lips to T's), its grey levels carried into the
   photo's as the residual is (the face's mean and contrast), no brighter than the
   photo's own highlights, coloured as the lips are where dark (a mouth's inside)
-  and as the light is where bright (teeth; mouth_colour.py).
+  and as the light is where bright (teeth; mouth_colour.py);
+- and the other way round, where the motion closes a mouth that showed its teeth
+  and T's lips are closed: the photo's teeth, wherever the warp squeezed them,
+  covered with its lips' colour (CLOSE_COVER).
 
 The lips are drawn at photo resolution (transfer.apply_change) along curves through their
 points (lip_outline.py), so their edges stay as sharp as the photo's own (edge_blur.py) even
@@ -51,6 +54,18 @@ HIGHLIGHT = 95.0
 # smile edited to surprise), the photo's own teeth showed beside T's opening ("fangs"): cover the
 # moved mouth wherever T shows lips, with the lips' colour, and keep T's opening its own width.
 COVER_LIPS = True
+# A mouth the edit closes (a smile with teeth edited to sad or neutral): the warp squeezes the photo's
+# teeth between the moved lips into a sliver under a crop pixel high, a thin white line with crisp
+# edges between closed lips (dev100, fr_obama); the moved inner lips there are thinner than CLEAN
+# (often crossed), so no fill reached it. With COVER_LIPS, where T closes its lips (their gap under
+# T_CLOSED crop pixels, none from T_PARTED: a disgust's slit of teeth stays) the photo's own teeth
+# are covered with the lips' colour wherever the motion puts them, however thin, as far as the
+# photo's own gap exceeds the moved one (THIN_GAP to OPEN_GAP: a smile kept open is the fill's).
+CLOSE_COVER = True
+T_CLOSED, T_PARTED = 1.0, 1.5
+# ... and the photo's teeth reach past S's inner-lip points (a soft render's lips sit a little inside
+# the photo's): the cover reaches CLOSE_MARGIN crop pixels above and below them.
+CLOSE_MARGIN = 0.75
 # The fill's weight loses what is thinner than 2 x CLEAN crop pixels, both ways (a morphological
 # opening, then a closing, with an octagon): where the moved lips and the photo's kept mouth nearly coincide (a
 # mouth the render already showed open, moved along), their edges a pixel apart left the fill as
@@ -74,7 +89,7 @@ class MouthOpening:
     polygon: np.ndarray  # [8, 2] float32: the photo's inner lips where the warp puts them (output frame)
     own: np.ndarray  # [8, 2] float32: the photo's inner lips where they are (the photo's frame)
     luminance: np.ndarray  # [S, S] float32: the fill's grey levels in the output frame, photo scale
-    opacity: float = 1.0  # in (0, 1]: how far the fill covers the warp (THIN_GAP, OPEN_GAP)
+    opacity: float = 1.0  # in [0, 1]: how far the fill covers the warp (THIN_GAP, OPEN_GAP)
     # [8, 2] float32, output frame: T's inner lips as mapped, inside which T shows its mouth's
     # inside, not its lips; None: the whole polygon is T's inside (COVER_LIPS off).
     interior: np.ndarray | None = None
@@ -84,6 +99,10 @@ class MouthOpening:
     smooth: bool = SMOOTH_LIPS  # lips drawn as curves through their points (lip_outline), not polygons
     match_focus: bool = MATCH_FOCUS  # the fill's edge blurred as the photo's round the mouth are (MATCH_FOCUS)
     shaded: bool = SHADED_FILL  # a dark fill's colour shrinks with its luminance (mouth_colour.SHADED_FILL)
+    # In [0, 1]: how far the photo's own teeth are covered where T shows lips, however thin the motion
+    # squeezed them (CLOSE_COVER; with `interior` only).
+    closing: float = 0.0
+    target_open: float = 1.0  # in [0, 1]: how far T's own lips part (T_CLOSED to T_PARTED), for the closing cover
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -92,25 +111,36 @@ def polygon_area(points: np.ndarray) -> float:
     return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
 
 
+def lip_gap(inner_lips: np.ndarray) -> float:
+    """Crop pixels between the upper inner lip (61-63) and the lower one (67-65) at its widest;
+    `inner_lips`: landmarks 60-67 [8, 2]."""
+    return float(np.max(inner_lips[[7, 6, 5], 1] - inner_lips[[1, 2, 3], 1]))
+
+
+def _opacity(gap: float) -> float:
+    return float(np.clip((gap - THIN_GAP) / (OPEN_GAP - THIN_GAP), 0.0, 1.0))
+
+
 def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np.ndarray,
                   target: np.ndarray, *, mean: float, render_mean: float, contrast: float,
                   highlight: float, cover: bool = COVER_LIPS, teeth_skin: float = TEETH_SKIN,
-                  smooth: bool = SMOOTH_LIPS) -> MouthOpening | None:
+                  smooth: bool = SMOOTH_LIPS, close: bool = CLOSE_COVER) -> MouthOpening | None:
     """The opening an edit makes, or None where the lips do not part by MIN_OPENING crop pixels
     more than the photo's. `lips`: the photo's inner lips where the motion puts them [8, 2]
     (motion.parted_flow's); `source_points`, `target_points`: S's and T's landmarks [68, 2];
     `target`: T's grey levels [S, S]; `mean`, `render_mean`, `contrast`: the photo face's mean,
     S's, and their contrast ratio; `highlight`: the brightest the fill may be (photo grey levels);
     `cover`: see COVER_LIPS (then an opening is made wherever the lips stay parted, new or not);
-    `teeth_skin`: see TEETH_SKIN (0: TEETH_TINT of the lips' colour); `smooth`: see SMOOTH_LIPS."""
+    `teeth_skin`: see TEETH_SKIN (0: TEETH_TINT of the lips' colour); `smooth`: see SMOOTH_LIPS;
+    `close`: see CLOSE_COVER (with `cover` only)."""
     own = np.asarray(source_points, np.float32)[INNER_LIPS]
     polygon = np.asarray(lips, np.float32)
-    # The gap between the moved upper inner lip (61-63) and the lower one (67-65), at its widest.
-    gap = float(np.max(polygon[[7, 6, 5], 1] - polygon[[1, 2, 3], 1]))
-    opacity = float(np.clip((gap - THIN_GAP) / (OPEN_GAP - THIN_GAP), 0.0, 1.0))
-    if opacity == 0.0 or (not cover and polygon_area(polygon) - polygon_area(own) < MIN_OPENING):
-        return None
+    opacity = _opacity(lip_gap(polygon))
     inner = np.asarray(target_points, np.float64)[INNER_LIPS]
+    target_open = float(np.clip((lip_gap(inner) - T_CLOSED) / (T_PARTED - T_CLOSED), 0.0, 1.0))
+    closing = max(_opacity(lip_gap(own)) - opacity, 0.0) * (1.0 - target_open) if cover and close else 0.0
+    if (opacity == 0.0 and closing == 0.0) or (not cover and polygon_area(polygon) - polygon_area(own) < MIN_OPENING):
+        return None
     # Output crop pixel x shows T's mouth at (ax * x + bx, ay * y + by): the axis-aligned fit that
     # takes the moved inner lips onto T's (a full affine shears on 8 nearly collinear points);
     # covering, x only shifted (centre on centre), so a narrower mouth stays narrower.
@@ -118,6 +148,8 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
     if cover:
         scale_shift[0] = np.array([1.0, float(inner[:, 0].mean() - polygon[:, 0].mean())])
     matrix = np.array([[scale_shift[0][0], 0, scale_shift[0][1]], [0, scale_shift[1][0], scale_shift[1][1]]])
+    if opacity == 0.0:  # only a closing cover: the moved lips are a sliver whose fit onto T's is
+        matrix = np.eye(2, 3)  # meaningless (upside down, once); T as it is shows its closed lips there
     size = target.shape[0]
     mapped = cv2.warpAffine(np.asarray(target, np.float32), matrix, (size, size),
                             flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
@@ -129,7 +161,7 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
         interior = np.stack([(inner[:, i] - matrix[i, 2]) / matrix[i, i] for i in (0, 1)], axis=-1).astype(np.float32)
         outer = np.asarray(source_points, np.float32)[OUTER_LIPS]
     return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity, interior, outer,
-                        CLEAN, teeth_skin, smooth)
+                        CLEAN, teeth_skin, smooth, closing=closing, target_open=target_open)
 
 
 def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
@@ -146,7 +178,13 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
         interior = lips_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
     weight = _weight(opening.opacity, inside, own_there, interior)
     radius = opening.clean * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
-    return np.minimum(without_thin(weight, radius), opening.opacity * inside), interior
+    weight = np.minimum(without_thin(weight, radius), opening.opacity * inside)
+    if opening.closing > 0 and interior is not None:
+        teeth = _own_there(opening, to_photo, box, map_x, map_y, grow=CLOSE_MARGIN)
+        # T's inside only as far as T opens: closed lips' points cross, and their sliver of a polygon
+        # kept the teeth's white line exactly where it should close. A difference, as in _weight.
+        weight = np.maximum(weight, opening.closing * np.clip(teeth - opening.target_open * interior, 0.0, 1.0))
+    return weight, interior
 
 
 def _weight(opacity: float, inside: np.ndarray, own_there: np.ndarray, interior: np.ndarray | None) -> np.ndarray:
@@ -188,11 +226,15 @@ def own_mouth_moved(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
 
 
 def _own_there(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
-               map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+               map_x: np.ndarray, map_y: np.ndarray, *, grow: float = 0.0) -> np.ndarray:
     """[h, w] float32 in [0, 1] over `box`: whether each pixel's warp source (map_x, map_y:
-    absolute photo coordinates) lies inside the photo's own inner lips."""
+    absolute photo coordinates) lies inside the photo's own inner lips (`grow` crop pixels
+    further up and down)."""
     x0, y0, x1, y1 = box
     own = lips_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
+    reach = int(round(grow * float(np.hypot(*to_photo[:, 1]))))  # crop -> photo pixels, down the crop
+    if reach > 0:
+        own = cv2.dilate(own, np.ones((2 * reach + 1, 1), np.uint8))
     return cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
@@ -227,5 +269,7 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     teeth = teeth_colour(region, opening, to_photo, box[:2], opening.teeth_skin) if opening.teeth_skin > 0 else None
+    if opening.opacity == 0.0:  # only the closing cover: closed lips, no brighter than the photo's own
+        luminance = np.minimum(luminance, lips_level)
     fill = fill_colour(luminance, lips, interior, teeth, lips_level if opening.shaded else None)
     return edited + weight[..., None] * (fill - edited)

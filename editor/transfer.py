@@ -46,7 +46,7 @@ from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGI
                               keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
 from .motion import CAP, RIGID_TEETH, brow_flow, landmark_flow, lid_flow, parted_flow
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
-from .mouth_opening import (COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
+from .mouth_opening import (CLOSE_COVER, COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
                             mouth_opening, own_mouth_moved)
 from .skin_light import SKIN_LIGHT, brighten_in, eye_region, skin_tint
 
@@ -142,7 +142,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 teeth_band: float = TEETH_BAND, rigid_teeth: bool = RIGID_TEETH,
                 teeth_depth: float | None = TEETH_DEPTH, cap: float = CAP, teeth_skin: float = TEETH_SKIN,
                 move_brows: bool = MOVE_BROWS, move_lids: bool = MOVE_LIDS,
-                skin_light: bool = SKIN_LIGHT) -> FaceChange:
+                skin_light: bool = SKIN_LIGHT, close_cover: bool = CLOSE_COVER) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -156,7 +156,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     motion.RIGID_TEETH, `cap`: motion.CAP (with `points` only; rigid_teeth with mouth_fill only);
     `teeth_depth`: mouth_darkening.TEETH_DEPTH (None: off; with an opening only); `teeth_skin`:
     mouth_opening.TEETH_SKIN; `move_brows`, `move_lids`: MOVE_BROWS, MOVE_LIDS (with `points` only);
-    `skin_light`: skin_light.SKIN_LIGHT."""
+    `skin_light`: skin_light.SKIN_LIGHT; `close_cover`: mouth_opening.CLOSE_COVER."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     s, t = _as_grey255(source), _as_grey255(target)
@@ -172,7 +172,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         flow, lips = parted_flow(*points, s.shape[0], rigid=rigid_teeth, cap=cap)
         opening = mouth_opening(lips, *points, t, mean=_weighted_mean(photo, oval), render_mean=_weighted_mean(s, oval),
                                 contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)),
-                                cover=cover_lips, teeth_skin=teeth_skin)
+                                cover=cover_lips, teeth_skin=teeth_skin, close=close_cover)
     else:
         flow = landmark_flow(*points, s.shape[0], cap=cap) if points is not None else expression_flow(s, t)
     if points is not None and move_brows:
