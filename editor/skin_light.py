@@ -10,7 +10,8 @@ the luminance still rises by r: the judges, who read grey, see the same change).
 
 Except round the eyes: the whites that fear and surprise show are brightened too, and in the
 skin's colour they came out amber (dev035's "cat's eyes"); there (each eye's six landmarks'
-hull, S's and T's, widened by EYE_MARGIN crop pixels) the brightening stays grey.
+hull, S's and T's, widened by EYE_MARGIN crop pixels; without landmarks, the FER template's band
+of the eyes) the brightening stays grey.
 
 And only as far as the pixel is skin-coloured (skin_likeness: its chromaticity projected on the
 tint's): a grey moustache lightened in the skin's colour dissolved into pink streaks (dev166's
@@ -41,6 +42,9 @@ MAX_CHROMA = 0.5
 SAMPLES = 20_000  # pixels the median is taken over: a 24 MP photo's face has millions
 EYE_MARGIN = 1.0
 EYES = (slice(36, 42), slice(42, 48))  # iBUG 300-W: each eye's six points
+# Without landmarks, both eyes at once: FER2013's mean face has its eyes on y = 20 between its cheeks
+# (blend.py's oval); y0, y1, x0, x1 in the 48x48 crop, lids included.
+TEMPLATE_EYES = (16, 24, 8, 40)
 
 
 def skin_tint(region: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -69,15 +73,24 @@ def skin_tint(region: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return (tint / float(tint @ BT601)).astype(np.float32)
 
 
-def eye_region(source_points: np.ndarray, target_points: np.ndarray, size: int = 48, *,
+def eye_region(source_points: np.ndarray | None, target_points: np.ndarray | None, size: int = 48, *,
                margin: float = EYE_MARGIN) -> np.ndarray:
     """[size, size] float32 in [0, 1]: 1 inside each eye's landmarks' hull (S's and T's, [68, 2]
-    crop points each) widened by `margin` pixels, falling to 0 over one more pixel."""
+    crop points each) widened by `margin` pixels, falling to 0 over one more pixel. Without
+    landmarks (None: the optical-flow transfer), the FER template's band of the eyes (TEMPLATE_EYES)."""
+    if source_points is None or target_points is None:
+        return mouth_region(_template_eyes(size), size, margin=margin)
     region = np.zeros((size, size), np.float32)
     for points in (source_points, target_points):
         for eye in EYES:
             region = np.maximum(region, mouth_region(np.asarray(points, np.float64)[eye], size, margin=margin))
     return region
+
+
+def _template_eyes(size: int) -> np.ndarray:
+    """TEMPLATE_EYES' corners [4, 2] in a size x size crop."""
+    y0, y1, x0, x1 = (v * size / 48 for v in TEMPLATE_EYES)
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
 
 
 def skin_likeness(pixels: np.ndarray, tint: np.ndarray) -> np.ndarray:

@@ -220,10 +220,12 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         cavity_level = (floor * cavity_knee).astype(np.float32)
     if opening is not None and teeth_depth is not None:  # the photo's own teeth, where the motion put them
         residual, cavity = keep_own_teeth(residual, cavity, own_mouth_moved(opening, flow), depth=teeth_depth)
+    eyes = None
+    if skin_light:  # where light stays grey: the eyes (their whites), from landmarks or the template's
+        eyes = eye_region(*(points if points is not None else (None, None)), s.shape[0])
     if offset is not None:
-        residual, level, cavity, cavity_level = (None if field is None else warp_crop(field, offset)
-                                                 for field in (residual, level, cavity, cavity_level))
-    eyes = eye_region(*points, s.shape[0]) if skin_light and points is not None and offset is None else None
+        residual, level, cavity, cavity_level, eyes = (None if field is None else warp_crop(field, offset)
+                                                       for field in (residual, level, cavity, cavity_level, eyes))
     return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level, opening, skin_light, eyes)
 
 

@@ -93,6 +93,19 @@ def test_the_flow_transfer_keeps_the_eyes_grey_with_landmarks():
     assert face_change(face, face, face, points=(points, points), skin_light=False).eyes is None
 
 
+def test_without_landmarks_the_eyes_are_the_templates_and_stay_grey():
+    # The optical-flow transfer (no landmark model) and the capped frame had no eye region, so
+    # fear's and surprise's whites could come out amber there (the "cat's eyes" the region fixed).
+    face = np.full((48, 48), 120, np.uint8)
+    change = face_change(face, face, face)
+    assert change.skin_light and change.eyes is not None
+    assert change.eyes[20, 15] == 1.0 and change.eyes[20, 32] == 1.0  # FER2013's mean eyes, y = 20
+    assert change.eyes[36, 24] == 0.0 and change.eyes[6, 24] == 0.0  # mouth and forehead: the skin's light
+    assert np.array_equal(eye_region(None, None), change.eyes)
+    points = np.tile(np.float32([24.0, 24.0]), (68, 1)) + np.random.default_rng(0).normal(0, 3, (68, 2)).astype(np.float32)
+    assert face_change(face, face, face, points=(points, points), follow_cap=True).eyes is not None
+
+
 def test_grey_hair_and_eye_whites_get_grey_light_and_skin_the_skins():
     tint = SKIN / float(SKIN @ BT601)
     pixels = np.array([[SKIN, [120.0, 120.0, 120.0], [60.0, 80.0, 160.0], SKIN * 1.2]], np.float32)
