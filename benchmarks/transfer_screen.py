@@ -60,6 +60,11 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   (editor/mouth_opening.TEETH_SKIN, 0.4; teethskin-0: TEETH_TINT of the lips', as before);
 - hinged: all four as they were until 2026-12-06, late night (cap 3, stretched teeth, darkened
   as elsewhere, tinted by the lips);
+- openonly: no closing cover, a smile's teeth squeezed into a line between lips the motion closes
+  (editor/mouth_opening.CLOSE_COVER off, as until 2026-12-07);
+- shift-FRACTION: FRACTION of the residual's mean over the face oval taken off (the renders'
+  lightening or darkening all over; editor/transfer.SHIFT_REMOVED, 0.5; shift-0: kept, as until
+  2026-12-07); shiftmedian-FRACTION: of its median, from none (not kept);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -106,10 +111,10 @@ from editor.mouth_colour import TEETH_SKIN  # noqa: E402
 from editor.moustache_shield import MOUSTACHE_LOW  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
-from editor.blend import _as_grey255  # noqa: E402
+from editor.blend import _as_grey255, _crop_face_mask  # noqa: E402
 from editor.mouth_darkening import (CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_DEPTH, cavity_weight,  # noqa: E402
                                    mouth_region)
-from editor.transfer import RESIDUAL_SIGMA, FaceChange, apply_change, face_change, warp_crop  # noqa: E402
+from editor.transfer import RESIDUAL_SIGMA, SHIFT_REMOVED, FaceChange, apply_change, face_change, warp_crop  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.landmarks import predict_landmarks  # noqa: E402
 
@@ -167,6 +172,17 @@ def knees(**given: float | bool | None) -> Variant:
     stray_margin=, stray_depth=: conditional_change's)."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
         return conditional_change(edit, settings, **given)
+    return change
+
+
+def median_shift(fraction: float) -> Variant:
+    """The default with `fraction` of its residual's median over the face oval taken off instead of
+    transfer.SHIFT_REMOVED of its mean (screened, not kept)."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        base = conditional_change(edit, settings, shift_removed=0.0)
+        oval = _crop_face_mask(base.residual.shape[0])
+        shift = float(np.median(base.residual[oval > 0.5]))
+        return replace(base, residual=(base.residual - fraction * shift).astype(np.float32))
     return change
 
 
@@ -243,7 +259,8 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "polylips": lambda: reopened(smooth=False),
               "crispfill": lambda: reopened(match_focus=False),
               "flatfill": lambda: reopened(shaded=False),
-              "greylight": lambda: knees(skin_light=False),
+              "greylight": lambda: knees(skin_light=False), "shift": lambda: knees(shift_removed=float(arg or SHIFT_REMOVED)),
+              "shiftmedian": lambda: median_shift(float(arg or 1.0)),
               "stillbrows": lambda: knees(move_brows=False),
               "stilllids": lambda: knees(move_lids=False),
               "framedlids": lambda: knees(move_lids=True),
@@ -263,7 +280,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

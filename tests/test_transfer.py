@@ -9,7 +9,7 @@ import pytest
 from editor.blend import crop_face_mask
 from editor.mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, TEETH_BAND, cavity_weight, mouth_region,
                                    upper_teeth_band)
-from editor.transfer import DARK_KNEE, FaceChange, apply_change, expression_flow, face_change, warp_crop
+from editor.transfer import DARK_KNEE, SHIFT_REMOVED, FaceChange, apply_change, expression_flow, face_change, warp_crop
 
 
 def _texture(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -191,8 +191,8 @@ def test_a_dark_opening_beyond_the_photos_lips_is_a_shade_not_a_hole():
     cv2.circle(target, (24, 37), 8, 10, -1)  # an opening reaching from the nose to the chin
     cv2.circle(target, (15, 18), 3, 10, -1)  # a darkened eye socket
     points = _lips(24, 37, 14, 6)
-    change = face_change(source, target, source, points=(points, points))
-    raw = face_change(source, target, source, points=(points, points), stray_margin=None)
+    change = face_change(source, target, source, points=(points, points), shift_removed=0.0)
+    raw = face_change(source, target, source, points=(points, points), stray_margin=None, shift_removed=0.0)
     assert raw.residual[37, 24] < -100 and change.residual[37, 24] < -100  # between the lips: the hole
     assert raw.residual[31, 24] < -100  # above the upper lip, without the clamp: a hole too
     assert change.residual[31, 24] >= -STRAY_DEPTH - 1e-3 and change.residual[31, 24] < -STRAY_DEPTH / 2
@@ -209,3 +209,24 @@ def test_the_upper_teeth_band_lies_just_below_the_moved_upper_lip():
     assert band[27, 24] == 0.0 and band[33, 24] == 0.0  # above the lip, below the band
     assert band[30, 5] == 0.0 and band[30, 40] == 0.0  # beyond the corners
     assert not upper_teeth_band(lip, 48, height=0.0).any() and TEETH_BAND == 0.0
+
+
+def test_a_lightening_all_over_the_face_is_halved_and_local_changes_kept():
+    # SHIFT_REMOVED: a surprise render lighter all over than the face's (+20 grey levels here) washed
+    # dark skin out; that share of the residual's mean over the face oval is taken off, its local
+    # part (a darker mouth) stays as it was.
+    rng = np.random.default_rng(0)
+    source = np.clip(120 + rng.normal(0, 20, (48, 48)), 0, 255).astype(np.uint8)
+    target = source.astype(np.float32) + 20.0
+    target[34:40, 18:30] -= 60.0  # the mouth: darker
+    target = np.clip(target, 0, 255).astype(np.uint8)
+    oval = crop_face_mask(48)
+    means = {}
+    for share in (0.0, SHIFT_REMOVED, 1.0):
+        residual = face_change(source, target, source, mode="flow", shift_removed=share).residual
+        means[share] = float((residual * oval).sum() / oval.sum())
+        local = residual[37, 24] - residual[20, 24]  # the mouth against the forehead
+        assert local < -30  # kept whatever the share
+    assert means[0.0] > 10 and abs(means[1.0]) < 1e-3
+    assert means[SHIFT_REMOVED] == pytest.approx((1 - SHIFT_REMOVED) * means[0.0], abs=1e-3)
+    assert 0 < SHIFT_REMOVED < 1
