@@ -117,8 +117,9 @@ def lip_gap(inner_lips: np.ndarray) -> float:
     return float(np.max(inner_lips[[7, 6, 5], 1] - inner_lips[[1, 2, 3], 1]))
 
 
-def _opacity(gap: float) -> float:
-    return float(np.clip((gap - THIN_GAP) / (OPEN_GAP - THIN_GAP), 0.0, 1.0))
+def _ramp(gap: float, low: float = THIN_GAP, high: float = OPEN_GAP) -> float:
+    """0 for a `gap` up to `low` crop pixels, 1 from `high`, linear between."""
+    return float(np.clip((gap - low) / (high - low), 0.0, 1.0))
 
 
 def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np.ndarray,
@@ -135,10 +136,10 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
     `close`: see CLOSE_COVER (with `cover` only)."""
     own = np.asarray(source_points, np.float32)[INNER_LIPS]
     polygon = np.asarray(lips, np.float32)
-    opacity = _opacity(lip_gap(polygon))
+    opacity = _ramp(lip_gap(polygon))
     inner = np.asarray(target_points, np.float64)[INNER_LIPS]
-    target_open = float(np.clip((lip_gap(inner) - T_CLOSED) / (T_PARTED - T_CLOSED), 0.0, 1.0))
-    closing = max(_opacity(lip_gap(own)) - opacity, 0.0) * (1.0 - target_open) if cover and close else 0.0
+    target_open = _ramp(lip_gap(inner), T_CLOSED, T_PARTED)
+    closing = max(_ramp(lip_gap(own)) - opacity, 0.0) * (1.0 - target_open) if cover and close else 0.0
     if (opacity == 0.0 and closing == 0.0) or (not cover and polygon_area(polygon) - polygon_area(own) < MIN_OPENING):
         return None
     # Output crop pixel x shows T's mouth at (ax * x + bx, ay * y + by): the axis-aligned fit that
@@ -169,10 +170,12 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
     """[h, w] float32 in [0, 1] over the photo `box` (x0, y0, x1, y1): inside the moved inner
     lips, drawn at photo resolution (edges anti-aliased), less the pixels whose warp source
     (map_x, map_y: absolute photo coordinates) lies inside the photo's own inner lips, unless
-    T shows lips there; and where T shows its inside ([h, w] in [0, 1], or None: everywhere)."""
+    T shows lips there, and with a closing cover (CLOSE_COVER) the photo's teeth wherever the warp
+    puts them; and where T shows its inside ([h, w] in [0, 1], or None: everywhere)."""
     x0, y0, x1, y1 = box
     inside = lips_mask(opening.polygon, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
-    own_there = _own_there(opening, to_photo, box, map_x, map_y)
+    own = _own_mask(opening, to_photo, box)
+    own_there = _moved(own, box, map_x, map_y)
     interior = None
     if opening.interior is not None:
         interior = lips_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
@@ -180,7 +183,9 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
     radius = opening.clean * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
     weight = np.minimum(without_thin(weight, radius), opening.opacity * inside)
     if opening.closing > 0 and interior is not None:
-        teeth = _own_there(opening, to_photo, box, map_x, map_y, grow=CLOSE_MARGIN)
+        reach = int(round(CLOSE_MARGIN * float(np.hypot(*to_photo[:, 1]))))  # crop -> photo pixels, down the crop
+        grown = cv2.dilate(own, np.ones((2 * reach + 1, 1), np.uint8)) if reach > 0 else own
+        teeth = _moved(grown, box, map_x, map_y)
         # T's inside only as far as T opens: closed lips' points cross, and their sliver of a polygon
         # kept the teeth's white line exactly where it should close. A difference, as in _weight.
         weight = np.maximum(weight, opening.closing * np.clip(teeth - opening.target_open * interior, 0.0, 1.0))
@@ -222,20 +227,21 @@ def own_mouth_moved(opening: MouthOpening, flow: np.ndarray) -> np.ndarray:
     photo showed between its own inner lips (its teeth), in the crop's frame (fill_weight's kept
     mouth, before T's lips cover any of it)."""
     size = flow.shape[0]
-    return _own_there(opening, CROP_FRAME, (0, 0, size, size), *_crop_maps(flow))
+    box = (0, 0, size, size)
+    return _moved(_own_mask(opening, CROP_FRAME, box), box, *_crop_maps(flow))
 
 
-def _own_there(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
-               map_x: np.ndarray, map_y: np.ndarray, *, grow: float = 0.0) -> np.ndarray:
-    """[h, w] float32 in [0, 1] over `box`: whether each pixel's warp source (map_x, map_y:
-    absolute photo coordinates) lies inside the photo's own inner lips (`grow` crop pixels
-    further up and down)."""
+def _own_mask(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """[h, w] float32 in [0, 1] over `box` (x0, y0, x1, y1): the photo's own inner lips."""
     x0, y0, x1, y1 = box
-    own = lips_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
-    reach = int(round(grow * float(np.hypot(*to_photo[:, 1]))))  # crop -> photo pixels, down the crop
-    if reach > 0:
-        own = cv2.dilate(own, np.ones((2 * reach + 1, 1), np.uint8))
-    return cv2.remap(own, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return lips_mask(opening.own, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
+
+
+def _moved(mask: np.ndarray, box: tuple[int, int, int, int], map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """`mask` [h, w] over `box` where the warp puts it: sampled at each pixel's warp source
+    (map_x, map_y: absolute photo coordinates)."""
+    x0, y0 = box[:2]
+    return cv2.remap(mask, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def _crop_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
