@@ -65,6 +65,10 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - shift-FRACTION: FRACTION of the residual's mean over the face oval taken off (the renders'
   lightening or darkening all over; editor/transfer.SHIFT_REMOVED, 0.5; shift-0: kept, as until
   2026-12-07); shiftmedian-FRACTION: of its median, from none (not kept);
+- philtrum-SHARE|none: the upper lip's vertical move held to SHARE of its gap to the nose
+  (editor/mouth_limits.PHILTRUM_STRETCH, 0.25; none: as the renders moved, as until 2026-12-07);
+  narrowing-SHARE|none: the mouth at most SHARE narrower than S's (mouth_limits.MOUTH_NARROWING,
+  off; not kept);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -108,6 +112,7 @@ from editor.faces import NoFaceError  # noqa: E402
 from editor import mouth_opening as opening_module  # noqa: E402
 from editor.motion import CAP, smooth_flow  # noqa: E402
 from editor.mouth_colour import TEETH_SKIN  # noqa: E402
+from editor.mouth_limits import PHILTRUM_STRETCH  # noqa: E402
 from editor.moustache_shield import MOUSTACHE_LOW  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
@@ -263,6 +268,8 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "greylight": lambda: knees(skin_light=False),
               "shift": lambda: knees(shift_removed=float(arg or SHIFT_REMOVED)),
               "shiftmedian": lambda: median_shift(float(arg or 1.0)),
+              "philtrum": lambda: knees(philtrum_stretch=None if arg == "none" else float(arg or PHILTRUM_STRETCH)),
+              "narrowing": lambda: knees(mouth_narrowing=None if arg == "none" else float(arg or 0.25)),
               "stillbrows": lambda: knees(move_brows=False),
               "stilllids": lambda: knees(move_lids=False),
               "framedlids": lambda: knees(move_lids=True),
@@ -282,7 +289,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -6,7 +6,8 @@ sharp photo, but the difference between two renders says what moves:
 
 1. motion: where the renders' mouth and jaw moved, from their landmarks
    (motion.py: the landmark regressor's 68 points of S and of T, turned into a
-   smooth flow), mapped through the alignment into photo pixels; the photo's
+   smooth flow; T's mouth held to what skin does: mouth_limits.py), mapped
+   through the alignment into photo pixels; the photo's
    face is warped with it (cv2.remap), so lips, mouth corners and chin move
    with the photo's own texture and colour. Without landmarks, dense optical
    flow between the renders (OpenCV DIS), which finds almost no motion;
@@ -46,6 +47,7 @@ from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGI
                               keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
 from .motion import CAP, RIGID_TEETH, brow_flow, landmark_flow, lid_flow, parted_flow
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
+from .mouth_limits import MOUTH_NARROWING, PHILTRUM_STRETCH, held_mouth
 from .mouth_opening import (CLOSE_COVER, COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
                             mouth_opening, own_mouth_moved)
 from .skin_light import SKIN_LIGHT, brighten_in, eye_region, skin_tint
@@ -150,7 +152,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 teeth_depth: float | None = TEETH_DEPTH, cap: float = CAP, teeth_skin: float = TEETH_SKIN,
                 move_brows: bool = MOVE_BROWS, move_lids: bool = MOVE_LIDS,
                 skin_light: bool = SKIN_LIGHT, close_cover: bool = CLOSE_COVER,
-                shift_removed: float = SHIFT_REMOVED) -> FaceChange:
+                shift_removed: float = SHIFT_REMOVED, philtrum_stretch: float | None = PHILTRUM_STRETCH,
+                mouth_narrowing: float | None = MOUTH_NARROWING) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -165,9 +168,12 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     `teeth_depth`: mouth_darkening.TEETH_DEPTH (None: off; with an opening only); `teeth_skin`:
     mouth_opening.TEETH_SKIN; `move_brows`, `move_lids`: MOVE_BROWS, MOVE_LIDS (with `points` only);
     `skin_light`: skin_light.SKIN_LIGHT; `close_cover`: mouth_opening.CLOSE_COVER; `shift_removed`:
-    SHIFT_REMOVED (0: the residual's mean kept)."""
+    SHIFT_REMOVED (0: the residual's mean kept); `philtrum_stretch`, `mouth_narrowing`:
+    mouth_limits.PHILTRUM_STRETCH, MOUTH_NARROWING (None: off; with `points` only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if points is not None:  # T's mouth as far as skin follows, for every stage below
+        points = (points[0], held_mouth(*points, philtrum=philtrum_stretch, narrowing=mouth_narrowing))
     s, t = _as_grey255(source), _as_grey255(target)
     oval = _crop_face_mask(s.shape[0])
     # The renders' contrast is the generator's; the photo's face may be flatter or

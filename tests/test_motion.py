@@ -84,14 +84,15 @@ def test_follow_cap_carries_a_change_the_cap_holds_back_to_where_the_photo_moved
     target = source.copy()
     target[MOVING, 1] += 6.0
     s, t = _mouth_render(37), _mouth_render(43)
-    followed = face_change(s, t, s, points=(source, target), follow_cap=True, cap=3.0, shift_removed=0.0)
-    # (The share of the residual's mean taken off is off too: these test where the change lands.)
+    followed = face_change(s, t, s, points=(source, target), follow_cap=True, cap=3.0, shift_removed=0.0, philtrum_stretch=None)
+    # (The share of the residual's mean taken off and the upper lip's hold are off too: these test
+    # where the change lands when the whole mouth drops.)
     # (The moustache shield off: this synthetic mouth's dark line would read as hair above the lip.)
     behind = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False, stray_margin=None,
-                         moustache_low=None, cap=3.0, shift_removed=0.0)
+                         moustache_low=None, cap=3.0, shift_removed=0.0, philtrum_stretch=None)
     assert behind.residual[44, 24] < -100 and behind.residual[39, 24] > 100
     # The default keeps the blotch to a shade instead (mouth_darkening.STRAY_DEPTH).
-    shaded = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False, cap=3.0, shift_removed=0.0)
+    shaded = face_change(s, t, s, points=(source, target), follow_cap=False, mouth_fill=False, cap=3.0, shift_removed=0.0, philtrum_stretch=None)
     assert -STRAY_DEPTH - 1e-3 <= shaded.residual[44, 24] < -STRAY_DEPTH / 2
     assert followed.residual.min() > 0.5 * behind.residual.min()
     assert followed.residual.max() < 0.2 * behind.residual.max()
@@ -101,7 +102,7 @@ def test_follow_cap_carries_a_change_the_cap_holds_back_to_where_the_photo_moved
     target[MOVING, 1] += 2.0
     t = _mouth_render(39)
     near, far = (face_change(s, t, s, points=(source, target), follow_cap=f, mouth_fill=False, stray_margin=None,
-                             moustache_low=None, cap=3.0, shift_removed=0.0) for f in (True, False))
+                             moustache_low=None, cap=3.0, shift_removed=0.0, philtrum_stretch=None) for f in (True, False))
     assert np.abs(near.residual - far.residual).max() < 1e-3
     assert np.abs(near.cavity - far.cavity).max() < 1e-3
 
