@@ -69,6 +69,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   (editor/mouth_limits.PHILTRUM_STRETCH, 0.25; none: as the renders moved, as until 2026-12-07);
   narrowing-SHARE|none: the mouth at most SHARE narrower than S's (mouth_limits.MOUTH_NARROWING,
   off; not kept);
+- reach-PIXELS: how far each mouth and jaw point's move reaches (editor/motion.SIGMA, 7; reach-5:
+  as until 2026-12-07);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
 - saliency-ours / saliency-judge / saliency-encoder: the residual weighted by where
@@ -110,7 +112,7 @@ from editor.apply_edit import conditional_change  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH, EditSettings, FaceEdit, expression_weights  # noqa: E402
 from editor.faces import NoFaceError  # noqa: E402
 from editor import mouth_opening as opening_module  # noqa: E402
-from editor.motion import CAP, smooth_flow  # noqa: E402
+from editor.motion import CAP, SIGMA, smooth_flow  # noqa: E402
 from editor.mouth_colour import TEETH_SKIN  # noqa: E402
 from editor.mouth_limits import PHILTRUM_STRETCH  # noqa: E402
 from editor.moustache_shield import MOUSTACHE_LOW  # noqa: E402
@@ -135,7 +137,7 @@ def registration_flow(photo_points: np.ndarray, render_points: np.ndarray, size:
     at = np.asarray(photo_points, np.float64)
     moves = np.asarray(render_points, np.float64) - at
     moves *= np.minimum(1.0, cap / np.maximum(np.linalg.norm(moves, axis=1, keepdims=True), 1e-9))
-    return smooth_flow(at, moves, np.zeros((0, 2)), size)
+    return smooth_flow(at, moves, np.zeros((0, 2)), size, sigma=5.0)  # the reach it was screened with
 
 
 def saliency_weight(gradient: np.ndarray, change: np.ndarray, *, floor: float = 0.3, blur: float = 2.0) -> np.ndarray:
@@ -275,6 +277,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "framedlids": lambda: knees(move_lids=True),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
               "cap": lambda: knees(cap=float(arg or CAP)),
+              "reach": lambda: knees(reach=float(arg or SIGMA)),
               "unrigid": lambda: knees(rigid_teeth=False),
               "teethdepth": lambda: knees(teeth_depth=None if arg == "none" else float(arg or TEETH_DEPTH)),
               "teethskin": lambda: knees(teeth_skin=float(arg or TEETH_SKIN)),
@@ -289,7 +292,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -45,7 +45,7 @@ from .blend import _as_grey255, _crop_face_mask
 from .faces import crop_footprint
 from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, TEETH_DEPTH, cavity_weight,
                               keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
-from .motion import CAP, RIGID_TEETH, brow_flow, landmark_flow, lid_flow, parted_flow
+from .motion import CAP, RIGID_TEETH, SIGMA, brow_flow, landmark_flow, lid_flow, parted_flow
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
 from .mouth_limits import MOUTH_NARROWING, PHILTRUM_STRETCH, held_mouth
 from .mouth_opening import (CLOSE_COVER, COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
@@ -153,7 +153,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 move_brows: bool = MOVE_BROWS, move_lids: bool = MOVE_LIDS,
                 skin_light: bool = SKIN_LIGHT, close_cover: bool = CLOSE_COVER,
                 shift_removed: float = SHIFT_REMOVED, philtrum_stretch: float | None = PHILTRUM_STRETCH,
-                mouth_narrowing: float | None = MOUTH_NARROWING) -> FaceChange:
+                mouth_narrowing: float | None = MOUTH_NARROWING, reach: float = SIGMA) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -169,7 +169,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     mouth_opening.TEETH_SKIN; `move_brows`, `move_lids`: MOVE_BROWS, MOVE_LIDS (with `points` only);
     `skin_light`: skin_light.SKIN_LIGHT; `close_cover`: mouth_opening.CLOSE_COVER; `shift_removed`:
     SHIFT_REMOVED (0: the residual's mean kept); `philtrum_stretch`, `mouth_narrowing`:
-    mouth_limits.PHILTRUM_STRETCH, MOUTH_NARROWING (None: off; with `points` only)."""
+    mouth_limits.PHILTRUM_STRETCH, MOUTH_NARROWING (None: off; with `points` only); `reach`:
+    motion.SIGMA (with `points` only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if points is not None:  # T's mouth as far as skin follows, for every stage below
@@ -184,12 +185,12 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         return FaceChange(np.zeros((*s.shape, 2), np.float32), ((t - s) * contrast).astype(np.float32))
     opening = None
     if points is not None and mouth_fill and not follow_cap:  # follow_cap was measured with one smooth motion
-        flow, lips = parted_flow(*points, s.shape[0], rigid=rigid_teeth, cap=cap)
+        flow, lips = parted_flow(*points, s.shape[0], rigid=rigid_teeth, cap=cap, sigma=reach)
         opening = mouth_opening(lips, *points, t, mean=_weighted_mean(photo, oval), render_mean=_weighted_mean(s, oval),
                                 contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)),
                                 cover=cover_lips, teeth_skin=teeth_skin, close=close_cover)
     else:
-        flow = landmark_flow(*points, s.shape[0], cap=cap) if points is not None else expression_flow(s, t)
+        flow = landmark_flow(*points, s.shape[0], cap=cap, sigma=reach) if points is not None else expression_flow(s, t)
     if points is not None and move_brows:
         # Its own field, unfolded on its own (the parted lips' seam is a step by design) and about
         # 0 from the nose down (the eyes, nose and mouth hold it), so the lips' landing stays.
@@ -204,7 +205,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         # photo's teeth left lit). Measure the change in T's frame, against S moved all the way,
         # then carry it to where the capped motion puts each point: output pixel x shows the
         # photo's point x + C(x), which T shows at about x + C(x) - F(x).
-        whole = landmark_flow(*points, s.shape[0], cap=math.inf)
+        whole = landmark_flow(*points, s.shape[0], cap=math.inf, sigma=reach)
         offset = flow - whole
         for _ in range(FOLLOW_ITERATIONS):  # y = x + C(x) - F(y), solved by fixed-point steps
             offset = flow - np.stack([warp_crop(whole[..., i], offset) for i in (0, 1)], axis=-1)

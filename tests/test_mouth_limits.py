@@ -71,9 +71,11 @@ def test_held_the_skin_under_the_nose_stretches_less():
     target = source.copy()
     target[MOUTH] = [24.0, 37.5 + 2.5] + (source[MOUTH] - [24.0, 37.5]) * [0.55, 1.0]  # 45% narrower, 2.5 px down
 
-    def band_stretch(t: np.ndarray) -> float:  # how far the band's height grows, at most
+    def band_stretch(t: np.ndarray) -> float:  # how far the band's height grows, on average
         flow, _ = parted_flow(source, t)
         rows = flow[30:35, 18:31, 1]  # between the nose (30) and the upper lip (~35)
-        return float(-(np.gradient(rows, axis=0)).min())  # backward flow: -d(flow_y)/dy
+        return float(-(np.gradient(rows, axis=0)).mean())  # backward flow: -d(flow_y)/dy
 
-    assert band_stretch(held_mouth(source, target)) < 0.6 * band_stretch(target)
+    # The lip's drop is halved (2.5 -> 1.25 px); the smooth field spreads it, so the band's stretch
+    # falls by at least a third.
+    assert band_stretch(held_mouth(source, target)) < 0.65 * band_stretch(target)

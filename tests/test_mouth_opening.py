@@ -157,10 +157,10 @@ def test_face_change_parts_the_lips_unless_told_not_to():
     source = _closed_mouth_face()
     target = _opened(source)
     s, t = _lips_render(source), _lips_render(target)
-    parted = face_change(s, t, s, points=(source, target))
+    parted = face_change(s, t, s, points=(source, target), reach=5.0)  # the reach this mouth was drawn for
     assert parted.opening is not None
     held = held_mouth(source, target)  # T's mouth as far as skin follows (mouth_limits.py)
-    assert np.allclose(parted.flow, parted_flow(source, held)[0], atol=1e-5)
+    assert np.allclose(parted.flow, parted_flow(source, held, sigma=5.0)[0], atol=1e-5)
     plain = face_change(s, t, s, points=(source, target), mouth_fill=False)
     assert plain.opening is None and np.allclose(plain.flow, landmark_flow(source, held), atol=1e-5)
     # The residual stays out of the opening (the fill shows T there): T's teeth over the photo's
@@ -287,7 +287,7 @@ def test_the_photos_teeth_hang_from_the_upper_lip_instead_of_stretching():
     rows = np.arange(48)
     shown = {}
     for rigid in (True, False):
-        flow, lips = parted_flow(source, target, rigid=rigid)
+        flow, lips = parted_flow(source, target, rigid=rigid, sigma=5.0)  # the reach this mouth was drawn for
         assert lips[6, 1] - lips[2, 1] > 4.5  # the moved lips part further either way
         opening = (rows > lips[2, 1]) & (rows < lips[6, 1] - 1)
         shown[rigid] = (rows + flow[:, 24, 1])[opening]  # the photo's row each shows
@@ -340,7 +340,9 @@ def test_a_smile_edited_to_an_open_dark_mouth_keeps_its_teeth_above_the_opening(
     photo = cv2.resize(np.repeat(s[..., None], 3, axis=2), (48 * 8, 48 * 8), interpolation=cv2.INTER_NEAREST)
     column = {}
     for depth in (TEETH_DEPTH, None):
-        edited = apply_change(photo, face_change(s, t, s, points=(source, target), teeth_depth=depth), to_photo)
+        # (reach 5, as the synthetic smile was drawn for: at 7 its jaw, 3 px below the lips, drags them)
+        edited = apply_change(photo, face_change(s, t, s, points=(source, target), teeth_depth=depth, reach=5.0),
+                              to_photo)
         column[depth] = edited[35 * 8:44 * 8, 24 * 8, 0].astype(int)  # down the mouth's middle
     kept = column[TEETH_DEPTH]
     teeth = np.flatnonzero(kept >= 230 - TEETH_DEPTH)
