@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .motion import UPPER_LIP  # outer and inner upper lip, corners excluded: the lip parted_flow moves
+
 NOSE_BASE = np.arange(31, 36)  # iBUG 300-W: the nostrils and the nose's base
 UPPER_LIP_MIDDLE = np.arange(50, 53)  # the outer upper lip around the philtrum (51: its middle)
-UPPER_LIP = np.r_[49:54, 61:64]  # outer and inner upper lip, corners excluded (as motion.UPPER_LIP)
 MOUTH = np.arange(48, 68)
 LEFT_CORNER, RIGHT_CORNER = 48, 54
 # Shares of the nose-to-upper-lip gap and of the mouth's width. None: as the renders moved.
