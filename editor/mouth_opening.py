@@ -206,7 +206,11 @@ def focus_blur(photo: np.ndarray, opening: MouthOpening, to_photo: np.ndarray, o
     of the photo's own edges round its mouth (edge_blur, over the outer lips' rectangle widened
     to twice their size, or the moved inner lips' without them) less the drawn edge's EDGE_WIDTH.
     `photo`: [h, w, 3] float32, the box at `origin`."""
-    lips = opening.polygon if opening.outer is None else opening.outer
+    return lips_focus(photo, opening.polygon if opening.outer is None else opening.outer, to_photo, origin)
+
+
+def lips_focus(photo: np.ndarray, lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int]) -> float:
+    """focus_blur's sigma round any crop-space `lips` [N, 2] (photo pixels; 0: no blur needed)."""
     rectangle = rectangle_around(widened(lips, 2.0), to_photo, origin, photo.shape[:2])
     if rectangle is None:
         return 0.0

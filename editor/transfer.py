@@ -9,7 +9,8 @@ sharp photo, but the difference between two renders says what moves:
    smooth flow; T's mouth held to what skin does: mouth_limits.py), mapped
    through the alignment into photo pixels; the photo's
    face is warped with it (cv2.remap), so lips, mouth corners and chin move
-   with the photo's own texture and colour. Without landmarks, dense optical
+   with the photo's own texture and colour, and the teeth between them keep
+   their width where the mouth narrows (teeth_sideways.py). Without landmarks, dense optical
    flow between the renders (OpenCV DIS), which finds almost no motion;
 2. what motion cannot explain (an opening mouth, teeth, creases, shading):
    the residual T - warp(S), low-passed, scaled to the face's own contrast,
@@ -42,6 +43,7 @@ import cv2
 import numpy as np
 
 from .blend import _as_grey255, _crop_face_mask
+from .crop_flow import expression_flow, warp_crop
 from .faces import crop_footprint
 from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, TEETH_DEPTH, cavity_weight,
                               keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
@@ -51,6 +53,7 @@ from .mouth_limits import MOUTH_NARROWING, PHILTRUM_STRETCH, held_mouth
 from .mouth_opening import (CLOSE_COVER, COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
                             mouth_opening, own_mouth_moved)
 from .skin_light import SKIN_LIGHT, brighten_in, eye_region, skin_tint
+from .teeth_sideways import RIGID_SHARE, RIGID_SIDEWAYS, SQUEEZE_SHARE, SidewaysHold, held_flow, held_photo_flow, sideways_hold
 
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
@@ -87,32 +90,6 @@ MOVE_LIDS = True
 # share of that mean is taken off. All of it cost disgust 9 points of hit (our judge reads the light)
 # and both 1.4 points on 200 photos; half of it the same numbers as none (docs/transfer_screens.md).
 SHIFT_REMOVED = 0.5
-FLOW_UPSCALE = 4  # DIS needs a few pixels of texture per patch: 48 px renders are upscaled 4x
-
-
-def expression_flow(source: np.ndarray, target: np.ndarray, *, upscale: int = FLOW_UPSCALE) -> np.ndarray:
-    """Backward flow [S, S, 2] float32 in crop pixels, such that
-    target(x) ~ source(x + flow(x)). source, target: [S, S] uint8 or float in [-1, 1]."""
-    s, t = (np.clip(_as_grey255(im), 0, 255).astype(np.uint8) for im in (source, target))
-    size = s.shape[0]
-    big = size * upscale
-    s_big = cv2.resize(s, (big, big), interpolation=cv2.INTER_CUBIC)
-    t_big = cv2.resize(t, (big, big), interpolation=cv2.INTER_CUBIC)
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    flow = dis.calc(t_big, s_big, None)  # t_big(x) ~ s_big(x + flow)
-    flow = cv2.GaussianBlur(flow, (0, 0), upscale * 1.0)  # renders are soft: so is their motion
-    return cv2.resize(flow, (size, size), interpolation=cv2.INTER_AREA) / upscale
-
-
-def warp_crop(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """image [S, S] float sampled at x + flow(x) (bilinear, border replicated)."""
-    size = image.shape[0]
-    grid = np.arange(size, dtype=np.float32)
-    map_x = grid[None, :] + flow[..., 0]
-    map_y = grid[:, None] + flow[..., 1]
-    return cv2.remap(image.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
 @dataclass(frozen=True)
 class FaceChange:
     """What one face's edit does, in crop space (48x48): enough to re-apply it."""
@@ -135,6 +112,9 @@ class FaceChange:
     # `eyes` ([S, S] float32 in [0, 1], or None: nowhere) says.
     skin_light: bool = False
     eyes: np.ndarray | None = None
+    # Where the photo's teeth keep their width as the mouth narrows (teeth_sideways.py), or None.
+    # `flow` is without it: the hold is drawn at the resolution the flow is used at.
+    sideways: SidewaysHold | None = None
 
     def __post_init__(self) -> None:
         if (self.cavity is None) != (self.cavity_level is None):
@@ -153,7 +133,9 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 move_brows: bool = MOVE_BROWS, move_lids: bool = MOVE_LIDS,
                 skin_light: bool = SKIN_LIGHT, close_cover: bool = CLOSE_COVER,
                 shift_removed: float = SHIFT_REMOVED, philtrum_stretch: float | None = PHILTRUM_STRETCH,
-                mouth_narrowing: float | None = MOUTH_NARROWING, reach: float = SIGMA) -> FaceChange:
+                mouth_narrowing: float | None = MOUTH_NARROWING, reach: float = SIGMA,
+                rigid_sideways: bool = RIGID_SIDEWAYS,
+                sideways_shares: tuple[float, float] = (RIGID_SHARE, SQUEEZE_SHARE)) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -170,7 +152,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     `skin_light`: skin_light.SKIN_LIGHT; `close_cover`: mouth_opening.CLOSE_COVER; `shift_removed`:
     SHIFT_REMOVED (0: the residual's mean kept); `philtrum_stretch`, `mouth_narrowing`:
     mouth_limits.PHILTRUM_STRETCH, MOUTH_NARROWING (None: off; with `points` only); `reach`:
-    motion.SIGMA (with `points` only)."""
+    motion.SIGMA (with `points` only); `rigid_sideways`, `sideways_shares`: teeth_sideways.RIGID_SIDEWAYS,
+    (RIGID_SHARE, SQUEEZE_SHARE) (with `mouth_fill` only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if points is not None:  # T's mouth as far as skin follows, for every stage below
@@ -183,12 +166,15 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     contrast = float(np.clip(_weighted_std(photo, oval) / _weighted_std(s, oval), 0.5, 2.0))
     if mode == "difference":
         return FaceChange(np.zeros((*s.shape, 2), np.float32), ((t - s) * contrast).astype(np.float32))
-    opening = None
+    opening = sideways = None
     if points is not None and mouth_fill and not follow_cap:  # follow_cap was measured with one smooth motion
         flow, lips = parted_flow(*points, s.shape[0], rigid=rigid_teeth, cap=cap, sigma=reach)
         opening = mouth_opening(lips, *points, t, mean=_weighted_mean(photo, oval), render_mean=_weighted_mean(s, oval),
                                 contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)),
                                 cover=cover_lips, teeth_skin=teeth_skin, close=close_cover)
+        if rigid_sideways:
+            sideways = sideways_hold(np.asarray(points[0])[60:68], lips, rigid_share=sideways_shares[0],
+                                     squeeze_share=sideways_shares[1])
     else:
         flow = landmark_flow(*points, s.shape[0], cap=cap, sigma=reach) if points is not None else expression_flow(s, t)
     if points is not None and move_brows:
@@ -197,6 +183,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         flow = flow + brow_flow(*points, s.shape[0])
     if points is not None and move_lids:  # the same, round the eyes
         flow = flow + lid_flow(*points, s.shape[0])
+    unheld, flow = flow, held_flow(flow, sideways)  # every stage below sees the teeth held
     offset = None
     if points is not None and follow_cap:
         # The photo moves by the capped flow, the renders by their whole motion: measured where T
@@ -244,7 +231,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     if offset is not None:
         residual, level, cavity, cavity_level, eyes = (None if field is None else warp_crop(field, offset)
                                                        for field in (residual, level, cavity, cavity_level, eyes))
-    return FaceChange(flow.astype(np.float32), residual, level, cavity, cavity_level, opening, skin_light, eyes)
+    return FaceChange(unheld.astype(np.float32), residual, level, cavity, cavity_level, opening, skin_light, eyes,
+                      sideways)
 
 
 def _weighted_mean(image: np.ndarray, weights: np.ndarray) -> float:
@@ -280,6 +268,8 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
 
     mask = sample(np.ascontiguousarray(_crop_face_mask(size)))  # [h, w] in [0, 1]
     flow_x, flow_y = sample(np.ascontiguousarray(change.flow[..., 0])), sample(np.ascontiguousarray(change.flow[..., 1]))
+    if change.sideways is not None:  # the teeth's hold, drawn at the photo's resolution
+        flow_x = held_photo_flow(flow_x, crop_x, change.sideways, to_photo, box, photo_rgb[y0:y1, x0:x1])
     # Crop displacement -> photo displacement: the linear part of to_photo.
     linear = to_photo[:, :2]
     map_x = (xs + linear[0, 0] * flow_x + linear[0, 1] * flow_y).astype(np.float32)

@@ -1,0 +1,92 @@
+"""Teeth that keep their width when the mouth narrows (editor/teeth_sideways.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from editor.teeth_sideways import RIGID_SHARE, SQUEEZE_SHARE, held_flow, sideways_hold
+from editor.transfer import apply_change, face_change
+from tests.test_mouth_opening import _lips_render, _smile_face
+
+
+def _inner(left: float, right: float, top: float = 36.0, bottom: float = 39.0) -> np.ndarray:
+    """Inner lips 60-67 from corner `left` to corner `right`, lips `top` and `bottom`."""
+    xs = np.linspace(left, right, 5)
+    return np.array([[xs[0], (top + bottom) / 2], *[[x, top] for x in xs[1:4]], [xs[4], (top + bottom) / 2],
+                     *[[x, bottom] for x in xs[3:0:-1]]], np.float64)
+
+
+def test_a_mouth_that_widens_or_hardly_narrows_is_not_held():
+    own = _inner(16.0, 32.0)
+    assert sideways_hold(own, _inner(14.0, 34.0)) is None
+    assert sideways_hold(own, _inner(16.1, 31.95)) is None
+    assert sideways_hold(own, _inner(19.0, 29.0)) is not None
+
+
+def test_the_middle_teeth_keep_their_width_and_the_corners_land_on_the_photos_corners():
+    own, moved = _inner(16.0, 32.0), _inner(20.0, 30.0)  # 16 px wide -> 10, the middle 24 -> 25
+    hold = sideways_hold(own, moved)
+    x = np.linspace(20.0, 30.0, 201)
+    source = hold.source_x(x)
+    assert np.all(np.diff(source) > 0)  # monotonic: nothing folds
+    assert np.isclose(source[0], 16.0) and np.isclose(source[-1], 32.0)
+    middle = np.abs(x - 25.0) <= RIGID_SHARE * 5.0
+    assert np.allclose(source[middle] - x[middle], 24.0 - 25.0)  # one pixel per pixel, moved with the middle
+    corner = np.abs(x - 25.0) >= (RIGID_SHARE + SQUEEZE_SHARE) * 5.0 - 1e-9
+    assert np.allclose(np.gradient(source, x)[corner][1:-1], 1.0, atol=0.05)
+    # The side teeth between take the squeeze: more than the plain 16/10 somewhere.
+    assert np.gradient(source, x).max() > 16.0 / 10.0
+
+
+def test_held_flow_changes_the_horizontal_part_only_inside_the_moved_mouth():
+    own, moved = _inner(16.0, 32.0), _inner(20.0, 30.0)
+    hold = sideways_hold(own, moved)
+    flow = np.random.default_rng(0).normal(0.0, 1.0, (48, 48, 2)).astype(np.float32)
+    held = held_flow(flow, hold)
+    assert np.array_equal(held[..., 1], flow[..., 1])
+    outside = np.ones((48, 48), bool)
+    outside[31:45, 16:35] = False  # the moved mouth, grown by MARGIN and faded by FEATHER
+    assert np.allclose(held[outside], flow[outside])
+    assert np.isclose(held[37, 25, 0], hold.source_x(np.array(25.0)) - 25.0, atol=0.05)
+    assert held_flow(flow, None) is flow
+
+
+def _striped_photo(scale: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """A photo of _smile_face's crop at `scale` photo pixels per crop pixel: skin, and between the
+    inner lips a row of teeth 2 crop pixels wide (white with dark gaps); and its to_photo."""
+    size = 48 * scale
+    photo = np.full((size, size, 3), 170, np.uint8)
+    x = (np.arange(size) + 0.5) / scale
+    teeth = np.where((x % 2.0) < 1.6, 235, 90).astype(np.uint8)
+    rows = slice(int(36.3 * scale), int(38.7 * scale))
+    photo[rows, int(18.5 * scale):int(29.5 * scale)] = teeth[None, int(18.5 * scale):int(29.5 * scale), None]
+    to_photo = np.array([[scale, 0.0, (scale - 1) / 2], [0.0, scale, (scale - 1) / 2]])
+    return photo, to_photo
+
+
+def _gap_spacing(row: np.ndarray, scale: int) -> float:
+    """The median distance, in crop pixels, between the dark gaps' starts along a row of teeth."""
+    dark = row < 160
+    starts = np.flatnonzero(dark[1:] & ~dark[:-1])
+    return float(np.median(np.diff(starts))) / scale
+
+
+def test_a_narrowing_smile_keeps_its_teeth_as_wide_as_the_photo_has_them():
+    # A smile (teeth between lips 3 px apart) whose mouth narrows from 12 to 7 crop pixels between
+    # the inner corners: squeezed, the gaps between the middle teeth crowd together (a comb); held,
+    # they stay 2 crop pixels apart.
+    source = _smile_face(3.0)
+    target = source.copy()
+    centre = 24.0
+    target[48:68, 0] = centre + (source[48:68, 0] - centre) * 0.6
+    photo, to_photo = _striped_photo()
+    spacing = {}
+    for rigid in (True, False):
+        change = face_change(_lips_render(source), _lips_render(target), photo[::8, ::8, 0],
+                             points=(source, target), rigid_sideways=rigid, mouth_fill=True)
+        assert (change.sideways is not None) == rigid
+        out = apply_change(photo, change, to_photo)
+        row = out[int(37.5 * 8), int(21.5 * 8):int(26.5 * 8)].mean(axis=-1)
+        spacing[rigid] = _gap_spacing(row, 8)
+    assert abs(spacing[True] - 2.0) < 0.3
+    assert spacing[False] < 1.7
