@@ -11,8 +11,10 @@ the upper lip vertically; this is the same sideways:
 inside the photo's inner lips where the warp puts them (the moved opening), the flow's
 horizontal part (the crop's x, the face's own horizontal) keeps the middle of the row of teeth
 at its own width (moved with the mouth's middle) and squeezes only its sides, in the shade of
-the mouth's corners, onto what is left. Only where the mouth narrows: a widening mouth has
-no more teeth to show, and stretching its own is what the fill (mouth_opening.py) makes up for.
+the mouth's corners, onto what is left; and its vertical part moves the row as one piece, with
+the upper inner lip's middle (LIFT), not after the mouth's corners. Only where the mouth narrows:
+a widening mouth has no more teeth to show, and stretching its own is what the fill
+(mouth_opening.py) makes up for.
 
 The hold is drawn at the resolution it is used at (the crop's for the residual, the photo's for
 the warp, transfer.apply_change), so the step it makes sits on the lips' own edge.
@@ -48,6 +50,11 @@ SQUEEZE_SHARE = 0.5
 # fades over FEATHER crop pixels (a Gaussian), so the lips it reaches are only sheared softly.
 MARGIN = 0.75
 FEATHER = 0.5
+# The teeth move up or down as one piece, with the upper inner lip's middle (True), not as the
+# motion has it (False, as until 2026-12-07, late afternoon): the upper lip's field carries the
+# mouth's corners and the jaw too, and a surprise's corners drop, so the side teeth were drawn down
+# after them into thin white streaks hanging into the dark opening (fr_obama's angry and surprise).
+LIFT = True
 LEFT, RIGHT = 0, 4  # the inner lips' corners (landmarks 60 and 64) in the [8, 2] order 60-67
 
 
@@ -60,6 +67,9 @@ class SidewaysHold:
     moved: tuple[float, float]  # ... and where the warp puts them
     rigid_share: float = RIGID_SHARE
     squeeze_share: float = SQUEEZE_SHARE
+    # Crop pixels: the backward flow's vertical part inside the polygon (the upper inner lip's middle
+    # move: the teeth go up or down with it as one piece), or None: the motion's, as it is.
+    lift: float | None = None
 
     def source_x(self, x: np.ndarray) -> np.ndarray:
         """The crop x whose teeth the output's crop `x` (any shape) shows: the moved mouth's middle
@@ -106,7 +116,8 @@ class SidewaysHold:
 
 
 def sideways_hold(own: np.ndarray, moved: np.ndarray, *, least: float = MIN_NARROWING,
-                  rigid_share: float = RIGID_SHARE, squeeze_share: float = SQUEEZE_SHARE) -> SidewaysHold | None:
+                  rigid_share: float = RIGID_SHARE, squeeze_share: float = SQUEEZE_SHARE,
+                  lift: float | None = None) -> SidewaysHold | None:
     """The hold for a mouth whose inner lips `own` ([8, 2], landmarks 60-67 where the photo has
     them) the warp puts at `moved` ([8, 2], motion.parted_flow's), or None where the mouth narrows
     by less than `least` crop pixels (or widens)."""
@@ -116,7 +127,7 @@ def sideways_hold(own: np.ndarray, moved: np.ndarray, *, least: float = MIN_NARR
     if own_width <= 0 or moved_width <= 0 or own_width - moved_width < least:
         return None
     return SidewaysHold(moved.astype(np.float32), (float(own[LEFT, 0]), float(own[RIGHT, 0])),
-                        (float(moved[LEFT, 0]), float(moved[RIGHT, 0])), rigid_share, squeeze_share)
+                        (float(moved[LEFT, 0]), float(moved[RIGHT, 0])), rigid_share, squeeze_share, lift)
 
 
 def held_sideways(flow_x: np.ndarray, weight: np.ndarray, x: np.ndarray, hold: SidewaysHold) -> np.ndarray:
@@ -125,17 +136,22 @@ def held_sideways(flow_x: np.ndarray, weight: np.ndarray, x: np.ndarray, hold: S
     return (flow_x + weight * ((hold.source_x(x) - x) - flow_x)).astype(np.float32)
 
 
-def held_photo_flow(flow_x: np.ndarray, crop_x: np.ndarray, hold: SidewaysHold, to_photo: np.ndarray,
-                    box: tuple[int, int, int, int], region: np.ndarray) -> np.ndarray:
-    """The backward flow's horizontal part over the photo `box` (crop pixels, [h, w]; `crop_x`: each
-    box pixel's crop x; `region`: the box's pixels [h, w, 3]) with the hold applied round the mouth."""
+def held_photo_flow(flow_x: np.ndarray, flow_y: np.ndarray, crop_x: np.ndarray, hold: SidewaysHold,
+                    to_photo: np.ndarray, box: tuple[int, int, int, int],
+                    region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The backward flow over the photo `box` (crop pixels, [h, w] each part; `crop_x`: each box
+    pixel's crop x; `region`: the box's pixels [h, w, 3]) with the hold applied round the mouth."""
     placed = hold.photo_weight(to_photo, box, region)
     if placed is None:
-        return flow_x
+        return flow_x, flow_y
     (x0, y0, x1, y1), weight = placed
-    held = flow_x.copy()
-    held[y0:y1, x0:x1] = held_sideways(flow_x[y0:y1, x0:x1], weight, crop_x[y0:y1, x0:x1], hold)
-    return held
+    held_x = flow_x.copy()
+    held_x[y0:y1, x0:x1] = held_sideways(flow_x[y0:y1, x0:x1], weight, crop_x[y0:y1, x0:x1], hold)
+    if hold.lift is None:
+        return held_x, flow_y
+    held_y = flow_y.copy()
+    held_y[y0:y1, x0:x1] += weight * (hold.lift - flow_y[y0:y1, x0:x1])
+    return held_x, held_y
 
 
 def held_flow(flow: np.ndarray, hold: SidewaysHold | None) -> np.ndarray:
@@ -145,5 +161,17 @@ def held_flow(flow: np.ndarray, hold: SidewaysHold | None) -> np.ndarray:
     size = flow.shape[0]
     held = np.array(flow, np.float32)
     x = np.broadcast_to(np.arange(size, dtype=np.float64)[None, :], (size, size))
-    held[..., 0] = held_sideways(held[..., 0], hold.crop_weight(size), x, hold)
+    weight = hold.crop_weight(size)
+    held[..., 0] = held_sideways(held[..., 0], weight, x, hold)
+    if hold.lift is not None:
+        held[..., 1] += weight * (hold.lift - held[..., 1])
     return held
+
+
+def lip_lift(flow: np.ndarray, moved: np.ndarray) -> float:
+    """The backward flow's vertical part [S, S, 2] at the moved upper inner lip's middle (61-63 of
+    `moved`, [8, 2] in the order 60-67), bilinear: how the upper lip's middle moved."""
+    at = np.asarray(moved, np.float32)[1:4]
+    values = cv2.remap(np.ascontiguousarray(flow[..., 1], np.float32), at[:, None, 0].copy(), at[:, None, 1].copy(),
+                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return float(values.mean())

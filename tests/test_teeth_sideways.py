@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from editor.teeth_sideways import RIGID_SHARE, SQUEEZE_SHARE, held_flow, sideways_hold
+from editor.teeth_sideways import RIGID_SHARE, SQUEEZE_SHARE, held_flow, lip_lift, sideways_hold
 from editor.transfer import apply_change, face_change
 from tests.test_mouth_opening import _lips_render, _smile_face
 
@@ -49,6 +49,16 @@ def test_held_flow_changes_the_horizontal_part_only_inside_the_moved_mouth():
     assert np.allclose(held[outside], flow[outside])
     assert np.isclose(held[37, 25, 0], hold.source_x(np.array(25.0)) - 25.0, atol=0.05)
     assert held_flow(flow, None) is flow
+    # Lifted, the teeth move up or down as one piece too.
+    lifted = held_flow(flow, sideways_hold(own, moved, lift=-1.5))
+    assert np.allclose(lifted[outside], flow[outside])
+    assert np.isclose(lifted[37, 25, 1], -1.5, atol=0.05) and np.array_equal(lifted[..., 0], held[..., 0])
+
+
+def test_lip_lift_reads_the_flow_at_the_upper_lips_middle():
+    flow = np.zeros((48, 48, 2), np.float32)
+    flow[..., 1] = -np.arange(48, dtype=np.float32)[:, None] / 10  # a move down that grows down the crop
+    assert np.isclose(lip_lift(flow, _inner(20.0, 30.0, top=36.0)), -3.6, atol=1e-4)
 
 
 def _striped_photo(scale: int = 8) -> tuple[np.ndarray, np.ndarray]:
