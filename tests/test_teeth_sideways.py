@@ -100,3 +100,22 @@ def test_a_narrowing_smile_keeps_its_teeth_as_wide_as_the_photo_has_them():
         spacing[rigid] = _gap_spacing(row, 8)
     assert abs(spacing[True] - 2.0) < 0.3
     assert spacing[False] < 1.7
+
+
+def test_teeth_move_up_and_down_as_one_piece_not_after_dropping_mouth_corners():
+    # A smile whose mouth narrows while its corners and jaw drop 3 px (a surprise): the upper lip's
+    # field carries the corners and the jaw, so, moved as the motion has them, the rows of teeth
+    # between the lips are drawn down and stretched unevenly; lifted, they move as one piece.
+    source = _smile_face(3.0)
+    target = source.copy()
+    target[48:68, 0] = 24.0 + (source[48:68, 0] - 24.0) * 0.7
+    target[[48, 54, 60, 64], 1] += 3.0
+    target[4:13, 1] += 3.0
+    spread = {}
+    for lift in (True, False):
+        change = face_change(_lips_render(source), _lips_render(target), _lips_render(source),
+                             points=(source, target), sideways_lift=lift)
+        vertical = held_flow(change.flow, change.sideways)[37:41, 20:29, 1]  # inside the moved inner lips
+        spread[lift] = float(vertical.max() - vertical.min())
+    assert spread[True] < 0.35
+    assert spread[False] > 1.0
