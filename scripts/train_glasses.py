@@ -16,61 +16,28 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import io
-import json
 import sys
 import time
-import zipfile
 from pathlib import Path
 
-import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.arguments import command_line  # noqa: E402
-from benchmarks.glasses_accuracy import FACES_DEV, LABELS, faces_dev_glasses, measure  # noqa: E402
-from editor.faces import FaceDetector, NoFaceError  # noqa: E402
+from benchmarks.glasses_accuracy import CELEBA, FACES_DEV, celeba_faces, celeba_labels, faces_dev_glasses, measure  # noqa: E402
+from editor.faces import FaceDetector  # noqa: E402
 from editor.glasses import GlassesDetector, band_features, eye_band, save_glasses  # noqa: E402
-
-CELEBA = ROOT.parent / "shared" / "data" / "img_align_celeba_10k.zip"
-
-
-def celeba_labels(labels: Path = LABELS) -> dict[str, bool]:
-    """CelebA image number ("000001") -> wears glasses, for every labelled image (unsure ones left out)."""
-    celeba = json.loads(labels.read_text())["celeba"]
-    glasses, unsure = set(celeba["glasses"]), set(celeba["unsure"])
-    numbers = (f"{n:06d}" for n in range(celeba["first"], celeba["last"] + 1))
-    return {n: n in glasses for n in numbers if n not in unsure}
-
 
 def celeba_features(archive: Path, labels: dict[str, bool], detector: FaceDetector) -> tuple[np.ndarray, np.ndarray]:
     """HOG features [N, 1800] of the labelled images' largest faces and their labels [N] (bool);
     images without a face, or unreadable ones, are left out and counted."""
-    features, targets, skipped = [], [], 0
-    with zipfile.ZipFile(archive) as zipped:
-        names = {Path(name).stem: name for name in zipped.namelist() if name.endswith(".jpg")}
-        for number, label in labels.items():
-            if number not in names:
-                skipped += 1
-                continue
-            try:
-                rgb = np.asarray(Image.open(io.BytesIO(zipped.read(names[number]))).convert("RGB"))
-            except (UnidentifiedImageError, OSError):
-                skipped += 1
-                continue
-            # Back to CelebA's own size: the zip's half-size faces are about 40 pixels across.
-            rgb = cv2.resize(rgb, (rgb.shape[1] * 2, rgb.shape[0] * 2), interpolation=cv2.INTER_CUBIC)
-            try:
-                face = max(detector.detect(rgb, name=number), key=lambda f: f.width)
-            except NoFaceError:
-                skipped += 1
-                continue
-            features.append(band_features(eye_band(rgb, face)))
-            targets.append(label)
-    print(f"{len(features)} CelebA faces ({sum(targets)} with glasses); {skipped} left out (no face found)")
+    features, targets = [], []
+    for number, rgb, face in celeba_faces(archive, labels, detector):
+        features.append(band_features(eye_band(rgb, face)))
+        targets.append(labels[number])
+    print(f"{len(features)} CelebA faces ({sum(targets)} with glasses); {len(labels) - len(features)} left out (no face found)")
     return np.stack(features), np.array(targets)
 
 

@@ -140,3 +140,11 @@ def test_the_training_script_reads_its_labels_and_fits_real_faces(tmp_path):
     out = tmp_path / "glasses.safetensors"
     save_glasses(out, fitted, {"data": {"faces": 6}})
     assert load_glasses(out)[0].threshold == -1.0
+
+
+def test_the_held_out_celeba_labels_are_apart_from_the_training_ones():
+    accuracy = benchmark_module("glasses_accuracy")
+    training, held = accuracy.celeba_labels(), accuracy.celeba_labels(section="celeba_heldout")
+    assert not set(training) & set(held)  # the test never saw these faces
+    assert len(held) == 994 and sum(held.values()) == 63  # 1,000 less 6 unsure
+    assert held["004015"] is True and held["004001"] is False and "004004" not in held
