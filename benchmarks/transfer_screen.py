@@ -73,7 +73,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   as until 2026-12-07);
 - squeezedteeth: the photo's teeth squeezed sideways with a narrowing mouth (editor/teeth_sideways.py
   off, as until 2026-12-07); unliftedteeth: held sideways, but moved up and down as the motion has
-  it (teeth_sideways.LIFT off); sideways-RIGID/SQUEEZE: the shares of the moved mouth's half-width
+  it (teeth_sideways.LIFT off); partedheld-PIXELS: held only where the photo's own inner lips are
+  PIXELS apart (teeth_sideways.PARTED, None: always; screened, not in the full benchmark yet); sideways-RIGID/SQUEEZE: the shares of the moved mouth's half-width
   kept at the teeth's width and squeezed (teeth_sideways.RIGID_SHARE, SQUEEZE_SHARE: 0.5/0.5);
 - teeth-SCALE: the brightening inside the target render's mouth region scaled by SCALE
   (0: none; docs/transfer_screens.md: the model's teeth over closed lips, not kept);
@@ -286,6 +287,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "squeezedteeth": lambda: knees(rigid_sideways=False),
               "sideways": lambda: knees(sideways_shares=tuple(float(v) for v in arg.split("/"))),
               "unliftedteeth": lambda: knees(sideways_lift=False),
+              "partedheld": lambda: knees(sideways_parted=float(arg or 1.0)),
               "teethdepth": lambda: knees(teeth_depth=None if arg == "none" else float(arg or TEETH_DEPTH)),
               "teethskin": lambda: knees(teeth_skin=float(arg or TEETH_SKIN)),
               "hinged": lambda: knees(rigid_teeth=False, teeth_depth=None, cap=3.0, teeth_skin=0.0),
@@ -299,7 +301,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -55,6 +55,11 @@ FEATHER = 0.5
 # mouth's corners and the jaw too, and a surprise's corners drop, so the side teeth were drawn down
 # after them into thin white streaks hanging into the dark opening (fr_obama's angry and surprise).
 LIFT = True
+# Crop pixels the photo's own inner lips must be apart for the hold (None: always). On closed lips
+# there are no teeth to keep, and the hold only changes the opening's shape (fr_two_people's second
+# face: a larger O for surprise). Screened at 1.0 (variant `partedheld-PIXELS`): the same numbers
+# within the noise (both 79.2% against 79.0%, both2 64.1% against 64.4%), so off (docs/transfer_screens.md).
+PARTED: float | None = None
 LEFT, RIGHT = 0, 4  # the inner lips' corners (landmarks 60 and 64) in the [8, 2] order 60-67
 
 
@@ -117,11 +122,14 @@ class SidewaysHold:
 
 def sideways_hold(own: np.ndarray, moved: np.ndarray, *, least: float = MIN_NARROWING,
                   rigid_share: float = RIGID_SHARE, squeeze_share: float = SQUEEZE_SHARE,
-                  lift: float | None = None) -> SidewaysHold | None:
+                  lift: float | None = None, parted: float | None = PARTED) -> SidewaysHold | None:
     """The hold for a mouth whose inner lips `own` ([8, 2], landmarks 60-67 where the photo has
     them) the warp puts at `moved` ([8, 2], motion.parted_flow's), or None where the mouth narrows
-    by less than `least` crop pixels (or widens)."""
+    by less than `least` crop pixels (or widens), or, given `parted` (PARTED), where the photo's own
+    lips are not that many crop pixels apart at their widest (no teeth to keep)."""
     own, moved = np.asarray(own, np.float64), np.asarray(moved, np.float64)
+    if parted is not None and float(np.max(own[[7, 6, 5], 1] - own[[1, 2, 3], 1])) < parted:
+        return None
     own_width = own[RIGHT, 0] - own[LEFT, 0]
     moved_width = moved[RIGHT, 0] - moved[LEFT, 0]
     if own_width <= 0 or moved_width <= 0 or own_width - moved_width < least:

@@ -53,7 +53,7 @@ from .mouth_limits import MOUTH_NARROWING, PHILTRUM_STRETCH, held_mouth
 from .mouth_opening import (CLOSE_COVER, COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
                             mouth_opening, own_mouth_moved)
 from .skin_light import SKIN_LIGHT, brighten_in, eye_region, skin_tint
-from .teeth_sideways import LIFT, RIGID_SHARE, RIGID_SIDEWAYS, SQUEEZE_SHARE, SidewaysHold, held_flow, held_photo_flow, lip_lift, sideways_hold
+from .teeth_sideways import LIFT, PARTED, RIGID_SHARE, RIGID_SIDEWAYS, SQUEEZE_SHARE, SidewaysHold, held_flow, held_photo_flow, lip_lift, sideways_hold
 
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
@@ -136,7 +136,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 mouth_narrowing: float | None = MOUTH_NARROWING, reach: float = SIGMA,
                 rigid_sideways: bool = RIGID_SIDEWAYS,
                 sideways_shares: tuple[float, float] = (RIGID_SHARE, SQUEEZE_SHARE),
-                sideways_lift: bool = LIFT) -> FaceChange:
+                sideways_lift: bool = LIFT, sideways_parted: float | None = PARTED) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -153,8 +153,9 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     `skin_light`: skin_light.SKIN_LIGHT; `close_cover`: mouth_opening.CLOSE_COVER; `shift_removed`:
     SHIFT_REMOVED (0: the residual's mean kept); `philtrum_stretch`, `mouth_narrowing`:
     mouth_limits.PHILTRUM_STRETCH, MOUTH_NARROWING (None: off; with `points` only); `reach`:
-    motion.SIGMA (with `points` only); `rigid_sideways`, `sideways_shares`, `sideways_lift`:
-    teeth_sideways.RIGID_SIDEWAYS, (RIGID_SHARE, SQUEEZE_SHARE), LIFT (with `mouth_fill` only)."""
+    motion.SIGMA (with `points` only); `rigid_sideways`, `sideways_shares`, `sideways_lift`,
+    `sideways_parted`: teeth_sideways.RIGID_SIDEWAYS, (RIGID_SHARE, SQUEEZE_SHARE), LIFT, PARTED (with
+    `mouth_fill` only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if points is not None:  # T's mouth as far as skin follows, for every stage below
@@ -176,7 +177,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         if rigid_sideways:
             sideways = sideways_hold(np.asarray(points[0])[60:68], lips, rigid_share=sideways_shares[0],
                                      squeeze_share=sideways_shares[1],
-                                     lift=lip_lift(flow, lips) if sideways_lift else None)
+                                     lift=lip_lift(flow, lips) if sideways_lift else None, parted=sideways_parted)
     else:
         flow = landmark_flow(*points, s.shape[0], cap=cap, sigma=reach) if points is not None else expression_flow(s, t)
     if points is not None and move_brows:

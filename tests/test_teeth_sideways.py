@@ -21,6 +21,10 @@ def test_a_mouth_that_widens_or_hardly_narrows_is_not_held():
     assert sideways_hold(own, _inner(14.0, 34.0)) is None
     assert sideways_hold(own, _inner(16.1, 31.95)) is None
     assert sideways_hold(own, _inner(19.0, 29.0)) is not None
+    # Gated on parted lips (teeth_sideways.PARTED), closed ones (0.5 px apart) are left to the motion.
+    closed = _inner(16.0, 32.0, top=37.0, bottom=37.5)
+    assert sideways_hold(closed, _inner(19.0, 29.0), parted=1.0) is None
+    assert sideways_hold(own, _inner(19.0, 29.0), parted=1.0) is not None
 
 
 def test_the_middle_teeth_keep_their_width_and_the_corners_land_on_the_photos_corners():
