@@ -97,14 +97,18 @@ def roc_auc(scores: dict[str, float], with_glasses: frozenset[str]) -> float:
     return float(above)
 
 
+def summary(scores: dict[str, float], with_glasses: frozenset[str], threshold: float) -> dict:
+    """The faces scored, those with glasses, the ROC AUC and the counts at thresholds round `threshold`."""
+    rows = [counts(scores, with_glasses, threshold + offset) for offset in OFFSETS]
+    return {"faces": len(scores), "with_glasses": sum(k in with_glasses for k in scores),
+            "auc": round(roc_auc(scores, with_glasses), 4), "rows": rows, "scores": scores}
+
+
 def measure_celeba(glasses: GlassesDetector, detector: FaceDetector, archive: Path,
                    labels: dict[str, bool]) -> dict:
     """measure's numbers on labelled CelebA faces (celeba_labels)."""
     scores = {number: glasses.score(rgb, face) for number, rgb, face in celeba_faces(archive, labels, detector)}
-    with_glasses = frozenset(n for n, wears in labels.items() if wears)
-    rows = [counts(scores, with_glasses, glasses.threshold + offset) for offset in OFFSETS]
-    return {"faces": len(scores), "with_glasses": sum(k in with_glasses for k in scores),
-            "auc": round(roc_auc(scores, with_glasses), 4), "rows": rows, "scores": scores}
+    return summary(scores, frozenset(n for n, wears in labels.items() if wears), glasses.threshold)
 
 
 def measure(glasses: GlassesDetector, detector: FaceDetector, faces_dir: Path,
@@ -119,9 +123,7 @@ def measure(glasses: GlassesDetector, detector: FaceDetector, faces_dir: Path,
             print(f"{path.name}: left out ({exc})")
             continue
         scores[path.name[3:6]] = glasses.score(photo.rgb, face)
-    rows = [counts(scores, with_glasses, glasses.threshold + offset) for offset in OFFSETS]
-    return {"faces": len(scores), "with_glasses": sum(k in with_glasses for k in scores),
-            "auc": round(roc_auc(scores, with_glasses), 4), "rows": rows, "scores": scores}
+    return summary(scores, with_glasses, glasses.threshold)
 
 
 def print_table(title: str, result: dict, threshold: float) -> None:

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .lip_outline import CROP_FRAME, lips_mask, rectangle_around
-from .mouth_opening import lips_focus
+from .mouth_opening import lip_gap, lips_focus
 
 # Teeth keep their width when the mouth narrows (False: they are squeezed with it, as until 2026-12-07).
 RIGID_SIDEWAYS = True
@@ -128,7 +128,7 @@ def sideways_hold(own: np.ndarray, moved: np.ndarray, *, least: float = MIN_NARR
     by less than `least` crop pixels (or widens), or, given `parted` (PARTED), where the photo's own
     lips are not that many crop pixels apart at their widest (no teeth to keep)."""
     own, moved = np.asarray(own, np.float64), np.asarray(moved, np.float64)
-    if parted is not None and float(np.max(own[[7, 6, 5], 1] - own[[1, 2, 3], 1])) < parted:
+    if parted is not None and lip_gap(own) < parted:
         return None
     own_width = own[RIGHT, 0] - own[LEFT, 0]
     moved_width = moved[RIGHT, 0] - moved[LEFT, 0]
@@ -138,10 +138,15 @@ def sideways_hold(own: np.ndarray, moved: np.ndarray, *, least: float = MIN_NARR
                         (float(moved[LEFT, 0]), float(moved[RIGHT, 0])), rigid_share, squeeze_share, lift)
 
 
-def held_sideways(flow_x: np.ndarray, weight: np.ndarray, x: np.ndarray, hold: SidewaysHold) -> np.ndarray:
-    """`flow_x` (the backward flow's horizontal part at crop positions whose x is `x`, any shape)
-    taken to the hold's source wherever `weight` (same shape, in [0, 1]) is 1, blended where between."""
-    return (flow_x + weight * ((hold.source_x(x) - x) - flow_x)).astype(np.float32)
+def held_parts(flow_x: np.ndarray, flow_y: np.ndarray, weight: np.ndarray, x: np.ndarray,
+               hold: SidewaysHold) -> tuple[np.ndarray, np.ndarray]:
+    """The backward flow's parts (crop pixels, at crop positions whose x is `x`, all one shape) taken
+    to the hold wherever `weight` (same shape, in [0, 1]) is 1, blended where between: the horizontal
+    part to the hold's source, the vertical one to its lift (left as it is without one)."""
+    held_x = (flow_x + weight * ((hold.source_x(x) - x) - flow_x)).astype(np.float32)
+    if hold.lift is None:
+        return held_x, flow_y
+    return held_x, (flow_y + weight * (hold.lift - flow_y)).astype(np.float32)
 
 
 def held_photo_flow(flow_x: np.ndarray, flow_y: np.ndarray, crop_x: np.ndarray, hold: SidewaysHold,
@@ -153,12 +158,9 @@ def held_photo_flow(flow_x: np.ndarray, flow_y: np.ndarray, crop_x: np.ndarray, 
     if placed is None:
         return flow_x, flow_y
     (x0, y0, x1, y1), weight = placed
-    held_x = flow_x.copy()
-    held_x[y0:y1, x0:x1] = held_sideways(flow_x[y0:y1, x0:x1], weight, crop_x[y0:y1, x0:x1], hold)
-    if hold.lift is None:
-        return held_x, flow_y
-    held_y = flow_y.copy()
-    held_y[y0:y1, x0:x1] += weight * (hold.lift - flow_y[y0:y1, x0:x1])
+    held_x, held_y = flow_x.copy(), flow_y.copy()
+    held_x[y0:y1, x0:x1], held_y[y0:y1, x0:x1] = held_parts(flow_x[y0:y1, x0:x1], flow_y[y0:y1, x0:x1], weight,
+                                                            crop_x[y0:y1, x0:x1], hold)
     return held_x, held_y
 
 
@@ -167,13 +169,8 @@ def held_flow(flow: np.ndarray, hold: SidewaysHold | None) -> np.ndarray:
     if hold is None:
         return flow
     size = flow.shape[0]
-    held = np.array(flow, np.float32)
     x = np.broadcast_to(np.arange(size, dtype=np.float64)[None, :], (size, size))
-    weight = hold.crop_weight(size)
-    held[..., 0] = held_sideways(held[..., 0], weight, x, hold)
-    if hold.lift is not None:
-        held[..., 1] += weight * (hold.lift - held[..., 1])
-    return held
+    return np.stack(held_parts(flow[..., 0], flow[..., 1], hold.crop_weight(size), x, hold), axis=-1).astype(np.float32)
 
 
 def lip_lift(flow: np.ndarray, moved: np.ndarray) -> float:

@@ -50,8 +50,8 @@ from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGI
 from .motion import CAP, RIGID_TEETH, SIGMA, brow_flow, landmark_flow, lid_flow, parted_flow
 from .moustache_shield import MOUSTACHE_LOW, shield_moustache, skin_level
 from .mouth_limits import MOUTH_NARROWING, PHILTRUM_STRETCH, held_mouth
-from .mouth_opening import (CLOSE_COVER, COVER_LIPS, HIGHLIGHT, TEETH_SKIN, MouthOpening, crop_fill_weight, fill_opening,
-                            mouth_opening, own_mouth_moved)
+from .mouth_opening import (CLOSE_COVER, COVER_LIPS, HIGHLIGHT, INNER_LIPS, TEETH_SKIN, MouthOpening, crop_fill_weight,
+                            fill_opening, mouth_opening, own_mouth_moved)
 from .skin_light import SKIN_LIGHT, brighten_in, eye_region, skin_tint
 from .teeth_sideways import LIFT, PARTED, RIGID_SHARE, RIGID_SIDEWAYS, SQUEEZE_SHARE, SidewaysHold, held_flow, held_photo_flow, lip_lift, sideways_hold
 
@@ -175,7 +175,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                                 contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)),
                                 cover=cover_lips, teeth_skin=teeth_skin, close=close_cover)
         if rigid_sideways:
-            sideways = sideways_hold(np.asarray(points[0])[60:68], lips, rigid_share=sideways_shares[0],
+            sideways = sideways_hold(np.asarray(points[0])[INNER_LIPS], lips, rigid_share=sideways_shares[0],
                                      squeeze_share=sideways_shares[1],
                                      lift=lip_lift(flow, lips) if sideways_lift else None, parted=sideways_parted)
     else:
