@@ -45,7 +45,7 @@ from benchmarks.arguments import RESULTS, append_jsonl, choice_list, existing_fi
 from benchmarks.arguments import positive_int  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
 from editor.blend import crop_face_mask  # noqa: E402
-from editor.folded_generator import fast_dtype  # noqa: E402
+from editor.folded_generator import FIT_DTYPE  # noqa: E402
 from editor.invert import DEFAULT_RESTARTS, DEFAULT_STEPS, build_latent_bank, invert  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.models import ModelConfig, build_models  # noqa: E402
@@ -78,7 +78,7 @@ def machine() -> str:
     name = cpu_name()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{name}, {os.cpu_count()} cores, torch {torch.__version__} x{torch.get_num_threads()} threads, "
-            f"loop dtype {str(fast_dtype('cpu')).replace('torch.', '')}, load average {load:.1f}")
+            f"loop dtype {str(FIT_DTYPE).replace('torch.', '')}, load average {load:.1f}")
 
 
 def is_conditional(G: torch.nn.Module) -> bool:

@@ -1,14 +1,21 @@
 """The generator's eval-mode forward, folded for inversion: BatchNorm merged into
-the transposed convolution before it, on detached weight copies (bfloat16 where
-the hardware runs it natively), so each inversion step runs 5 layers and
+the transposed convolution before it, on detached weight copies (float32 for the
+editor's fits: FIT_DTYPE), so each inversion step runs 5 layers and
 autograd tracks only z. G itself is only read: no requires_grad flips, no mode
 switches, no hooks, so concurrent inversions on one G are safe (invert.py).
 
-On the CPU in bfloat16, for inversion's small batches, the first three layers (whose
-weights are far larger than what they output) run as a matrix product and a col2im
-(F.fold) instead of conv_transpose2d: at batch 1 oneDNN's transposed convolution spends
-its time on the weights (512->256 on a 2-core EPYC: 2.8 ms forward and backward, against
-1.2 ms as a product; the whole G 3.2 against 5.6 ms; MATMUL_RATIO)."""
+On the CPU, for inversion's small batches, the first three layers (whose weights are far
+larger than what they output) run as a matrix product and a col2im (F.fold) instead of
+conv_transpose2d: at batch 1 oneDNN's transposed convolution spends its time on the weights
+(bfloat16, 512->256 on a 2-core EPYC: 2.8 ms forward and backward, against 1.2 ms as a
+product; the whole G 3.2 against 5.6 ms; MATMUL_RATIO).
+
+Why float32 (FIT_DTYPE), when bfloat16 is native on the development machines: a fit is 100
+chained Adam steps, and bfloat16's rounding of sums taken in another order (another thread
+count, another CPU's kernels) grows along them into another z. In bfloat16 the same photo
+edited with 1 and with 2 threads differed by up to 91 grey levels (dev012, sad; 45% of its
+pixels moved), in float32 the fits agree to 4e-7 in z. The edit a user gets, and the
+benchmarks' numbers, should not depend on the machine or its thread count."""
 
 from __future__ import annotations
 
@@ -16,15 +23,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan.device import native_bf16
-
 # A layer runs as a product + F.fold where its weight has at least MATMUL_RATIO times as many
 # values as one sample's output (a 2-core EPYC, batch 1, bfloat16, forward and backward in ms,
 # conv_transpose2d against the product: 100->512 at 1x1 0.58 / 0.37, 512->256 at 3x3 2.82 / 1.22,
 # 256->128 at 6x6 1.08 / 0.99 (ratios 100, 228, 28), 128->64 at 12x12 0.73 / 1.20 (ratio 3.6):
 # fold's cost grows with the output, the convolution's with the weight).
-# Only in bfloat16 (float32's transposed convolution is as fast: 5.1 against 5.5 ms for the whole
-# G at batch 1) and only for batches up to PRODUCT_BATCH (the product's F.fold grows with the batch:
+# In float32 too: the whole conditional G's step at batch 1 on a 2-core Xeon with AMX
+# (2026-12-07, median of 280) 4.77 ms as convolutions, 4.74 / 3.96 / 3.87 ms with the first one,
+# two, three layers as products (bfloat16 there: 7.41 -> 3.33 ms); the EPYC had measured float32's
+# convolutions a little faster (5.1 against 5.5 ms), a machine's difference we take for the larger
+# gain. Only for batches up to PRODUCT_BATCH (the product's F.fold grows with the batch:
 # G's forward and backward at batch 4 7.2 against 8.4 ms, at 8 11.1 / 11.7, at 16 21.0 / 18.0;
 # the latent bank's batches of 256 would take 2x as long).
 MATMUL_RATIO = 8.0
@@ -83,7 +91,7 @@ class FoldedGenerator:
             for key in ("weight", "bias", "spatial_bias"):
                 if args.get(key) is not None:
                     args[key] = args[key].detach().to(device=device, dtype=dtype).contiguous()
-        if torch.device(device).type == "cpu" and dtype == torch.bfloat16:
+        if torch.device(device).type == "cpu":
             _mark_products(self.layers)
 
     def _flush(self, conv: dict | None) -> None:
@@ -160,6 +168,5 @@ def _conv_args(layer: nn.ConvTranspose2d) -> dict:
             "groups": layer.groups, "dilation": layer.dilation}
 
 
-def fast_dtype(device: torch.device | str) -> torch.dtype:
-    """bfloat16 where the hardware runs it natively (gan.device.native_bf16), else float32."""
-    return torch.bfloat16 if native_bf16(device) else torch.float32
+# The precision of the editor's fits and latent banks, on every device (the module's docstring).
+FIT_DTYPE = torch.float32

@@ -15,10 +15,10 @@ Speed is the point (one photo edit <= 2 s on a 2-core CPU), so:
   At equal steps this is worth +1 to +3 dB on the generators' own images
   (benchmarks/invert_speed.py);
 - G's eval-mode BatchNorm is folded into the transposed convolutions it
-  follows, into detached weight copies (bfloat16 where the CPU or GPU does it
-  natively), so each step runs 5 convolutions and autograd tracks only z; on
-  the CPU in bfloat16 the first three run as matrix products (2x faster at
-  one restart: 100 steps 0.42 against 0.87 s, README "Benchmarks").
+  follows, into detached float32 weight copies (not bfloat16: its rounding
+  makes the fit depend on the thread count, folded_generator.py), so each step
+  runs 5 convolutions and autograd tracks only z; on the CPU the first three
+  run as matrix products (README "Benchmarks").
   This also means G itself is never touched: no requires_grad flips, no mode
   switches, no hooks, so concurrent inversions on one G are safe
   (folded_generator.py).
@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .folded_generator import FoldedGenerator, fast_dtype, latent_size
+from .folded_generator import FIT_DTYPE, FoldedGenerator, latent_size
 from .latent_adam import LatentAdam
 
 DEFAULT_STEPS = 30
@@ -97,7 +97,7 @@ def build_latent_bank(G: nn.Module, *, n: int = 1024, size: int = BANK_SIZE, see
     on one loaded EPYC core). 1024 gets nearly all of the benefit: 2048 and
     4096 start 0.1-0.4 dB closer and end within 0.1 dB after 30 steps."""
     device = torch.device(device)
-    frozen = FoldedGenerator(G, dtype=dtype or fast_dtype(device), device=device, label=label)
+    frozen = FoldedGenerator(G, dtype=dtype or FIT_DTYPE, device=device, label=label)
     nz = latent_size(G)
     z = torch.randn(n, nz, generator=torch.Generator().manual_seed(seed)).to(device)
     thumbs = [F.adaptive_avg_pool2d(frozen(chunk), size).flatten(1) for chunk in z.split(batch_size)]
@@ -195,16 +195,17 @@ def invert(
     (an encoder's guess) first, then the bank's nearest neighbours of the
     target when `init_bank` is given, then z ~ N(0, I) from `seed`. Each step adds latent noise (std `initial_noise_factor`,
     decaying to 0 by `noise_ramp_length` of the steps) so the restarts explore
-    before they settle. The same arguments and seed give the same result.
-    `dtype` is the precision of the optimisation loop (None: bfloat16 where
-    native); the returned image and loss are float32. `progress_fn(step, steps,
+    before they settle. The same arguments and seed give the same result, with any
+    thread count. `dtype` is the precision of the optimisation loop (None: FIT_DTYPE,
+    float32; bfloat16 is faster where native but its fits depend on the thread count);
+    the returned image and loss are float32. `progress_fn(step, steps,
     loss)` is called after every step with the best restart's loss.
     Works inside a caller's no_grad/inference_mode block too.
     """
     device = torch.device(device)
     if steps < 0 or restarts < 1:
         raise ValueError(f"steps must be >= 0 and restarts >= 1, got steps={steps}, restarts={restarts}")
-    dtype = dtype or fast_dtype(device)
+    dtype = dtype or FIT_DTYPE
     frozen = FoldedGenerator(G, dtype=dtype, device=device, label=label)
     exact = frozen if dtype == torch.float32 else FoldedGenerator(G, dtype=torch.float32, device=device,
                                                                    label=label)
