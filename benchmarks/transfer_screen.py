@@ -123,6 +123,9 @@ from editor.mouth_limits import PHILTRUM_STRETCH  # noqa: E402
 from editor.moustache_shield import MOUSTACHE_LOW  # noqa: E402
 from editor.photo import read_photo  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
+from editor.edits import target_label  # noqa: E402
+from benchmarks.far_target import LOWPASS, RENDER_AT, far_target, render_share  # noqa: E402
+from editor.renders import render_conditional, render_points  # noqa: E402
 from editor.blend import _as_grey255, _crop_face_mask  # noqa: E402
 from editor.mouth_darkening import (CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_DEPTH, cavity_weight,  # noqa: E402
                                    mouth_region)
@@ -235,6 +238,40 @@ def reopened(**fields) -> Variant:
     return change
 
 
+def rendered_at(render_at: float | None, lowpass: float = LOWPASS) -> Variant:
+    """T rendered at a weight total of at most `render_at` and its change carried on from there
+    (far_target.py, with its difference low-passed by `lowpass`); None: the label carries the
+    whole strength, as before far_target."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        weights = np.asarray(edit.weights, np.float32)
+        share = render_share(float(weights.sum()), render_at)
+        if share < 1.0 and edit.source_points is not None:
+            near = render_conditional(editor.conditional, edit.z, target_label(edit.source_label, weights * share),
+                                      editor.device)
+            generated, points = far_target(edit.source, edit.source_points, near,
+                                           render_points(editor.landmarks, near), 1.0 / share, lowpass=lowpass)
+        else:  # the label as it is: the edit's own render
+            generated, points = edit.generated, edit.target_points
+        return conditional_change(replace(edit, generated=generated, target_points=points), settings)
+    return change
+
+
+def far_pixels(render_at: float) -> Variant:
+    """T's landmarks as the label puts them (the default's motion), its pixels from a render at
+    `render_at` moved there and its difference from S scaled on (far_target's, with the geometry kept)."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        weights = np.asarray(edit.weights, np.float32)
+        share = render_share(float(weights.sum()), render_at)
+        if share == 1.0 or edit.source_points is None or edit.target_points is None:
+            return default(editor, judge, edit, settings, target)
+        near = render_conditional(editor.conditional, edit.z, target_label(edit.source_label, weights * share),
+                                  editor.device)
+        generated = far_target(edit.source, edit.source_points, near, render_points(editor.landmarks, near),
+                               1.0 / share, far_points=edit.target_points)[0]
+        return conditional_change(replace(edit, generated=generated), settings)
+    return change
+
+
 def teeth(scale: float) -> Variant:
     """The default with its brightening inside the target render's mouth (mouth_darkening.mouth_region)
     scaled by `scale`: the model's 48 px teeth painted over the photo's closed lips."""
@@ -281,6 +318,9 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "stilllids": lambda: knees(move_lids=False),
               "framedlids": lambda: knees(move_lids=True),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
+              "farpixels": lambda: far_pixels(float(arg or 1.0)),
+              "renderat": lambda: rendered_at(None if arg == "none" else float(arg.partition("/")[0] or RENDER_AT),
+                                              float(arg.partition("/")[2] or LOWPASS)),
               "cap": lambda: knees(cap=float(arg or CAP)),
               "reach": lambda: knees(reach=float(arg or SIGMA)),
               "unrigid": lambda: knees(rigid_teeth=False),
@@ -301,7 +341,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 
