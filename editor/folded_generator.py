@@ -14,7 +14,8 @@ Why float32 (FIT_DTYPE), when bfloat16 is native on the development machines: a 
 chained Adam steps, and bfloat16's rounding of sums taken in another order (another thread
 count, another CPU's kernels) grows along them into another z. In bfloat16 the same photo
 edited with 1 and with 2 threads differed by up to 91 grey levels (dev012, sad; 45% of its
-pixels moved), in float32 the fits agree to 4e-7 in z. The edit a user gets, and the
+pixels moved), in float32 by at most 2 levels (the fits agree to 4e-7 in z; another CPU's AVX2
+kernels: within 7 levels, README "Benchmarks"). The edit a user gets, and the
 benchmarks' numbers, should not depend on the machine or its thread count."""
 
 from __future__ import annotations
