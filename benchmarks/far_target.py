@@ -3,8 +3,8 @@
 The strength a sets the target label y = (1 - a) p_src + a onehot (editor/edits.target_label). Up
 to a = 1 that mixes expressions the generator was trained on; past it (the default 1.75) p_src is
 subtracted and y leaves the simplex, where the 48 px renders break up: wrinkles of noise, white
-streaks, mouths in pieces. The transfer low-passes most of it, not all (dev080's fear: a dark dot
-on the chin; dev000's angry: a white "butterfly" of teeth).
+streaks, mouths in pieces. The transfer low-passes most of it, not what the mouth's fill shows
+(dev080's surprise: a white wedge; dev000's angry: a white "butterfly" of teeth).
 
 The idea screened here (benchmarks/transfer_screen.py's renderat-AT and farpixels-AT variants;
 docs/transfer_screens.md, "A strength carried on from a render at 1"): render T at a total of AT

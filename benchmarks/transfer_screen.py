@@ -272,6 +272,17 @@ def far_pixels(render_at: float) -> Variant:
     return change
 
 
+def despeckled(radius: int) -> Variant:
+    """The default with its residual's small blobs taken off: a grey closing (dark spots) and
+    opening (bright ones) with a (2 radius + 1) square, crop pixels (fear's dark dot on dev080's chin)."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        base = default(editor, judge, edit, settings, target)
+        kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+        residual = cv2.morphologyEx(cv2.morphologyEx(base.residual, cv2.MORPH_CLOSE, kernel), cv2.MORPH_OPEN, kernel)
+        return replace(base, residual=residual.astype(np.float32))
+    return change
+
+
 def teeth(scale: float) -> Variant:
     """The default with its brightening inside the target render's mouth (mouth_darkening.mouth_region)
     scaled by `scale`: the model's 48 px teeth painted over the photo's closed lips."""
@@ -318,6 +329,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "stilllids": lambda: knees(move_lids=False),
               "framedlids": lambda: knees(move_lids=True),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
+              "despeckle": lambda: despeckled(int(arg or 1)),
               "farpixels": lambda: far_pixels(float(arg or 1.0)),
               "renderat": lambda: rendered_at(None if arg == "none" else float(arg.partition("/")[0] or RENDER_AT),
                                               float(arg.partition("/")[2] or LOWPASS)),
@@ -341,7 +353,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 
