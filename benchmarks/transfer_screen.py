@@ -283,6 +283,27 @@ def despeckled(radius: int) -> Variant:
     return change
 
 
+def clean_mouth(render_at: float) -> Variant:
+    """The default with T's mouth region (mouth_darkening.mouth_region) drawn from a render at a
+    weight total of `render_at` moved to T's landmarks: the over-driven render's motion and
+    shades, a clean render's teeth and opening for the fill."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        weights = np.asarray(edit.weights, np.float32)
+        share = render_share(float(weights.sum()), render_at)
+        if share == 1.0 or edit.target_points is None:
+            return default(editor, judge, edit, settings, target)
+        near = render_conditional(editor.conditional, edit.z, target_label(edit.source_label, weights * share),
+                                  editor.device)
+        points = np.asarray(edit.target_points, np.float64)
+        moved = warp_crop(near.astype(np.float32), smooth_flow(points, render_points(editor.landmarks, near) - points,
+                                                               np.empty((0, 2)), near.shape[0]))
+        region = mouth_region(edit.target_points, near.shape[0])
+        generated = edit.generated.astype(np.float32) * (1.0 - region) + moved * region
+        return conditional_change(replace(edit, generated=np.clip(generated, 0, 255).round().astype(np.uint8)),
+                                  settings)
+    return change
+
+
 def teeth(scale: float) -> Variant:
     """The default with its brightening inside the target render's mouth (mouth_darkening.mouth_region)
     scaled by `scale`: the model's 48 px teeth painted over the photo's closed lips."""
@@ -329,6 +350,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "stilllids": lambda: knees(move_lids=False),
               "framedlids": lambda: knees(move_lids=True),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
+              "cleanmouth": lambda: clean_mouth(float(arg or 1.0)),
               "despeckle": lambda: despeckled(int(arg or 1)),
               "farpixels": lambda: far_pixels(float(arg or 1.0)),
               "renderat": lambda: rendered_at(None if arg == "none" else float(arg.partition("/")[0] or RENDER_AT),
@@ -353,7 +375,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 
