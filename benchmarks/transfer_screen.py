@@ -238,18 +238,28 @@ def reopened(**fields) -> Variant:
     return change
 
 
+def near_render(editor, edit, render_at: float | None) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """T rendered at the edit's weights scaled down to a total of `render_at`, its landmarks and the
+    share of the weights rendered (far_target.render_share); None where the weights are within it."""
+    weights = np.asarray(edit.weights, np.float32)
+    share = render_share(float(weights.sum()), render_at)
+    if share == 1.0:
+        return None
+    near = render_conditional(editor.conditional, edit.z, target_label(edit.source_label, weights * share),
+                              editor.device)
+    return near, render_points(editor.landmarks, near), share
+
+
 def rendered_at(render_at: float | None, lowpass: float = LOWPASS) -> Variant:
     """T rendered at a weight total of at most `render_at` and its change carried on from there
     (far_target.py, with its difference low-passed by `lowpass`); None: the label carries the
     whole strength, as before far_target."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
-        weights = np.asarray(edit.weights, np.float32)
-        share = render_share(float(weights.sum()), render_at)
-        if share < 1.0 and edit.source_points is not None:
-            near = render_conditional(editor.conditional, edit.z, target_label(edit.source_label, weights * share),
-                                      editor.device)
-            generated, points = far_target(edit.source, edit.source_points, near,
-                                           render_points(editor.landmarks, near), 1.0 / share, lowpass=lowpass)
+        rendered = near_render(editor, edit, render_at)
+        if rendered is not None and edit.source_points is not None:
+            near, near_points, share = rendered
+            generated, points = far_target(edit.source, edit.source_points, near, near_points, 1.0 / share,
+                                           lowpass=lowpass)
         else:  # the label as it is: the edit's own render
             generated, points = edit.generated, edit.target_points
         return conditional_change(replace(edit, generated=generated, target_points=points), settings)
@@ -260,14 +270,12 @@ def far_pixels(render_at: float) -> Variant:
     """T's landmarks as the label puts them (the default's motion), its pixels from a render at
     `render_at` moved there and its difference from S scaled on (far_target's, with the geometry kept)."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
-        weights = np.asarray(edit.weights, np.float32)
-        share = render_share(float(weights.sum()), render_at)
-        if share == 1.0 or edit.source_points is None or edit.target_points is None:
+        rendered = near_render(editor, edit, render_at)
+        if rendered is None or edit.source_points is None or edit.target_points is None:
             return default(editor, judge, edit, settings, target)
-        near = render_conditional(editor.conditional, edit.z, target_label(edit.source_label, weights * share),
-                                  editor.device)
-        generated = far_target(edit.source, edit.source_points, near, render_points(editor.landmarks, near),
-                               1.0 / share, far_points=edit.target_points)[0]
+        near, near_points, share = rendered
+        generated = far_target(edit.source, edit.source_points, near, near_points, 1.0 / share,
+                               far_points=edit.target_points)[0]
         return conditional_change(replace(edit, generated=generated), settings)
     return change
 
@@ -288,15 +296,13 @@ def clean_mouth(render_at: float) -> Variant:
     weight total of `render_at` moved to T's landmarks: the over-driven render's motion and
     shades, a clean render's teeth and opening for the fill."""
     def change(editor, judge, edit, settings, target) -> FaceChange:
-        weights = np.asarray(edit.weights, np.float32)
-        share = render_share(float(weights.sum()), render_at)
-        if share == 1.0 or edit.target_points is None:
+        rendered = near_render(editor, edit, render_at)
+        if rendered is None or edit.target_points is None:
             return default(editor, judge, edit, settings, target)
-        near = render_conditional(editor.conditional, edit.z, target_label(edit.source_label, weights * share),
-                                  editor.device)
+        near, near_points, _ = rendered
         points = np.asarray(edit.target_points, np.float64)
-        moved = warp_crop(near.astype(np.float32), smooth_flow(points, render_points(editor.landmarks, near) - points,
-                                                               np.empty((0, 2)), near.shape[0]))
+        moved = warp_crop(near.astype(np.float32), smooth_flow(points, near_points - points, np.empty((0, 2)),
+                                                               near.shape[0]))
         region = mouth_region(edit.target_points, near.shape[0])
         generated = edit.generated.astype(np.float32) * (1.0 - region) + moved * region
         return conditional_change(replace(edit, generated=np.clip(generated, 0, 255).round().astype(np.uint8)),
