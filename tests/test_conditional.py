@@ -150,7 +150,10 @@ def test_a_real_faces_fit_does_not_depend_on_the_thread_count():
             fits.append(invert(G, target, label=label, steps=100, restarts=1).z)
     finally:
         torch.set_num_threads(threads)
-    assert (fits[0] - fits[1]).abs().max() < 1e-4
+    # Not bit-identical: float32 sums in another order still differ in their last bits, by how much
+    # hangs on the CPU's kernels (1e-5 on an Intel Xeon, 0.0044 on an AMD EPYC); bfloat16's
+    # differences grew to 0.29, an edit's worth. 0.02 tells the two apart on either CPU.
+    assert (fits[0] - fits[1]).abs().max() < 0.02
 
 
 def test_invert_at_a_label_from_a_start_latent_recovers_a_sample():
