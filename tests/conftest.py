@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads; see editor/__init__.py
@@ -26,6 +28,17 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 def pytest_addoption(parser):
     parser.addoption("--update-screenshot", action="store_true",
                      help="let the browser journey rewrite assets/app_screenshot.png (never done otherwise)")
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Torch's intra-op thread count set to `count` inside the block, put back after it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def benchmark_module(name: str):

@@ -23,7 +23,7 @@ from editor import folded_generator
 from editor.folded_generator import FoldedGenerator
 from editor.invert import invert
 
-from .conftest import CHECKPOINTS, fer_sample
+from .conftest import CHECKPOINTS, fer_sample, torch_threads
 
 SMALL = ModelConfig(ngf=8, ndf=8, n_classes=7)
 
@@ -142,14 +142,10 @@ def test_a_real_faces_fit_does_not_depend_on_the_thread_count():
     face = torch.from_numpy(skimage_data.lfw_subset()[0]).float()[None, None]  # [1, 1, 25, 25] in [0, 1]
     target = torch.nn.functional.interpolate(face, size=48, mode="bilinear", align_corners=False) * 2 - 1
     label = torch.full((7,), 1 / 7)
-    threads = torch.get_num_threads()
     fits = []
-    try:
-        for count in (1, 2):
-            torch.set_num_threads(count)
+    for count in (1, 2):
+        with torch_threads(count):
             fits.append(invert(G, target, label=label, steps=100, restarts=1).z)
-    finally:
-        torch.set_num_threads(threads)
     # Not bit-identical: float32 sums in another order still differ in their last bits, by how much
     # hangs on the CPU's kernels (1e-5 on an Intel Xeon, 0.0044 on an AMD EPYC); bfloat16's
     # differences grew to 0.29, an edit's worth. 0.02 tells the two apart on either CPU.

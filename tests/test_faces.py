@@ -30,17 +30,15 @@ from editor.faces import (
 from editor.photo import read_photo
 from gan.checkpoint import CheckpointError
 
-from .conftest import PHOTOS, REPO, requires
+from .conftest import PHOTOS, REPO, requires, torch_threads
 
 
 @pytest.fixture(scope="module")
 def detector():
     # MTCNN runs many tiny convolutions: one thread is as fast, and far faster
     # when another job holds the other cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield FaceDetector()
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield FaceDetector()
 
 
 @pytest.fixture(scope="module")

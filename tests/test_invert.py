@@ -24,7 +24,7 @@ from editor.invert import InversionResult, LatentBank, build_latent_bank, invert
 from editor.latent_adam import LatentAdam
 from gan.models import ModelConfig, build_models
 
-from .conftest import REPO
+from .conftest import REPO, torch_threads
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -32,10 +32,8 @@ def one_thread():
     """One intra-op thread: these small convolutions gain nothing from two, and
     with OpenMP's default busy-waiting a second thread on a loaded 2-core
     machine makes them 5-20x slower (measured)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from editor.photo_output import save_photo
 from editor.pipeline import Editor, MissingCheckpointsError
 from gan.data import EXPRESSIONS
 
-from .conftest import CHECKPOINTS, PHOTOS, benchmark_module, photo_with_a_bystander, requires
+from .conftest import CHECKPOINTS, PHOTOS, benchmark_module, photo_with_a_bystander, requires, torch_threads
 from .test_photo import png_claiming
 
 OBAMA = PHOTOS / "fr_obama.jpg"
@@ -74,15 +74,11 @@ def test_edit_is_deterministic_for_a_seed(editor):
 def test_the_same_edit_with_one_thread_or_two(editor):
     """The fit runs in float32 (folded_generator.FIT_DTYPE): in bfloat16 the sums' other order with
     another thread count grew along the fit's steps into another z and a visibly other edit."""
-    threads = torch.get_num_threads()
     edits = []
-    try:
-        for count in (1, 2):
-            torch.set_num_threads(count)
+    for count in (1, 2):
+        with torch_threads(count):
             editor.forget()
             edits.append(editor.edit(OBAMA, "angry", seed=0))
-    finally:
-        torch.set_num_threads(threads)
     one, two = edits
     assert (one.faces[0].z - two.faces[0].z).abs().max() < 1e-3
     assert np.abs(one.image.astype(int) - two.image.astype(int)).max() <= 2
