@@ -291,6 +291,16 @@ def despeckled(radius: int) -> Variant:
     return change
 
 
+def mouth_from(edit, near: np.ndarray, near_points: np.ndarray) -> np.ndarray:
+    """The edit's T with its mouth region (mouth_darkening.mouth_region) drawn from another render
+    `near` (its landmarks `near_points`) moved to T's landmarks."""
+    points = np.asarray(edit.target_points, np.float64)
+    moved = warp_crop(near.astype(np.float32), smooth_flow(points, near_points - points, np.empty((0, 2)), near.shape[0]))
+    region = mouth_region(edit.target_points, near.shape[0])
+    generated = edit.generated.astype(np.float32) * (1.0 - region) + moved * region
+    return np.clip(generated, 0, 255).round().astype(np.uint8)
+
+
 def clean_mouth(render_at: float) -> Variant:
     """The default with T's mouth region (mouth_darkening.mouth_region) drawn from a render at a
     weight total of `render_at` moved to T's landmarks: the over-driven render's motion and
@@ -300,13 +310,20 @@ def clean_mouth(render_at: float) -> Variant:
         if rendered is None or edit.target_points is None:
             return default(editor, judge, edit, settings, target)
         near, near_points, _ = rendered
-        points = np.asarray(edit.target_points, np.float64)
-        moved = warp_crop(near.astype(np.float32), smooth_flow(points, near_points - points, np.empty((0, 2)),
-                                                               near.shape[0]))
-        region = mouth_region(edit.target_points, near.shape[0])
-        generated = edit.generated.astype(np.float32) * (1.0 - region) + moved * region
-        return conditional_change(replace(edit, generated=np.clip(generated, 0, 255).round().astype(np.uint8)),
-                                  settings)
+        return conditional_change(replace(edit, generated=mouth_from(edit, near, near_points)), settings)
+    return change
+
+
+def truncated_mouth(factor: float) -> Variant:
+    """The default with T's mouth region drawn from G(factor z, y), the same label at a more typical
+    z, moved to T's landmarks (as clean_mouth)."""
+    def change(editor, judge, edit, settings, target) -> FaceChange:
+        if edit.target_points is None:
+            return default(editor, judge, edit, settings, target)
+        label = target_label(edit.source_label, np.asarray(edit.weights, np.float32))
+        near = render_conditional(editor.conditional, edit.z * factor, label, editor.device)
+        near_points = render_points(editor.landmarks, near)
+        return conditional_change(replace(edit, generated=mouth_from(edit, near, near_points)), settings)
     return change
 
 
@@ -345,6 +362,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "uncovered": lambda: knees(cover_lips=False), "clean": lambda: reopened(clean=float(arg or 0.0)),
               "openonly": lambda: knees(close_cover=False),
               "polylips": lambda: reopened(smooth=False),
+              "truncmouth": lambda: truncated_mouth(float(arg or 0.7)),
               "crispfill": lambda: reopened(match_focus=False),
               "flatfill": lambda: reopened(shaded=False),
               "greylight": lambda: knees(skin_light=False),
@@ -354,6 +372,8 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "narrowing": lambda: knees(mouth_narrowing=None if arg == "none" else float(arg or 0.25)),
               "stillbrows": lambda: knees(move_brows=False),
               "stilllids": lambda: knees(move_lids=False),
+              "stretchedeyes": lambda: knees(rigid_eyes=False),
+              "rigideyes": lambda: knees(eye_share=float(arg or 0.6)),
               "framedlids": lambda: knees(move_lids=True),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
               "cleanmouth": lambda: clean_mouth(float(arg or 1.0)),
@@ -381,7 +401,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, truncmouth-FACTOR, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, stretchedeyes, rigideyes-SHARE, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -10,7 +10,8 @@ sharp photo, but the difference between two renders says what moves:
    through the alignment into photo pixels; the photo's
    face is warped with it (cv2.remap), so lips, mouth corners and chin move
    with the photo's own texture and colour, and the teeth between them keep
-   their width where the mouth narrows (teeth_sideways.py). Without landmarks, dense optical
+   their width where the mouth narrows (teeth_sideways.py), and the eyelids slide over still
+   eyeballs (eyeballs.py). Without landmarks, dense optical
    flow between the renders (OpenCV DIS), which finds almost no motion;
 2. what motion cannot explain (an opening mouth, teeth, creases, shading):
    the residual T - warp(S), low-passed, scaled to the face's own contrast,
@@ -44,6 +45,7 @@ import numpy as np
 
 from .blend import _as_grey255, _crop_face_mask
 from .crop_flow import expression_flow, warp_crop
+from .eyeballs import RIGID_EYES, RIGID_SHARE as EYE_SHARE, EyeHold, eye_holds, held_photo_eyes, smoothed_bands
 from .faces import crop_footprint
 from .mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, TEETH_DEPTH, cavity_weight,
                               keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
@@ -115,6 +117,9 @@ class FaceChange:
     # Where the photo's teeth keep their width as the mouth narrows (teeth_sideways.py), or None.
     # `flow` is without it: the hold is drawn at the resolution the flow is used at.
     sideways: SidewaysHold | None = None
+    # Where the photo's eyeballs hold still as the lids open or close (eyeballs.py); like `sideways`,
+    # not in `flow`: drawn at the resolution the flow is used at.
+    eyes_held: tuple[EyeHold, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.cavity is None) != (self.cavity_level is None):
@@ -136,7 +141,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 mouth_narrowing: float | None = MOUTH_NARROWING, reach: float = SIGMA,
                 rigid_sideways: bool = RIGID_SIDEWAYS,
                 sideways_shares: tuple[float, float] = (RIGID_SHARE, SQUEEZE_SHARE),
-                sideways_lift: bool = LIFT, sideways_parted: float | None = PARTED) -> FaceChange:
+                sideways_lift: bool = LIFT, sideways_parted: float | None = PARTED,
+                rigid_eyes: bool = RIGID_EYES, eye_share: float = EYE_SHARE) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -155,7 +161,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     mouth_limits.PHILTRUM_STRETCH, MOUTH_NARROWING (None: off; with `points` only); `reach`:
     motion.SIGMA (with `points` only); `rigid_sideways`, `sideways_shares`, `sideways_lift`,
     `sideways_parted`: teeth_sideways.RIGID_SIDEWAYS, (RIGID_SHARE, SQUEEZE_SHARE), LIFT, PARTED (with
-    `mouth_fill` only)."""
+    `mouth_fill` only); `rigid_eyes`, `eye_share`: eyeballs.RIGID_EYES, RIGID_SHARE (with `move_lids` only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if points is not None:  # T's mouth as far as skin follows, for every stage below
@@ -184,8 +190,10 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         # Its own field, unfolded on its own (the parted lips' seam is a step by design) and about
         # 0 from the nose down (the eyes, nose and mouth hold it), so the lips' landing stays.
         flow = flow + brow_flow(*points, s.shape[0])
+    eyes_held: tuple[EyeHold, ...] = ()
     if points is not None and move_lids:  # the same, round the eyes
         flow = flow + lid_flow(*points, s.shape[0])
+        eyes_held = eye_holds(*points, rigid_share=eye_share) if rigid_eyes else ()
     unheld, flow = flow, held_flow(flow, sideways)  # every stage below sees the teeth held
     offset = None
     if points is not None and follow_cap:
@@ -235,7 +243,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         residual, level, cavity, cavity_level, eyes = (None if field is None else warp_crop(field, offset)
                                                        for field in (residual, level, cavity, cavity_level, eyes))
     return FaceChange(unheld.astype(np.float32), residual, level, cavity, cavity_level, opening, skin_light, eyes,
-                      sideways)
+                      sideways, eyes_held)
 
 
 def _weighted_mean(image: np.ndarray, weights: np.ndarray) -> float:
@@ -273,11 +281,15 @@ def apply_change(photo_rgb: np.ndarray, change: FaceChange, to_photo: np.ndarray
     flow_x, flow_y = sample(np.ascontiguousarray(change.flow[..., 0])), sample(np.ascontiguousarray(change.flow[..., 1]))
     if change.sideways is not None:  # the teeth's hold, drawn at the photo's resolution
         flow_x, flow_y = held_photo_flow(flow_x, flow_y, crop_x, change.sideways, to_photo, box, photo_rgb[y0:y1, x0:x1])
+    if change.eyes_held:  # the eyeballs' hold, likewise
+        flow_y = held_photo_eyes(flow_y, crop_x, crop_y, change.eyes_held, to_photo, box)
     # Crop displacement -> photo displacement: the linear part of to_photo.
     linear = to_photo[:, :2]
     map_x = (xs + linear[0, 0] * flow_x + linear[0, 1] * flow_y).astype(np.float32)
     map_y = (ys + linear[1, 0] * flow_x + linear[1, 1] * flow_y).astype(np.float32)
     warped = cv2.remap(photo_rgb, map_x, map_y, WARP_INTERPOLATION, borderMode=cv2.BORDER_REFLECT)
+    if change.eyes_held:  # the stretched bands' streaks smoothed sideways
+        warped = smoothed_bands(warped, crop_x, crop_y, change.eyes_held, to_photo, box)
     residual = sample(np.ascontiguousarray(change.residual))
     region = photo_rgb[y0:y1, x0:x1].astype(np.float32)
     warped = warped.astype(np.float32)
