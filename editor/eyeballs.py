@@ -36,6 +36,8 @@ RIGID_EYES = True
 RIGID_SHARE = 0.6
 # Crop pixels over which the hold fades out beyond the moved lids and the corners.
 FEATHER = 0.35
+# The most a band may be stretched or squeezed (source pixels per output pixel, either way).
+MAX_SCALE = 4.0
 # The stretched bands' sideways blur (crop pixels), and how soft their edges are (crop pixels).
 EYE_BLUR = 0.4
 BAND_SOFTNESS = 0.3
@@ -103,10 +105,16 @@ def held_source_y(hold: EyeHold, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     top, bottom, top_moved, bottom_moved, rigid_top, rigid_bottom = _columns(hold, x)
     up_band, down_band = rigid_top - top_moved, bottom_moved - rigid_bottom
-    valid = (up_band > 1e-3) & (down_band > 1e-3)
     with np.errstate(divide="ignore", invalid="ignore"):
-        above = top + (y - top_moved) * (rigid_top - top) / np.where(valid, up_band, 1.0)
-        below = bottom - (bottom_moved - y) * (bottom - rigid_bottom) / np.where(valid, down_band, 1.0)
+        up_scale = (rigid_top - top) / np.where(up_band > 1e-3, up_band, 1.0)  # source pixels per output pixel
+        down_scale = (bottom - rigid_bottom) / np.where(down_band > 1e-3, down_band, 1.0)
+    # Squeezed or stretched past MAX_SCALE (lids closing onto the still middle), a band would sample
+    # far beyond its lid: the hold lets go there.
+    valid = ((up_band > 1e-3) & (down_band > 1e-3) & (up_scale >= 1 / MAX_SCALE) & (up_scale <= MAX_SCALE)
+             & (down_scale >= 1 / MAX_SCALE) & (down_scale <= MAX_SCALE))
+    # Beyond the moved lids (where the hold fades out) the lid moves as one piece, as the lids' field has it.
+    above = top + (y - top_moved) * np.where(y < top_moved, 1.0, up_scale)
+    below = bottom - (bottom_moved - y) * np.where(y > bottom_moved, 1.0, down_scale)
     source = np.where(y < rigid_top, above, np.where(y > rigid_bottom, below, y))
     left, right = float(hold.upper[:, 0].min()), float(hold.upper[:, 0].max())
     outside = np.maximum.reduce([top_moved - y, y - bottom_moved, left - x, x - right, np.zeros_like(x)])

@@ -104,3 +104,18 @@ def test_face_change_holds_the_eyes_where_the_lids_move():
     assert len(change.eyes_held) == 2
     assert face_change(render, render, render, points=(points, _surprised(points)), rigid_eyes=False).eyes_held == ()
     assert face_change(render, render, render, points=(points, _surprised(points)), move_lids=False).eyes_held == ()
+
+
+def test_closing_lids_never_sample_far_from_where_they_are():
+    """A squint (happy, disgust, sad) squeezes the bands; lids closing onto the still middle let the
+    hold go rather than sample the cheek (a thin white line under dev035's disgust eyes once)."""
+    points = _face_with_eyes()
+    for squeeze in (0.3, 0.6, 0.9):
+        target = points.copy()
+        target[[37, 38, 43, 44], 1] += squeeze
+        target[[40, 41, 46, 47], 1] -= squeeze
+        holds = eye_holds(points, target)
+        y, x = np.mgrid[15.0:23.0:0.05, 10.0:20.0:0.05]
+        source, weight = held_source_y(holds[0], x, y)
+        reach = np.abs(source - y)[weight > 0]
+        assert reach.size == 0 or reach.max() <= squeeze + 0.05
