@@ -64,7 +64,7 @@ class EyeHold:
 
 
 def eye_holds(source_points: np.ndarray, target_points: np.ndarray, *, rigid_share: float = RIGID_SHARE,
-              **moves) -> tuple[EyeHold, ...]:
+              **moves: float) -> tuple[EyeHold, ...]:
     """Both eyes' holds for the lids motion.lid_moves gives S's and T's landmarks ([68, 2] each;
     `moves`: its keyword arguments); an eye whose lids do not move gets none."""
     source = np.asarray(source_points, np.float64)
