@@ -126,6 +126,7 @@ from editor.pipeline import Editor  # noqa: E402
 from editor.edits import target_label  # noqa: E402
 from benchmarks.far_target import LOWPASS, RENDER_AT, far_target, render_share  # noqa: E402
 from editor.renders import render_conditional, render_points  # noqa: E402
+from editor.eyeballs import RIGID_SHARE as EYE_SHARE  # noqa: E402
 from editor.blend import _as_grey255, _crop_face_mask  # noqa: E402
 from editor.mouth_darkening import (CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_DEPTH, cavity_weight,  # noqa: E402
                                    mouth_region)
@@ -373,7 +374,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "stillbrows": lambda: knees(move_brows=False),
               "stilllids": lambda: knees(move_lids=False),
               "stretchedeyes": lambda: knees(rigid_eyes=False),
-              "rigideyes": lambda: knees(eye_share=float(arg or 0.6)),
+              "rigideyes": lambda: knees(eye_share=float(arg or EYE_SHARE)),
               "framedlids": lambda: knees(move_lids=True),
               "teethband": lambda: knees(teeth_band=float(arg or 0.0)),
               "cleanmouth": lambda: clean_mouth(float(arg or 1.0)),

@@ -25,7 +25,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from .faces import crop_footprint
+from .faces import affine_scale, crop_footprint
 
 MODES = ("alpha", "poisson")
 
@@ -128,7 +128,7 @@ def paste_back(
         face = match_luminance(face, _as_grey255(original_crop), oval)
 
     # The face's footprint in the photo, plus room for the feathering.
-    scale = math.sqrt(abs(np.linalg.det(to_photo[:, :2])))  # photo pixels per crop pixel
+    scale = affine_scale(to_photo)  # photo pixels per crop pixel
     face_px = size * scale
     erode = max(1, int(round(0.03 * face_px)))
     blur = _odd(0.06 * face_px)

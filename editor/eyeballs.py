@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .faces import affine_scale
 from .lip_outline import rectangle_around
 from .motion import lid_moves
 
@@ -175,7 +176,7 @@ def smoothed_bands(warped: np.ndarray, crop_x: np.ndarray, crop_y: np.ndarray, h
     margin's columns into a comb."""
     if blur <= 0:
         return warped
-    scale = float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
+    scale = affine_scale(to_photo)  # crop -> photo pixels
     out = warped.copy()
     for hold, (x0, y0, x1, y1) in _eye_rectangles(holds, to_photo, box):
         bands = stretched_bands(hold, crop_x[y0:y1, x0:x1], crop_y[y0:y1, x0:x1]).astype(np.float32)

@@ -239,6 +239,12 @@ def crop_footprint(to_photo: np.ndarray, size: int, shape: tuple[int, ...],
     return x0, y0, x1, y1
 
 
+def affine_scale(matrix: np.ndarray) -> float:
+    """How many destination pixels one source pixel spans under a [2, 3] affine (the square root of
+    its linear part's determinant): photo pixels per crop pixel for an Alignment's to_photo."""
+    return float(np.sqrt(abs(np.linalg.det(np.asarray(matrix, np.float64)[:, :2]))))
+
+
 def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Points [N, 2] (x, y) through a [2, 3] affine transform."""
     points = np.asarray(points, np.float64)

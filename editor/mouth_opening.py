@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from .edge_blur import edge_blur
+from .faces import affine_scale
 from .lip_outline import CROP_FRAME, lips_mask, rectangle_around, widened
 from .mouth_colour import SHADED_FILL, TEETH_SKIN, fill_colour, lips_colour, mean_colour, teeth_colour
 from .thin_parts import without_thin
@@ -180,7 +181,7 @@ def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int
     if opening.interior is not None:
         interior = lips_mask(opening.interior, to_photo, (x0, y0), (y1 - y0, x1 - x0), smooth=opening.smooth)
     weight = _weight(opening.opacity, inside, own_there, interior)
-    radius = opening.clean * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2]))))  # crop -> photo pixels
+    radius = opening.clean * affine_scale(to_photo)  # crop -> photo pixels
     weight = np.minimum(without_thin(weight, radius), opening.opacity * inside)
     if opening.closing > 0 and interior is not None:
         reach = int(round(CLOSE_MARGIN * float(np.hypot(*to_photo[:, 1]))))  # crop -> photo pixels, down the crop

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .faces import affine_scale
 from .lip_outline import CROP_FRAME, lips_mask, rectangle_around
 from .mouth_opening import lip_gap, lips_focus
 
@@ -108,7 +109,7 @@ class SidewaysHold:
         photo's face box is some 9 M pixels, and this runs at each slider move."""
         height, width = box[3] - box[1], box[2] - box[0]
         grown = self.grown()
-        sigma = max(FEATHER * float(np.sqrt(abs(np.linalg.det(to_photo[:, :2])))),  # crop -> photo pixels
+        sigma = max(FEATHER * affine_scale(to_photo),  # crop -> photo pixels
                     lips_focus(np.asarray(region, np.float32), self.polygon, to_photo, box[:2]))
         rectangle = rectangle_around(grown, to_photo, box[:2], (height, width))
         if rectangle is None:
