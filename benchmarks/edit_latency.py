@@ -41,7 +41,8 @@ from editor.edits import DEFAULT_INVERSION, DEFAULT_STRENGTH  # noqa: E402
 from editor.edits import expression_weights, target_label, to_model_range, to_uint8  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
 from editor.renders import render_conditional, render_points  # noqa: E402
-from editor.transfer import apply_change, face_change  # noqa: E402
+from editor.change_to_photo import apply_change  # noqa: E402
+from editor.transfer import face_change  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "fr_obama.jpg"

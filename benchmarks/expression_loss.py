@@ -47,7 +47,8 @@ from editor.photo import read_photo  # noqa: E402
 from editor.edits import DEFAULT_STRENGTH  # noqa: E402
 from editor.edits import expression_weights  # noqa: E402
 from editor.pipeline import Editor  # noqa: E402
-from editor.transfer import RESIDUAL_SIGMA, apply_change  # noqa: E402
+from editor.change_to_photo import apply_change  # noqa: E402
+from editor.transfer import RESIDUAL_SIGMA  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from scripts.doc_markers import replace_between_markers  # noqa: E402
 

@@ -130,7 +130,8 @@ from editor.eyeballs import RIGID_SHARE as EYE_SHARE  # noqa: E402
 from editor.blend import _as_grey255, _crop_face_mask  # noqa: E402
 from editor.mouth_darkening import (CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_DEPTH, cavity_weight,  # noqa: E402
                                    mouth_region)
-from editor.transfer import RESIDUAL_SIGMA, SHIFT_REMOVED, FaceChange, apply_change, face_change, warp_crop  # noqa: E402
+from editor.change_to_photo import apply_change  # noqa: E402
+from editor.transfer import RESIDUAL_SIGMA, SHIFT_REMOVED, FaceChange, face_change, warp_crop  # noqa: E402
 from gan.data import EXPRESSIONS  # noqa: E402
 from gan.landmarks import predict_landmarks  # noqa: E402
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from .blend import paste_back
 from .edits import EditSettings, FaceEdit, holds_brows
-from .transfer import FaceChange, apply_change, face_change
+from .change_to_photo import apply_change
+from .transfer import FaceChange, face_change
 
 
 def apply_face_edit(image: np.ndarray, edit: FaceEdit, settings: EditSettings) -> np.ndarray:

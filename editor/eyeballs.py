@@ -17,7 +17,7 @@ iris mostly reaches from lid to lid, and no warp can show more of it than the ph
 fills the opened eye (a wider opening would need a drawn eyeball, sclera round a round iris).
 
 The hold is a function of crop coordinates, drawn at the resolution it is used at (the photo's,
-transfer.apply_change): an eye is a few crop pixels high.
+change_to_photo.apply_change): an eye is a few crop pixels high.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import numpy as np
 
 from .faces import affine_scale
 from .lip_outline import rectangle_around
-from .motion import lid_moves
 
 # Keep the eyeball still between the opening lids (False: stretched with them, as until 2026-12-07).
 RIGID_EYES = True
@@ -64,12 +63,12 @@ class EyeHold:
         return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
 
 
-def eye_holds(source_points: np.ndarray, target_points: np.ndarray, *, rigid_share: float = RIGID_SHARE,
-              **moves: float) -> tuple[EyeHold, ...]:
-    """Both eyes' holds for the lids motion.lid_moves gives S's and T's landmarks ([68, 2] each;
-    `moves`: its keyword arguments); an eye whose lids do not move gets none."""
+def eye_holds(source_points: np.ndarray, lids: np.ndarray, *, rigid_share: float = RIGID_SHARE) -> tuple[EyeHold, ...]:
+    """Both eyes' holds for S's landmarks `source_points` [68, 2] and the lids' moves `lids`
+    (motion.lid_moves of S's and T's landmarks, [8, 2], the same the lid flow moves them by);
+    an eye whose lids do not move gets none."""
     source = np.asarray(source_points, np.float64)
-    dy = lid_moves(source, target_points, **moves)[:, 1].reshape(2, 4)  # per eye: upper, upper, lower, lower
+    dy = np.asarray(lids, np.float64)[:, 1].reshape(2, 4)  # per eye: upper, upper, lower, lower
     holds = []
     for eye, move in zip(EYES, dy):
         if not np.any(np.abs(move) > 1e-3):

@@ -214,11 +214,15 @@ def lid_moves(source: np.ndarray, target: np.ndarray, *, cap: float = LID_CAP) -
 
 
 def lid_flow(source: np.ndarray, target: np.ndarray, size: int = 48, *, cap: float = LID_CAP,
-             sigma: float = LID_SIGMA) -> np.ndarray:
+             sigma: float = LID_SIGMA, moves: np.ndarray | None = None) -> np.ndarray:
     """Backward flow [size, size, 2] float32 that moves the eyelids as lid_moves says and holds
-    every other landmark (eye corners, brows, nose, mouth, jaw) and the crop's border still."""
+    every other landmark (eye corners, brows, nose, mouth, jaw) and the crop's border still.
+    `moves`: lid_moves(source, target, cap=cap) where the caller has it already (transfer's
+    eyeball hold uses the same)."""
     source = np.asarray(source, np.float64)
-    return _moving_alone(source, LIDS, lid_moves(source, target, cap=cap), size, sigma)
+    if moves is None:
+        moves = lid_moves(source, target, cap=cap)
+    return _moving_alone(source, LIDS, moves, size, sigma)
 
 
 def least_area(flow: np.ndarray) -> float:

@@ -5,7 +5,7 @@ the mouth three things go wrong with a plain sum, and each has its rule here:
 
 - a cavity: T opens a dark mouth over the photo's bright teeth (a smile edited to surprise); a
   darkening by the same grey levels leaves them grey ("rotten teeth"), so there it grows with the
-  photo's luminance (cavity_weight, mouth_region; applied in transfer.apply_change);
+  photo's luminance (cavity_weight, mouth_region; applied in change_to_photo.apply_change);
 - but not over the photo's own teeth where the motion keeps them (under the upper lip): grown
   there, the middle teeth went black and the side ones stayed lit ("missing teeth");
   keep_own_teeth shades them instead;

@@ -19,7 +19,7 @@ interior); our driver is the target render T, so:
   and T's lips are closed: the photo's teeth, wherever the warp squeezed them,
   covered with its lips' colour (CLOSE_COVER).
 
-The lips are drawn at photo resolution (transfer.apply_change) along curves through their
+The lips are drawn at photo resolution (change_to_photo.apply_change) along curves through their
 points (lip_outline.py), so their edges stay as sharp as the photo's own (edge_blur.py) even
 though what fills them comes from a 48x48 render.
 """
@@ -258,7 +258,7 @@ def _crop_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, opening: MouthOpening,
                  to_photo: np.ndarray, box: tuple[int, int, int, int], maps: tuple[np.ndarray, np.ndarray],
                  sample_cubic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """transfer.apply_change's last step: `edited` [h, w, 3] float32 (`warped`: the photo warped,
+    """change_to_photo.apply_change's last step: `edited` [h, w, 3] float32 (`warped`: the photo warped,
     `region`: the photo, over the same `box`; `maps`: the warp's source of each box pixel,
     `sample_cubic`: its crop position) with the opening's fill over the moved inner lips, tinted as
     the photo's lips are (lips_colour; without its outer lips, as the warped

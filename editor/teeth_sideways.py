@@ -17,7 +17,7 @@ a widening mouth has no more teeth to show, and stretching its own is what the f
 (mouth_opening.py) makes up for.
 
 The hold is drawn at the resolution it is used at (the crop's for the residual, the photo's for
-the warp, transfer.apply_change), so the step it makes sits on the lips' own edge.
+the warp, change_to_photo.apply_change), so the step it makes sits on the lips' own edge.
 """
 
 from __future__ import annotations

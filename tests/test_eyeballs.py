@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from editor.eyeballs import RIGID_SHARE, eye_holds, held_eye_flow, held_source_y
-from editor.motion import lid_flow
-from editor.transfer import FaceChange, apply_change, face_change
+from editor.change_to_photo import apply_change
+from editor.motion import lid_flow, lid_moves
+from editor.transfer import FaceChange, face_change
 from tests.test_mouth_opening import _closed_mouth_face
 
 SCALE = 12.0  # photo pixels per crop pixel (an eye some 24 photo pixels high)
@@ -31,13 +32,13 @@ def _surprised(points: np.ndarray) -> np.ndarray:
 
 def test_still_lids_are_not_held():
     points = _face_with_eyes()
-    assert eye_holds(points, points) == ()
-    assert len(eye_holds(points, _surprised(points))) == 2
+    assert eye_holds(points, lid_moves(points, points)) == ()
+    assert len(eye_holds(points, lid_moves(points, _surprised(points)))) == 2
 
 
 def test_the_middle_stays_and_the_lids_land_where_they_go():
     points = _face_with_eyes()
-    hold = eye_holds(points, _surprised(points))[0]
+    hold = eye_holds(points, lid_moves(points, _surprised(points)))[0]
     x = np.full(201, 15.0)  # the left eye's middle column: own lids at 18 and 20, moved to 17 and 20.5
     y = np.linspace(17.0, 20.5, 201)
     source, weight = held_source_y(hold, x, y)
@@ -51,7 +52,7 @@ def test_the_middle_stays_and_the_lids_land_where_they_go():
 
 def test_held_eye_flow_changes_only_the_eyes():
     points = _face_with_eyes()
-    holds = eye_holds(points, _surprised(points))
+    holds = eye_holds(points, lid_moves(points, _surprised(points)))
     y, x = np.mgrid[0:48:0.25, 0:48:0.25]
     flow_y = np.random.default_rng(0).normal(0.0, 0.5, x.shape).astype(np.float32)
     held = held_eye_flow(flow_y, x, y, holds)
@@ -90,7 +91,7 @@ def test_a_pupil_keeps_its_shape_as_the_lids_open():
     flow = lid_flow(points, target)
     residual = np.zeros((48, 48), np.float32)
     stretched = apply_change(photo, FaceChange(flow, residual), to_photo)
-    held = apply_change(photo, FaceChange(flow, residual, eyes_held=eye_holds(points, target)), to_photo)
+    held = apply_change(photo, FaceChange(flow, residual, eyes_held=eye_holds(points, lid_moves(points, target))), to_photo)
     own = _pupil_height(photo)
     assert _pupil_height(stretched)[0] > own[0] + 2  # the smooth flow stretches the pupil
     assert abs(_pupil_height(held)[0] - own[0]) <= 1
@@ -114,7 +115,7 @@ def test_closing_lids_never_sample_far_from_where_they_are():
         target = points.copy()
         target[[37, 38, 43, 44], 1] += squeeze
         target[[40, 41, 46, 47], 1] -= squeeze
-        holds = eye_holds(points, target)
+        holds = eye_holds(points, lid_moves(points, target))
         y, x = np.mgrid[15.0:23.0:0.05, 10.0:20.0:0.05]
         source, weight = held_source_y(holds[0], x, y)
         reach = np.abs(source - y)[weight > 0]

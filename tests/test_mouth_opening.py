@@ -1,5 +1,5 @@
 """Parting the photo's lips and filling what opens between them (editor/motion.parted_flow,
-editor/mouth_opening.py, transfer.apply_change)."""
+editor/mouth_opening.py, change_to_photo.apply_change)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from editor.mouth_limits import held_mouth
 from editor.mouth_opening import (CLEAN, HIGHLIGHT, OPEN_GAP, THIN_GAP, MouthOpening, fill_weight, mouth_opening,
                                   polygon_area)
 from editor.thin_parts import without_thin
-from editor.transfer import FaceChange, apply_change, face_change, warp_crop
+from editor.change_to_photo import apply_change
+from editor.transfer import FaceChange, face_change, warp_crop
 
 
 def _closed_mouth_face() -> np.ndarray:
@@ -234,7 +235,7 @@ def test_a_slit_is_left_to_the_warp_and_the_fill_fades_in_as_the_lips_part():
 
 
 def _photo_fill_weight(opening: MouthOpening, flow: np.ndarray, scale: float) -> np.ndarray:
-    """fill_weight over a photo `scale` times the crop (as transfer.apply_change samples it)."""
+    """fill_weight over a photo `scale` times the crop (as change_to_photo.apply_change samples it)."""
     size = flow.shape[0]
     side = int(size * scale)
     to_photo = np.array([[scale, 0.0, (scale - 1) / 2], [0.0, scale, (scale - 1) / 2]])

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from editor.skin_light import BT601, MAX_CHROMA, brighten_in, eye_region, skin_likeness, skin_tint
-from editor.transfer import FaceChange, apply_change, face_change
+from editor.change_to_photo import apply_change
+from editor.transfer import FaceChange, face_change
 
 SKIN = np.array([180.0, 120.0, 90.0], np.float32)
 

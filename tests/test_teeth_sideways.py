@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from editor.teeth_sideways import RIGID_SHARE, SQUEEZE_SHARE, held_flow, lip_lift, sideways_hold
-from editor.transfer import apply_change, face_change
+from editor.change_to_photo import apply_change
+from editor.transfer import face_change
 from tests.test_mouth_opening import _lips_render, _smile_face
 
 

@@ -9,7 +9,8 @@ import pytest
 from editor.blend import crop_face_mask
 from editor.mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, TEETH_BAND, cavity_weight, mouth_region,
                                    upper_teeth_band)
-from editor.transfer import DARK_KNEE, SHIFT_REMOVED, FaceChange, apply_change, expression_flow, face_change, warp_crop
+from editor.change_to_photo import apply_change
+from editor.transfer import DARK_KNEE, SHIFT_REMOVED, FaceChange, expression_flow, face_change, warp_crop
 
 
 def _texture(height: int, width: int, seed: int = 0) -> np.ndarray:
