@@ -61,6 +61,7 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - hinged: all four as they were until 2026-12-06, late night (cap 3, stretched teeth, darkened
   as elsewhere, tinted by the lips);
 - openonly: no closing cover, a smile's teeth squeezed into a line between lips the motion closes
+- flatlips: the closing cover without its seam (lip_seam.py), flat closed lips; seam-DEPTH: the seam that deep
   (editor/mouth_opening.CLOSE_COVER off, as until 2026-12-07);
 - shift-FRACTION: FRACTION of the residual's mean over the face oval taken off (the renders'
   lightening or darkening all over; editor/transfer.SHIFT_REMOVED, 0.5; shift-0: kept, as until
@@ -127,6 +128,7 @@ from editor.edits import target_label  # noqa: E402
 from benchmarks.far_target import LOWPASS, RENDER_AT, far_target, render_share  # noqa: E402
 from editor.renders import render_conditional, render_points  # noqa: E402
 from editor.eyeballs import RIGID_SHARE as EYE_SHARE  # noqa: E402
+from editor.lip_seam import SEAM_DEPTH  # noqa: E402
 from editor.blend import _as_grey255, _crop_face_mask  # noqa: E402
 from editor.mouth_darkening import (CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_DEPTH, cavity_weight,  # noqa: E402
                                    mouth_region)
@@ -363,6 +365,8 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "follow": lambda: capped_frame, "unparted": lambda: knees(mouth_fill=False),
               "uncovered": lambda: knees(cover_lips=False), "clean": lambda: reopened(clean=float(arg or 0.0)),
               "openonly": lambda: knees(close_cover=False),
+              "flatlips": lambda: knees(lip_seam=0.0),
+              "seam": lambda: knees(lip_seam=float(arg or SEAM_DEPTH)),
               "polylips": lambda: reopened(smooth=False),
               "truncmouth": lambda: truncated_mouth(float(arg or 0.7)),
               "crispfill": lambda: reopened(match_focus=False),
@@ -403,7 +407,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, truncmouth-FACTOR, follow, unparted, uncovered, openonly, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, stretchedeyes, rigideyes-SHARE, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, truncmouth-FACTOR, follow, unparted, uncovered, openonly, flatlips, seam-DEPTH, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, stretchedeyes, rigideyes-SHARE, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from .edge_blur import edge_blur
 from .faces import affine_scale
 from .lip_outline import CROP_FRAME, lips_mask, rectangle_around, widened
+from .lip_seam import SEAM_DEPTH, seam_shade
 from .mouth_colour import SHADED_FILL, TEETH_SKIN, fill_colour, lips_colour, mean_colour, teeth_colour
 from .thin_parts import without_thin
 
@@ -104,6 +105,7 @@ class MouthOpening:
     # squeezed them (CLOSE_COVER; with `interior` only).
     closing: float = 0.0
     target_open: float = 1.0  # in [0, 1]: how far T's own lips part (T_CLOSED to T_PARTED), for the closing cover
+    seam: float = 0.0  # the closing cover's seam depth (lip_seam.SEAM_DEPTH; 0: none)
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -126,7 +128,7 @@ def _ramp(gap: float, low: float = THIN_GAP, high: float = OPEN_GAP) -> float:
 def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np.ndarray,
                   target: np.ndarray, *, mean: float, render_mean: float, contrast: float,
                   highlight: float, cover: bool = COVER_LIPS, teeth_skin: float = TEETH_SKIN,
-                  smooth: bool = SMOOTH_LIPS, close: bool = CLOSE_COVER) -> MouthOpening | None:
+                  smooth: bool = SMOOTH_LIPS, close: bool = CLOSE_COVER, seam: float = SEAM_DEPTH) -> MouthOpening | None:
     """The opening an edit makes, or None where the lips do not part by MIN_OPENING crop pixels
     more than the photo's. `lips`: the photo's inner lips where the motion puts them [8, 2]
     (motion.parted_flow's); `source_points`, `target_points`: S's and T's landmarks [68, 2];
@@ -134,7 +136,7 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
     S's, and their contrast ratio; `highlight`: the brightest the fill may be (photo grey levels);
     `cover`: see COVER_LIPS (then an opening is made wherever the lips stay parted, new or not);
     `teeth_skin`: see TEETH_SKIN (0: TEETH_TINT of the lips' colour); `smooth`: see SMOOTH_LIPS;
-    `close`: see CLOSE_COVER (with `cover` only)."""
+    `close`: see CLOSE_COVER (with `cover` only); `seam`: lip_seam.SEAM_DEPTH (with `close` only)."""
     own = np.asarray(source_points, np.float32)[INNER_LIPS]
     polygon = np.asarray(lips, np.float32)
     opacity = _ramp(lip_gap(polygon))
@@ -163,7 +165,7 @@ def mouth_opening(lips: np.ndarray, source_points: np.ndarray, target_points: np
         interior = np.stack([(inner[:, i] - matrix[i, 2]) / matrix[i, i] for i in (0, 1)], axis=-1).astype(np.float32)
         outer = np.asarray(source_points, np.float32)[OUTER_LIPS]
     return MouthOpening(polygon.astype(np.float32), own, luminance.astype(np.float32), opacity, interior, outer,
-                        CLEAN, teeth_skin, smooth, closing=closing, target_open=target_open)
+                        CLEAN, teeth_skin, smooth, closing=closing, target_open=target_open, seam=seam)
 
 
 def fill_weight(opening: MouthOpening, to_photo: np.ndarray, box: tuple[int, int, int, int],
@@ -282,5 +284,8 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     teeth = teeth_colour(region, opening, to_photo, box[:2], opening.teeth_skin) if opening.teeth_skin > 0 else None
     if opening.opacity == 0.0:  # only the closing cover: closed lips, no brighter than the photo's own
         luminance = np.minimum(luminance, lips_level)
+    if opening.closing > 0 and opening.seam > 0:  # and the line where they meet (lip_seam.py)
+        depth = opening.seam * opening.closing * (1.0 - opening.opacity)
+        luminance = luminance * seam_shade(opening.polygon, to_photo, box[:2], luminance.shape, depth=depth)
     fill = fill_colour(luminance, lips, interior, teeth, lips_level if opening.shaded else None)
     return edited + weight[..., None] * (fill - edited)

@@ -46,6 +46,7 @@ import numpy as np
 from .blend import _as_grey255, _crop_face_mask
 from .crop_flow import expression_flow, warp_crop
 from .eyeballs import RIGID_EYES, RIGID_SHARE as EYE_SHARE, EyeHold, eye_holds
+from .lip_seam import SEAM_DEPTH
 from .mouth_darkening import (CAVITY_KNEE, STRAY_DEPTH, STRAY_MARGIN, TEETH_BAND, TEETH_DEPTH, cavity_weight,
                               keep_own_teeth, mouth_region, shade_stray_opening, upper_teeth_band)
 from .motion import CAP, RIGID_TEETH, SIGMA, brow_flow, landmark_flow, lid_flow, lid_moves, parted_flow
@@ -136,7 +137,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
                 rigid_sideways: bool = RIGID_SIDEWAYS,
                 sideways_shares: tuple[float, float] = (RIGID_SHARE, SQUEEZE_SHARE),
                 sideways_lift: bool = LIFT, sideways_parted: float | None = PARTED,
-                rigid_eyes: bool = RIGID_EYES, eye_share: float = EYE_SHARE) -> FaceChange:
+                rigid_eyes: bool = RIGID_EYES, eye_share: float = EYE_SHARE, lip_seam: float = SEAM_DEPTH) -> FaceChange:
     """The change from render `source` (S) to render `target` (T) of one face,
     scaled to `original_crop` (the photo's aligned grey face) contrast.
     `points`: the landmarks [68, 2] of S and of T, which give the motion;
@@ -155,7 +156,8 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
     mouth_limits.PHILTRUM_STRETCH, MOUTH_NARROWING (None: off; with `points` only); `reach`:
     motion.SIGMA (with `points` only); `rigid_sideways`, `sideways_shares`, `sideways_lift`,
     `sideways_parted`: teeth_sideways.RIGID_SIDEWAYS, (RIGID_SHARE, SQUEEZE_SHARE), LIFT, PARTED (with
-    `mouth_fill` only); `rigid_eyes`, `eye_share`: eyeballs.RIGID_EYES, RIGID_SHARE (with `move_lids` only)."""
+    `mouth_fill` only); `rigid_eyes`, `eye_share`: eyeballs.RIGID_EYES, RIGID_SHARE (with `move_lids` only);
+    `lip_seam`: lip_seam.SEAM_DEPTH (0: none; with `close_cover` only)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if points is not None:  # T's mouth as far as skin follows, for every stage below
@@ -173,7 +175,7 @@ def face_change(source: np.ndarray, target: np.ndarray, original_crop: np.ndarra
         flow, lips = parted_flow(*points, s.shape[0], rigid=rigid_teeth, cap=cap, sigma=reach)
         opening = mouth_opening(lips, *points, t, mean=_weighted_mean(photo, oval), render_mean=_weighted_mean(s, oval),
                                 contrast=contrast, highlight=float(np.percentile(photo[oval > 0.5], HIGHLIGHT)),
-                                cover=cover_lips, teeth_skin=teeth_skin, close=close_cover)
+                                cover=cover_lips, teeth_skin=teeth_skin, close=close_cover, seam=lip_seam)
         if rigid_sideways:
             sideways = sideways_hold(np.asarray(points[0])[INNER_LIPS], lips, rigid_share=sideways_shares[0],
                                      squeeze_share=sideways_shares[1],
