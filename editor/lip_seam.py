@@ -38,30 +38,42 @@ def seam_line(lips: np.ndarray, samples: int = SAMPLES) -> np.ndarray:
 
 
 def seam_shade(lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], *,
-               depth: float = SEAM_DEPTH, sigma: float = SEAM_SIGMA, upper: float = UPPER_SHADE) -> np.ndarray:
+               depth: float = SEAM_DEPTH, sigma: float = SEAM_SIGMA, upper: float = UPPER_SHADE,
+               where: np.ndarray | None = None) -> np.ndarray:
     """[h, w] float32 in (0, 1] over a box of `shape` at `origin` (photo pixels): the factor that
     darkens a luminance along seam_line(`lips`) (crop points; `to_photo`: crop -> photo), 1 - depth
     on the line, falling off as a Gaussian of the distance to it (`sigma` crop pixels), and by
-    `upper` above it (the upper lip; a logistic step across the line as wide as the seam)."""
+    `upper` above it (the upper lip; a logistic step across the line as wide as the seam).
+    `where` ([h, w], or None: everywhere): only inside the rectangle round its non-zero pixels
+    (the cover's weight), so a large photo's face box costs no more than its mouth; 1 elsewhere."""
     shade = np.ones(shape, np.float32)
-    if depth <= 0 and upper <= 0:
+    window = _rectangle_of(where) if where is not None else (0, 0, shape[1], shape[0])
+    if (depth <= 0 and upper <= 0) or window is None:
         return shade
-    line = _placed(seam_line(lips), to_photo, origin)
+    x0, y0, x1, y1 = window
+    line = _placed(seam_line(lips), to_photo, origin) - np.array([x0, y0], np.float64)
     width = max(sigma * affine_scale(to_photo), SEAM_MIN_SIGMA)  # photo pixels
-    reach = 4.0 * width
-    x0, y0 = (max(int(np.floor(v - reach)), 0) for v in line.min(axis=0))
-    x1 = min(int(np.ceil(line[:, 0].max() + reach)) + 1, shape[1])
-    y1 = min(int(np.ceil(line[:, 1].max() + reach)) + 1, shape[0])
-    if x1 <= x0 or y1 <= y0:
-        return shade
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    distance = _distance_to_polyline(xs, ys, line)
-    shade[y0:y1, x0:x1] = 1.0 - depth * np.exp(-0.5 * np.square(distance / width))
-    if upper > 0:  # above the line (extended level past its ends): the upper lip's; the cover's weight bounds it
+    part = np.ones((y1 - y0, x1 - x0), np.float64)
+    reach = 4.0 * width  # the seam's rectangle: the line's, this much wider each way
+    sx0, sy0 = (max(int(np.floor(v - reach)), 0) for v in line.min(axis=0))
+    sx1 = min(int(np.ceil(line[:, 0].max() + reach)) + 1, x1 - x0)
+    sy1 = min(int(np.ceil(line[:, 1].max() + reach)) + 1, y1 - y0)
+    if depth > 0 and sx1 > sx0 and sy1 > sy0:
+        ys, xs = np.mgrid[sy0:sy1, sx0:sx1].astype(np.float64)
+        part[sy0:sy1, sx0:sx1] -= depth * np.exp(-0.5 * np.square(_distance_to_polyline(xs, ys, line) / width))
+    if upper > 0:  # above the line (extended level past its ends): the upper lip's; the cover bounds it
         order = np.argsort(line[:, 0])
-        below = np.arange(shape[0], dtype=np.float64)[:, None] - np.interp(np.arange(shape[1]), line[order, 0], line[order, 1])[None, :]
-        shade *= (1.0 - upper / (1.0 + np.exp(np.clip(below / width, -50, 50)))).astype(np.float32)
+        level = np.interp(np.arange(x1 - x0, dtype=np.float64), line[order, 0], line[order, 1])
+        below = np.arange(y1 - y0, dtype=np.float64)[:, None] - level[None, :]
+        part *= 1.0 - upper / (1.0 + np.exp(np.clip(below / width, -50.0, 50.0)))
+    shade[y0:y1, x0:x1] = part
     return shade
+
+
+def _rectangle_of(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The (x0, y0, x1, y1) rectangle round `mask`'s non-zero pixels, or None where there are none."""
+    rows, cols = np.flatnonzero(np.any(mask > 0, axis=1)), np.flatnonzero(np.any(mask > 0, axis=0))
+    return None if rows.size == 0 else (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
 def _distance_to_polyline(xs: np.ndarray, ys: np.ndarray, line: np.ndarray) -> np.ndarray:

@@ -286,6 +286,6 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
         luminance = np.minimum(luminance, lips_level)
     if opening.closing > 0 and opening.seam > 0:  # and the line where they meet (lip_seam.py)
         depth = opening.seam * opening.closing * (1.0 - opening.opacity)
-        luminance = luminance * seam_shade(opening.polygon, to_photo, box[:2], luminance.shape, depth=depth)
+        luminance = luminance * seam_shade(opening.polygon, to_photo, box[:2], luminance.shape, depth=depth, where=weight)
     fill = fill_colour(luminance, lips, interior, teeth, lips_level if opening.shaded else None)
     return edited + weight[..., None] * (fill - edited)

@@ -67,3 +67,16 @@ def test_a_smile_edited_to_closed_lips_shows_where_they_meet():
     flat, seamed = darkest[0.0], darkest[SEAM_DEPTH]
     assert seamed[0] < 0.75 * flat[0]  # a line darker than anything the flat cover had
     assert abs(seamed[1] - flat[1]) < 0.15 * flat[1]  # the lips round it as they were
+
+
+def test_the_shade_is_drawn_only_round_the_cover_and_the_same_there():
+    # A 16 MP photo's face box is millions of pixels; the cover is a sliver round the mouth.
+    everywhere = seam_shade(_closed_lips(), TO_PHOTO, (0, 0), (384, 384))
+    where = np.zeros((384, 384), np.float32)
+    where[150:170, 130:250] = 0.5
+    around = seam_shade(_closed_lips(), TO_PHOTO, (0, 0), (384, 384), where=where)
+    assert np.allclose(around[150:170, 130:250], everywhere[150:170, 130:250], atol=1e-6)
+    outside = np.ones((384, 384), bool)
+    outside[150:170, 130:250] = False
+    assert np.all(around[outside] == 1.0)
+    assert np.all(seam_shade(_closed_lips(), TO_PHOTO, (0, 0), (384, 384), where=np.zeros((384, 384))) == 1.0)
