@@ -59,8 +59,8 @@ def seam_shade(lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int], 
     sx1 = min(int(np.ceil(line[:, 0].max() + reach)) + 1, x1 - x0)
     sy1 = min(int(np.ceil(line[:, 1].max() + reach)) + 1, y1 - y0)
     if depth > 0 and sx1 > sx0 and sy1 > sy0:
-        ys, xs = np.mgrid[sy0:sy1, sx0:sx1].astype(np.float64)
-        part[sy0:sy1, sx0:sx1] -= depth * np.exp(-0.5 * np.square(_distance_to_polyline(xs, ys, line) / width))
+        distance = _distance_to_polyline(line - np.array([sx0, sy0], np.float64), (sy1 - sy0, sx1 - sx0), reach)
+        part[sy0:sy1, sx0:sx1] -= depth * np.exp(-0.5 * np.square(distance / width))
     if upper > 0:  # above the line (extended level past its ends): the upper lip's; the cover bounds it
         order = np.argsort(line[:, 0])
         level = np.interp(np.arange(x1 - x0, dtype=np.float64), line[order, 0], line[order, 1])
@@ -76,12 +76,19 @@ def _rectangle_of(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return None if rows.size == 0 else (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
-def _distance_to_polyline(xs: np.ndarray, ys: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """The distance of each point (xs, ys) to the polyline `line` [n, 2] (its segments, ends included)."""
-    best = np.full(xs.shape, np.inf)
+def _distance_to_polyline(line: np.ndarray, shape: tuple[int, int], reach: float) -> np.ndarray:
+    """[h, w]: each pixel's distance to the polyline `line` [n, 2] (its segments, ends included),
+    measured only within `reach` of each segment's rectangle (inf beyond: the Gaussian is cut at
+    4 sigma there, which took 25 ms for a 16 MP photo's mouth when every segment met every pixel)."""
+    best = np.full(shape, np.inf)
     for (ax, ay), (bx, by) in zip(line[:-1], line[1:]):
+        x0, x1 = max(int(np.floor(min(ax, bx) - reach)), 0), min(int(np.ceil(max(ax, bx) + reach)) + 1, shape[1])
+        y0, y1 = max(int(np.floor(min(ay, by) - reach)), 0), min(int(np.ceil(max(ay, by) + reach)) + 1, shape[0])
+        if x1 <= x0 or y1 <= y0:
+            continue
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
         dx, dy = bx - ax, by - ay
         length = dx * dx + dy * dy
         t = np.clip(((xs - ax) * dx + (ys - ay) * dy) / length, 0.0, 1.0) if length > 1e-12 else 0.0
-        best = np.minimum(best, np.hypot(xs - ax - t * dx, ys - ay - t * dy))
+        best[y0:y1, x0:x1] = np.minimum(best[y0:y1, x0:x1], np.hypot(xs - ax - t * dx, ys - ay - t * dy))
     return best
