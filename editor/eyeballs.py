@@ -29,6 +29,7 @@ import numpy as np
 
 from .faces import affine_scale
 from .lip_outline import rectangle_around
+from .motion import y_along
 
 # Keep the eyeball still between the opening lids (False: stretched with them, as until 2026-12-07).
 RIGID_EYES = True
@@ -81,18 +82,12 @@ def eye_holds(source_points: np.ndarray, lids: np.ndarray, *, rigid_share: float
     return tuple(holds)
 
 
-def _along(xs: np.ndarray, ys: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The polyline through (xs, ys) (xs increasing) at `x`, held flat beyond its ends."""
-    order = np.argsort(xs)
-    return np.interp(x, xs[order], ys[order])
-
-
 def _columns(hold: EyeHold, x: np.ndarray) -> tuple[np.ndarray, ...]:
     """At crop x (any shape): the photo's own upper and lower lid, where the motion puts them, and
     the still middle band's top and bottom (crop y each)."""
-    top, bottom = _along(hold.upper[:, 0], hold.upper[:, 1], x), _along(hold.lower[:, 0], hold.lower[:, 1], x)
-    top_moved = _along(hold.upper[:, 0], hold.upper_moved, x)
-    bottom_moved = _along(hold.lower[:, 0], hold.lower_moved, x)
+    top, bottom = y_along(hold.upper, x), y_along(hold.lower, x)
+    top_moved = y_along(np.stack([hold.upper[:, 0], hold.upper_moved], axis=-1), x)
+    bottom_moved = y_along(np.stack([hold.lower[:, 0], hold.lower_moved], axis=-1), x)
     middle, half = (top + bottom) / 2, np.maximum(bottom - top, 0.0) / 2
     return top, bottom, top_moved, bottom_moved, middle - hold.rigid_share * half, middle + hold.rigid_share * half
 

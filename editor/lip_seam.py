@@ -12,10 +12,12 @@ profile across the curve, darkest on it.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .faces import affine_scale
 from .lip_outline import SAMPLES, _curve, _placed
+from .motion import y_along
 
 # The seam's darkest: this share of the cover's luminance taken off on the line (0: no seam drawn).
 SEAM_DEPTH = 0.5
@@ -47,10 +49,11 @@ def seam_shade(lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int], 
     `where` ([h, w], or None: everywhere): only inside the rectangle round its non-zero pixels
     (the cover's weight), so a large photo's face box costs no more than its mouth; 1 elsewhere."""
     shade = np.ones(shape, np.float32)
-    window = _rectangle_of(where) if where is not None else (0, 0, shape[1], shape[0])
-    if (depth <= 0 and upper <= 0) or window is None:
+    # The window: round `where`'s non-zero pixels (as thin_parts.without_thin finds the weight's).
+    x0, y0, w, h = cv2.boundingRect((where > 0).astype(np.uint8)) if where is not None else (0, 0, shape[1], shape[0])
+    if (depth <= 0 and upper <= 0) or w == 0 or h == 0:
         return shade
-    x0, y0, x1, y1 = window
+    x1, y1 = x0 + w, y0 + h
     line = _placed(seam_line(lips), to_photo, origin) - np.array([x0, y0], np.float64)
     width = max(sigma * affine_scale(to_photo), SEAM_MIN_SIGMA)  # photo pixels
     part = np.ones((y1 - y0, x1 - x0), np.float64)
@@ -62,18 +65,11 @@ def seam_shade(lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int], 
         distance = _distance_to_polyline(line - np.array([sx0, sy0], np.float64), (sy1 - sy0, sx1 - sx0), reach)
         part[sy0:sy1, sx0:sx1] -= depth * np.exp(-0.5 * np.square(distance / width))
     if upper > 0:  # above the line (extended level past its ends): the upper lip's; the cover bounds it
-        order = np.argsort(line[:, 0])
-        level = np.interp(np.arange(x1 - x0, dtype=np.float64), line[order, 0], line[order, 1])
+        level = y_along(line, np.arange(x1 - x0, dtype=np.float64))
         below = np.arange(y1 - y0, dtype=np.float64)[:, None] - level[None, :]
         part *= 1.0 - upper / (1.0 + np.exp(np.clip(below / width, -50.0, 50.0)))
     shade[y0:y1, x0:x1] = part
     return shade
-
-
-def _rectangle_of(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """The (x0, y0, x1, y1) rectangle round `mask`'s non-zero pixels, or None where there are none."""
-    rows, cols = np.flatnonzero(np.any(mask > 0, axis=1)), np.flatnonzero(np.any(mask > 0, axis=0))
-    return None if rows.size == 0 else (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
 def _distance_to_polyline(line: np.ndarray, shape: tuple[int, int], reach: float) -> np.ndarray:

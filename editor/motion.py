@@ -255,8 +255,8 @@ def seam_weight(top: np.ndarray, bottom: np.ndarray, size: int = 48, *, rigid: b
     left = (top[0] + bottom[0]) / 2
     right = (top[-1] + bottom[-1]) / 2
     inside = np.clip(xs, left[0], right[0]) if left[0] < right[0] else np.full(size, (left[0] + right[0]) / 2)
-    upper_y = _along(top, inside)
-    lower_y = _along(bottom, inside)
+    upper_y = y_along(top, inside)
+    lower_y = y_along(bottom, inside)
     beyond = np.maximum(xs - inside, inside - xs) if left[0] < right[0] else np.abs(xs - inside)
     centre = (upper_y + lower_y) / 2
     width = np.maximum(lower_y - upper_y, 0.0) + SEAM_SOFTNESS + SEAM_SPREAD * beyond
@@ -267,8 +267,9 @@ def seam_weight(top: np.ndarray, bottom: np.ndarray, size: int = 48, *, rigid: b
     return np.clip(0.5 + (centre[None, :] - ys) / width[None, :], 0.0, 1.0).astype(np.float32)
 
 
-def _along(curve: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """The curve's y at each of `xs` (piecewise linear in x; the points sorted by x)."""
+def y_along(curve: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """The curve's y at each of `xs` (piecewise linear in x through its points [n, 2] sorted by x;
+    held level beyond its ends): a lip's, a lid's or a seam's height at given columns."""
     order = np.argsort(curve[:, 0], kind="stable")
     return np.interp(xs, curve[order, 0], curve[order, 1])
 
