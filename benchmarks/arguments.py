@@ -56,6 +56,18 @@ def positive_float(text: str) -> float:
     return value
 
 
+def photo_range(text: str) -> tuple[int, int]:
+    """FIRST:END, whole numbers with 0 <= FIRST < END: a slice of the sorted faces_dev photos."""
+    first, colon, end = text.partition(":")
+    try:
+        bounds = int(first), int(end)
+    except ValueError:
+        bounds = None
+    if not colon or bounds is None or not 0 <= bounds[0] < bounds[1]:
+        raise argparse.ArgumentTypeError(f"must be FIRST:END with 0 <= FIRST < END (e.g. 0:40), got {text!r}")
+    return bounds
+
+
 def existing_file(text: str) -> Path:
     """A path to a file that exists."""
     path = Path(text)

@@ -1,9 +1,11 @@
 """Where does an edit's expression get lost: in the generator or on the way into the photo?
 
-    python benchmarks/expression_loss.py [--dev-faces 60] [--strength 1.5] [--readme README.md]
+    python benchmarks/expression_loss.py [--dev-faces 60 | --photos FIRST:END] [--strength 1.5]
+        [--name expression_loss] [--readme README.md]
 
 For every face of the first `--dev-faces` photos of `../shared/data/faces_dev/`
-and each of the seven targets, our classifier reads the face at each stage of
+(or the slice `--photos`: the photos are sorted by age, so 0:60 are the youngest
+and 140:200 the oldest) and each of the seven targets, our classifier reads the face at each stage of
 the edit, all as 48x48 crops with the edit's own alignment (no re-detection,
 so only the stage differs):
 - nothing: the photo's face as it is;
@@ -39,6 +41,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.arguments import photo_range  # noqa: E402
 from benchmarks.expression_judge import ExpressionJudge  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
 from editor.apply_edit import apply_face_edit, conditional_change  # noqa: E402
@@ -127,6 +130,9 @@ def markdown(report: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev-faces", type=int, default=60, help="photos of faces_dev to use")
+    parser.add_argument("--photos", type=photo_range, default=None,
+                        help="a slice of the sorted faces_dev photos, FIRST:END, instead of --dev-faces")
+    parser.add_argument("--name", default="expression_loss", help="file name of the results (.json, .md) in --out")
     parser.add_argument("--strength", type=float, default=DEFAULT_STRENGTH["conditional"])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
@@ -138,7 +144,8 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     editor = Editor.load(args.checkpoints, device=args.device)
-    photos = sorted((args.data / "faces_dev").glob("*.jpg"))[: args.dev_faces]
+    first, end = args.photos or (0, args.dev_faces)
+    photos = sorted((args.data / "faces_dev").glob("*.jpg"))[first:end]
     shares, shares2 = measure(editor, photos, args.strength, args.seed, ExpressionJudge())
     report = {"meta": {"date": time.strftime("%Y-%m-%d"), "strength": args.strength,
                        "machine": f"{cpu_name()} ({platform.machine()}), {torch.get_num_threads()} threads",
@@ -146,9 +153,9 @@ def main() -> None:
                        "minutes": (time.perf_counter() - started) / 60},
               "shares": shares, "shares2": shares2}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "expression_loss.json").write_text(json.dumps(report, indent=1) + "\n")
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=1) + "\n")
     table = markdown(report)
-    (args.out / "expression_loss.md").write_text(table)
+    (args.out / f"{args.name}.md").write_text(table)
     if args.readme:
         replace_between_markers(args.readme, "expression-loss", table)
     print(table)

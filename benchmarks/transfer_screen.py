@@ -63,6 +63,7 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - openonly: no closing cover, a smile's teeth squeezed into a line between lips the motion closes
 - flatlips: the closing cover without its seam (lip_seam.py), flat closed lips; seam-DEPTH: the seam that deep
   (editor/mouth_opening.CLOSE_COVER off, as until 2026-12-07);
+- sigma-SIGMA: the residual low-passed with SIGMA crop pixels (editor/transfer.RESIDUAL_SIGMA, 1);
 - shift-FRACTION: FRACTION of the residual's mean over the face oval taken off (the renders'
   lightening or darkening all over; editor/transfer.SHIFT_REMOVED, 0.5; shift-0: kept, as until
   2026-12-07); shiftmedian-FRACTION: of its median, from none (not kept);
@@ -110,7 +111,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.arguments import command_line, existing_dir  # noqa: E402
+from benchmarks.arguments import command_line, existing_dir, photo_range  # noqa: E402
 from benchmarks.expression_judge import SIDE, ExpressionJudge  # noqa: E402
 from benchmarks.machine import cpu_name  # noqa: E402
 from benchmarks.quality import DATA, FaceJudge, load_judges  # noqa: E402
@@ -366,6 +367,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "uncovered": lambda: knees(cover_lips=False), "clean": lambda: reopened(clean=float(arg or 0.0)),
               "openonly": lambda: knees(close_cover=False),
               "flatlips": lambda: knees(lip_seam=0.0),
+              "sigma": lambda: knees(residual_sigma=float(arg or RESIDUAL_SIGMA)),
               "seam": lambda: knees(lip_seam=float(arg or SEAM_DEPTH)),
               "polylips": lambda: reopened(smooth=False),
               "truncmouth": lambda: truncated_mouth(float(arg or 0.7)),
@@ -407,7 +409,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, truncmouth-FACTOR, follow, unparted, uncovered, openonly, flatlips, seam-DEPTH, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, stretchedeyes, rigideyes-SHARE, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, truncmouth-FACTOR, follow, unparted, uncovered, openonly, flatlips, sigma-SIGMA, seam-DEPTH, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, stretchedeyes, rigideyes-SHARE, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 
@@ -421,18 +423,6 @@ def edited_photo(editor: Editor, judge: ExpressionJudge | None, result, make_cha
         change = make_change(editor, judge, moved, result.settings, target)
         image = apply_change(image, change, moved.alignment.to_photo)
     return image
-
-
-def photo_range(text: str) -> tuple[int, int]:
-    """FIRST:END, whole numbers with 0 <= FIRST < END: a slice of the sorted faces_dev photos."""
-    first, colon, end = text.partition(":")
-    try:
-        bounds = int(first), int(end)
-    except ValueError:
-        bounds = None
-    if not colon or bounds is None or not 0 <= bounds[0] < bounds[1]:
-        raise argparse.ArgumentTypeError(f"must be FIRST:END with 0 <= FIRST < END (e.g. 0:40), got {text!r}")
-    return bounds
 
 
 def report(photos: str, rows: dict[str, list]) -> dict:

@@ -38,12 +38,12 @@ def lip_outline(points: np.ndarray, samples: int = SAMPLES) -> np.ndarray:
     if count < 4 or count % 2:
         return points
     half = count // 2
-    first = _curve(points[: half + 1], samples)
-    second = _curve(np.vstack([points[half:], points[:1]]), samples)
+    first = chain_curve(points[: half + 1], samples)
+    second = chain_curve(np.vstack([points[half:], points[:1]]), samples)
     return np.vstack([first[:-1], second[:-1]])
 
 
-def _curve(chain: np.ndarray, samples: int) -> np.ndarray:
+def chain_curve(chain: np.ndarray, samples: int = SAMPLES) -> np.ndarray:
     """An open chain of points [n, 2] as a centripetal Catmull-Rom curve from its first point to
     its last ([(n - 1) x samples + 1, 2]); the ends' tangents along their first and last chords
     (mirrored phantom points), so a corner stays a corner."""
@@ -80,7 +80,7 @@ def polygon_mask(polygon: np.ndarray, to_photo: np.ndarray, origin: tuple[int, i
                  shape: tuple[int, int]) -> np.ndarray:
     """The crop-space `polygon` filled at photo resolution over a [h, w] box at `origin`: 1
     inside, 0 outside, its edge anti-aliased over about a pixel."""
-    placed = _placed(polygon, to_photo, origin)
+    placed = placed_in_box(polygon, to_photo, origin)
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.rint(placed * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
     return (mask.astype(np.float32) / 255.0)
@@ -90,7 +90,7 @@ def rectangle_around(points: np.ndarray, to_photo: np.ndarray, origin: tuple[int
                      shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
     """The (x0, y0, x1, y1) rectangle of a [h, w] box at `origin` round the crop `points` [N, 2]
     (a pixel more each way), clipped to the box; None where they miss it."""
-    placed = _placed(points, to_photo, origin)
+    placed = placed_in_box(points, to_photo, origin)
     x0, y0 = (max(int(np.floor(v)) - 1, 0) for v in placed.min(axis=0))
     x1 = min(int(np.ceil(placed[:, 0].max())) + 2, shape[1])
     y1 = min(int(np.ceil(placed[:, 1].max())) + 2, shape[0])
@@ -103,6 +103,6 @@ def widened(points: np.ndarray, factor: float) -> np.ndarray:
     return points.mean(axis=0) + factor * (points - points.mean(axis=0))
 
 
-def _placed(points: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+def placed_in_box(points: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
     """Crop `points` [N, 2] in photo pixels, relative to `origin` (float64)."""
     return apply_affine(to_photo, points) - np.asarray(origin, np.float64)

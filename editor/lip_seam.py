@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .faces import affine_scale
-from .lip_outline import SAMPLES, _curve, _placed
+from .lip_outline import SAMPLES, chain_curve, placed_in_box
 from .motion import y_along
 
 # The seam's darkest: this share of the cover's luminance taken off on the line (0: no seam drawn).
@@ -36,7 +36,7 @@ def seam_line(lips: np.ndarray, samples: int = SAMPLES) -> np.ndarray:
     the other corner, the lower lip back)."""
     lips = np.asarray(lips, np.float64)
     middle = (lips[[0, 1, 2, 3, 4]] + lips[[0, 7, 6, 5, 4]]) / 2
-    return _curve(middle, samples)
+    return chain_curve(middle, samples)
 
 
 def seam_shade(lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], *,
@@ -54,7 +54,7 @@ def seam_shade(lips: np.ndarray, to_photo: np.ndarray, origin: tuple[int, int], 
     if (depth <= 0 and upper <= 0) or w == 0 or h == 0:
         return shade
     x1, y1 = x0 + w, y0 + h
-    line = _placed(seam_line(lips), to_photo, origin) - np.array([x0, y0], np.float64)
+    line = placed_in_box(seam_line(lips), to_photo, origin) - np.array([x0, y0], np.float64)
     width = max(sigma * affine_scale(to_photo), SEAM_MIN_SIGMA)  # photo pixels
     part = np.ones((y1 - y0, x1 - x0), np.float64)
     reach = 4.0 * width  # the seam's rectangle: the line's, this much wider each way
