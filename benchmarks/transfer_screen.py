@@ -63,7 +63,7 @@ photo. A variant is a name with an optional @strength (default: the editor's):
 - openonly: no closing cover, a smile's teeth squeezed into a line between lips the motion closes
 - flatlips: the closing cover without its seam (lip_seam.py), flat closed lips; seam-DEPTH: the seam that deep
   (editor/mouth_opening.CLOSE_COVER off, as until 2026-12-07);
-- sigma-SIGMA: the residual low-passed with SIGMA crop pixels (editor/transfer.RESIDUAL_SIGMA, 1);
+- sigma-SIGMA: the residual low-passed with SIGMA crop pixels (editor/transfer.RESIDUAL_SIGMA, 0.8; 1 until 2026-12-07, late);
 - shift-FRACTION: FRACTION of the residual's mean over the face oval taken off (the renders'
   lightening or darkening all over; editor/transfer.SHIFT_REMOVED, 0.5; shift-0: kept, as until
   2026-12-07); shiftmedian-FRACTION: of its median, from none (not kept);

@@ -10,7 +10,7 @@ from editor.blend import crop_face_mask
 from editor.mouth_darkening import (CAVITY_GAIN, CAVITY_KNEE, STRAY_DEPTH, TEETH_BAND, cavity_weight, mouth_region,
                                    upper_teeth_band)
 from editor.change_to_photo import apply_change
-from editor.transfer import DARK_KNEE, SHIFT_REMOVED, FaceChange, expression_flow, face_change, warp_crop
+from editor.transfer import DARK_KNEE, RESIDUAL_SIGMA, SHIFT_REMOVED, FaceChange, expression_flow, face_change, warp_crop
 
 
 def _texture(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -103,7 +103,7 @@ def test_the_level_is_the_knee_times_the_moved_render():
     source = cv2.GaussianBlur(_texture(48, 48, seed=3)[..., 0], (0, 0), 2.0)
     target = np.clip(source.astype(int) + 30, 0, 255).astype(np.uint8)
     assert face_change(source, target, source, knee=None).level is None
-    moved = np.maximum(cv2.GaussianBlur(source.astype(np.float32), (0, 0), 1.0), 16.0)
+    moved = np.maximum(cv2.GaussianBlur(source.astype(np.float32), (0, 0), RESIDUAL_SIGMA), 16.0)
     for knee, change in ((0.5, face_change(source, target, source, knee=0.5)),
                          (DARK_KNEE, face_change(source, target, source))):
         assert np.abs(change.level - moved * knee)[4:-4, 4:-4].max() < 1.0
