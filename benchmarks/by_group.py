@@ -92,7 +92,7 @@ def table(rows: list[dict], source: str, variant: str) -> str:
     """The markdown table: per group its photos, both, both2 and per-target hit, then the
     ethnicities age-standardised."""
     rows = labelled(rows)
-    head = ["group", "photos", "both", "both2", *(f"{e}" for e in EXPRESSIONS)]
+    head = ["group", "photos", "both", "both2", *EXPRESSIONS]
     lines = [f"From `{source}` (variant `{variant}`, {len(rows)} edits): per group the share of edits read "
              "as the target with the same person kept (both: our classifier, both2: the second judge), "
              "and per target the share our classifier reads as it.", "",

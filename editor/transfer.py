@@ -60,8 +60,9 @@ from .teeth_sideways import LIFT, PARTED, RIGID_SHARE, RIGID_SIDEWAYS, SQUEEZE_S
 MODES = ("flow", "difference")
 # The residual's low-pass, in crop pixels: without it the 48x48 change shows as grain and blotches
 # at photo resolution (hit rises, the same-person rate falls: README "Quality"). 0.8, not 1: older
-# faces' targets are fine detail our classifier reads (1 kept 76% of their whole change's reading at
-# 48x48 against 90% on the youngest), and on 200 photos 0.8 raised both 78.2% -> 80.5% and the second
+# faces' targets are fine detail our classifier reads (at 1, the 60 oldest faces' crops plus the
+# low-passed change read as the target in 76% against 92% with the whole change, the 60 youngest
+# 90% against 94%), and on 200 photos 0.8 raised both 78.2% -> 80.5% and the second
 # judge's both2 63.8% -> 69.4% for a same of 96.2% against 98.0% (0.7: 80.2%, 70.7%, 94.4%;
 # docs/transfer_screens.md, "A sharper residual").
 RESIDUAL_SIGMA = 0.8
