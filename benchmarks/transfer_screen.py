@@ -40,6 +40,8 @@ photo. A variant is a name with an optional @strength (default: the editor's):
   off, as until 2026-12-07: the opening's edges showed their polygon at photo resolution);
 - flatfill: the lips' colour offset added to a dark fill in full, whatever its luminance
   (editor/mouth_colour.SHADED_FILL off, as until 2026-12-07: a dark mouth's inside went raw red);
+- rawinside: T's mouth inside drawn as its 48x48 pixels upscaled, not as bands of teeth over a
+  cavity (editor/mouth_opening.STRUCTURED_INSIDE off, as until 2026-12-08);
 - crispfill: the fill's edge drawn a pixel wide whatever the photo's focus (editor/mouth_opening.MATCH_FOCUS
   off, as until 2026-12-07: on soft photos the opening looked pasted on);
 - stillbrows: the brows held still, shaded only by the residual (editor/transfer.MOVE_BROWS off, as
@@ -373,6 +375,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
               "truncmouth": lambda: truncated_mouth(float(arg or 0.7)),
               "crispfill": lambda: reopened(match_focus=False),
               "flatfill": lambda: reopened(shaded=False),
+              "rawinside": lambda: reopened(structured=False),
               "greylight": lambda: knees(skin_light=False),
               "shift": lambda: knees(shift_removed=float(arg or SHIFT_REMOVED)),
               "shiftmedian": lambda: median_shift(float(arg or 1.0)),
@@ -409,7 +412,7 @@ def variant(spec: str) -> tuple[str, Variant, float]:
                                  knees(cavity_knee=None if arg == "none" else float(arg or CAVITY_KNEE)))}
     if base not in makers or (base == "saliency" and arg not in ("", "ours", "judge", "encoder")):
         raise SystemExit(f"unknown variant {spec!r}: default, registered[-SIGMA], "
-                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, truncmouth-FACTOR, follow, unparted, uncovered, openonly, flatlips, sigma-SIGMA, seam-DEPTH, clean-RADIUS, polylips, crispfill, flatfill, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, stretchedeyes, rigideyes-SHARE, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
+                         "relative-KNEE|none, cavity-KNEE|none|anywhere, stray-MARGIN[/DEPTH]|none, moustache-LOW|none, gaps-THIN/WIDE, renderat-AT[/LOWPASS]|none, farpixels-AT, despeckle-RADIUS, cleanmouth-AT, truncmouth-FACTOR, follow, unparted, uncovered, openonly, flatlips, sigma-SIGMA, seam-DEPTH, clean-RADIUS, polylips, crispfill, flatfill, rawinside, greylight, shift-FRACTION, shiftmedian-FRACTION, philtrum-SHARE|none, narrowing-SHARE|none, stillbrows, stilllids, stretchedeyes, rigideyes-SHARE, framedlids, teethband-H, cap-PIXELS, reach-PIXELS, unrigid, squeezedteeth, unliftedteeth, partedheld-PIXELS, sideways-RIGID/SQUEEZE, teethdepth-DEPTH|none, teethskin-SHARE, hinged, teeth-SCALE, saliency-ours, saliency-judge, saliency-encoder")
     return spec, makers[base](), float(strength) if strength else DEFAULT_STRENGTH["conditional"]
 
 

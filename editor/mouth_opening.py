@@ -36,6 +36,7 @@ from .faces import affine_scale
 from .lip_outline import CROP_FRAME, lips_mask, rectangle_around, widened
 from .lip_seam import SEAM_DEPTH, seam_shade
 from .mouth_colour import SHADED_FILL, TEETH_SKIN, fill_colour, lips_colour, mean_colour, teeth_colour
+from .mouth_interior import structured_interior
 from .thin_parts import without_thin
 
 INNER_LIPS = slice(60, 68)
@@ -82,6 +83,9 @@ SMOOTH_LIPS = True
 # EDGE_WIDTH: the Gaussian sigma the anti-aliased polygon's edge already has (photo pixels).
 MATCH_FOCUS = True
 EDGE_WIDTH = 0.5
+# T's mouth inside drawn as bands of teeth along the lips over a dark cavity (mouth_interior.py),
+# not as its 48x48 pixels upscaled (a mottle of broken teeth and stray white blobs).
+STRUCTURED_INSIDE = True
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class MouthOpening:
     closing: float = 0.0
     target_open: float = 1.0  # in [0, 1]: how far T's own lips part (T_CLOSED to T_PARTED), for the closing cover
     seam: float = 0.0  # the closing cover's seam depth (lip_seam.SEAM_DEPTH; 0: none)
+    structured: bool = STRUCTURED_INSIDE  # T's inside drawn as teeth bands and a cavity (mouth_interior.py)
 
 
 def polygon_area(points: np.ndarray) -> float:
@@ -266,12 +271,11 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     the photo's lips are (lips_colour; without its outer lips, as the warped
     photo's pixels there, the lips' stretched seam in a closed mouth)."""
     weight, interior = fill_weight(opening, to_photo, box, *maps)
-    if opening.match_focus:
-        sigma = focus_blur(region, opening, to_photo, box[:2])
-        if sigma > 0.25:  # below, the drawn edge is as soft already
-            weight = cv2.GaussianBlur(weight, (0, 0), sigma)
-            if interior is not None:  # T's lips' edge inside the opening, likewise
-                interior = cv2.GaussianBlur(interior, (0, 0), sigma)
+    sigma = focus_blur(region, opening, to_photo, box[:2]) if opening.match_focus else 0.0
+    if sigma > 0.25:  # below, the drawn edge is as soft already
+        weight = cv2.GaussianBlur(weight, (0, 0), sigma)
+        if interior is not None:  # T's lips' edge inside the opening, likewise
+            interior = cv2.GaussianBlur(interior, (0, 0), sigma)
     total = float(weight.sum())
     if total < 1e-3:
         return edited
@@ -281,6 +285,11 @@ def fill_opening(edited: np.ndarray, warped: np.ndarray, region: np.ndarray, ope
     lips, lips_level = measured
     # Cubic: the fill is the one place a render's pixels are shown rather than added as a change.
     luminance = cv2.remap(opening.luminance, *sample_cubic, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    if opening.structured and opening.opacity > 0.0:
+        lips_drawn = opening.polygon if opening.interior is None else opening.interior
+        # The teeth's edges as soft as the photo's, like the opening's own.
+        luminance = structured_interior(opening.luminance, lips_drawn, *sample_cubic, luminance,
+                                        soften=sigma if sigma > 0.25 else 0.0)
     teeth = teeth_colour(region, opening, to_photo, box[:2], opening.teeth_skin) if opening.teeth_skin > 0 else None
     if opening.opacity == 0.0:  # only the closing cover: closed lips, no brighter than the photo's own
         luminance = np.minimum(luminance, lips_level)
